@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/leadstream/leadstream/config"
+	"github.com/leadstream/leadstream/pipeline"
+)
+
+// errUsage marks a command-line mistake already reported to the user.
+var errUsage = errors.New("usage")
+
+// common are the settings every command that talks to Kafka shares.
+type common struct {
+	fs             *flag.FlagSet
+	configFile     string
+	brokers        config.List
+	dataDir        string
+	namespace      string
+	partitions     int
+	logLevel       string
+	logFormat      string
+	stateKeyHex    string
+	exactlyOnce    bool
+	maxBatch       int
+	sessionTimeout time.Duration
+	metricsAddr    string
+}
+
+// newFlags creates a command's flag set with the shared flags.
+func newFlags(name, synopsis, help string, stderr io.Writer) *common {
+	c := &common{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	fs := c.fs
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: leadstream %s %s\n\n%s\n\nFlags (each also LEADSTREAM_<FLAG> or a key in --config):\n", name, synopsis, help)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&c.configFile, "config", "", "JSON file of settings, keys named like the flags")
+	fs.Var(&c.brokers, "brokers", "Kafka bootstrap brokers, comma-separated (run: empty starts the embedded broker)")
+	fs.StringVar(&c.dataDir, "data-dir", "./data", "where state, import checkpoints and the embedded broker's log live")
+	fs.StringVar(&c.namespace, "namespace", "", "prefix for every topic and group, to share a cluster between pipelines")
+	fs.IntVar(&c.partitions, "partitions", pipeline.DefaultPartitions, "partitions per topic when creating topics")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
+	fs.StringVar(&c.stateKeyHex, "state-key", "", "hex AES key (32, 48 or 64 hex digits) to encrypt stage state at rest")
+	fs.BoolVar(&c.exactlyOnce, "exactly-once", false, "process batches in Kafka transactions (EOS) instead of at-least-once")
+	fs.IntVar(&c.maxBatch, "max-batch", 500, "records per batch and poll")
+	fs.DurationVar(&c.sessionTimeout, "session-timeout", 10*time.Second, "consumer-group session timeout")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "127.0.0.1:9090", "address of /metrics, /healthz and /readyz (empty disables)")
+	return c
+}
+
+// parse parses args and resolves the environment and the config file.
+func (c *common) parse(args []string) error {
+	if err := c.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	file := c.configFile
+	if file == "" {
+		file = os.Getenv(config.EnvName("config"))
+	}
+	if err := config.Resolve(c.fs, file, os.Getenv); err != nil {
+		fmt.Fprintf(c.fs.Output(), "leadstream %s: %v\n", c.fs.Name(), err)
+		return errUsage
+	}
+	return nil
+}
+
+// logger builds the slog logger from --log-level and --log-format.
+func (c *common) logger(w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", c.logLevel, err)
+	}
+	ho := &slog.HandlerOptions{Level: lvl}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, ho)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, ho)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", c.logFormat)
+}
+
+// stateKey decodes --state-key.
+func (c *common) stateKey() ([]byte, error) {
+	if c.stateKeyHex == "" {
+		return nil, nil
+	}
+	k, err := hex.DecodeString(strings.TrimSpace(c.stateKeyHex))
+	if err != nil || (len(k) != 16 && len(k) != 24 && len(k) != 32) {
+		return nil, errors.New("--state-key must be 32, 48 or 64 hex digits (an AES-128/192/256 key)")
+	}
+	return k, nil
+}
+
+// brokerList returns the brokers, defaulting to the embedded broker's
+// address for commands that attach to a running `leadstream run`.
+func (c *common) brokerList() []string {
+	if len(c.brokers) == 0 {
+		return []string{pipeline.DefaultEmbeddedAddr}
+	}
+	return c.brokers
+}

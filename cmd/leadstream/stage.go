@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/leadstream/leadstream/internal/opsserver"
+	"github.com/leadstream/leadstream/internal/system"
+	"github.com/leadstream/leadstream/pipeline"
+)
+
+const stageHelp = `Runs one stage as its own process, a member of the stage's consumer group.
+Start as many replicas as the topics have partitions; partitions (and, for
+stateful stages, their state, rebuilt from the changelog) move between
+replicas as they come and go. Stages: normalize, validate, dedupe, enrich, sink.
+
+Example:
+  leadstream stage dedupe --brokers kafka:9092 --data-dir /var/lib/leadstream`
+
+func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
+	c := newFlags("stage", "NAME [flags]", stageHelp, stderr)
+	// The name may come before or after the flags.
+	var name string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if name == "" && c.fs.NArg() > 0 {
+		name = c.fs.Arg(0)
+	}
+	if name == "" {
+		c.fs.Usage()
+		return errUsage
+	}
+	if _, err := system.StageByName(name); err != nil {
+		return err
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	key, err := c.stateKey()
+	if err != nil {
+		return err
+	}
+	if name == "sink" {
+		announceSink(log)
+	}
+	reg := opsserver.NewRegistry()
+	sys, err := system.Start(ctx, system.Options{
+		Brokers:        c.brokerList(),
+		DataDir:        c.dataDir,
+		Partitions:     int32(c.partitions),
+		Stages:         []string{name},
+		ExactlyOnce:    c.exactlyOnce,
+		MaxBatch:       c.maxBatch,
+		StateKey:       key,
+		SessionTimeout: c.sessionTimeout,
+		Logger:         log,
+		Registerer:     reg,
+		Namespace:      pipeline.Namespace(c.namespace),
+	})
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	startOps(ctx, c.metricsAddr, reg, sys.Ready, log)
+	<-ctx.Done()
+	log.Info("stopping stage", "stage", name)
+	if errs := sys.Errors(); len(errs) > 0 {
+		return fmt.Errorf("stage %s recovered from %d failures; the first: %w", name, len(errs), errors.Join(errs[0]))
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package index
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+)
+
+// ErrNotFound is returned by Get for a key the store does not hold.
+var ErrNotFound = errors.New("index: key not found")
+
+// metaCheckpoint holds the last changelog offset applied to the store. The
+// leading zero byte keeps it apart from every stage key.
+var metaCheckpoint = []byte("\x00meta/changelog-offset")
+
+// Options configures a Store, in the manner of badger.Options.
+type Options struct {
+	// Dir is where the Badger files live. Required.
+	Dir string
+	// EncryptionKey, when 16, 24 or 32 bytes long, encrypts the store at rest
+	// with AES.
+	EncryptionKey []byte
+	// MemTableSize bounds each memtable; several stores run in one process,
+	// so the default is far below Badger's.
+	MemTableSize int64
+	// BlockCacheSize is the read cache in bytes.
+	BlockCacheSize int64
+	// Logger receives Badger's warnings and errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// DefaultOptions returns options sized for a dozen stores in one process.
+func DefaultOptions(dir string) Options {
+	return Options{Dir: dir, MemTableSize: 8 << 20, BlockCacheSize: 16 << 20}
+}
+
+// Change is one state write: a nil Value deletes Key.
+type Change struct {
+	Key   []byte
+	Value []byte
+}
+
+// Store is one partition's Badger database.
+type Store struct {
+	db *badger.DB
+}
+
+// Open opens (creating if needed) the store in opts.Dir.
+func Open(opts Options) (*Store, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("index: Options.Dir is required")
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("index: create %s: %w", opts.Dir, err)
+	}
+	bo := badger.DefaultOptions(opts.Dir).
+		WithLogger(badgerLogger{opts.Logger}).
+		WithNumVersionsToKeep(1).
+		WithMemTableSize(opts.MemTableSize).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(8).
+		WithBlockCacheSize(opts.BlockCacheSize).
+		WithValueLogFileSize(64 << 20).
+		WithCompression(options.ZSTD).
+		WithNumCompactors(2)
+	if len(opts.EncryptionKey) > 0 {
+		bo = bo.WithEncryptionKey(opts.EncryptionKey).WithIndexCacheSize(8 << 20)
+	}
+	db, err := badger.Open(bo)
+	if err != nil {
+		return nil, fmt.Errorf("index: open badger at %s: %w", opts.Dir, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Get returns the value of key, or ErrNotFound.
+func (s *Store) Get(key []byte) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		it, err := txn.Get(key)
+		if err != nil {
+			return err
+		}
+		out, err = it.ValueCopy(nil)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("index: get: %w", err)
+	}
+	return out, nil
+}
+
+// Scan calls fn for every key with prefix, in key order, until fn returns
+// false or an error.
+func (s *Store) Scan(prefix []byte, fn func(key, value []byte) (bool, error)) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: prefix})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			v, err := item.ValueCopy(nil)
+			if err != nil {
+				return fmt.Errorf("index: scan: %w", err)
+			}
+			more, err := fn(item.KeyCopy(nil), v)
+			if err != nil || !more {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Apply writes changes atomically together with the changelog offset they
+// reach (-1 to leave the checkpoint alone).
+func (s *Store) Apply(changes []Change, checkpoint int64) error {
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, c := range changes {
+		var err error
+		if c.Value == nil {
+			err = wb.Delete(c.Key)
+		} else {
+			err = wb.Set(c.Key, c.Value)
+		}
+		if err != nil {
+			return fmt.Errorf("index: apply: %w", err)
+		}
+	}
+	if checkpoint >= 0 {
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], uint64(checkpoint))
+		if err := wb.Set(metaCheckpoint, b[:]); err != nil {
+			return fmt.Errorf("index: apply checkpoint: %w", err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("index: apply flush: %w", err)
+	}
+	return nil
+}
+
+// Checkpoint returns the last changelog offset applied, or -1 for none.
+func (s *Store) Checkpoint() (int64, error) {
+	v, err := s.Get(metaCheckpoint)
+	if errors.Is(err, ErrNotFound) {
+		return -1, nil
+	}
+	if err != nil {
+		return -1, err
+	}
+	if len(v) != 8 {
+		return -1, fmt.Errorf("index: corrupt checkpoint (%d bytes)", len(v))
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+// Reset deletes everything in the store, checkpoint included.
+func (s *Store) Reset() error {
+	if err := s.db.DropAll(); err != nil {
+		return fmt.Errorf("index: reset: %w", err)
+	}
+	return nil
+}
+
+// Close flushes and closes the store.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("index: close: %w", err)
+	}
+	return nil
+}
+
+// badgerLogger routes Badger's logging to slog, dropping info and debug.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Error("badger: " + fmt.Sprintf(f, a...))
+	}
+}
+
+func (b badgerLogger) Warningf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Warn("badger: " + fmt.Sprintf(f, a...))
+	}
+}
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}

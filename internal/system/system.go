@@ -1,0 +1,290 @@
+// Package system assembles leadstream's parts into one running process:
+// the broker connection (or the embedded broker), the topic catalogue, any
+// set of stage runners under supervision, imports and the outcome tally.
+// The CLI, the integration tests and the benchmarks all start the pipeline
+// through it.
+package system
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/leadstream/leadstream/connectors/csvfile"
+	"github.com/leadstream/leadstream/pipeline"
+	"github.com/leadstream/leadstream/stages/dedupe"
+	"github.com/leadstream/leadstream/stages/enrich"
+	"github.com/leadstream/leadstream/stages/normalize"
+	"github.com/leadstream/leadstream/stages/sink"
+	"github.com/leadstream/leadstream/stages/validate"
+)
+
+// Stages returns the five stages in pipeline order.
+func Stages() []pipeline.Stage {
+	return []pipeline.Stage{normalize.Stage{}, validate.Stage{}, dedupe.Stage{}, enrich.Stage{}, sink.Stage{}}
+}
+
+// StageNames lists the stage names in pipeline order.
+func StageNames() []string {
+	var names []string
+	for _, s := range Stages() {
+		names = append(names, s.Name())
+	}
+	return names
+}
+
+// StageByName returns the named stage.
+func StageByName(name string) (pipeline.Stage, error) {
+	for _, s := range Stages() {
+		if s.Name() == name {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("no stage named %q (stages: %v)", name, StageNames())
+}
+
+// Catalogue is the topic catalogue for a partition count.
+func Catalogue(ns pipeline.Namespace, partitions int32) pipeline.Catalogue {
+	var stateful []string
+	for _, s := range Stages() {
+		if s.Stateful() {
+			stateful = append(stateful, s.Name())
+		}
+	}
+	return pipeline.Catalogue{Partitions: partitions, Replication: -1, StatefulStages: stateful, Namespace: ns}
+}
+
+// Options configures a System. Zero values take the defaults noted.
+type Options struct {
+	// Brokers to use; empty starts the embedded broker.
+	Brokers []string
+	// EmbeddedAddr is the embedded broker's address (default 127.0.0.1:9092).
+	EmbeddedAddr string
+	// DataDir holds the embedded broker's log, stage state and import
+	// checkpoints (default ./data).
+	DataDir string
+	// Partitions per topic (default pipeline.DefaultPartitions).
+	Partitions int32
+	// Stages to run (names); nil runs all five, an empty non-nil slice none.
+	Stages []string
+	// ExactlyOnce runs the stages transactionally.
+	ExactlyOnce bool
+	// MaxBatch bounds records per batch.
+	MaxBatch int
+	// StateKey encrypts the stage state at rest.
+	StateKey []byte
+	// SessionTimeout of the consumer-group members (default 10s).
+	SessionTimeout time.Duration
+	// Logger (default slog.Default()).
+	Logger *slog.Logger
+	// Registerer receives the Prometheus metrics (nil: unregistered).
+	Registerer prometheus.Registerer
+	// Progress receives import progress bars (nil: none).
+	Progress io.Writer
+	// ClientOpts are extra franz-go options for every client.
+	ClientOpts []kgo.Opt
+	// Namespace prefixes every topic and group (default none).
+	Namespace pipeline.Namespace
+}
+
+// System is a running leadstream process.
+type System struct {
+	opts    Options
+	log     *slog.Logger
+	broker  *pipeline.EmbeddedBroker
+	brokers []string
+	client  *kgo.Client // producer for imports, admin
+	admin   *kadm.Client
+	metrics *pipeline.Metrics
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	errs   []error
+}
+
+// Start connects to (or starts) the broker, ensures the topics and starts
+// the stage runners.
+func Start(ctx context.Context, opts Options) (*System, error) {
+	if opts.DataDir == "" {
+		opts.DataDir = "./data"
+	}
+	if opts.Partitions <= 0 {
+		opts.Partitions = pipeline.DefaultPartitions
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.SessionTimeout <= 0 {
+		opts.SessionTimeout = 10 * time.Second
+	}
+	s := &System{opts: opts, log: opts.Logger, brokers: opts.Brokers, metrics: pipeline.NewMetrics(opts.Registerer)}
+	if len(s.brokers) == 0 {
+		b, err := pipeline.StartEmbedded(pipeline.EmbeddedOptions{
+			DataDir: opts.DataDir, Addr: opts.EmbeddedAddr, Partitions: int(opts.Partitions), Logger: opts.Logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		s.broker = b
+		s.brokers = b.Addrs()
+		s.log.Info("embedded broker started", "addr", s.brokers[0], "data_dir", opts.DataDir)
+	}
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, opts.ClientOpts...),
+		kgo.SeedBrokers(s.brokers...),
+		kgo.ClientID("leadstream"),
+		kgo.MaxBufferedRecords(20000),
+		kgo.ProducerLinger(5*time.Millisecond),
+	)...)
+	if err != nil {
+		s.closeBroker()
+		return nil, fmt.Errorf("kafka client: %w", err)
+	}
+	s.client = cl
+	s.admin = kadm.NewClient(cl)
+	if _, err := pipeline.EnsureTopics(ctx, s.admin, Catalogue(opts.Namespace, opts.Partitions)); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("topics on %v: %w", s.brokers, err)
+	}
+	names := opts.Stages
+	if names == nil {
+		names = StageNames()
+	}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	for _, n := range names {
+		st, err := StageByName(n)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		r, err := pipeline.NewRunner(st, pipeline.RunnerOptions{
+			Brokers:     s.brokers,
+			DataDir:     opts.DataDir,
+			MaxBatch:    opts.MaxBatch,
+			ExactlyOnce: opts.ExactlyOnce,
+			StateKey:    opts.StateKey,
+			Logger:      opts.Logger,
+			Metrics:     s.metrics,
+			ClientOpts:  append(append([]kgo.Opt{}, opts.ClientOpts...), kgo.SessionTimeout(opts.SessionTimeout)),
+			Namespace:   opts.Namespace,
+		})
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.supervise(rctx, n, r)
+		}()
+	}
+	return s, nil
+}
+
+// supervise runs r until ctx ends, restarting it with backoff when a batch
+// fails (the uncommitted batch is then processed again).
+func (s *System) supervise(ctx context.Context, name string, r *pipeline.Runner) {
+	backoff := 500 * time.Millisecond
+	for {
+		err := r.Run(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			err = errors.New("stopped unexpectedly")
+		}
+		s.log.Error("stage failed; restarting", "stage", name, "err", err, "in", backoff)
+		s.mu.Lock()
+		s.errs = append(s.errs, err)
+		s.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+// Brokers returns the bootstrap addresses in use.
+func (s *System) Brokers() []string { return s.brokers }
+
+// Admin returns an admin client on the system's connection.
+func (s *System) Admin() *kadm.Client { return s.admin }
+
+// Import streams canonical CSV files into leads.raw, one after another.
+func (s *System) Import(ctx context.Context, files ...string) ([]pipeline.ImportResult, error) {
+	var out []pipeline.ImportResult
+	for _, f := range files {
+		res, err := pipeline.ImportFile(ctx, s.client, f, OpenCSV, pipeline.ImportOptions{
+			DataDir: s.opts.DataDir, Progress: s.opts.Progress, Logger: s.log, Namespace: s.opts.Namespace,
+		})
+		out = append(out, res)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// OpenCSV reads a canonical CSV file, leaving out the ground-truth column
+// of the labelled datasets.
+func OpenCSV(r io.Reader) (pipeline.RowSource, error) {
+	return csvfile.NewReader(r, csvfile.Options{DropColumns: []string{"entity_id"}})
+}
+
+// WaitForOutcomes follows the outcome topics until every row of the given
+// imports has reached an outcome, and returns the summary.
+func (s *System) WaitForOutcomes(ctx context.Context, results []pipeline.ImportResult, progress func(pipeline.Summary)) (pipeline.Summary, error) {
+	ids := make(map[string]bool)
+	var list []string
+	read := 0
+	for _, r := range results {
+		if !ids[r.ImportID] {
+			read += r.Rows
+			list = append(list, r.ImportID)
+		}
+		ids[r.ImportID] = true
+	}
+	t := pipeline.NewTally(s.opts.Namespace, func(id string) bool { return ids[id] })
+	tctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { _ = t.Follow(tctx, s.brokers, s.opts.ClientOpts...) }()
+	return t.WaitFor(ctx, read, list, progress)
+}
+
+// Errors returns the stage failures seen so far (each was retried).
+func (s *System) Errors() []error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]error(nil), s.errs...)
+}
+
+// Close stops the stages (letting in-flight batches finish), closes the
+// client and shuts the embedded broker down.
+func (s *System) Close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	if s.client != nil {
+		s.client.Close()
+	}
+	s.closeBroker()
+}
+
+func (s *System) closeBroker() {
+	if s.broker != nil {
+		s.broker.Close()
+		s.broker = nil
+	}
+}

@@ -1,0 +1,109 @@
+package system
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/leadstream/leadstream/pipeline"
+	"github.com/leadstream/leadstream/stages/sink"
+)
+
+// testBrokers returns the real broker of LEADSTREAM_TEST_BROKERS, or nil
+// for the embedded kfake broker.
+func testBrokers() []string {
+	if v := os.Getenv("LEADSTREAM_TEST_BROKERS"); v != "" {
+		return strings.Split(v, ",")
+	}
+	return nil
+}
+
+var nsSeq atomic.Int64
+
+func kafkaLog() []kgo.Opt {
+	if os.Getenv("LEADSTREAM_TEST_KAFKA_LOG") == "" {
+		return nil
+	}
+	return []kgo.Opt{kgo.WithLogger(kgo.BasicLogger(os.Stderr, kgo.LogLevelInfo, nil))}
+}
+
+// testOptions gives each test its own data directory and, on a shared real
+// broker, its own namespace.
+func testOptions(t *testing.T) Options {
+	t.Helper()
+	lvl := slog.LevelWarn
+	if testing.Verbose() {
+		lvl = slog.LevelInfo
+	}
+	return Options{
+		Brokers:      testBrokers(),
+		EmbeddedAddr: "127.0.0.1:0",
+		DataDir:      t.TempDir(),
+		Partitions:   3,
+		Namespace:    pipeline.Namespace(fmt.Sprintf("t%d-%d-%s", os.Getpid(), nsSeq.Add(1), strings.ToLower(t.Name()))),
+		ClientOpts:   kafkaLog(),
+		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
+	}
+}
+
+func examplesFile(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs("../../examples/leads.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestEndToEndExampleFile(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	opts := testOptions(t)
+	s, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Import(ctx, examplesFile(t))
+	if err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	sum, err := s.WaitForOutcomes(ctx, res, nil)
+	s.Close()
+	if err != nil {
+		t.Fatalf("wait: %v (summary %+v)", err, sum)
+	}
+	if err := sum.Check(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[pipeline.Outcome]int{
+		pipeline.OutcomeSynced: 175, pipeline.OutcomeMerged: 45,
+		pipeline.OutcomeRejected: 6, pipeline.OutcomeDeadLettered: 2,
+	}
+	for o, n := range want {
+		if sum.Counts[o] != n {
+			t.Errorf("%s = %d, want %d (summary %+v)", o, sum.Counts[o], n, sum.Counts)
+		}
+	}
+	writes, err := sink.DryRunWrites(opts.DataDir, string(opts.Namespace), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := 0
+	for _, w := range writes {
+		if w.Entity == "Users" && w.Create {
+			users++
+		}
+	}
+	if users != 175 {
+		t.Errorf("dry-run user creates = %d, want 175", users)
+	}
+}

@@ -1,0 +1,149 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/segmentio/encoding/json"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/leadstream/leadstream/internal/lead"
+)
+
+// EnvelopeVersion is the wire version written by this build. Decoding
+// accepts every version up to it.
+const EnvelopeVersion = 1
+
+// Header names carried on every record.
+const (
+	HeaderVersion = "ls-v"       // envelope version
+	HeaderTrace   = "ls-trace"   // trace id, also on records that fail to decode
+	HeaderStages  = "ls-stages"  // comma-separated stage history
+	HeaderError   = "ls-error"   // why a record was dead-lettered
+	HeaderReason  = "ls-reason"  // machine-readable reasons of a verdict
+	HeaderStage   = "ls-stage"   // the stage that dead-lettered a record
+	HeaderOrigin  = "ls-origin"  // topic/partition@offset a dead letter came from
+	HeaderOutcome = "ls-outcome" // the outcome, on outcome topics
+)
+
+// Outcome is the visible end state of one input record.
+type Outcome string
+
+// The outcomes every input record ends in, exactly one each.
+const (
+	OutcomeSynced       Outcome = "synced"
+	OutcomeMerged       Outcome = "merged"
+	OutcomeReview       Outcome = "review"
+	OutcomeRejected     Outcome = "rejected"
+	OutcomeDeadLettered Outcome = "dead_lettered"
+)
+
+// Outcomes lists the outcomes in summary order.
+var Outcomes = []Outcome{OutcomeSynced, OutcomeMerged, OutcomeReview, OutcomeRejected, OutcomeDeadLettered}
+
+// Source says where a record came from.
+type Source struct {
+	Provider string `json:"provider"`            // source key: apollo, zoominfo, csv, …
+	RecordID string `json:"record_id"`           // the provider's own id, or file:line
+	File     string `json:"file,omitempty"`      // import file name (base name only)
+	Line     int    `json:"line,omitempty"`      // 1-based line in that file
+	ImportID string `json:"import_id,omitempty"` // the import run that read it
+}
+
+// Key is the identity of the source record across imports and replays.
+func (s Source) Key() string { return s.Provider + "/" + s.RecordID }
+
+// Envelope is the one wire format of every leadstream topic.
+type Envelope struct {
+	V         int               `json:"v"`
+	TraceID   string            `json:"trace_id"`
+	Source    Source            `json:"source"`
+	FirstSeen time.Time         `json:"first_seen"`
+	Raw       map[string]string `json:"raw,omitempty"`  // provider fields, on leads.raw
+	Lead      *lead.Lead        `json:"lead,omitempty"` // canonical lead, from normalize on
+	LeadID    string            `json:"lead_id,omitempty"`
+	Decision  string            `json:"decision,omitempty"` // dedupe's verdict: new, exact_merge, …
+	Outcome   Outcome           `json:"outcome,omitempty"`
+	Reasons   []string          `json:"reasons,omitempty"`
+	// Key is the Kafka key the record arrived with (not serialised).
+	Key string `json:"-"`
+	// Stages is the stage history; it travels in the ls-stages header and
+	// is filled from it on decode.
+	Stages []string `json:"-"`
+}
+
+// ErrUnsupportedVersion is returned for envelopes newer than this build.
+var ErrUnsupportedVersion = errors.New("unsupported envelope version")
+
+// Encode marshals the envelope, stamping the current version.
+func (e *Envelope) Encode() ([]byte, error) {
+	e.V = EnvelopeVersion
+	b, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("encode envelope %s: %w", e.TraceID, err)
+	}
+	return b, nil
+}
+
+// DecodeEnvelope parses a record value and its headers into an envelope.
+func DecodeEnvelope(r *kgo.Record) (*Envelope, error) {
+	var e Envelope
+	if err := json.Unmarshal(r.Value, &e); err != nil {
+		return nil, fmt.Errorf("decode envelope: %w", err)
+	}
+	if e.V < 1 || e.V > EnvelopeVersion {
+		return nil, fmt.Errorf("decode envelope: %w %d", ErrUnsupportedVersion, e.V)
+	}
+	if e.TraceID == "" {
+		return nil, errors.New("decode envelope: missing trace_id")
+	}
+	e.Key = string(r.Key)
+	if h := HeaderValue(r, HeaderStages); h != "" {
+		e.Stages = strings.Split(h, ",")
+	}
+	return &e, nil
+}
+
+// Record turns the envelope into a record for topic with key, carrying the
+// stage history and trace id as headers.
+func (e *Envelope) Record(topic, key string) (*kgo.Record, error) {
+	v, err := e.Encode()
+	if err != nil {
+		return nil, err
+	}
+	r := &kgo.Record{Topic: topic, Key: []byte(key), Value: v}
+	r.Headers = append(r.Headers,
+		kgo.RecordHeader{Key: HeaderVersion, Value: []byte{'0' + EnvelopeVersion}},
+		kgo.RecordHeader{Key: HeaderTrace, Value: []byte(e.TraceID)},
+	)
+	if len(e.Stages) > 0 {
+		r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderStages, Value: []byte(strings.Join(e.Stages, ","))})
+	}
+	if e.Outcome != "" {
+		r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderOutcome, Value: []byte(e.Outcome)})
+	}
+	if len(e.Reasons) > 0 {
+		r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderReason, Value: []byte(strings.Join(e.Reasons, ","))})
+	}
+	return r, nil
+}
+
+// HeaderValue returns the last value of header key on r, or "".
+func HeaderValue(r *kgo.Record, key string) string {
+	for i := len(r.Headers) - 1; i >= 0; i-- {
+		if r.Headers[i].Key == key {
+			return string(r.Headers[i].Value)
+		}
+	}
+	return ""
+}
+
+// ImportOf returns the import id part of a trace id ("<import>:<line>").
+func ImportOf(traceID string) string {
+	if i := strings.LastIndexByte(traceID, ':'); i > 0 {
+		return traceID[:i]
+	}
+	return ""
+}

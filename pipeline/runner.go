@@ -1,0 +1,453 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/leadstream/leadstream/index"
+)
+
+// RunnerOptions configures a Runner. Zero values take the defaults noted.
+type RunnerOptions struct {
+	// Brokers are the seed brokers. Required.
+	Brokers []string
+	// DataDir is where stateful stages keep their per-partition stores.
+	// Required for stateful stages.
+	DataDir string
+	// MaxBatch bounds the records taken per poll (default 500); together with
+	// the fetch byte limits it bounds the runner's memory.
+	MaxBatch int
+	// ExactlyOnce processes each batch in a Kafka transaction
+	// (GroupTransactSession): outputs, changelog writes and offsets commit
+	// together. Off, the runner is at-least-once: outputs and changelog are
+	// produced before offsets are committed.
+	ExactlyOnce bool
+	// InstanceID makes the transactional id unique per replica (default:
+	// host name and process id).
+	InstanceID string
+	// StateKey encrypts the Badger stores at rest when set (16/24/32 bytes).
+	StateKey []byte
+	// ShutdownGrace is how long an in-flight batch may take to finish after
+	// the context is cancelled before it is abandoned (default 10s).
+	ShutdownGrace time.Duration
+	// Logger receives the runner's logs (default slog.Default()).
+	Logger *slog.Logger
+	// Metrics receives the runner's counters (default: unregistered).
+	Metrics *Metrics
+	// ClientOpts are extra franz-go options, applied first.
+	ClientOpts []kgo.Opt
+	// Namespace prefixes the topics and the group.
+	Namespace Namespace
+}
+
+// Runner turns a Stage into a consumer-group member.
+type Runner struct {
+	stage Stage
+	opts  RunnerOptions
+	log   *slog.Logger
+
+	mu    sync.Mutex
+	parts map[int32]*partitionState
+
+	processed, deadLettered int64
+}
+
+// partitionState is one assigned partition's processor and state.
+type partitionState struct {
+	proc  Processor
+	store *index.Store // nil for stateless stages
+	table *Table
+}
+
+// NewRunner validates opts and returns a runner for stage.
+func NewRunner(stage Stage, opts RunnerOptions) (*Runner, error) {
+	if len(opts.Brokers) == 0 {
+		return nil, errors.New("runner: no brokers")
+	}
+	if stage.Stateful() && opts.DataDir == "" {
+		return nil, fmt.Errorf("runner: stage %s is stateful and needs a data directory", stage.Name())
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 500
+	}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = 10 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(nil)
+	}
+	if opts.InstanceID == "" {
+		host, _ := os.Hostname()
+		opts.InstanceID = host + "-" + strconv.Itoa(os.Getpid())
+	}
+	return &Runner{
+		stage: stage,
+		opts:  opts,
+		log:   opts.Logger.With("stage", stage.Name()),
+		parts: make(map[int32]*partitionState),
+	}, nil
+}
+
+// client abstracts the plain client and the transact session.
+type client interface {
+	PollRecords(ctx context.Context, max int) kgo.Fetches
+	ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.ProduceResults
+	AllowRebalance()
+}
+
+// Run consumes until ctx is cancelled or a batch cannot be completed. On
+// cancellation the in-flight batch gets ShutdownGrace to finish; then the
+// member leaves the group and the state stores are closed. A returned error
+// means the batch's offsets were not committed, so its records will be
+// processed again by whoever owns the partitions next.
+func (r *Runner) Run(ctx context.Context) error {
+	name := r.stage.Name()
+	base := append(append([]kgo.Opt{}, r.opts.ClientOpts...),
+		kgo.SeedBrokers(r.opts.Brokers...),
+		kgo.ClientID("leadstream-"+name),
+		kgo.ConsumerGroup(r.opts.Namespace.Group(name)),
+		kgo.ConsumeTopics(r.opts.Namespace.Topic(r.stage.Input())),
+		kgo.Balancers(kgo.CooperativeStickyBalancer()),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.DisableAutoCommit(),
+		kgo.FetchMaxBytes(16<<20),
+		kgo.FetchMaxPartitionBytes(4<<20),
+		kgo.MaxBufferedRecords(10000),
+		kgo.ProducerLinger(2*time.Millisecond),
+		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+			r.closeParts(m[r.opts.Namespace.Topic(r.stage.Input())])
+		}),
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+			r.closeParts(m[r.opts.Namespace.Topic(r.stage.Input())])
+		}),
+	)
+	var (
+		cl      client
+		plain   *kgo.Client
+		session *kgo.GroupTransactSession
+		err     error
+	)
+	if r.opts.ExactlyOnce {
+		session, err = kgo.NewGroupTransactSession(append(base,
+			kgo.TransactionalID("leadstream-"+name+"-"+r.opts.InstanceID),
+			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+			kgo.RequireStableFetchOffsets(),
+		)...)
+		cl = session
+	} else {
+		plain, err = kgo.NewClient(base...)
+		cl = plain
+	}
+	if err != nil {
+		return fmt.Errorf("stage %s: kafka client: %w", name, err)
+	}
+	defer func() {
+		r.closeAll()
+		// The poll loop may hold a rebalance block; leaving the group needs it
+		// released.
+		if session != nil {
+			session.CloseAllowingRebalance()
+		} else {
+			plain.CloseAllowingRebalance()
+		}
+	}()
+	r.log.Info("stage started", "group", r.opts.Namespace.Group(name), "input", r.stage.Input(), "exactly_once", r.opts.ExactlyOnce)
+
+	for {
+		fetches := cl.PollRecords(ctx, r.opts.MaxBatch)
+		if ctx.Err() != nil && fetches.NumRecords() == 0 {
+			return nil
+		}
+		if fetches.IsClientClosed() {
+			return nil
+		}
+		var fetchErr error
+		fetches.EachError(func(t string, p int32, e error) {
+			if errors.Is(e, context.Canceled) || errors.Is(e, context.DeadlineExceeded) {
+				return
+			}
+			r.log.Warn("fetch error", "topic", t, "partition", p, "err", e)
+			if fetchErr == nil {
+				fetchErr = e
+			}
+		})
+		if fetches.NumRecords() == 0 {
+			cl.AllowRebalance()
+			continue
+		}
+		// The batch finishes even if ctx is cancelled now, within a grace.
+		bctx, cancel := r.batchContext(ctx)
+		err := r.runBatch(bctx, cl, plain, session, fetches)
+		cancel()
+		cl.AllowRebalance()
+		if err != nil {
+			return fmt.Errorf("stage %s: %w", name, err)
+		}
+	}
+}
+
+func (r *Runner) batchContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(r.opts.ShutdownGrace, cancel)
+		context.AfterFunc(bctx, func() { t.Stop() })
+	})
+	return bctx, func() { stop(); cancel() }
+}
+
+// runBatch processes one poll's records, produces the outputs and state
+// changes, applies the state locally and commits the offsets.
+func (r *Runner) runBatch(ctx context.Context, cl client, plain *kgo.Client, session *kgo.GroupTransactSession, fetches kgo.Fetches) error {
+	if session != nil {
+		if err := session.Begin(); err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+	}
+	r.mu.Lock()
+	out, touched, err := r.process(ctx, fetches)
+	if err != nil {
+		r.mu.Unlock()
+		r.abort(ctx, session, touched)
+		return err
+	}
+	// Changelog records go last, per partition, so their offsets are the
+	// checkpoints of the state they carry.
+	changelog := r.opts.Namespace.Topic(ChangelogTopic(r.stage.Name()))
+	changes := make(map[int32][]index.Change, len(touched))
+	for _, p := range touched {
+		if ps := r.parts[p]; ps.table != nil {
+			if c := ps.table.drain(); len(c) > 0 {
+				changes[p] = c
+				for _, ch := range c {
+					out = append(out, &kgo.Record{Topic: changelog, Partition: p, Key: ch.Key, Value: ch.Value})
+				}
+			}
+		}
+	}
+	results := cl.ProduceSync(ctx, out...)
+	if err := results.FirstErr(); err != nil {
+		r.mu.Unlock()
+		r.abort(ctx, session, touched)
+		return fmt.Errorf("produce %d records: %w", len(out), err)
+	}
+	checkpoints := make(map[int32]int64)
+	for _, res := range results {
+		if res.Record.Topic == changelog && res.Record.Offset > checkpoints[res.Record.Partition] {
+			checkpoints[res.Record.Partition] = res.Record.Offset
+		}
+	}
+	if session != nil {
+		committed, err := session.End(ctx, kgo.TryCommit)
+		if err != nil || !committed {
+			r.mu.Unlock()
+			r.dropState(touched)
+			if err == nil {
+				err = errors.New("transaction aborted by a rebalance")
+			}
+			return fmt.Errorf("end transaction: %w", err)
+		}
+	}
+	for p, c := range changes {
+		if err := r.parts[p].store.Apply(c, checkpoints[p]); err != nil {
+			r.mu.Unlock()
+			return fmt.Errorf("apply state of partition %d: %w", p, err)
+		}
+	}
+	r.mu.Unlock()
+	if plain != nil {
+		if err := plain.CommitUncommittedOffsets(ctx); err != nil {
+			return fmt.Errorf("commit offsets: %w", err)
+		}
+	}
+	return nil
+}
+
+// process runs every fetched record through its partition's processor and
+// returns the records to produce and the partitions touched.
+func (r *Runner) process(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Record, []int32, error) {
+	name := r.stage.Name()
+	var out []*kgo.Record
+	var touched []int32
+	var err error
+	em := &Emitter{stage: name}
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if err != nil || len(fp.Records) == 0 {
+			return
+		}
+		var ps *partitionState
+		ps, err = r.partition(ctx, fp.Partition)
+		if err != nil {
+			return
+		}
+		touched = append(touched, fp.Partition)
+		for _, rec := range fp.Records {
+			start := time.Now()
+			env, derr := DecodeEnvelope(rec)
+			if derr != nil {
+				out = append(out, r.deadLetter(rec, derr))
+				continue
+			}
+			em.reset()
+			mark := 0
+			if ps.table != nil {
+				mark = ps.table.mark()
+			}
+			perr := ps.proc.Process(ctx, env, em)
+			if perr == nil {
+				perr = em.err
+			}
+			if perr != nil {
+				if ctx.Err() != nil {
+					err = ctx.Err()
+					return
+				}
+				if ps.table != nil {
+					ps.table.rollback(mark)
+				}
+				out = append(out, r.deadLetter(rec, perr))
+				continue
+			}
+			for _, o := range em.records {
+				o.Topic = r.opts.Namespace.Topic(o.Topic)
+			}
+			out = append(out, em.records...)
+			r.opts.Metrics.Records.WithLabelValues(name, "ok").Inc()
+			r.opts.Metrics.Duration.WithLabelValues(name).Observe(time.Since(start).Seconds())
+			r.processed++
+		}
+	})
+	return out, touched, err
+}
+
+// deadLetter wraps a failed record for leads.dlq: its original bytes, the
+// error, the stage and where it came from.
+func (r *Runner) deadLetter(rec *kgo.Record, cause error) *kgo.Record {
+	name := r.stage.Name()
+	r.deadLettered++
+	r.opts.Metrics.DLQ.WithLabelValues(name, "error").Inc()
+	r.opts.Metrics.Records.WithLabelValues(name, "error").Inc()
+	r.log.Warn("record dead-lettered", "partition", rec.Partition, "offset", rec.Offset, "trace", HeaderValue(rec, HeaderTrace), "err", cause)
+	return DeadLetter(r.opts.Namespace, rec.Key, rec.Value, rec.Headers, name,
+		fmt.Sprintf("%s[%d]@%d", rec.Topic, rec.Partition, rec.Offset), cause)
+}
+
+// DeadLetter builds a leads.dlq record carrying the original key, bytes
+// and headers, the stage and origin, and the error.
+func DeadLetter(ns Namespace, key, value []byte, headers []kgo.RecordHeader, stage, origin string, cause error) *kgo.Record {
+	hs := make([]kgo.RecordHeader, 0, len(headers)+3)
+	for _, h := range headers {
+		if h.Key != HeaderError && h.Key != HeaderStage && h.Key != HeaderOrigin {
+			hs = append(hs, h)
+		}
+	}
+	hs = append(hs,
+		kgo.RecordHeader{Key: HeaderError, Value: []byte(cause.Error())},
+		kgo.RecordHeader{Key: HeaderStage, Value: []byte(stage)},
+		kgo.RecordHeader{Key: HeaderOrigin, Value: []byte(origin)},
+	)
+	return &kgo.Record{Topic: ns.Topic(TopicDLQ), Key: key, Value: value, Headers: hs}
+}
+
+// abort gives up on a batch: its pending state is dropped and, in a
+// transaction, the transaction is aborted.
+func (r *Runner) abort(ctx context.Context, session *kgo.GroupTransactSession, touched []int32) {
+	r.dropState(touched)
+	if session != nil {
+		if _, err := session.End(ctx, kgo.TryAbort); err != nil {
+			r.log.Warn("abort transaction", "err", err)
+		}
+	}
+}
+
+func (r *Runner) dropState(touched []int32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range touched {
+		if ps := r.parts[p]; ps != nil && ps.table != nil {
+			ps.table.drain()
+		}
+	}
+}
+
+// partition returns the state of partition p, opening it (and restoring it
+// from the changelog) on first use after assignment. Callers hold r.mu.
+func (r *Runner) partition(ctx context.Context, p int32) (*partitionState, error) {
+	if ps, ok := r.parts[p]; ok {
+		return ps, nil
+	}
+	ps := &partitionState{}
+	if r.stage.Stateful() {
+		opts := index.DefaultOptions(filepath.Join(r.opts.DataDir, "state", string(r.opts.Namespace), r.stage.Name(), fmt.Sprintf("p%03d", p)))
+		opts.EncryptionKey = r.opts.StateKey
+		opts.Logger = r.log
+		store, err := index.Open(opts)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := restore(ctx, r.opts.Brokers, r.opts.ClientOpts, r.opts.Namespace.Topic(ChangelogTopic(r.stage.Name())), p, store, r.log); err != nil {
+			_ = store.Close()
+			return nil, fmt.Errorf("restore partition %d: %w", p, err)
+		}
+		ps.store = store
+		ps.table = newTable(store)
+	}
+	proc, err := r.stage.Open(ctx, p, ps.table)
+	if err != nil {
+		if ps.store != nil {
+			_ = ps.store.Close()
+		}
+		return nil, fmt.Errorf("open partition %d: %w", p, err)
+	}
+	ps.proc = proc
+	r.parts[p] = ps
+	r.log.Debug("partition opened", "partition", p)
+	return ps, nil
+}
+
+// closeParts flushes and closes the state of revoked or lost partitions.
+func (r *Runner) closeParts(ps []int32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range ps {
+		r.closePart(p)
+	}
+}
+
+func (r *Runner) closeAll() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for p := range r.parts {
+		r.closePart(p)
+	}
+}
+
+func (r *Runner) closePart(p int32) {
+	ps, ok := r.parts[p]
+	if !ok {
+		return
+	}
+	delete(r.parts, p)
+	if c, ok := ps.proc.(interface{ Close() error }); ok {
+		if err := c.Close(); err != nil {
+			r.log.Warn("close processor", "partition", p, "err", err)
+		}
+	}
+	if ps.store != nil {
+		if err := ps.store.Close(); err != nil {
+			r.log.Warn("close state", "partition", p, "err", err)
+		}
+	}
+	r.log.Debug("partition closed", "partition", p)
+}

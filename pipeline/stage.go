@@ -1,0 +1,67 @@
+package pipeline
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Stage is one step of the pipeline: it reads Input and, per assigned
+// partition, processes records with a Processor. A stateful stage gets a
+// Table per partition, backed by Badger and a compacted changelog.
+type Stage interface {
+	// Name is the stage's name; its consumer group is "leadstream-<name>".
+	Name() string
+	// Input is the topic the stage consumes.
+	Input() string
+	// Stateful reports whether the stage keeps per-partition state.
+	Stateful() bool
+	// Open returns the processor for one assigned partition. table is nil
+	// for a stateless stage.
+	Open(ctx context.Context, partition int32, table *Table) (Processor, error)
+}
+
+// Processor handles the records of one partition, one at a time, in
+// offset order. An error sends the record to the dead-letter topic with
+// the error and its original bytes; the rest of the batch goes on.
+type Processor interface {
+	Process(ctx context.Context, in *Envelope, out *Emitter) error
+}
+
+// ProcessorFunc adapts a function to Processor.
+type ProcessorFunc func(ctx context.Context, in *Envelope, out *Emitter) error
+
+// Process calls f.
+func (f ProcessorFunc) Process(ctx context.Context, in *Envelope, out *Emitter) error {
+	return f(ctx, in, out)
+}
+
+// GroupName is the consumer group of a stage.
+func GroupName(stage string) string { return "leadstream-" + stage }
+
+// Emitter collects the records a Processor sends on.
+type Emitter struct {
+	stage   string
+	records []*kgo.Record
+	err     error
+}
+
+// Emit sends env to topic under key, adding this stage to its history.
+func (e *Emitter) Emit(topic, key string, env *Envelope) {
+	if e.err != nil {
+		return
+	}
+	env.Stages = append(env.Stages, e.stage)
+	r, err := env.Record(topic, key)
+	if err != nil {
+		e.err = err
+		return
+	}
+	e.records = append(e.records, r)
+}
+
+// reset prepares the emitter for the next input record.
+func (e *Emitter) reset() {
+	e.records = e.records[:0]
+	e.err = nil
+}
