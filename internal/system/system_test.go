@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,4 +107,14 @@ func TestEndToEndExampleFile(t *testing.T) {
 	if users != 175 {
 		t.Errorf("dry-run user creates = %d, want 175", users)
 	}
+}
+
+func freeTestAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

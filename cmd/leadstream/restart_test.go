@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/leadstream/leadstream/bench/leadgen"
+	"github.com/leadstream/leadstream/connectors/csvfile"
+	"github.com/leadstream/leadstream/stages/sink"
+)
+
+// cliRun is one leadstream child process.
+type cliRun struct {
+	cmd    *exec.Cmd
+	stdout bytes.Buffer
+	stderr bytes.Buffer
+}
+
+// startCLI starts the test binary as `leadstream args...`.
+func startCLI(t *testing.T, args ...string) *cliRun {
+	t.Helper()
+	r := &cliRun{cmd: exec.Command(os.Args[0], args...)}
+	r.cmd.Env = append(os.Environ(), "LEADSTREAM_TEST_AS_CLI=1")
+	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// pipelineArgs are the flags that point a child process at the broker under
+// test: the real one of LEADSTREAM_TEST_BROKERS (in its own namespace), or
+// the embedded broker on addr.
+func pipelineArgs(t *testing.T, dataDir, addr, ns string) []string {
+	args := []string{"--data-dir", dataDir, "--metrics-addr", "", "--progress", "never", "--partitions", "3", "--log-level", "warn"}
+	if b := os.Getenv("LEADSTREAM_TEST_BROKERS"); b != "" {
+		return append(args, "--brokers", b, "--namespace", ns)
+	}
+	return append(args, "--embedded-addr", addr)
+}
+
+var summaryLine = regexp.MustCompile(`(?m)^\s+(records read|synced|merged|review|rejected|dead-lettered|outcomes)\s+(\d+)`)
+
+func parseSummary(out string) map[string]int {
+	m := map[string]int{}
+	for _, g := range summaryLine.FindAllStringSubmatch(out, -1) {
+		m[g[1]], _ = strconv.Atoi(g[2])
+	}
+	return m
+}
+
+// importProgress reads the import checkpoint's rows_done (0 if none yet).
+func importProgress(dataDir string) int {
+	files, _ := filepath.Glob(filepath.Join(dataDir, "imports", "*", "*.json"))
+	more, _ := filepath.Glob(filepath.Join(dataDir, "imports", "*.json"))
+	best := 0
+	for _, f := range append(files, more...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var cp struct {
+			RowsDone int `json:"rows_done"`
+		}
+		if json.Unmarshal(b, &cp) == nil && cp.RowsDone > best {
+			best = cp.RowsDone
+		}
+	}
+	return best
+}
+
+// distinctEmails counts the leads an exact-email dedupe should make.
+func distinctEmails(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := csvfile.NewReader(f, csvfile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for {
+		row, err := r.Next()
+		if err != nil {
+			break
+		}
+		seen[strings.ToLower(row.Fields["email"])] = true
+	}
+	return len(seen)
+}
+
+// TestKillMidImportAndRestart SIGKILLs `leadstream run` in the middle of a
+// 100k-record import and runs it again: every record must reach exactly one
+// outcome, and the dry-run sink must have created exactly one HaloPSA user
+// per lead.
+func TestKillMidImportAndRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: 100k records through the pipeline twice")
+	}
+	records := 100000
+	if v := os.Getenv("LEADSTREAM_TEST_RESTART_RECORDS"); v != "" {
+		records, _ = strconv.Atoi(v)
+	}
+	dir := t.TempDir()
+	input := filepath.Join(dir, "leads.csv")
+	f, err := os.Create(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := leadgen.Write(f, leadgen.Options{Records: records, Seed: 42}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	dataDir := filepath.Join(dir, "data")
+	ns := fmt.Sprintf("restart%d", time.Now().UnixNano())
+	args := append([]string{"run", "--import", input, "--until-idle", "--max-wait", "8m"}, pipelineArgs(t, dataDir, freeAddr(t), ns)...)
+
+	first := startCLI(t, args...)
+	deadline := time.Now().Add(3 * time.Minute)
+	for importProgress(dataDir) < records/5 {
+		if time.Now().After(deadline) {
+			_ = first.cmd.Process.Kill()
+			t.Fatalf("import never got going:\n%s", first.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.cmd.Wait()
+	killedAt := importProgress(dataDir)
+	if killedAt >= records {
+		t.Logf("warning: the import had finished before the kill (%d rows)", killedAt)
+	}
+
+	second := startCLI(t, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- second.cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		_ = second.cmd.Process.Kill()
+		t.Fatalf("restarted run did not finish:\n%s", second.stderr.String())
+	}
+	if err != nil {
+		t.Fatalf("restarted run failed: %v\nstdout:\n%s\nstderr:\n%s", err, second.stdout.String(), second.stderr.String())
+	}
+	sum := parseSummary(second.stdout.String())
+	t.Logf("killed at %d rows; summary after restart: %v", killedAt, sum)
+	leads := distinctEmails(t, input)
+	if sum["records read"] != records || sum["outcomes"] != records {
+		t.Fatalf("summary %v, want %d records read and as many outcomes", sum, records)
+	}
+	if sum["synced"] != leads || sum["merged"] != records-leads {
+		t.Errorf("synced %d merged %d, want %d and %d", sum["synced"], sum["merged"], leads, records-leads)
+	}
+	writes, err := sink.DryRunWrites(dataDir, nsIfReal(ns), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := map[string]int{}
+	for _, w := range writes {
+		if w.Entity == "Users" && w.Create {
+			users[w.LeadID]++
+		}
+	}
+	if len(users) != leads {
+		t.Errorf("dry-run created %d users, want %d (one per lead)", len(users), leads)
+	}
+	for id, n := range users {
+		if n != 1 {
+			t.Errorf("lead %s: user created %d times", id, n)
+		}
+	}
+}
+
+// nsIfReal is the namespace the child used: only set on a real broker.
+func nsIfReal(ns string) string {
+	if os.Getenv("LEADSTREAM_TEST_BROKERS") != "" {
+		return ns
+	}
+	return ""
+}
