@@ -126,6 +126,13 @@ func (r *Runner) Run(ctx context.Context) error {
 		kgo.FetchMaxPartitionBytes(4<<20),
 		kgo.MaxBufferedRecords(10000),
 		kgo.ProducerLinger(2*time.Millisecond),
+		// Outputs are spread by key (Kafka's murmur2, like every client);
+		// changelog records go to the partition of the input they describe.
+		kgo.RecordPartitioner(changelogPartitioner{
+			changelog: r.opts.Namespace.Topic(ChangelogTopic(name)),
+			byKey:     kgo.StickyKeyPartitioner(nil),
+			manual:    kgo.ManualPartitioner(),
+		}),
 		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 			r.closeParts(m[r.opts.Namespace.Topic(r.stage.Input())])
 		}),
@@ -450,4 +457,21 @@ func (r *Runner) closePart(p int32) {
 		}
 	}
 	r.log.Debug("partition closed", "partition", p)
+}
+
+// changelogPartitioner sends a stage's changelog records to the partition
+// set on the record (the input partition whose state they carry) and every
+// other record to the partition of its key.
+type changelogPartitioner struct {
+	changelog string
+	byKey     kgo.Partitioner
+	manual    kgo.Partitioner
+}
+
+// ForTopic implements kgo.Partitioner.
+func (p changelogPartitioner) ForTopic(topic string) kgo.TopicPartitioner {
+	if topic == p.changelog {
+		return p.manual.ForTopic(topic)
+	}
+	return p.byKey.ForTopic(topic)
 }
