@@ -49,7 +49,7 @@ func testOptions(t *testing.T) Options {
 		EmbeddedAddr: "127.0.0.1:0",
 		DataDir:      t.TempDir(),
 		Partitions:   3,
-		Namespace:    pipeline.Namespace(fmt.Sprintf("t%d-%d-%s", os.Getpid(), nsSeq.Add(1), strings.ToLower(t.Name()))),
+		Namespace:    pipeline.Namespace(fmt.Sprintf("t%d-%d-%s", os.Getpid(), nsSeq.Add(1), strings.NewReplacer("/", "-", "=", "-").Replace(strings.ToLower(t.Name())))),
 		ClientOpts:   kafkaLog(),
 		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	}
@@ -65,9 +65,16 @@ func examplesFile(t *testing.T) string {
 }
 
 func TestEndToEndExampleFile(t *testing.T) {
+	for _, eos := range []bool{false, true} {
+		t.Run(fmt.Sprintf("exactly_once=%v", eos), func(t *testing.T) { endToEnd(t, eos) })
+	}
+}
+
+func endToEnd(t *testing.T, exactlyOnce bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	opts := testOptions(t)
+	opts.ExactlyOnce = exactlyOnce
 	s, err := Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
