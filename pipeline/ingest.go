@@ -161,7 +161,7 @@ func ImportFile(ctx context.Context, cl *kgo.Client, path string, open func(io.R
 			mu.Unlock()
 		}
 	}
-	checkpoint := func(done int, complete bool) error {
+	checkpoint := func(ctx context.Context, done int, complete bool) error {
 		if err := cl.Flush(ctx); err != nil {
 			return fmt.Errorf("import %s: flush: %w", base, err)
 		}
@@ -183,6 +183,16 @@ func ImportFile(ctx context.Context, cl *kgo.Client, path string, open func(io.R
 
 	now := time.Now().UTC()
 	for {
+		if ctx.Err() != nil {
+			// Interrupted: keep what was sent, so the next run resumes here.
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			err := checkpoint(fctx, res.Rows, false)
+			cancel()
+			if err != nil {
+				return res, fmt.Errorf("import %s interrupted at row %d, checkpoint not saved: %w", base, res.Rows, err)
+			}
+			return res, fmt.Errorf("import %s interrupted after %d rows (run it again to resume): %w", base, res.Rows, ctx.Err())
+		}
 		row, err := src.Next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -225,9 +235,11 @@ func ImportFile(ctx context.Context, cl *kgo.Client, path string, open func(io.R
 			}
 			res.Produced++
 		}
-		cl.Produce(ctx, rec, promise)
+		// Records once read are sent even if ctx ends now: the loop stops at
+		// the next row and the checkpoint covers exactly what was written.
+		cl.Produce(context.WithoutCancel(ctx), rec, promise)
 		if res.Rows%opts.CheckpointEvery == 0 {
-			if err := checkpoint(res.Rows, false); err != nil {
+			if err := checkpoint(ctx, res.Rows, false); err != nil {
 				return res, err
 			}
 		}
@@ -235,7 +247,7 @@ func ImportFile(ctx context.Context, cl *kgo.Client, path string, open func(io.R
 	if bar != nil {
 		_ = bar.Finish()
 	}
-	if err := checkpoint(res.Rows, true); err != nil {
+	if err := checkpoint(ctx, res.Rows, true); err != nil {
 		return res, err
 	}
 	opts.Logger.Info("import finished", "file", base, "import_id", id, "rows", res.Rows, "produced", res.Produced, "malformed", res.Malformed, "resumed", res.Resumed)

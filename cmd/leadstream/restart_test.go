@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/leadstream/leadstream/bench/leadgen"
 	"github.com/leadstream/leadstream/connectors/csvfile"
+	"github.com/leadstream/leadstream/internal/testkafka"
 	"github.com/leadstream/leadstream/stages/sink"
 )
 
@@ -40,23 +40,13 @@ func startCLI(t *testing.T, args ...string) *cliRun {
 	return r
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // pipelineArgs are the flags that point a child process at the broker under
 // test: the real one of LEADSTREAM_TEST_BROKERS (in its own namespace), or
 // the embedded broker on addr.
 func pipelineArgs(t *testing.T, dataDir, addr, ns string) []string {
 	args := []string{"--data-dir", dataDir, "--metrics-addr", "", "--progress", "never", "--partitions", "3", "--log-level", "warn"}
-	if b := os.Getenv("LEADSTREAM_TEST_BROKERS"); b != "" {
-		return append(args, "--brokers", b, "--namespace", ns)
+	if b := testkafka.Brokers(); b != nil {
+		return append(args, "--brokers", strings.Join(b, ","), "--namespace", ns)
 	}
 	return append(args, "--embedded-addr", addr)
 }
@@ -126,6 +116,20 @@ func TestKillMidImportAndRestart(t *testing.T) {
 	if v := os.Getenv("LEADSTREAM_TEST_RESTART_RECORDS"); v != "" {
 		records, _ = strconv.Atoi(v)
 	}
+	interruptAndRestart(t, syscall.SIGKILL, records)
+}
+
+// TestStopMidImportAndRestart does the same with SIGTERM: the first run
+// stops cleanly (in-flight batches finish, the import checkpoints) and says
+// how to resume.
+func TestStopMidImportAndRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long")
+	}
+	interruptAndRestart(t, syscall.SIGTERM, 30000)
+}
+
+func interruptAndRestart(t *testing.T, sig syscall.Signal, records int) {
 	dir := t.TempDir()
 	input := filepath.Join(dir, "leads.csv")
 	f, err := os.Create(input)
@@ -138,7 +142,7 @@ func TestKillMidImportAndRestart(t *testing.T) {
 	f.Close()
 	dataDir := filepath.Join(dir, "data")
 	ns := fmt.Sprintf("restart%d", time.Now().UnixNano())
-	args := append([]string{"run", "--import", input, "--until-idle", "--max-wait", "8m"}, pipelineArgs(t, dataDir, freeAddr(t), ns)...)
+	args := append([]string{"run", "--import", input, "--until-idle", "--max-wait", "8m"}, pipelineArgs(t, dataDir, testkafka.FreeAddr(t), ns)...)
 
 	first := startCLI(t, args...)
 	deadline := time.Now().Add(3 * time.Minute)
@@ -149,10 +153,15 @@ func TestKillMidImportAndRestart(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := first.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-	_ = first.cmd.Wait()
+	werr := first.cmd.Wait()
+	if sig == syscall.SIGTERM {
+		if werr == nil || !strings.Contains(first.stderr.String(), "run it again to resume") {
+			t.Errorf("stopped run: exit %v, want a failure that says how to resume; stderr:\n%s", werr, first.stderr.String())
+		}
+	}
 	killedAt := importProgress(dataDir)
 	if killedAt >= records {
 		t.Logf("warning: the import had finished before the kill (%d rows)", killedAt)
@@ -185,12 +194,7 @@ func TestKillMidImportAndRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	users := map[string]int{}
-	for _, w := range writes {
-		if w.Entity == "Users" && w.Create {
-			users[w.LeadID]++
-		}
-	}
+	users := sink.UserCreates(writes)
 	if len(users) != leads {
 		t.Errorf("dry-run created %d users, want %d (one per lead)", len(users), leads)
 	}
@@ -203,7 +207,7 @@ func TestKillMidImportAndRestart(t *testing.T) {
 
 // nsIfReal is the namespace the child used: only set on a real broker.
 func nsIfReal(ns string) string {
-	if os.Getenv("LEADSTREAM_TEST_BROKERS") != "" {
+	if testkafka.Brokers() != nil {
 		return ns
 	}
 	return ""

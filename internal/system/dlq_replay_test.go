@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/leadstream/leadstream/internal/testkafka"
 	"github.com/leadstream/leadstream/pipeline"
 	"github.com/leadstream/leadstream/stages/sink"
 )
@@ -129,7 +130,7 @@ func TestReplayDedupeCreatesNoDuplicate(t *testing.T) {
 	defer cancel()
 	opts := testOptions(t)
 	if opts.Brokers == nil {
-		opts.EmbeddedAddr = freeTestAddr(t) // the same address across restarts
+		opts.EmbeddedAddr = testkafka.FreeAddr(t) // the same address across restarts
 	}
 	s, err := Start(ctx, opts)
 	if err != nil {
@@ -195,13 +196,7 @@ func userCreates(t *testing.T, opts Options) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]int{}
-	for _, w := range writes {
-		if w.Entity == "Users" && w.Create {
-			out[w.LeadID]++
-		}
-	}
-	return out
+	return sink.UserCreates(writes)
 }
 
 // countTopic counts a topic's records through a broker-only system.

@@ -187,7 +187,30 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			s.supervise(rctx, n, r)
 		}()
 	}
+	if opts.Registerer != nil && len(names) > 0 {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.pollLag(rctx)
+		}()
+	}
 	return s, nil
+}
+
+// pollLag keeps the consumer-lag gauge current.
+func (s *System) pollLag(ctx context.Context) {
+	t := time.NewTicker(15 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.Lag(ctx); err != nil && ctx.Err() == nil {
+				s.log.Debug("lag poll failed", "err", err)
+			}
+		}
+	}
 }
 
 // supervise runs r until ctx ends, restarting it with backoff when a batch

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,18 +13,10 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/leadstream/leadstream/internal/testkafka"
 	"github.com/leadstream/leadstream/pipeline"
 	"github.com/leadstream/leadstream/stages/sink"
 )
-
-// testBrokers returns the real broker of LEADSTREAM_TEST_BROKERS, or nil
-// for the embedded kfake broker.
-func testBrokers() []string {
-	if v := os.Getenv("LEADSTREAM_TEST_BROKERS"); v != "" {
-		return strings.Split(v, ",")
-	}
-	return nil
-}
 
 var nsSeq atomic.Int64
 
@@ -45,7 +36,7 @@ func testOptions(t *testing.T) Options {
 		lvl = slog.LevelInfo
 	}
 	return Options{
-		Brokers:      testBrokers(),
+		Brokers:      testkafka.Brokers(),
 		EmbeddedAddr: "127.0.0.1:0",
 		DataDir:      t.TempDir(),
 		Partitions:   3,
@@ -105,23 +96,7 @@ func endToEnd(t *testing.T, exactlyOnce bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	users := 0
-	for _, w := range writes {
-		if w.Entity == "Users" && w.Create {
-			users++
-		}
+	if users := sink.UserCreates(writes); len(users) != 175 {
+		t.Errorf("dry-run user creates = %d, want 175", len(users))
 	}
-	if users != 175 {
-		t.Errorf("dry-run user creates = %d, want 175", users)
-	}
-}
-
-func freeTestAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }

@@ -196,3 +196,14 @@ func DryRunWrites(dataDir, namespace string, stateKey []byte) ([]Write, error) {
 	}
 	return out, nil
 }
+
+// UserCreates counts, per lead, the Users the writes create.
+func UserCreates(writes []Write) map[string]int {
+	out := map[string]int{}
+	for _, w := range writes {
+		if w.Entity == "Users" && w.Create {
+			out[w.LeadID]++
+		}
+	}
+	return out
+}
