@@ -26,6 +26,9 @@ const (
 	HeaderStage   = "ls-stage"   // the stage that dead-lettered a record
 	HeaderOrigin  = "ls-origin"  // topic/partition@offset a dead letter came from
 	HeaderOutcome = "ls-outcome" // the outcome, on outcome topics
+	// HeaderReviewDecision marks a person's decision on a review item; it
+	// travels on leads.review but is not an outcome.
+	HeaderReviewDecision = "ls-review-decision"
 )
 
 // Outcome is the visible end state of one input record.

@@ -93,6 +93,9 @@ func (t *Tally) observe(r *kgo.Record) {
 		return
 	}
 	topic := t.ns.Logical(r.Topic)
+	if topic == TopicReview && HeaderValue(r, HeaderReviewDecision) != "" {
+		return // a person's decision, not an outcome
+	}
 	o := Outcome(HeaderValue(r, HeaderOutcome))
 	if topic == TopicDLQ {
 		o = OutcomeDeadLettered

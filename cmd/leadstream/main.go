@@ -32,6 +32,7 @@ func commands() []command {
 		{"import", "stream files into leads.raw of a running pipeline", importCmd},
 		{"stage", "run one stage as its own process, for scale-out", stageCmd},
 		{"topics", "create or verify the topics on a broker", topicsCmd},
+		{"review", "list, approve or reject records held for a person", reviewCmd},
 		{"replay", "rewind a stage's consumer group to reprocess records", replayCmd},
 		{"version", "print the version", versionCmd},
 	}

@@ -23,13 +23,15 @@ import (
 	"github.com/leadstream/leadstream/stages/dedupe"
 	"github.com/leadstream/leadstream/stages/enrich"
 	"github.com/leadstream/leadstream/stages/normalize"
+	"github.com/leadstream/leadstream/stages/review"
 	"github.com/leadstream/leadstream/stages/sink"
 	"github.com/leadstream/leadstream/stages/validate"
 )
 
-// Stages returns the five stages in pipeline order.
+// Stages returns the stages in pipeline order: the five of the main line,
+// then the review queue.
 func Stages() []pipeline.Stage {
-	return []pipeline.Stage{normalize.Stage{}, validate.Stage{}, dedupe.Stage{}, enrich.Stage{}, sink.Stage{}}
+	return []pipeline.Stage{normalize.Stage{}, validate.Stage{}, dedupe.Stage{}, enrich.Stage{}, sink.Stage{}, review.Stage{}}
 }
 
 // StageNames lists the stage names in pipeline order.

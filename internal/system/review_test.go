@@ -1,0 +1,91 @@
+package system
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/leadstream/leadstream/internal/lead"
+	"github.com/leadstream/leadstream/pipeline"
+	"github.com/leadstream/leadstream/stages/review"
+)
+
+// TestReviewQueueApproveAndReject holds two records for review, lists
+// them, approves one (it goes on to be synced) and rejects the other.
+func TestReviewQueueApproveAndReject(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	opts := testOptions(t)
+	s, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ns := opts.Namespace
+	importID := fmt.Sprintf("imp_review%d", time.Now().UnixNano())
+	for i, name := range []string{"Approve", "Reject"} {
+		env := &pipeline.Envelope{
+			TraceID:   fmt.Sprintf("%s:%d", importID, i+2),
+			Source:    pipeline.Source{Provider: "csv", RecordID: name, ImportID: importID},
+			FirstSeen: time.Now().UTC(),
+			Lead:      &lead.Lead{FirstName: name, LastName: "Person", Email: name + "@example.org", Company: "Example Ltd"},
+			Outcome:   pipeline.OutcomeReview,
+			Reasons:   []string{"low_quality"},
+		}
+		rec, err := env.Record(ns.Topic(pipeline.TopicReview), env.TraceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.client.ProduceSync(ctx, rec).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held := []pipeline.ImportResult{{ImportID: importID, Rows: 2}}
+	sum, err := s.WaitForOutcomes(ctx, held, nil)
+	if err != nil || sum.Counts[pipeline.OutcomeReview] != 2 {
+		t.Fatalf("want 2 in review, got %+v, %v", sum.Counts, err)
+	}
+	var items []review.Item
+	for len(items) < 2 && ctx.Err() == nil {
+		if items, err = review.List(ctx, s.Brokers(), ns); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(items) != 2 {
+		t.Fatalf("listed %d items, want 2", len(items))
+	}
+	if err := review.Decide(ctx, s.client, s.Brokers(), ns, importID+":2", review.Approve); err != nil {
+		t.Fatal(err)
+	}
+	if err := review.Decide(ctx, s.client, s.Brokers(), ns, importID+":3", review.Reject); err != nil {
+		t.Fatal(err)
+	}
+	if err := review.Decide(ctx, s.client, s.Brokers(), ns, importID+":99", review.Approve); err == nil {
+		t.Error("deciding an unknown item should fail")
+	}
+	for ctx.Err() == nil {
+		sum, err = s.WaitForOutcomes(ctx, held, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Counts[pipeline.OutcomeSynced] == 1 && sum.Counts[pipeline.OutcomeRejected] == 1 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if sum.Counts[pipeline.OutcomeSynced] != 1 || sum.Counts[pipeline.OutcomeRejected] != 1 {
+		t.Fatalf("after the decisions: %+v, want one synced and one rejected", sum.Counts)
+	}
+	for ctx.Err() == nil {
+		if items, err = review.List(ctx, s.Brokers(), ns); err != nil {
+			t.Fatal(err)
+		}
+		if len(items) == 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("queue still holds %d items", len(items))
+}
