@@ -34,6 +34,7 @@ func commands() []command {
 		{"topics", "create or verify the topics on a broker", topicsCmd},
 		{"review", "list, approve or reject records held for a person", reviewCmd},
 		{"replay", "rewind a stage's consumer group to reprocess records", replayCmd},
+		{"eval", "measure dedupe precision and recall on a labelled file", evalCmd},
 		{"version", "print the version", versionCmd},
 	}
 }

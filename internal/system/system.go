@@ -95,6 +95,9 @@ type Options struct {
 	ClientOpts []kgo.Opt
 	// Namespace prefixes every topic and group (default none).
 	Namespace pipeline.Namespace
+	// GroundTruthColumns are import columns that never enter the pipeline
+	// (default: entity_id, the labelled datasets' truth).
+	GroundTruthColumns []string
 }
 
 // System is a running leadstream process.
@@ -250,7 +253,14 @@ func (s *System) Admin() *kadm.Client { return s.admin }
 func (s *System) Import(ctx context.Context, files ...string) ([]pipeline.ImportResult, error) {
 	var out []pipeline.ImportResult
 	for _, f := range files {
-		res, err := pipeline.ImportFile(ctx, s.client, f, OpenCSV, pipeline.ImportOptions{
+		drop := s.opts.GroundTruthColumns
+		if drop == nil {
+			drop = []string{"entity_id"}
+		}
+		open := func(r io.Reader) (pipeline.RowSource, error) {
+			return csvfile.NewReader(r, csvfile.Options{DropColumns: drop})
+		}
+		res, err := pipeline.ImportFile(ctx, s.client, f, open, pipeline.ImportOptions{
 			DataDir: s.opts.DataDir, Progress: s.opts.Progress, Logger: s.log, Namespace: s.opts.Namespace,
 		})
 		out = append(out, res)
@@ -259,12 +269,6 @@ func (s *System) Import(ctx context.Context, files ...string) ([]pipeline.Import
 		}
 	}
 	return out, nil
-}
-
-// OpenCSV reads a canonical CSV file, leaving out the ground-truth column
-// of the labelled datasets.
-func OpenCSV(r io.Reader) (pipeline.RowSource, error) {
-	return csvfile.NewReader(r, csvfile.Options{DropColumns: []string{"entity_id"}})
 }
 
 // WaitForOutcomes follows the outcome topics until every row of the given
