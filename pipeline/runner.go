@@ -330,7 +330,7 @@ func (r *Runner) process(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Recor
 				o.Topic = r.opts.Namespace.Topic(o.Topic)
 			}
 			out = append(out, em.records...)
-			r.opts.Metrics.Records.WithLabelValues(name, "ok").Inc()
+			r.opts.Metrics.Records.WithLabelValues(name, outcomeLabel(em.records)).Inc()
 			r.opts.Metrics.Duration.WithLabelValues(name).Observe(time.Since(start).Seconds())
 			r.processed++
 		}
@@ -474,4 +474,16 @@ func (p changelogPartitioner) ForTopic(topic string) kgo.TopicPartitioner {
 		return p.manual.ForTopic(topic)
 	}
 	return p.byKey.ForTopic(topic)
+}
+
+// outcomeLabel is the metrics outcome of one processed record: the verdict
+// carried by what it emitted (rejected, review, merged), else ok.
+func outcomeLabel(emitted []*kgo.Record) string {
+	for _, rec := range emitted {
+		switch o := Outcome(HeaderValue(rec, HeaderOutcome)); o {
+		case OutcomeRejected, OutcomeReview, OutcomeMerged:
+			return string(o)
+		}
+	}
+	return "ok"
 }
