@@ -180,14 +180,10 @@ func (r *Runner) Run(ctx context.Context) error {
 		if fetches.IsClientClosed() {
 			return nil
 		}
-		var fetchErr error
+		// Fetch errors are retried by the client; they are only worth a log.
 		fetches.EachError(func(t string, p int32, e error) {
-			if errors.Is(e, context.Canceled) || errors.Is(e, context.DeadlineExceeded) {
-				return
-			}
-			r.log.Warn("fetch error", "topic", t, "partition", p, "err", e)
-			if fetchErr == nil {
-				fetchErr = e
+			if !errors.Is(e, context.Canceled) && !errors.Is(e, context.DeadlineExceeded) {
+				r.log.Warn("fetch error", "topic", t, "partition", p, "err", e)
 			}
 		})
 		if fetches.NumRecords() == 0 {
