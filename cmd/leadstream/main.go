@@ -35,6 +35,7 @@ func commands() []command {
 		{"review", "list, approve or reject records held for a person", reviewCmd},
 		{"replay", "rewind a stage's consumer group to reprocess records", replayCmd},
 		{"eval", "measure dedupe precision and recall on a labelled file", evalCmd},
+		{"halo-sandbox", "serve a HaloPSA emulator to try the flow without a tenant", haloSandboxCmd},
 		{"version", "print the version", versionCmd},
 	}
 }
@@ -49,7 +50,7 @@ Usage:
 Commands:
 `)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Try it on one machine (the broker runs inside the process, state under ./data):
