@@ -1,0 +1,360 @@
+package match
+
+import (
+	"math"
+	"strings"
+)
+
+// Level is one comparison level of the Fellegi–Sunter model: M is the
+// probability of the level among true matches, U among non-matches.
+type Level struct {
+	M, U float64
+}
+
+// weight is the level's match weight log2(m/u).
+func (l Level) weight() float64 { return math.Log2(l.M / l.U) }
+
+// FSParams are the Fellegi–Sunter parameters. Each comparison lists its
+// levels from the strongest agreement to disagreement; a comparison whose
+// input is missing on either side contributes nothing. The levels are:
+//
+//	Email:    exact key · same domain, equal local without . _ - · same
+//	          domain, name pattern (§4.2 E) · near (a one-edit or long
+//	          JW ≥ 0.92 local on the same domain; or the whole address
+//	          within edit distance 2, or an equal local part, or local
+//	          JW ≥ 0.92 with a close domain) · same company domain, another
+//	          mailbox · different
+//	First:    equal or nickname · JW ≥ 0.92 · initial or JW ≥ 0.85 ·
+//	          same letters in another order · different
+//	Last:     equal · JW ≥ 0.92 or compound · JW ≥ 0.85 · same letters
+//	          in another order · different
+//	Phone:    equal personal number · equal shared number · different
+//	Company:  same organisation (§4.3) · Dice ≥ 0.6 · different
+//	Street:   equal · similarity ≥ 0.9 · ≥ 0.75 · different (similarity is
+//	          the better of JW and bigram Dice without spaces, so that
+//	          reordered parts still score)
+//	Number:   equal leading house number · different
+//	Postcode: equal · one edit or transposition · different
+//	City:     equal · JW ≥ 0.88 without spaces · different
+//	State:    equal · different
+//
+// Names are compared both as given and with first and last name swapped;
+// the better assignment wins, the swapped one paying Swap (in bits).
+type FSParams struct {
+	// Prior is the log2 prior odds that a blocked candidate pair is a
+	// match.
+	Prior float64
+	// Swap is the log2 penalty of the swapped name assignment (≤ 0).
+	Swap float64
+
+	Email, First, Last, Phone, Company []Level
+	Street, Number, Postcode, City     []Level
+	State                              []Level
+}
+
+// DefaultFSParams returns fixed m/u probabilities chosen from the shape of
+// B2B and the labelled datasets' noise and checked by TestDatasets.
+func DefaultFSParams() FSParams {
+	return FSParams{
+		Prior: -8,
+		Swap:  -1,
+		// A second mailbox on the same company domain that is neither a
+		// typo nor a name-pattern alias is nearly always a colleague.
+		Email: []Level{
+			{0.80, 0.0001}, {0.02, 0.0001}, {0.02, 0.002}, {0.08, 0.0005}, {0.001, 0.3}, {0.079, 0.6973},
+		},
+		First: []Level{
+			{0.82, 0.01}, {0.06, 0.002}, {0.04, 0.01}, {0.01, 0.0005}, {0.07, 0.9775},
+		},
+		Last: []Level{
+			{0.85, 0.003}, {0.07, 0.002}, {0.03, 0.01}, {0.01, 0.0005}, {0.04, 0.9845},
+		},
+		Phone: []Level{
+			{0.70, 0.0001}, {0.10, 0.01}, {0.20, 0.9899},
+		},
+		Company: []Level{
+			{0.80, 0.02}, {0.05, 0.01}, {0.15, 0.97},
+		},
+		Street: []Level{
+			{0.65, 0.0005}, {0.20, 0.001}, {0.07, 0.01}, {0.08, 0.9885},
+		},
+		Number: []Level{
+			{0.85, 0.05}, {0.15, 0.95},
+		},
+		Postcode: []Level{
+			{0.85, 0.003}, {0.10, 0.02}, {0.05, 0.977},
+		},
+		City: []Level{
+			{0.85, 0.02}, {0.10, 0.005}, {0.05, 0.975},
+		},
+		State: []Level{
+			{0.95, 0.3}, {0.05, 0.7},
+		},
+	}
+}
+
+// Comparisons of the Fellegi–Sunter model, in FSParams field order.
+const (
+	cmpEmail = iota
+	cmpFirst
+	cmpLast
+	cmpPhone
+	cmpCompany
+	cmpStreet
+	cmpNumber
+	cmpPostcode
+	cmpCity
+	cmpState
+	numCmp
+)
+
+// levels returns the parameter table of each comparison.
+func (fp *FSParams) levels() [numCmp][]Level {
+	return [numCmp][]Level{fp.Email, fp.First, fp.Last, fp.Phone, fp.Company,
+		fp.Street, fp.Number, fp.Postcode, fp.City, fp.State}
+}
+
+// fsVector is the comparison vector of a pair: the level of each
+// comparison (-1 when not comparable), with the first and last name
+// levels of the swapped assignment kept apart.
+type fsVector struct {
+	lv             [numCmp]int8
+	swapFirst      int8
+	swapLast       int8
+	swapComparable bool
+}
+
+func compareFS(a, b *prep, shared bool) fsVector {
+	var v fsVector
+	v.lv[cmpEmail] = int8(emailLevel(a, b))
+	v.lv[cmpFirst] = int8(firstLevel(a.first, b.first))
+	v.lv[cmpLast] = int8(lastLevel(a.last, b.last))
+	v.lv[cmpPhone] = int8(phoneLevel(a, b, shared))
+	v.lv[cmpCompany] = int8(companyLevel(a, b))
+	v.lv[cmpStreet] = int8(streetLevel(a, b))
+	v.lv[cmpNumber] = int8(numberLevel(a, b))
+	v.lv[cmpPostcode] = int8(postcodeLevel(a, b))
+	v.lv[cmpCity] = int8(cityLevel(a, b))
+	v.lv[cmpState] = int8(stateLevel(a, b))
+	v.swapFirst = int8(firstLevel(a.first, b.last))
+	v.swapLast = int8(lastLevel(a.last, b.first))
+	v.swapComparable = (a.first != "" || a.last != "") && (b.first != "" || b.last != "")
+	return v
+}
+
+// weight returns the match weight (log2 Bayes factor, without the prior)
+// and whether the swapped name assignment was the better one.
+func (v *fsVector) weight(fp *FSParams) (float64, bool) {
+	tables := fp.levels()
+	lw := func(c int, l int8) float64 {
+		if l >= 0 && int(l) < len(tables[c]) {
+			return tables[c][l].weight()
+		}
+		return 0
+	}
+	var w float64
+	for c := range numCmp {
+		if c != cmpFirst && c != cmpLast {
+			w += lw(c, v.lv[c])
+		}
+	}
+	direct := lw(cmpFirst, v.lv[cmpFirst]) + lw(cmpLast, v.lv[cmpLast])
+	if v.swapComparable {
+		if swapped := lw(cmpFirst, v.swapFirst) + lw(cmpLast, v.swapLast) + fp.Swap; swapped > direct {
+			return w + swapped, true
+		}
+	}
+	return w + direct, false
+}
+
+// fsWeight returns the Fellegi–Sunter match weight (log2 Bayes factor,
+// without the prior) of a pair.
+func fsWeight(a, b *prep, shared bool, fp *FSParams) float64 {
+	v := compareFS(a, b, shared)
+	w, _ := v.weight(fp)
+	return w
+}
+
+func emailLevel(a, b *prep) int {
+	if a.r.Email == "" || b.r.Email == "" {
+		return -1
+	}
+	switch {
+	case a.r.Email == b.r.Email:
+		return 0
+	case a.domain != "" && a.domain == b.domain && !a.r.EmailFreeMail && !b.r.EmailFreeMail:
+		if a.localPlain == b.localPlain {
+			return 1
+		}
+		if namePattern(a, b) {
+			return 2
+		}
+		if osa(a.local, b.local) <= 1 || len(a.local) >= 8 && jw(a.local, b.local) >= 0.92 {
+			return 3 // a typo in the mailbox
+		}
+		return 4 // same company domain, another mailbox: a colleague
+	case osa(a.r.Email, b.r.Email) <= 2:
+		return 3
+	case len(a.local) >= 4 && a.local == b.local:
+		return 3 // the same mailbox name on another (or mistyped) domain
+	case jw(a.local, b.local) >= 0.92 && (jw(a.domain, b.domain) >= 0.85 || osa(a.domain, b.domain) <= 2):
+		return 3
+	}
+	return 5
+}
+
+func firstLevel(a, b string) int {
+	if a == "" || b == "" {
+		return -1
+	}
+	switch f := firstF(a, b); {
+	case f == 1:
+		return 0
+	case f >= 0.92:
+		return 1
+	case f >= 0.85:
+		return 2
+	case sameLetters(a, b):
+		return 3
+	}
+	return 4
+}
+
+func lastLevel(a, b string) int {
+	if a == "" || b == "" {
+		return -1
+	}
+	switch l := lastL(a, b); {
+	case l == 1 || nospace(a) == nospace(b):
+		return 0
+	case l >= 0.92:
+		return 1
+	case l >= 0.85:
+		return 2
+	case sameLetters(a, b):
+		return 3
+	}
+	return 4
+}
+
+// sameLetters reports whether two names of three or more letters are
+// anagrams of each other (scrambled entry).
+func sameLetters(a, b string) bool {
+	a, b = nospace(a), nospace(b)
+	if len(a) < 3 || len(a) != len(b) {
+		return false
+	}
+	var n [256]int
+	for i := 0; i < len(a); i++ {
+		n[a[i]]++
+		n[b[i]]--
+	}
+	for _, v := range n {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func phoneLevel(a, b *prep, shared bool) int {
+	c := phoneP(a, b, shared)
+	switch {
+	case !c.Comparable:
+		return -1
+	case c.Value == 1:
+		return 0
+	case c.Value > 0:
+		return 1
+	}
+	return 2
+}
+
+func companyLevel(a, b *prep) int {
+	c := companyC(a, b)
+	switch {
+	case !c.Comparable:
+		return -1
+	case c.Value == 1:
+		return 0
+	case c.Value >= 0.6:
+		return 1
+	}
+	return 2
+}
+
+func streetSim(a, b *prep) float64 {
+	if a.streetNS == b.streetNS {
+		return 1
+	}
+	s := jw(a.streetNS, b.streetNS)
+	if s >= 0.9 {
+		return s // the bigram Dice cannot change the level
+	}
+	return max(s, dice(a.streetNS, b.streetNS))
+}
+
+func streetLevel(a, b *prep) int {
+	if a.street == "" || b.street == "" {
+		return -1
+	}
+	switch s := streetSim(a, b); {
+	case s == 1:
+		return 0
+	case s >= 0.9:
+		return 1
+	case s >= 0.75:
+		return 2
+	}
+	return 3
+}
+
+func numberLevel(a, b *prep) int {
+	if a.streetNum == "" || b.streetNum == "" {
+		return -1
+	}
+	if a.streetNum == b.streetNum {
+		return 0
+	}
+	return 1
+}
+
+func postcodeLevel(a, b *prep) int {
+	if a.postcode == "" || b.postcode == "" {
+		return -1
+	}
+	switch {
+	case a.postcode == b.postcode:
+		return 0
+	case osa(a.postcode, b.postcode) <= 1:
+		return 1
+	}
+	return 2
+}
+
+func cityLevel(a, b *prep) int {
+	if a.city == "" || b.city == "" {
+		return -1
+	}
+	switch {
+	case a.cityNS == b.cityNS:
+		return 0
+	case jw(a.cityNS, b.cityNS) >= 0.88:
+		return 1
+	}
+	return 2
+}
+
+func stateLevel(a, b *prep) int {
+	if a.state == "" || b.state == "" {
+		return -1
+	}
+	if strings.EqualFold(a.state, b.state) {
+		return 0
+	}
+	return 1
+}
+
+// posterior turns a log2 Bayes factor and log2 prior odds into a match
+// probability.
+func posterior(w float64) float64 { return 1 / (1 + math.Exp2(-w)) }
