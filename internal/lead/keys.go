@@ -5,21 +5,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 )
-
-// freeMail lists mailbox providers whose domain never identifies a company.
-var freeMail = map[string]bool{
-	"gmail.com": true, "googlemail.com": true, "yahoo.com": true, "yahoo.co.uk": true,
-	"hotmail.com": true, "hotmail.co.uk": true, "outlook.com": true, "live.com": true,
-	"msn.com": true, "aol.com": true, "icloud.com": true, "me.com": true, "mac.com": true,
-	"gmx.com": true, "gmx.de": true, "gmx.net": true, "web.de": true, "mail.com": true,
-	"proton.me": true, "protonmail.com": true, "yandex.com": true, "yandex.ru": true,
-	"zoho.com": true, "btinternet.com": true, "qq.com": true, "163.com": true,
-}
-
-// IsFreeMail reports whether domain belongs to a free mailbox provider.
-func IsFreeMail(domain string) bool { return freeMail[strings.ToLower(domain)] }
 
 // RegistrableDomain reduces a host name, URL or e-mail domain to its
 // registrable domain (eTLD+1) using the public suffix list. It returns ""
@@ -36,7 +24,10 @@ func RegistrableDomain(host string) string {
 		h = h[:i]
 	}
 	h = strings.TrimPrefix(strings.TrimSuffix(h, "."), "www.")
-	if h == "" || !strings.Contains(h, ".") {
+	if a, err := idna.Lookup.ToASCII(h); err == nil {
+		h = a
+	}
+	if !validDomain(h) {
 		return ""
 	}
 	d, err := publicsuffix.EffectiveTLDPlusOne(h)

@@ -1,15 +1,36 @@
 // Package lead defines the canonical lead that flows between the pipeline
-// stages once a provider record has been normalised, and the keys derived
-// from it (partition key, exact match keys, deterministic lead ids).
+// stages once a provider record has been normalised (spec §1), the
+// normalisers that build it from raw provider fields (spec §2), the keys
+// derived from it (partition key, exact match keys, deterministic lead ids)
+// and the custom-field values derived from it (spec §5.2).
+//
+// Every lookup table in this package is read-only after package
+// initialisation; nothing here keeps mutable global state.
 package lead
 
 import (
+	"slices"
 	"strings"
+	"time"
 )
 
+// Version is the wire version of the canonical lead written by this build.
+// Version 1 (no version field) carried only the flat string fields; version
+// 2 adds the structured e-mails, phones, organisation attributes, derived
+// custom-field values and provenance. Readers accept both.
+const Version = 2
+
 // Lead is one person at one organisation, as the pipeline sees it after
-// normalisation. Fields are plain strings so that empty means "unknown".
+// normalisation. String fields are empty when unknown.
+//
+// The flat fields Email and Phone hold the primary usable value (a
+// syntactically valid, non-disposable e-mail; a valid E.164 number): they
+// are what matching and the sink use. Every observed value, usable or not,
+// is kept in Emails, Phones and Provenance.
 type Lead struct {
+	// V is the wire version of this lead (see Version); 0 means version 1.
+	V int `json:"v,omitempty"`
+
 	FirstName string `json:"first_name,omitempty"`
 	LastName  string `json:"last_name,omitempty"`
 	FullName  string `json:"full_name,omitempty"`
@@ -23,9 +44,153 @@ type Lead struct {
 	State     string `json:"state,omitempty"`
 	Postcode  string `json:"postcode,omitempty"`
 	Country   string `json:"country,omitempty"`
+
+	// Person attributes (spec §1.2).
+	Seniority    string  `json:"seniority,omitempty"`  // CF_109 picklist value
+	Department   string  `json:"department,omitempty"` // CF_110 picklist value
+	Emails       []Email `json:"emails,omitempty"`
+	Phones       []Phone `json:"phones,omitempty"`
+	LinkedInURL  string  `json:"linkedin_url,omitempty"`
+	DoNotContact bool    `json:"do_not_contact,omitempty"`
+
+	// Organisation attributes (spec §1.2). Company is the display form.
+	CompanyKey    string   `json:"company_key,omitempty"` // match form, legal suffix removed
+	Website       string   `json:"website,omitempty"`     // https://<host>
+	Industry      string   `json:"industry,omitempty"`
+	EmployeeCount *Range   `json:"employee_count,omitempty"`
+	RevenueUSD    *Range   `json:"revenue_usd,omitempty"`
+	Technologies  []string `json:"technologies,omitempty"`
+	FoundedYear   int      `json:"founded_year,omitempty"`
+	HQ            *Address `json:"hq_address,omitempty"`
+
+	// Meta.
+	FirstSource  string        `json:"first_source,omitempty"`  // source key that first fed the lead
+	QualityScore int           `json:"quality_score,omitempty"` // spec §3.1, set by validate
+	CustomFields *CustomFields `json:"custom_fields,omitempty"`
+	// Issues are what normalisation found wrong with the source values.
+	Issues []Issue `json:"issues,omitempty"`
+	// Provenance keeps, per attribute, every distinct value observed and
+	// where it came from (spec §1.3).
+	Provenance map[string][]Observation `json:"provenance,omitempty"`
+
 	// Extra keeps source columns the canonical model has no field for, so
 	// nothing a provider sent is silently dropped.
 	Extra map[string]string `json:"extra,omitempty"`
+}
+
+// Email is one observed e-mail address (spec §2.1).
+type Email struct {
+	Address    string `json:"address"`
+	Status     string `json:"status,omitempty"` // verified, accept_all, unverified, invalid, none
+	Confidence int    `json:"confidence,omitempty"`
+	Valid      bool   `json:"valid,omitempty"` // syntax passed
+	Role       bool   `json:"role,omitempty"`
+	Disposable bool   `json:"disposable,omitempty"`
+	FreeMail   bool   `json:"free_mail,omitempty"`
+	Primary    bool   `json:"primary,omitempty"`
+}
+
+// Usable reports whether the address may be a match key and be synced:
+// valid syntax, not disposable and not marked invalid by the provider.
+func (e Email) Usable() bool {
+	return e.Valid && !e.Disposable && e.Status != EmailInvalid
+}
+
+// Email statuses (spec §2.1 step 5).
+const (
+	EmailVerified   = "verified"
+	EmailAcceptAll  = "accept_all"
+	EmailUnverified = "unverified"
+	EmailInvalid    = "invalid"
+	EmailNone       = "none"
+)
+
+// Phone is one observed phone number (spec §2.2).
+type Phone struct {
+	Raw       string `json:"raw,omitempty"`
+	E164      string `json:"e164,omitempty"`
+	E123      string `json:"e123,omitempty"` // international display form
+	Kind      string `json:"kind,omitempty"` // direct, mobile, company, other
+	Extension string `json:"extension,omitempty"`
+	Region    string `json:"region,omitempty"`
+	Valid     bool   `json:"valid,omitempty"`
+	// Possible is set for a number that is possible but not valid.
+	Possible bool `json:"possible,omitempty"`
+}
+
+// Phone kinds.
+const (
+	PhoneDirect  = "direct"
+	PhoneMobile  = "mobile"
+	PhoneCompany = "company"
+	PhoneOther   = "other"
+)
+
+// Range is a number or a {min,max} range. An exact value has Min == Max;
+// an open range ("10001+") has Max == 0.
+type Range struct {
+	Min int64 `json:"min,omitempty"`
+	Max int64 `json:"max,omitempty"`
+}
+
+// Address is a postal address.
+type Address struct {
+	Street   string `json:"street,omitempty"`
+	City     string `json:"city,omitempty"`
+	State    string `json:"state,omitempty"`
+	Postcode string `json:"postcode,omitempty"`
+	Country  string `json:"country,omitempty"`
+}
+
+func (a *Address) empty() bool {
+	return a == nil || *a == Address{}
+}
+
+// CustomFields are the derived HaloPSA lead custom-field values (spec
+// §5.2). Empty means "not derived": nothing is ever written as filler.
+type CustomFields struct {
+	LeadSource      string `json:"cf_101_lead_source,omitempty"`
+	DoNotContact    bool   `json:"cf_105_do_not_contact,omitempty"`
+	TechnologyStack string `json:"cf_106_technology_stack,omitempty"`
+	RevenueRange    string `json:"cf_107_revenue_range,omitempty"`
+	EmployeeRange   string `json:"cf_108_employee_count_range,omitempty"`
+	ManagementLevel string `json:"cf_109_management_level,omitempty"`
+	Department      string `json:"cf_110_department_function,omitempty"`
+	FoundedYear     int    `json:"cf_112_company_founded_year,omitempty"`
+	LocationHQ      string `json:"cf_113_location_hq,omitempty"`
+}
+
+// Observation is one provenance entry: a value of an attribute and the
+// source record that set it (spec §1.3).
+type Observation struct {
+	Value          string    `json:"value"`
+	Source         string    `json:"source,omitempty"`
+	SourceRecordID string    `json:"source_record_id,omitempty"`
+	ObservedAt     time.Time `json:"observed_at"`
+	Confidence     int       `json:"confidence,omitempty"`
+	Selected       bool      `json:"selected,omitempty"`
+}
+
+// Observe records that attribute had value, as seen in o. A value already
+// in the history only has its observed_at moved forward.
+func (l *Lead) Observe(attribute string, o Observation) {
+	if o.Value == "" {
+		return
+	}
+	if l.Provenance == nil {
+		l.Provenance = make(map[string][]Observation)
+	}
+	hist := l.Provenance[attribute]
+	for i := range hist {
+		if hist[i].Value == o.Value {
+			if o.ObservedAt.After(hist[i].ObservedAt) {
+				hist[i].ObservedAt = o.ObservedAt
+			}
+			hist[i].Selected = hist[i].Selected || o.Selected
+			return
+		}
+	}
+	l.Provenance[attribute] = append(hist, o)
 }
 
 // HasPersonName reports whether any part of the person's name is known.
@@ -38,8 +203,24 @@ func (l *Lead) HasAddress() bool {
 	return l.Street != "" && (l.Postcode != "" || l.City != "")
 }
 
+// PrimaryEmail returns the primary e-mail entry, if any.
+func (l *Lead) PrimaryEmail() (Email, bool) {
+	for _, e := range l.Emails {
+		if e.Primary {
+			return e, true
+		}
+	}
+	if l.Email != "" {
+		// A version-1 lead: only the flat address is known.
+		return Email{Address: l.Email, Status: EmailNone, Valid: true, Primary: true}, true
+	}
+	return Email{}, false
+}
+
 // FillFrom copies every field of other into l where l's field is empty.
-// It never overwrites a value l already has.
+// It never overwrites a value l already has. List fields gain the entries
+// l does not have yet, do_not_contact is a sticky OR, and provenance
+// histories are merged.
 func (l *Lead) FillFrom(other *Lead) {
 	fill := func(dst *string, src string) {
 		if *dst == "" {
@@ -59,6 +240,51 @@ func (l *Lead) FillFrom(other *Lead) {
 	fill(&l.State, other.State)
 	fill(&l.Postcode, other.Postcode)
 	fill(&l.Country, other.Country)
+	fill(&l.Seniority, other.Seniority)
+	fill(&l.Department, other.Department)
+	fill(&l.LinkedInURL, other.LinkedInURL)
+	fill(&l.CompanyKey, other.CompanyKey)
+	fill(&l.Website, other.Website)
+	fill(&l.Industry, other.Industry)
+	fill(&l.FirstSource, other.FirstSource)
+	l.V = max(l.V, other.V)
+	l.DoNotContact = l.DoNotContact || other.DoNotContact
+	if l.EmployeeCount == nil && other.EmployeeCount != nil {
+		r := *other.EmployeeCount
+		l.EmployeeCount = &r
+	}
+	if l.RevenueUSD == nil && other.RevenueUSD != nil {
+		r := *other.RevenueUSD
+		l.RevenueUSD = &r
+	}
+	if l.HQ.empty() && !other.HQ.empty() {
+		a := *other.HQ
+		l.HQ = &a
+	}
+	if l.FoundedYear == 0 {
+		l.FoundedYear = other.FoundedYear
+	}
+	for _, e := range other.Emails {
+		if !slices.ContainsFunc(l.Emails, func(x Email) bool { return x.Address == e.Address }) {
+			e.Primary = e.Primary && l.Email == e.Address
+			l.Emails = append(l.Emails, e)
+		}
+	}
+	for _, p := range other.Phones {
+		if !slices.ContainsFunc(l.Phones, func(x Phone) bool { return samePhone(x, p) }) {
+			l.Phones = append(l.Phones, p)
+		}
+	}
+	for _, t := range other.Technologies {
+		if !slices.ContainsFunc(l.Technologies, func(x string) bool { return strings.EqualFold(x, t) }) {
+			l.Technologies = append(l.Technologies, t)
+		}
+	}
+	for attr, hist := range other.Provenance {
+		for _, o := range hist {
+			l.Observe(attr, o)
+		}
+	}
 	for k, v := range other.Extra {
 		if _, ok := l.Extra[k]; !ok {
 			if l.Extra == nil {
@@ -67,24 +293,12 @@ func (l *Lead) FillFrom(other *Lead) {
 			l.Extra[k] = v
 		}
 	}
+	l.CustomFields = l.derive()
 }
 
-// CompanyKey is the company name reduced for matching: lower case, letters
-// and digits only, single spaces.
-func CompanyKey(name string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range strings.ToLower(name) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r > 127:
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = false
-			b.WriteRune(r)
-		default:
-			space = true
-		}
+func samePhone(a, b Phone) bool {
+	if a.E164 != "" || b.E164 != "" {
+		return a.E164 == b.E164 && a.Extension == b.Extension
 	}
-	return b.String()
+	return a.Raw == b.Raw
 }
