@@ -1,35 +1,56 @@
-// Package dedupe is the matching stage. Its walking-skeleton form merges a
-// record into an existing lead when their normalised e-mail is equal, using
-// the partition's Badger-backed table; every other record becomes a new
-// lead. A source record seen before (a restart, a replay, the same file
-// imported again) gets its earlier decision back, so no lead is doubled.
+// Package dedupe is the matching stage (spec crm.md §4). Each record from
+// leads.valid is matched against the leads of its partition: candidates
+// come from blocking keys kept in the partition's Badger-backed table
+// (exact e-mail and phone keys, phonetic name keys, postcode and street
+// keys, see match.Keys), and match.Decide scores them. The record then
+// auto-merges into one lead, goes to review as a possible duplicate, or
+// becomes a new lead. A source record seen before (a restart, a replay,
+// the same file imported again) gets its earlier decision back, so no lead
+// is ever doubled.
 package dedupe
 
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/segmentio/encoding/json"
 
 	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/pipeline"
+	"github.com/leadstream/leadstream/stages/dedupe/match"
 )
 
-// Decisions written on leads.unique.
+// Decisions written on leads.unique (and remembered per source record).
 const (
-	DecisionNew        = "new"
-	DecisionExactMerge = "exact_merge"
+	DecisionNew       = "new"
+	DecisionMerge     = "merge"  // auto-merge into an existing lead
+	DecisionReview    = "review" // held as a possible duplicate
+	DecisionApproved  = "approved"
+	ReasonPossibleDup = "possible_duplicate"
 )
 
 // Table key prefixes.
 const (
-	keySource = "src/"   // source record key → decision
-	keyEmail  = "email/" // e-mail match key → lead id
-	keyLead   = "lead/"  // lead id → merged lead
+	keySource = "src/"  // source record key → decision
+	keyLead   = "lead/" // lead id → leadState
+	keyBlock  = "blk/"  // blocking key → lead ids
+)
+
+// Limits on the candidate fan-out.
+const (
+	maxLeadsPerKey    = 64 // leads remembered per blocking key (most recent)
+	maxRecordsPerLead = 8  // source records kept per lead for matching
+	maxCandidates     = 20 // leads scored per incoming record (spec §4.1)
 )
 
 // Stage is the dedupe stage.
-type Stage struct{}
+type Stage struct {
+	// Config is the matcher's model and thresholds; the zero value takes
+	// match.DefaultConfig().
+	Config *match.Config
+}
 
 // Name implements pipeline.Stage.
 func (Stage) Name() string { return "dedupe" }
@@ -41,12 +62,16 @@ func (Stage) Input() string { return pipeline.TopicValid }
 func (Stage) Stateful() bool { return true }
 
 // Open implements pipeline.Stage.
-func (Stage) Open(_ context.Context, _ int32, t *pipeline.Table) (pipeline.Processor, error) {
-	return &processor{table: t}, nil
+func (s Stage) Open(_ context.Context, _ int32, t *pipeline.Table) (pipeline.Processor, error) {
+	cfg := match.DefaultConfig()
+	if s.Config != nil {
+		cfg = *s.Config
+	}
+	return &processor{table: t, cfg: cfg}, nil
 }
 
 type decision struct {
-	LeadID   string `json:"lead_id"`
+	LeadID   string `json:"lead_id,omitempty"`
 	Decision string `json:"decision"`
 }
 
@@ -54,72 +79,180 @@ type decision struct {
 // the lead's first record; the lead keeps it for life, so enrich and sink
 // always see a lead (and its company's other leads) on one partition.
 type leadState struct {
-	Key  string    `json:"key"`
-	Lead lead.Lead `json:"lead"`
+	Key     string         `json:"key"`
+	Lead    lead.Lead      `json:"lead"`
+	Records []match.Record `json:"records"`
 }
 
 type processor struct {
 	table *pipeline.Table
+	cfg   match.Config
 }
 
 func (p *processor) Process(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
 	if in.Lead == nil {
 		return fmt.Errorf("dedupe: record %s has no lead", in.TraceID)
 	}
-	inKey := in.Lead.PartitionKey()
 	srcKey := keySource + in.Source.Key()
 	var d decision
-	found, err := p.getJSON(srcKey, &d)
+	seen, err := p.getJSON(srcKey, &d)
 	if err != nil {
 		return err
 	}
-	var merged leadState
-	switch {
-	case found:
-		// Seen before: the same verdict, the lead as it stands now.
-		if _, err := p.getJSON(keyLead+d.LeadID, &merged); err != nil {
-			return err
-		}
-	default:
-		d, merged, err = p.decide(in, inKey)
+	approved := in.Decision == DecisionApproved
+	if seen && !(approved && d.Decision == DecisionReview) {
+		return p.repeat(in, d, out)
+	}
+	rec := Record(in.Lead)
+	var verdict match.Decision
+	if approved && seen {
+		// A person approved a held possible duplicate: a lead of its own.
+		verdict = match.Decision{Outcome: match.New}
+	} else {
+		cands, err := p.candidates(rec)
 		if err != nil {
 			return err
 		}
-		if err := p.putJSON(srcKey, d); err != nil {
-			return err
-		}
-		if err := p.putJSON(keyLead+d.LeadID, merged); err != nil {
-			return err
-		}
+		verdict = match.Decide(rec, cands, p.cfg)
 	}
-	in.LeadID = d.LeadID
-	in.Decision = d.Decision
-	in.Lead = &merged.Lead
-	out.Emit(pipeline.TopicUnique, merged.Key, in)
+	switch verdict.Outcome {
+	case match.AutoMerge:
+		var st leadState
+		if ok, err := p.getJSON(keyLead+verdict.Target, &st); err != nil || !ok {
+			return fmt.Errorf("dedupe: merge target %s missing from state: %v", verdict.Target, err)
+		}
+		st.Lead.FillFrom(in.Lead)
+		if err := p.file(verdict.Target, &st, rec); err != nil {
+			return err
+		}
+		d = decision{LeadID: verdict.Target, Decision: DecisionMerge}
+	case match.Review:
+		d = decision{Decision: DecisionReview}
+		in.Outcome = pipeline.OutcomeReview
+		in.Reasons = []string{ReasonPossibleDup}
+		for _, m := range verdict.Matches {
+			in.Reasons = append(in.Reasons, fmt.Sprintf("candidate:%s:%.2f", m.LeadID, m.Score))
+		}
+	default:
+		id := lead.NewID("ld_", in.FirstSeen, in.Source.Key())
+		st := leadState{Key: in.Lead.PartitionKey(), Lead: *in.Lead}
+		if err := p.file(id, &st, rec); err != nil {
+			return err
+		}
+		d = decision{LeadID: id, Decision: DecisionNew}
+	}
+	if err := p.putJSON(srcKey, d); err != nil {
+		return err
+	}
+	return p.repeat(in, d, out)
+}
+
+// repeat emits the record according to decision d and the lead as it
+// stands now.
+func (p *processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emitter) error {
+	if d.Decision == DecisionReview {
+		if in.Outcome == "" {
+			in.Outcome = pipeline.OutcomeReview
+			in.Reasons = []string{ReasonPossibleDup}
+		}
+		out.Emit(pipeline.TopicReview, in.TraceID, in)
+		return nil
+	}
+	var st leadState
+	if ok, err := p.getJSON(keyLead+d.LeadID, &st); err != nil || !ok {
+		return fmt.Errorf("dedupe: lead %s missing from state: %v", d.LeadID, err)
+	}
+	in.LeadID, in.Decision = d.LeadID, d.Decision
+	in.Outcome, in.Reasons = "", nil
+	in.Lead = &st.Lead
+	out.Emit(pipeline.TopicUnique, st.Key, in)
 	return nil
 }
 
-// decide matches a new source record against the partition's leads.
-func (p *processor) decide(in *pipeline.Envelope, key string) (decision, leadState, error) {
-	if in.Lead.Email != "" {
-		id, ok, err := p.table.Get(keyEmail + in.Lead.Email)
+// candidates loads the leads that share blocking keys with rec, those
+// sharing the most keys first.
+func (p *processor) candidates(rec match.Record) ([]match.Candidate, error) {
+	hits := map[string]int{}
+	for _, k := range match.Keys(rec) {
+		ids, err := p.block(k)
 		if err != nil {
-			return decision{}, leadState{}, err
+			return nil, err
 		}
-		if ok {
-			var existing leadState
-			if _, err := p.getJSON(keyLead+string(id), &existing); err != nil {
-				return decision{}, leadState{}, err
-			}
-			existing.Lead.FillFrom(in.Lead)
-			return decision{LeadID: string(id), Decision: DecisionExactMerge}, existing, nil
+		for _, id := range ids {
+			hits[id]++
 		}
 	}
-	id := lead.NewID("ld_", in.FirstSeen, in.Source.Key())
-	if in.Lead.Email != "" {
-		p.table.Put(keyEmail+in.Lead.Email, []byte(id))
+	ids := make([]string, 0, len(hits))
+	for id := range hits {
+		ids = append(ids, id)
 	}
-	return decision{LeadID: id, Decision: DecisionNew}, leadState{Key: key, Lead: *in.Lead}, nil
+	sort.Slice(ids, func(i, j int) bool {
+		if hits[ids[i]] != hits[ids[j]] {
+			return hits[ids[i]] > hits[ids[j]]
+		}
+		return ids[i] > ids[j] // ULIDs: the newer lead first
+	})
+	if len(ids) > maxCandidates {
+		ids = ids[:maxCandidates]
+	}
+	var out []match.Candidate
+	for _, id := range ids {
+		var st leadState
+		ok, err := p.getJSON(keyLead+id, &st)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		for _, r := range st.Records {
+			out = append(out, match.Candidate{LeadID: id, Record: r})
+		}
+	}
+	return out, nil
+}
+
+// file stores a lead with one more source record and indexes the record's
+// blocking keys under it.
+func (p *processor) file(id string, st *leadState, rec match.Record) error {
+	st.Records = append(st.Records, rec)
+	if n := len(st.Records); n > maxRecordsPerLead {
+		st.Records = append(st.Records[:1], st.Records[n-maxRecordsPerLead+1:]...)
+	}
+	if err := p.putJSON(keyLead+id, st); err != nil {
+		return err
+	}
+	for _, k := range match.Keys(rec) {
+		ids, err := p.block(k)
+		if err != nil {
+			return err
+		}
+		if contains(ids, id) {
+			continue
+		}
+		if len(ids) >= maxLeadsPerKey {
+			ids = ids[1:]
+		}
+		p.table.Put(keyBlock+k, []byte(strings.Join(append(ids, id), "\n")))
+	}
+	return nil
+}
+
+func (p *processor) block(k string) ([]string, error) {
+	b, ok, err := p.table.Get(keyBlock + k)
+	if err != nil || !ok || len(b) == 0 {
+		return nil, err
+	}
+	return strings.Split(string(b), "\n"), nil
+}
+
+func contains(ids []string, id string) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *processor) getJSON(key string, v any) (bool, error) {
@@ -140,4 +273,26 @@ func (p *processor) putJSON(key string, v any) error {
 	}
 	p.table.Put(key, b)
 	return nil
+}
+
+// Record is the match view of a lead: the normalised fields the matcher
+// compares.
+func Record(l *lead.Lead) match.Record {
+	email := strings.ToLower(strings.TrimSpace(l.Email))
+	dom := lead.EmailDomain(email)
+	return match.Record{
+		FirstName:     l.FirstName,
+		LastName:      l.LastName,
+		FullName:      l.FullName,
+		Email:         email,
+		EmailFreeMail: dom != "" && lead.IsFreeMail(dom),
+		Phone:         l.Phone,
+		Company:       lead.CompanyKey(l.Company),
+		Domain:        lead.RegistrableDomain(l.Domain),
+		Street:        l.Street,
+		City:          l.City,
+		Postcode:      l.Postcode,
+		State:         l.State,
+		Country:       l.Country,
+	}
 }

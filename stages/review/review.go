@@ -84,6 +84,7 @@ func process(t *pipeline.Table, in *pipeline.Envelope, out *pipeline.Emitter) er
 	switch in.Decision {
 	case "review:" + Approve:
 		env.Outcome, env.Reasons = "", nil
+		env.Decision = "approved" // dedupe makes an approved possible duplicate a lead of its own
 		if env.Lead == nil {
 			return fmt.Errorf("review: item %s has no lead to approve", in.TraceID)
 		}
