@@ -28,10 +28,20 @@ import (
 	"github.com/leadstream/leadstream/stages/validate"
 )
 
-// Stages returns the stages in pipeline order: the five of the main line,
-// then the review queue.
-func Stages() []pipeline.Stage {
-	return []pipeline.Stage{normalize.Stage{}, validate.Stage{}, dedupe.Stage{}, enrich.Stage{}, sink.Stage{}, review.Stage{}}
+// StageConfig tunes the stages.
+type StageConfig struct {
+	// ReviewBelow is validate's quality threshold (0: the default, 50;
+	// negative: no quality gate).
+	ReviewBelow int
+}
+
+// Stages returns the stages in pipeline order, the five of the main line
+// then the review queue, with their default configuration.
+func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
+
+// Stages returns the stages configured by c.
+func (c StageConfig) Stages() []pipeline.Stage {
+	return []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow}, dedupe.Stage{}, enrich.Stage{}, sink.Stage{}, review.Stage{}}
 }
 
 // StageNames lists the stage names in pipeline order.
@@ -43,9 +53,12 @@ func StageNames() []string {
 	return names
 }
 
-// StageByName returns the named stage.
-func StageByName(name string) (pipeline.Stage, error) {
-	for _, s := range Stages() {
+// StageByName returns the named stage with its default configuration.
+func StageByName(name string) (pipeline.Stage, error) { return StageConfig{}.ByName(name) }
+
+// ByName returns the named stage configured by c.
+func (c StageConfig) ByName(name string) (pipeline.Stage, error) {
+	for _, s := range c.Stages() {
 		if s.Name() == name {
 			return s, nil
 		}
@@ -95,6 +108,8 @@ type Options struct {
 	ClientOpts []kgo.Opt
 	// Namespace prefixes every topic and group (default none).
 	Namespace pipeline.Namespace
+	// StageConfig tunes the stages.
+	StageConfig StageConfig
 	// GroundTruthColumns are import columns that never enter the pipeline
 	// (default: entity_id, the labelled datasets' truth).
 	GroundTruthColumns []string
@@ -166,7 +181,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	for _, n := range names {
-		st, err := StageByName(n)
+		st, err := opts.StageConfig.ByName(n)
 		if err != nil {
 			s.Close()
 			return nil, err

@@ -39,7 +39,8 @@ const DefaultReviewBelow = 50
 
 // Stage is the validate stage. It is stateless.
 type Stage struct {
-	// ReviewBelow is the quality threshold; 0 means DefaultReviewBelow.
+	// ReviewBelow is the quality threshold; 0 means DefaultReviewBelow and
+	// a negative value turns the quality gate off (identity still applies).
 	ReviewBelow int
 }
 
@@ -55,7 +56,7 @@ func (Stage) Stateful() bool { return false }
 // Open implements pipeline.Stage.
 func (s Stage) Open(context.Context, int32, *pipeline.Table) (pipeline.Processor, error) {
 	below := s.ReviewBelow
-	if below <= 0 {
+	if below == 0 {
 		below = DefaultReviewBelow
 	}
 	return pipeline.ProcessorFunc(func(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {

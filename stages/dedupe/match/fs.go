@@ -139,6 +139,14 @@ func compareFS(a, b *prep, shared bool) fsVector {
 	v.swapFirst = int8(firstLevel(a.first, b.last))
 	v.swapLast = int8(lastLevel(a.last, b.first))
 	v.swapComparable = (a.first != "" || a.last != "") && (b.first != "" || b.last != "")
+	if v.lv[cmpCompany] == 0 {
+		// Colleagues share their office's address: once both records are
+		// known to be at one organisation, its address is no evidence
+		// that they are one person.
+		for _, c := range []int{cmpStreet, cmpNumber, cmpPostcode, cmpCity, cmpState} {
+			v.lv[c] = -1
+		}
+	}
 	return v
 }
 
@@ -196,7 +204,12 @@ func emailLevel(a, b *prep) int {
 	case osa(a.r.Email, b.r.Email) <= 2:
 		return 3
 	case len(a.local) >= 4 && a.local == b.local:
-		return 3 // the same mailbox name on another (or mistyped) domain
+		if otherOrganisations(a, b) {
+			// The same mailbox name at two organisations' own domains: a
+			// namesake, or a person who changed jobs and is a new lead.
+			return 5
+		}
+		return 3 // the same mailbox name on a mistyped domain
 	case jw(a.local, b.local) >= 0.92 && (jw(a.domain, b.domain) >= 0.85 || osa(a.domain, b.domain) <= 2):
 		return 3
 	}
@@ -358,3 +371,11 @@ func stateLevel(a, b *prep) int {
 // posterior turns a log2 Bayes factor and log2 prior odds into a match
 // probability.
 func posterior(w float64) float64 { return 1 / (1 + math.Exp2(-w)) }
+
+// otherOrganisations reports whether two addresses sit on the own domains
+// of two clearly different organisations (not free mail, not a typo of
+// one another).
+func otherOrganisations(a, b *prep) bool {
+	return a.domain != "" && b.domain != "" && !a.r.EmailFreeMail && !b.r.EmailFreeMail &&
+		jw(a.domain, b.domain) < 0.85 && osa(a.domain, b.domain) > 2
+}
