@@ -35,14 +35,17 @@ const (
 const (
 	keySource = "src/"  // source record key → decision
 	keyLead   = "lead/" // lead id → leadState
-	keyBlock  = "blk/"  // blocking key → lead ids
+	keyMatch  = "mrec/" // lead id → the match records of its source records
+	keyBlock  = "blk/"  // blocking key + sep + lead id → "" (one entry per lead)
+	blockSep  = "\x1f"
 )
 
 // Limits on the candidate fan-out.
 const (
 	maxLeadsPerKey    = 64 // leads remembered per blocking key (most recent)
-	maxRecordsPerLead = 8  // source records kept per lead for matching
+	maxRecordsPerLead = 4  // source records kept per lead for matching
 	maxCandidates     = 20 // leads scored per incoming record (spec §4.1)
+	maxCachedBlocks   = 200000
 )
 
 // Stage is the dedupe stage.
@@ -67,7 +70,7 @@ func (s Stage) Open(_ context.Context, _ int32, t *pipeline.Table) (pipeline.Pro
 	if s.Config != nil {
 		cfg = *s.Config
 	}
-	return &processor{table: t, cfg: cfg}, nil
+	return &processor{table: t, cfg: cfg, blocks: make(map[string][]string)}, nil
 }
 
 type decision struct {
@@ -79,14 +82,18 @@ type decision struct {
 // the lead's first record; the lead keeps it for life, so enrich and sink
 // always see a lead (and its company's other leads) on one partition.
 type leadState struct {
-	Key     string         `json:"key"`
-	Lead    lead.Lead      `json:"lead"`
-	Records []match.Record `json:"records"`
+	Key  string    `json:"key"`
+	Lead lead.Lead `json:"lead"`
 }
 
 type processor struct {
 	table *pipeline.Table
 	cfg   match.Config
+	// blocks caches the lead ids of each blocking key read so far, in the
+	// order they were filed, including this batch's own additions. It
+	// lives as long as the partition is assigned; a failed batch ends the
+	// runner's session and so the cache with it.
+	blocks map[string][]string
 }
 
 func (p *processor) Process(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
@@ -197,15 +204,11 @@ func (p *processor) candidates(rec match.Record) ([]match.Candidate, error) {
 	}
 	var out []match.Candidate
 	for _, id := range ids {
-		var st leadState
-		ok, err := p.getJSON(keyLead+id, &st)
-		if err != nil {
+		var recs []match.Record
+		if _, err := p.getJSON(keyMatch+id, &recs); err != nil {
 			return nil, err
 		}
-		if !ok {
-			continue
-		}
-		for _, r := range st.Records {
+		for _, r := range recs {
 			out = append(out, match.Candidate{LeadID: id, Record: r})
 		}
 	}
@@ -215,11 +218,19 @@ func (p *processor) candidates(rec match.Record) ([]match.Candidate, error) {
 // file stores a lead with one more source record and indexes the record's
 // blocking keys under it.
 func (p *processor) file(id string, st *leadState, rec match.Record) error {
-	st.Records = append(st.Records, rec)
-	if n := len(st.Records); n > maxRecordsPerLead {
-		st.Records = append(st.Records[:1], st.Records[n-maxRecordsPerLead+1:]...)
-	}
 	if err := p.putJSON(keyLead+id, st); err != nil {
+		return err
+	}
+	// The first record and the most recent ones represent the lead.
+	var recs []match.Record
+	if _, err := p.getJSON(keyMatch+id, &recs); err != nil {
+		return err
+	}
+	recs = append(recs, rec)
+	if n := len(recs); n > maxRecordsPerLead {
+		recs = append(recs[:1], recs[n-maxRecordsPerLead+1:]...)
+	}
+	if err := p.putJSON(keyMatch+id, recs); err != nil {
 		return err
 	}
 	for _, k := range match.Keys(rec) {
@@ -231,19 +242,37 @@ func (p *processor) file(id string, st *leadState, rec match.Record) error {
 			continue
 		}
 		if len(ids) >= maxLeadsPerKey {
+			// The oldest lead leaves the block.
+			p.table.Delete(keyBlock + k + blockSep + ids[0])
 			ids = ids[1:]
 		}
-		p.table.Put(keyBlock+k, []byte(strings.Join(append(ids, id), "\n")))
+		p.table.Put(keyBlock+k+blockSep+id, nil)
+		p.blocks[k] = append(ids, id)
 	}
 	return nil
 }
 
+// block returns the lead ids filed under blocking key k.
 func (p *processor) block(k string) ([]string, error) {
-	b, ok, err := p.table.Get(keyBlock + k)
-	if err != nil || !ok || len(b) == 0 {
-		return nil, err
+	if ids, ok := p.blocks[k]; ok {
+		return ids, nil
 	}
-	return strings.Split(string(b), "\n"), nil
+	if len(p.blocks) >= maxCachedBlocks {
+		clear(p.blocks)
+	}
+	prefix := keyBlock + k + blockSep
+	var ids []string
+	err := p.table.Scan(prefix, func(key string, _ []byte) (bool, error) {
+		ids = append(ids, key[len(prefix):])
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dedupe: block %q: %w", k, err)
+	}
+	// Lead ids are ULIDs: their order is the order leads were made.
+	sort.Strings(ids)
+	p.blocks[k] = ids
+	return ids, nil
 }
 
 func contains(ids []string, id string) bool {

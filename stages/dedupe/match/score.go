@@ -17,6 +17,9 @@ type prep struct {
 	postcode          string
 	state             string
 	company           string
+	// companySim memoises the company-name similarity of this (incoming)
+	// record to others: candidates of one lead repeat their company.
+	companySim map[string]float64
 }
 
 func prepare(r *Record) prep {
@@ -218,7 +221,7 @@ func companyC(a, b *prep) Component {
 	if sameOrg(a, b) {
 		c.Value = 1
 	} else {
-		c.Value = dice(a.company, b.company)
+		c.Value = a.companyDice(b.company)
 	}
 	return c
 }
@@ -281,4 +284,17 @@ func components(a, b *prep, shared bool, cfg *Config, bd *Breakdown) {
 	if tw > 0 {
 		bd.Score = sum / tw
 	}
+}
+
+// companyDice is dice(p.company, other), memoised per other name.
+func (p *prep) companyDice(other string) float64 {
+	if v, ok := p.companySim[other]; ok {
+		return v
+	}
+	if p.companySim == nil {
+		p.companySim = make(map[string]float64)
+	}
+	v := dice(p.company, other)
+	p.companySim[other] = v
+	return v
 }
