@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ func TestTopicsAndReplayCommands(t *testing.T) {
 	ns := "admincmd" + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")
 	sys, err := system.Start(ctx, system.Options{
 		Brokers: testkafka.Brokers(), EmbeddedAddr: "127.0.0.1:0", DataDir: t.TempDir(),
-		Stages: []string{}, Partitions: 3, Namespace: pipeline.Namespace("other" + ns),
+		Stages: []string{}, Partitions: 3, Namespace: pipeline.Namespace("other" + ns), Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,8 @@ Example:
 
 func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newFlags("import", "FILE... [flags]", importHelp, stderr)
+	provider := c.fs.String("provider", "", "source key of the import files (apollo, zoominfo, …; csv = canonical); empty detects it from the header")
+	mappings := c.fs.String("mappings", "", "JSON file overriding or adding field mappings per provider")
 	progress := c.fs.String("progress", "auto", "progress bars on stderr: auto, always or never")
 	if err := c.parse(args); err != nil {
 		return err
@@ -38,6 +40,8 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Partitions: int32(c.partitions),
 		Stages:     []string{},
 		Logger:     log,
+		Provider:   *provider,
+		Mappings:   *mappings,
 		Progress:   progressWriter(*progress, stderr),
 		Namespace:  pipeline.Namespace(c.namespace),
 	})

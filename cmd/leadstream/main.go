@@ -30,6 +30,8 @@ func commands() []command {
 	return []command{
 		{"run", "run the whole pipeline in one process (embedded broker by default)", runCmd},
 		{"import", "stream files into leads.raw of a running pipeline", importCmd},
+		{"pull", "run a provider's search API into leads.raw (resumable, credit-capped)", pullCmd},
+		{"normalize", "show the canonical leads and verdicts the pipeline would make of a file", normalizeCmd},
 		{"stage", "run one stage as its own process, for scale-out", stageCmd},
 		{"topics", "create or verify the topics on a broker", topicsCmd},
 		{"review", "list, approve or reject records held for a person", reviewCmd},

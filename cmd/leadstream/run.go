@@ -38,6 +38,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	untilIdle := c.fs.Bool("until-idle", false, "exit once every imported record has reached an outcome, printing the summary")
 	embeddedAddr := c.fs.String("embedded-addr", pipeline.DefaultEmbeddedAddr, "listen address of the embedded broker")
 	maxWait := c.fs.Duration("max-wait", 0, "with --until-idle, give up after this long and fail (0: no limit)")
+	provider := c.fs.String("provider", "", "source key of the import files (apollo, zoominfo, …; csv = canonical); empty detects it from the header")
+	mappings := c.fs.String("mappings", "", "JSON file overriding or adding field mappings per provider")
 	progress := c.fs.String("progress", "auto", "progress bars on stderr: auto (when it is a terminal), always or never")
 	if err := c.parse(args); err != nil {
 		return err
@@ -66,6 +68,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		SessionTimeout: c.sessionTimeout,
 		Logger:         log,
 		Registerer:     reg,
+		Provider:       *provider,
+		Mappings:       *mappings,
 		Progress:       progressWriter(*progress, stderr),
 		Namespace:      pipeline.Namespace(c.namespace),
 	})

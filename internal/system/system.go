@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/leadstream/leadstream/connectors/csvfile"
+	"github.com/leadstream/leadstream/connectors/providers"
 	"github.com/leadstream/leadstream/pipeline"
 	"github.com/leadstream/leadstream/stages/dedupe"
 	"github.com/leadstream/leadstream/stages/enrich"
@@ -110,6 +112,12 @@ type Options struct {
 	Namespace pipeline.Namespace
 	// StageConfig tunes the stages.
 	StageConfig StageConfig
+	// Provider is the source key of imported files: "" detects it from the
+	// header (canonical CSV when no provider's export matches), "csv" forces
+	// the canonical format.
+	Provider string
+	// Mappings is a user file of field-mapping overrides ("" for none).
+	Mappings string
 	// GroundTruthColumns are import columns that never enter the pipeline
 	// (default: entity_id, the labelled datasets' truth).
 	GroundTruthColumns []string
@@ -268,15 +276,13 @@ func (s *System) Admin() *kadm.Client { return s.admin }
 func (s *System) Import(ctx context.Context, files ...string) ([]pipeline.ImportResult, error) {
 	var out []pipeline.ImportResult
 	for _, f := range files {
-		drop := s.opts.GroundTruthColumns
-		if drop == nil {
-			drop = []string{"entity_id"}
-		}
-		open := func(r io.Reader) (pipeline.RowSource, error) {
-			return csvfile.NewReader(r, csvfile.Options{DropColumns: drop})
+		open, provider, err := s.opener(f)
+		if err != nil {
+			return out, err
 		}
 		res, err := pipeline.ImportFile(ctx, s.client, f, open, pipeline.ImportOptions{
-			DataDir: s.opts.DataDir, Progress: s.opts.Progress, Logger: s.log, Namespace: s.opts.Namespace,
+			Provider: provider,
+			DataDir:  s.opts.DataDir, Progress: s.opts.Progress, Logger: s.log, Namespace: s.opts.Namespace,
 		})
 		out = append(out, res)
 		if err != nil {
@@ -284,6 +290,61 @@ func (s *System) Import(ctx context.Context, files ...string) ([]pipeline.Import
 		}
 	}
 	return out, nil
+}
+
+// opener picks the reader of an import file.
+func (s *System) opener(path string) (func(io.Reader) (pipeline.RowSource, error), string, error) {
+	return Opener(path, s.opts.Provider, s.opts.Mappings, s.opts.GroundTruthColumns)
+}
+
+// Opener picks the reader of an import file: a provider export (provider,
+// or detected from the header when provider is "") mapped to canonical
+// columns, else the canonical CSV. drop lists columns that never enter the
+// pipeline (nil: entity_id). It returns the source key to stamp on records.
+func Opener(path, provider, mappings string, drop []string) (func(io.Reader) (pipeline.RowSource, error), string, error) {
+	if drop == nil {
+		drop = []string{"entity_id"}
+	}
+	canonical := func(r io.Reader) (pipeline.RowSource, error) {
+		return csvfile.NewReader(r, csvfile.Options{DropColumns: drop})
+	}
+	if provider == "csv" {
+		return canonical, "csv", nil
+	}
+	set, err := providers.LoadSet(mappings)
+	if err != nil {
+		return nil, "", err
+	}
+	open, detected, err := set.Opener(path, provider, providers.Options{DropColumns: drop})
+	if err == nil {
+		return open, detected, nil
+	}
+	if provider == "" && isCanonicalCSV(path) {
+		return canonical, "csv", nil
+	}
+	return nil, "", err
+}
+
+// isCanonicalCSV reports whether path is a CSV whose header uses the
+// canonical column names.
+func isCanonicalCSV(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	r, err := csvfile.NewReader(f, csvfile.Options{})
+	if err != nil {
+		return false
+	}
+	known := 0
+	for _, h := range r.Header() {
+		switch h {
+		case "record_id", "first_name", "last_name", "email", "phone", "company", "domain":
+			known++
+		}
+	}
+	return known >= 2
 }
 
 // WaitForOutcomes follows the outcome topics until every row of the given
@@ -331,4 +392,17 @@ func (s *System) closeBroker() {
 		s.broker.Close()
 		s.broker = nil
 	}
+}
+
+// Send produces one raw record to leads.raw and waits for the broker's
+// acknowledgement, for sources that are not files (API pulls).
+func (s *System) Send(ctx context.Context, env *pipeline.Envelope) error {
+	rec, err := env.Record(s.opts.Namespace.Topic(pipeline.TopicRaw), env.TraceID)
+	if err != nil {
+		return err
+	}
+	if err := s.client.ProduceSync(ctx, rec).FirstErr(); err != nil {
+		return fmt.Errorf("send %s to leads.raw: %w", env.TraceID, err)
+	}
+	return nil
 }
