@@ -162,6 +162,10 @@ func ImportFile(ctx context.Context, cl *kgo.Client, path string, open func(io.R
 		}
 	}
 	checkpoint := func(ctx context.Context, done int, complete bool) error {
+		// What was read is written even while the import is being stopped,
+		// so the checkpoint always covers exactly the rows sent.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
 		if err := cl.Flush(ctx); err != nil {
 			return fmt.Errorf("import %s: flush: %w", base, err)
 		}
@@ -185,10 +189,7 @@ func ImportFile(ctx context.Context, cl *kgo.Client, path string, open func(io.R
 	for {
 		if ctx.Err() != nil {
 			// Interrupted: keep what was sent, so the next run resumes here.
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			err := checkpoint(fctx, res.Rows, false)
-			cancel()
-			if err != nil {
+			if err := checkpoint(ctx, res.Rows, false); err != nil {
 				return res, fmt.Errorf("import %s interrupted at row %d, checkpoint not saved: %w", base, res.Rows, err)
 			}
 			return res, fmt.Errorf("import %s interrupted after %d rows (run it again to resume): %w", base, res.Rows, ctx.Err())

@@ -116,6 +116,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("gave up after --max-wait %s: %d of %d records reached an outcome", *maxWait, sum.Total(), sum.Read)
 		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted with %d of %d records at an outcome (run it again to resume): %w", sum.Total(), sum.Read, ctx.Err())
+		}
 		return err
 	}
 	return sum.Check()
