@@ -127,8 +127,18 @@ func pullCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			Stages:    []string{"pull"},
 		})
 	}
+	// A malformed record is dead-lettered with where it was found; the pull
+	// goes on.
+	onBad := func(ctx context.Context, e *pull.RecordError) {
+		trace := fmt.Sprintf("%s:step%d.%d", importID, e.Step, e.Index)
+		origin := fmt.Sprintf("%s step %d index %d", *provider, e.Step, e.Index)
+		if err := sys.DeadLetter(ctx, trace, nil, "pull", origin, e); err != nil {
+			log.Error("could not dead-letter a malformed record", "origin", origin, "err", err)
+		}
+	}
 	st, err := pull.Run(ctx, puller, handler, pull.Options{
 		Dir: filepath.Join(c.dataDir, "pulls", c.namespace), Name: checkpoint, CreditBudget: *budget, Logger: log,
+		OnRecordError: onBad,
 	})
 	fmt.Fprintf(stdout, "pull %s (%s): stopped: %s; %d pages, %d records sent, %d malformed, %.0f credits spent in total\n",
 		*provider, checkpoint, st.Stop, st.Steps, st.Records, st.Malformed, st.Credits)

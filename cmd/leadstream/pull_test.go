@@ -21,7 +21,7 @@ import (
 func TestPullApolloIntoThePipeline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv := emu.New(emukit.Config{Key: "test-key", Records: 12})
+	srv := emu.New(emukit.Config{Key: "test-key", Records: 12, Malformed: map[int]bool{6: true}})
 	defer srv.Close()
 	t.Setenv("APOLLO_API_KEY", "test-key")
 
@@ -38,14 +38,14 @@ func TestPullApolloIntoThePipeline(t *testing.T) {
 	args := []string{"pull", "--provider", "apollo", "--base-url", srv.BaseURL(), "--page-size", "5",
 		"--brokers", strings.Join(sys.Brokers(), ","), "--namespace", ns, "--data-dir", dataDir,
 		"--partitions", "3", "--log-level", "warn"}
-	for _, want := range []string{"stopped: done; 3 pages, 12 records sent", "stopped: done; 3 pages, 12 records sent"} {
+	for _, want := range []string{"stopped: done; 3 pages, 11 records sent, 1 malformed", "stopped: done; 3 pages, 11 records sent, 1 malformed"} {
 		var out bytes.Buffer
 		if code := mainExit(ctx, args, &out, &out); code != 0 || !strings.Contains(out.String(), want) {
 			t.Fatalf("pull: exit %d, output:\n%s\nwant %q", code, out.String(), want)
 		}
 	}
 	sum, err := sys.WaitForOutcomes(ctx, []pipeline.ImportResult{{ImportID: "pull_apollo_apollo", Rows: 12}}, nil)
-	if err != nil || sum.Check() != nil {
-		t.Fatalf("outcomes of the pulled records: %+v, %v", sum.Counts, err)
+	if err != nil || sum.Check() != nil || sum.Counts[pipeline.OutcomeDeadLettered] != 1 {
+		t.Fatalf("outcomes of the pulled records: %+v, %v; want 12, one dead-lettered", sum.Counts, err)
 	}
 }

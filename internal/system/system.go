@@ -406,3 +406,14 @@ func (s *System) Send(ctx context.Context, env *pipeline.Envelope) error {
 	}
 	return nil
 }
+
+// DeadLetter writes a record that never became an envelope (a malformed
+// API record, say) to leads.dlq under trace id trace.
+func (s *System) DeadLetter(ctx context.Context, trace string, value []byte, stage, origin string, cause error) error {
+	rec := pipeline.DeadLetter(s.opts.Namespace, []byte(trace), value,
+		[]kgo.RecordHeader{{Key: pipeline.HeaderTrace, Value: []byte(trace)}}, stage, origin, cause)
+	if err := s.client.ProduceSync(ctx, rec).FirstErr(); err != nil {
+		return fmt.Errorf("dead-letter %s: %w", trace, err)
+	}
+	return nil
+}
