@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/leadstream/leadstream/index"
@@ -59,6 +60,11 @@ type Runner struct {
 	parts map[int32]*partitionState
 
 	processed, deadLettered int64
+
+	// poison holds inputs whose outputs the broker can never take (too
+	// large, invalid), by topic/partition/offset: when the failed batch is
+	// processed again they go to the dead-letter topic instead.
+	poison map[string]error
 }
 
 // partitionState is one assigned partition's processor and state.
@@ -93,10 +99,11 @@ func NewRunner(stage Stage, opts RunnerOptions) (*Runner, error) {
 		opts.InstanceID = host + "-" + strconv.Itoa(os.Getpid())
 	}
 	return &Runner{
-		stage: stage,
-		opts:  opts,
-		log:   opts.Logger.With("stage", stage.Name()),
-		parts: make(map[int32]*partitionState),
+		stage:  stage,
+		opts:   opts,
+		log:    opts.Logger.With("stage", stage.Name()),
+		parts:  make(map[int32]*partitionState),
+		poison: make(map[string]error),
 	}, nil
 }
 
@@ -219,7 +226,7 @@ func (r *Runner) runBatch(ctx context.Context, cl client, plain *kgo.Client, ses
 		}
 	}
 	r.mu.Lock()
-	out, touched, err := r.process(ctx, fetches)
+	out, from, touched, err := r.process(ctx, fetches)
 	if err != nil {
 		r.mu.Unlock()
 		r.abort(ctx, session, touched)
@@ -241,6 +248,7 @@ func (r *Runner) runBatch(ctx context.Context, cl client, plain *kgo.Client, ses
 	}
 	results := cl.ProduceSync(ctx, out...)
 	if err := results.FirstErr(); err != nil {
+		r.markPoison(results, from)
 		r.mu.Unlock()
 		r.abort(ctx, session, touched)
 		return fmt.Errorf("produce %d records: %w", len(out), err)
@@ -278,10 +286,12 @@ func (r *Runner) runBatch(ctx context.Context, cl client, plain *kgo.Client, ses
 }
 
 // process runs every fetched record through its partition's processor and
-// returns the records to produce and the partitions touched.
-func (r *Runner) process(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Record, []int32, error) {
+// returns the records to produce, the input each output came from, and the
+// partitions touched.
+func (r *Runner) process(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Record, map[*kgo.Record]*kgo.Record, []int32, error) {
 	name := r.stage.Name()
 	var out []*kgo.Record
+	from := make(map[*kgo.Record]*kgo.Record)
 	var touched []int32
 	var err error
 	em := &Emitter{stage: name}
@@ -297,6 +307,11 @@ func (r *Runner) process(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Recor
 		touched = append(touched, fp.Partition)
 		for _, rec := range fp.Records {
 			start := time.Now()
+			if cause, ok := r.poison[inputKey(rec)]; ok {
+				delete(r.poison, inputKey(rec))
+				out = append(out, r.deadLetter(rec, cause))
+				continue
+			}
 			env, derr := DecodeEnvelope(rec)
 			if derr != nil {
 				out = append(out, r.deadLetter(rec, derr))
@@ -324,6 +339,7 @@ func (r *Runner) process(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Recor
 			}
 			for _, o := range em.records {
 				o.Topic = r.opts.Namespace.Topic(o.Topic)
+				from[o] = rec
 			}
 			out = append(out, em.records...)
 			r.opts.Metrics.Records.WithLabelValues(name, outcomeLabel(em.records)).Inc()
@@ -331,7 +347,30 @@ func (r *Runner) process(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Recor
 			r.processed++
 		}
 	})
-	return out, touched, err
+	return out, from, touched, err
+}
+
+// markPoison remembers the inputs whose outputs failed for good; the
+// caller holds r.mu.
+func (r *Runner) markPoison(results kgo.ProduceResults, from map[*kgo.Record]*kgo.Record) {
+	for _, res := range results {
+		if res.Err == nil || !unproducible(res.Err) {
+			continue
+		}
+		if in, ok := from[res.Record]; ok {
+			r.poison[inputKey(in)] = fmt.Errorf("its output to %s cannot be produced: %w", res.Record.Topic, res.Err)
+		}
+	}
+}
+
+// unproducible reports produce errors that no retry can fix.
+func unproducible(err error) bool {
+	return errors.Is(err, kerr.MessageTooLarge) || errors.Is(err, kerr.RecordListTooLarge) ||
+		errors.Is(err, kerr.InvalidRecord) || errors.Is(err, kerr.CorruptMessage)
+}
+
+func inputKey(r *kgo.Record) string {
+	return fmt.Sprintf("%s/%d/%d", r.Topic, r.Partition, r.Offset)
 }
 
 // deadLetter wraps a failed record for leads.dlq: its original bytes, the

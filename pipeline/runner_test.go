@@ -247,3 +247,68 @@ func TestRunnerStateChangelogAndRestore(t *testing.T) {
 		})
 	}
 }
+
+// bloatingStage forwards records, but one of provider "huge" becomes an
+// output far over the producer's 1 MB batch limit.
+type bloatingStage struct{}
+
+func (bloatingStage) Name() string   { return "bloating" }
+func (bloatingStage) Input() string  { return TopicRaw }
+func (bloatingStage) Stateful() bool { return false }
+func (bloatingStage) Open(context.Context, int32, *Table) (Processor, error) {
+	return ProcessorFunc(func(_ context.Context, in *Envelope, out *Emitter) error {
+		if in.Source.Provider == "huge" {
+			in.Raw = map[string]string{"blob": string(make([]byte, 2<<20))}
+		}
+		out.Emit(TopicNormalized, in.TraceID, in)
+		return nil
+	}), nil
+}
+
+// TestUnproducibleOutputDeadLettersItsInput: an output the broker can never
+// take sends its input to the dead-letter topic when the batch is retried,
+// and the rest of the batch flows.
+func TestUnproducibleOutputDeadLettersItsInput(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(1), kfake.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	brokers := c.ListenAddrs()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := EnsureTopics(ctx, kadm.NewClient(cl), Catalogue{Partitions: 1, Replication: -1}); err != nil {
+		t.Fatal(err)
+	}
+	produceEnvelopes(t, ctx, cl, 10, func(i int) string {
+		if i == 4 {
+			return "huge"
+		}
+		return "csv"
+	})
+	r, err := NewRunner(bloatingStage{}, RunnerOptions{Brokers: brokers, MaxBatch: 100,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run as the supervisor does: a failed batch ends Run; run again.
+	for attempt := 0; committed(t, ctx, brokers, TopicDLQ) == 0; attempt++ {
+		if attempt == 5 {
+			t.Fatal("the input of the unproducible output never reached the dead-letter topic")
+		}
+		rctx, rcancel := context.WithTimeout(ctx, 3*time.Second)
+		_ = r.Run(rctx)
+		rcancel()
+	}
+	if got := committed(t, ctx, brokers, TopicDLQ); got != 1 {
+		t.Errorf("dead letters = %d, want 1", got)
+	}
+	if got := committed(t, ctx, brokers, TopicNormalized); got < 9 {
+		t.Errorf("forwarded = %d, want the other 9", got)
+	}
+}
