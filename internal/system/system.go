@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -132,6 +133,7 @@ type System struct {
 	client  *kgo.Client // producer for imports, admin
 	admin   *kadm.Client
 	metrics *pipeline.Metrics
+	lock    *dataDirLock
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -155,11 +157,25 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		opts.SessionTimeout = 10 * time.Second
 	}
 	s := &System{opts: opts, log: opts.Logger, brokers: opts.Brokers, metrics: pipeline.NewMetrics(opts.Registerer)}
+	names := opts.Stages
+	if names == nil {
+		names = StageNames()
+	}
+	// The embedded broker's log and the stage state belong to one process;
+	// an import or a pull only keeps checkpoints and may share the directory.
+	if len(s.brokers) == 0 || anyStateful(opts.StageConfig, names) {
+		lock, err := lockDataDir(opts.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		s.lock = lock
+	}
 	if len(s.brokers) == 0 {
 		b, err := pipeline.StartEmbedded(pipeline.EmbeddedOptions{
 			DataDir: opts.DataDir, Addr: opts.EmbeddedAddr, Partitions: int(opts.Partitions), Logger: opts.Logger,
 		})
 		if err != nil {
+			s.lock.release()
 			return nil, err
 		}
 		s.broker = b
@@ -173,18 +189,17 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		kgo.ProducerLinger(5*time.Millisecond),
 	)...)
 	if err != nil {
-		s.closeBroker()
+		s.Close()
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}
 	s.client = cl
 	s.admin = kadm.NewClient(cl)
 	if _, err := pipeline.EnsureTopics(ctx, s.admin, Catalogue(opts.Namespace, opts.Partitions)); err != nil {
 		s.Close()
+		if s.broker == nil && strings.Contains(err.Error(), "unable to dial") {
+			return nil, fmt.Errorf("cannot reach Kafka at %v (is `leadstream run` running? start it, or pass --brokers): %w", opts.Brokers, err)
+		}
 		return nil, fmt.Errorf("topics on %v: %w", s.brokers, err)
-	}
-	names := opts.Stages
-	if names == nil {
-		names = StageNames()
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
@@ -239,6 +254,16 @@ func (s *System) pollLag(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// anyStateful reports whether any named stage keeps state.
+func anyStateful(c StageConfig, names []string) bool {
+	for _, n := range names {
+		if st, err := c.ByName(n); err == nil && st.Stateful() {
+			return true
+		}
+	}
+	return false
 }
 
 // supervise runs r until ctx ends, restarting it with backoff when a batch
@@ -385,6 +410,8 @@ func (s *System) Close() {
 		s.client.Close()
 	}
 	s.closeBroker()
+	s.lock.release()
+	s.lock = nil
 }
 
 func (s *System) closeBroker() {
