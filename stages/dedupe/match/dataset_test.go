@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// datasetsDir holds the labelled datasets (/work/shared/datasets seen from
-// this package directory).
+// datasetsDir holds the labelled datasets: shared/datasets beside the
+// repository, seen from this package directory.
 const datasetsDir = "../../../../shared/datasets"
 
 type row struct {
