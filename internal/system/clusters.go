@@ -3,9 +3,7 @@ package system
 import (
 	"context"
 	"fmt"
-	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/leadstream/leadstream/pipeline"
@@ -21,53 +19,20 @@ func (s *System) Clusters(ctx context.Context, importIDs ...string) (map[string]
 		want[id] = true
 	}
 	topic := s.opts.Namespace.Topic(pipeline.TopicSynced)
-	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, s.opts.ClientOpts...),
-		kgo.SeedBrokers(s.brokers...),
-		kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-	)...)
-	if err != nil {
-		return nil, fmt.Errorf("clusters: client: %w", err)
-	}
-	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
-	if err != nil {
-		return nil, fmt.Errorf("clusters: %w", err)
-	}
-	remaining := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			remaining[o.Partition] = o.Offset
-		}
-	})
 	out := map[string]string{}
 	var decodeErr error
-	for len(remaining) > 0 {
-		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		fs := cl.PollFetches(pctx)
-		cancel()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+	err := pipeline.ReadTopic(ctx, s.brokers, topic, func(r *kgo.Record) {
+		env, err := pipeline.DecodeEnvelope(r)
+		if err != nil {
+			decodeErr = err
+			return
 		}
-		n := 0
-		fs.EachRecord(func(r *kgo.Record) {
-			n++
-			if r.Offset+1 >= remaining[r.Partition] {
-				delete(remaining, r.Partition)
-			}
-			env, err := pipeline.DecodeEnvelope(r)
-			if err != nil {
-				decodeErr = err
-				return
-			}
-			if len(want) == 0 || want[env.Source.ImportID] {
-				out[env.Source.RecordID] = env.LeadID
-			}
-		})
-		if n == 0 {
-			break // only transaction markers left
+		if len(want) == 0 || want[env.Source.ImportID] {
+			out[env.Source.RecordID] = env.LeadID
 		}
+	}, s.opts.ClientOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("clusters: %w", err)
 	}
 	if decodeErr != nil {
 		return nil, fmt.Errorf("clusters: %w", decodeErr)

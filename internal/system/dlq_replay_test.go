@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/leadstream/leadstream/internal/testkafka"
@@ -19,33 +18,9 @@ import (
 // readTopic returns every record of a topic up to its current end.
 func readTopic(t *testing.T, ctx context.Context, brokers []string, topic string) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	remaining := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			remaining[o.Partition] = o.Offset
-		}
-	})
 	var out []*kgo.Record
-	for len(remaining) > 0 {
-		fs := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			t.Fatalf("reading %s: %v (%d partitions left)", topic, err, len(remaining))
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			out = append(out, r)
-			if r.Offset+1 >= remaining[r.Partition] {
-				delete(remaining, r.Partition)
-			}
-		})
+	if err := pipeline.ReadTopic(ctx, brokers, topic, func(r *kgo.Record) { out = append(out, r) }); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

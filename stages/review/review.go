@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/segmentio/encoding/json"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/leadstream/leadstream/pipeline"
@@ -103,49 +102,9 @@ func process(t *pipeline.Table, in *pipeline.Envelope, out *pipeline.Emitter) er
 // the queue as the stage's partitions see it.
 func List(ctx context.Context, brokers []string, ns pipeline.Namespace, extra ...kgo.Opt) ([]Item, error) {
 	topic := ns.Topic(pipeline.ChangelogTopic(Stage{}.Name()))
-	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, extra...),
-		kgo.SeedBrokers(brokers...),
-		kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-	)...)
-	if err != nil {
-		return nil, fmt.Errorf("review list: client: %w", err)
-	}
-	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
-	if err != nil {
-		return nil, fmt.Errorf("review list: %w", err)
-	}
-	if err := ends.Error(); err != nil {
-		return nil, fmt.Errorf("review list: %s: %w", topic, err)
-	}
-	remaining := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			remaining[o.Partition] = o.Offset
-		}
-	})
 	items := map[string][]byte{}
-	for len(remaining) > 0 {
-		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		fs := cl.PollFetches(pctx)
-		cancel()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		n := 0
-		fs.EachRecord(func(r *kgo.Record) {
-			n++
-			items[string(r.Key)] = r.Value
-			if r.Offset+1 >= remaining[r.Partition] {
-				delete(remaining, r.Partition)
-			}
-		})
-		if n == 0 {
-			// Only transaction markers are left at the end.
-			break
-		}
+	if err := pipeline.ReadTopic(ctx, brokers, topic, func(r *kgo.Record) { items[string(r.Key)] = r.Value }, extra...); err != nil {
+		return nil, fmt.Errorf("review list: %w", err)
 	}
 	var out []Item
 	for k, v := range items {
