@@ -70,11 +70,30 @@ type Envelope struct {
 	Decision  string            `json:"decision,omitempty"` // dedupe's verdict: new, exact_merge, …
 	Outcome   Outcome           `json:"outcome,omitempty"`
 	Reasons   []string          `json:"reasons,omitempty"`
+	// Feedback, on leads.enriched, is a change people made in HaloPSA that
+	// the crm stage forwards to the sink partition of its lead. It carries
+	// no Lead and is not an input record: it has no outcome.
+	Feedback *HaloFeedback `json:"feedback,omitempty"`
 	// Key is the Kafka key the record arrived with (not serialised).
 	Key string `json:"-"`
 	// Stages is the stage history; it travels in the ls-stages header and
 	// is filled from it on decode.
 	Stages []string `json:"-"`
+}
+
+// HaloFeedback tells the sink about changes made in HaloPSA to a lead it
+// wrote (crm.md §7.4, §7.5).
+type HaloFeedback struct {
+	// TicketID is the HaloPSA lead ticket.
+	TicketID int `json:"ticket_id"`
+	// Suppress is "do_not_contact" to suppress the lead, "lift" to lift a
+	// do-not-contact suppression, "" for no change.
+	Suppress string `json:"suppress,omitempty"`
+	// Owned lists fields that are person-owned from now on, as
+	// "<entity>.<field>": "ticket.CF_102", "user.title", "client.website".
+	Owned []string `json:"owned,omitempty"`
+	// At is when HaloPSA says the change happened.
+	At time.Time `json:"at"`
 }
 
 // ErrUnsupportedVersion is returned for envelopes newer than this build.

@@ -22,6 +22,12 @@ const (
 	TopicReview     = "leads.review"
 	TopicRejected   = "leads.rejected"
 	TopicDLQ        = "leads.dlq"
+	// TopicEvents carries workflow transitions (Lead → Prospect →
+	// Opportunity) and refusals, with timestamps, for analytics.
+	TopicEvents = "leads.events"
+	// TopicHaloInbound carries HaloPSA webhook deliveries, keyed by the
+	// object id, from the webhook endpoint to the crm stage.
+	TopicHaloInbound = "halopsa.inbound"
 )
 
 // OutcomeTopics are the topics whose records are final outcomes.
@@ -70,6 +76,7 @@ func (c Catalogue) Specs() []TopicSpec {
 		leadTopic(TopicRaw), leadTopic(TopicNormalized), leadTopic(TopicValid),
 		leadTopic(TopicUnique), leadTopic(TopicEnriched), leadTopic(TopicSynced),
 		leadTopic(TopicReview), leadTopic(TopicRejected), leadTopic(TopicDLQ),
+		leadTopic(TopicEvents), leadTopic(TopicHaloInbound),
 	}
 	for _, s := range c.StatefulStages {
 		specs = append(specs, TopicSpec{
