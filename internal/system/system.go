@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/leadstream/leadstream/connectors/csvfile"
+	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/connectors/providers"
 	"github.com/leadstream/leadstream/pipeline"
 	"github.com/leadstream/leadstream/stages/dedupe"
@@ -36,6 +37,9 @@ type StageConfig struct {
 	// ReviewBelow is validate's quality threshold (0: the default, 50;
 	// negative: no quality gate).
 	ReviewBelow int
+	// Halo is the HaloPSA client the sink and crm stages write with; nil
+	// runs them dry.
+	Halo *halopsa.Client
 }
 
 // Stages returns the stages in pipeline order, the five of the main line
