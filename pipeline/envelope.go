@@ -36,15 +36,17 @@ type Outcome string
 
 // The outcomes every input record ends in, exactly one each.
 const (
-	OutcomeSynced       Outcome = "synced"
-	OutcomeMerged       Outcome = "merged"
-	OutcomeReview       Outcome = "review"
-	OutcomeRejected     Outcome = "rejected"
+	OutcomeSynced   Outcome = "synced"
+	OutcomeMerged   Outcome = "merged"
+	OutcomeReview   Outcome = "review"
+	OutcomeRejected Outcome = "rejected"
+	// OutcomeSuppressed is a do-not-contact lead the sink did not write.
+	OutcomeSuppressed   Outcome = "suppressed"
 	OutcomeDeadLettered Outcome = "dead_lettered"
 )
 
 // Outcomes lists the outcomes in summary order.
-var Outcomes = []Outcome{OutcomeSynced, OutcomeMerged, OutcomeReview, OutcomeRejected, OutcomeDeadLettered}
+var Outcomes = []Outcome{OutcomeSynced, OutcomeMerged, OutcomeReview, OutcomeRejected, OutcomeSuppressed, OutcomeDeadLettered}
 
 // Source says where a record came from.
 type Source struct {

@@ -61,6 +61,9 @@ type Runner struct {
 
 	processed, deadLettered int64
 
+	// producer produces mid-batch table commits; set by Run.
+	producer client
+
 	// poison holds inputs whose outputs the broker can never take (too
 	// large, invalid), by topic/partition/offset: when the failed batch is
 	// processed again they go to the dead-letter topic instead.
@@ -93,6 +96,10 @@ func NewRunner(stage Stage, opts RunnerOptions) (*Runner, error) {
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
+	}
+	if se, ok := stage.(SideEffecter); ok && se.HasSideEffects() && opts.ExactlyOnce {
+		opts.Logger.Info("stage writes outside Kafka: it runs at-least-once with idempotent writes instead of in transactions", "stage", stage.Name())
+		opts.ExactlyOnce = false
 	}
 	if opts.InstanceID == "" {
 		host, _ := os.Hostname()
@@ -167,6 +174,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("stage %s: kafka client: %w", name, err)
 	}
+	r.producer = cl
 	defer func() {
 		r.closeAll()
 		// The poll loop may hold a rebalance block; leaving the group needs it
@@ -305,6 +313,12 @@ func (r *Runner) process(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Recor
 			return
 		}
 		touched = append(touched, fp.Partition)
+		if bp, ok := ps.proc.(BatchProcessor); ok {
+			var outs []*kgo.Record
+			outs, err = r.processBatch(ctx, bp, fp.Records, from)
+			out = append(out, outs...)
+			return
+		}
 		for _, rec := range fp.Records {
 			start := time.Now()
 			if cause, ok := r.poison[inputKey(rec)]; ok {
@@ -348,6 +362,82 @@ func (r *Runner) process(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Recor
 		}
 	})
 	return out, from, touched, err
+}
+
+// processBatch runs one partition's records through a BatchProcessor.
+func (r *Runner) processBatch(ctx context.Context, bp BatchProcessor, recs []*kgo.Record, from map[*kgo.Record]*kgo.Record) ([]*kgo.Record, error) {
+	name := r.stage.Name()
+	start := time.Now()
+	var out []*kgo.Record
+	var envs []*Envelope
+	var ins []*kgo.Record
+	for _, rec := range recs {
+		if cause, ok := r.poison[inputKey(rec)]; ok {
+			delete(r.poison, inputKey(rec))
+			out = append(out, r.deadLetter(rec, cause))
+			continue
+		}
+		env, derr := DecodeEnvelope(rec)
+		if derr != nil {
+			out = append(out, r.deadLetter(rec, derr))
+			continue
+		}
+		envs = append(envs, env)
+		ins = append(ins, rec)
+	}
+	if len(envs) == 0 {
+		return out, nil
+	}
+	ems := make([]*Emitter, len(envs))
+	for i := range ems {
+		ems[i] = &Emitter{stage: name}
+	}
+	errs, err := bp.ProcessBatch(ctx, envs, ems)
+	if err != nil {
+		return nil, err
+	}
+	per := time.Since(start).Seconds() / float64(len(envs))
+	for i, rec := range ins {
+		perr := ems[i].err
+		if i < len(errs) && errs[i] != nil {
+			perr = errs[i]
+		}
+		if perr != nil {
+			out = append(out, r.deadLetter(rec, perr))
+			continue
+		}
+		for _, o := range ems[i].records {
+			o.Topic = r.opts.Namespace.Topic(o.Topic)
+			from[o] = rec
+		}
+		out = append(out, ems[i].records...)
+		r.opts.Metrics.Records.WithLabelValues(name, outcomeLabel(ems[i].records)).Inc()
+		r.opts.Metrics.Duration.WithLabelValues(name).Observe(per)
+		r.processed++
+	}
+	return out, nil
+}
+
+// commitTable makes a partition's buffered state durable mid-batch: the
+// changes go to the changelog, then into the store with their checkpoint.
+func (r *Runner) commitTable(ctx context.Context, p int32, store *index.Store, changes []index.Change) error {
+	changelog := r.opts.Namespace.Topic(ChangelogTopic(r.stage.Name()))
+	recs := make([]*kgo.Record, len(changes))
+	for i, ch := range changes {
+		recs[i] = &kgo.Record{Topic: changelog, Partition: p, Key: ch.Key, Value: ch.Value}
+	}
+	results := r.producer.ProduceSync(ctx, recs...)
+	if err := results.FirstErr(); err != nil {
+		return fmt.Errorf("commit state of partition %d: %w", p, err)
+	}
+	var checkpoint int64 = -1
+	for _, res := range results {
+		checkpoint = max(checkpoint, res.Record.Offset)
+	}
+	if err := store.Apply(changes, checkpoint); err != nil {
+		return fmt.Errorf("commit state of partition %d: %w", p, err)
+	}
+	return nil
 }
 
 // markPoison remembers the inputs whose outputs failed for good; the
@@ -444,6 +534,9 @@ func (r *Runner) partition(ctx context.Context, p int32) (*partitionState, error
 		}
 		ps.store = store
 		ps.table = newTable(store)
+		ps.table.commit = func(ctx context.Context, changes []index.Change) error {
+			return r.commitTable(ctx, p, store, changes)
+		}
 	}
 	proc, err := r.stage.Open(ctx, p, ps.table)
 	if err != nil {
@@ -516,7 +609,7 @@ func (p changelogPartitioner) ForTopic(topic string) kgo.TopicPartitioner {
 func outcomeLabel(emitted []*kgo.Record) string {
 	for _, rec := range emitted {
 		switch o := Outcome(HeaderValue(rec, HeaderOutcome)); o {
-		case OutcomeRejected, OutcomeReview, OutcomeMerged:
+		case OutcomeRejected, OutcomeReview, OutcomeMerged, OutcomeSuppressed:
 			return string(o)
 		}
 	}

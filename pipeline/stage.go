@@ -28,6 +28,26 @@ type Processor interface {
 	Process(ctx context.Context, in *Envelope, out *Emitter) error
 }
 
+// BatchProcessor is a Processor that takes a partition's share of a poll
+// at once: a stage that calls an external system uses it to batch its
+// requests. out[i] collects what batch[i] emits; a non-nil errs[i]
+// dead-letters batch[i] and the rest go on. A returned error fails the whole
+// batch, which is then processed again. Its table writes are not rolled
+// back per record: the processor keeps its own state consistent, and may
+// make it durable mid-batch with Table.Commit.
+type BatchProcessor interface {
+	Processor
+	ProcessBatch(ctx context.Context, batch []*Envelope, out []*Emitter) (errs []error, err error)
+}
+
+// SideEffecter is implemented by stages whose processing has effects
+// outside Kafka (HTTP writes). A Kafka transaction cannot cover those, so
+// the runner runs such a stage at-least-once even when exactly-once is
+// asked for; the stage makes its effects idempotent itself.
+type SideEffecter interface {
+	HasSideEffects() bool
+}
+
 // ProcessorFunc adapts a function to Processor.
 type ProcessorFunc func(ctx context.Context, in *Envelope, out *Emitter) error
 
@@ -45,6 +65,13 @@ type Emitter struct {
 	records []*kgo.Record
 	err     error
 }
+
+// NewEmitter returns an emitter for stage; the runner makes its own, this
+// is for tests of processors.
+func NewEmitter(stage string) *Emitter { return &Emitter{stage: stage} }
+
+// Records returns what was emitted so far (for tests).
+func (e *Emitter) Records() []*kgo.Record { return e.records }
 
 // Emit sends env to topic under key, adding this stage to its history.
 func (e *Emitter) Emit(topic, key string, env *Envelope) {

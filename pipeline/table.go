@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -15,6 +16,9 @@ type Table struct {
 	store   *index.Store
 	changes []index.Change
 	pending map[string]int // key → index of its latest change
+	// commit makes changes durable now (changelog, then store); set by the
+	// runner.
+	commit func(ctx context.Context, changes []index.Change) error
 }
 
 func newTable(store *index.Store) *Table {
@@ -57,6 +61,23 @@ func (t *Table) record(key string, value []byte) {
 // are not included).
 func (t *Table) Scan(prefix string, fn func(key string, value []byte) (bool, error)) error {
 	return t.store.Scan([]byte(prefix), func(k, v []byte) (bool, error) { return fn(string(k), v) })
+}
+
+// Commit makes the writes buffered so far durable now, in the middle of a
+// batch: they are produced to the changelog and applied to the local store,
+// as at the end of a batch. A BatchProcessor calls it before an external
+// call that must not be repeated after a crash (store the intent, call,
+// store the returned ids). Records emitted so far are still produced, and
+// offsets committed, only at the end of the batch.
+func (t *Table) Commit(ctx context.Context) error {
+	if t.commit == nil {
+		return errors.New("table: commit is not available outside a runner")
+	}
+	c := t.drain()
+	if len(c) == 0 {
+		return nil
+	}
+	return t.commit(ctx, c)
 }
 
 // mark returns a savepoint for rollback.

@@ -29,7 +29,9 @@ prints the summary and exits; it exits 1 if the counts do not add up.
 
 Examples:
   leadstream run --import examples/leads.csv --until-idle
-  leadstream run --brokers kafka-1:9092,kafka-2:9092 --data-dir /var/lib/leadstream`
+  leadstream run --brokers kafka-1:9092,kafka-2:9092 --data-dir /var/lib/leadstream
+
+` + haloEnvHelp
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newFlags("run", "[flags]", runHelp, stderr)
@@ -55,7 +57,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(c.brokers) == 0 {
 		log.Info("no --brokers given: using the embedded broker", "addr", *embeddedAddr, "data_dir", c.dataDir)
 	}
-	announceSink(log)
+	halo, err := haloFromEnv(log)
+	if err != nil {
+		return err
+	}
 	reg := opsserver.NewRegistry()
 	sys, err := system.Start(ctx, system.Options{
 		Brokers:        c.brokers,
@@ -72,6 +77,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Mappings:       *mappings,
 		Progress:       progressWriter(*progress, stderr),
 		Namespace:      pipeline.Namespace(c.namespace),
+		StageConfig:    system.StageConfig{Halo: halo},
 	})
 	if err != nil {
 		return err
@@ -112,6 +118,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintln(stdout, "summary:")
 	sum.Print(stdout)
+	reportHalo(stdout, halo, sum)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("gave up after --max-wait %s: %d of %d records reached an outcome", *maxWait, sum.Total(), sum.Read)
@@ -122,15 +129,6 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	return sum.Check()
-}
-
-// announceSink says once at start whether the sink writes to HaloPSA.
-func announceSink(log *slog.Logger) {
-	if os.Getenv("HALOPSA_BASE_URL") == "" || os.Getenv("HALOPSA_CLIENT_ID") == "" || os.Getenv("HALOPSA_CLIENT_SECRET") == "" {
-		log.Info("HaloPSA credentials not set (HALOPSA_BASE_URL, HALOPSA_CLIENT_ID, HALOPSA_CLIENT_SECRET): the sink runs dry and records the writes it would make in its state")
-		return
-	}
-	log.Warn("HaloPSA credentials are set, but this build's sink only runs dry; writes are recorded, not sent")
 }
 
 // startOps serves metrics and health checks, warning (not failing) when the

@@ -48,8 +48,11 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var stageCfg system.StageConfig
 	if name == "sink" {
-		announceSink(log)
+		if stageCfg.Halo, err = haloFromEnv(log); err != nil {
+			return err
+		}
 	}
 	reg := opsserver.NewRegistry()
 	sys, err := system.Start(ctx, system.Options{
@@ -64,6 +67,7 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		Logger:         log,
 		Registerer:     reg,
 		Namespace:      pipeline.Namespace(c.namespace),
+		StageConfig:    stageCfg,
 	})
 	if err != nil {
 		return err

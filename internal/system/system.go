@@ -48,7 +48,7 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
-	return []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow}, dedupe.Stage{}, enrich.Stage{}, sink.Stage{}, review.Stage{}}
+	return []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow}, dedupe.Stage{}, enrich.Stage{}, sink.New(sink.Options{Halo: c.Halo}), review.Stage{}}
 }
 
 // StageNames lists the stage names in pipeline order.

@@ -1,164 +1,701 @@
-// Package sink is the last stage: it writes each unique lead to HaloPSA
-// exactly once per change and publishes the record's outcome on
-// leads.synced. Without HaloPSA credentials it runs dry: the writes it
-// would make are recorded in the partition's state instead of being sent.
+// Package sink is the last stage: it writes each unique lead to HaloPSA as
+// a Client (with its main site), a User and a lead Ticket carrying
+// CF_101–CF_113 (crm.md §6.2–§6.4), and publishes the record's outcome on
+// leads.synced.
+//
+// Writes are batched: the records of one poll are written with one POSTed
+// array per resource (Client, then Users, then Tickets), so the requests
+// per synced lead stay far below one. They are idempotent across crashes,
+// restarts and replays: every returned id is stored in the partition's
+// state (and its changelog) before the next dependent call, a create is
+// preceded by a durable intent marker, and a lead whose marker survived an
+// interrupted batch is resolved by search (Users by e-mail, Tickets by the
+// lead id in details, Clients by name) before anything is created again.
+//
+// Later records of a known lead only fill fields that are still empty and
+// not person-owned (§7.5); do-not-contact leads are never written again
+// apart from CF_105 (§7.4) and end as "suppressed". Without HaloPSA
+// credentials the sink runs dry: the same code records the writes it would
+// make in its state instead of sending them.
 package sink
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	stdjson "encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/segmentio/encoding/json"
 
+	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/index"
 	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/pipeline"
 )
 
-// Table key prefixes.
-const (
-	keyMapping = "halo/"   // lead id → HaloPSA ids and the last written fingerprint
-	keyWrite   = "write/"  // lead id/seq → a write the dry run would have made
-	keyClient  = "client/" // company key → HaloPSA client id
-)
-
-// Write is one HaloPSA request the sink makes (or, dry, would make).
-type Write struct {
-	LeadID string `json:"lead_id"`
-	Method string `json:"method"`
-	Path   string `json:"path"`
-	Entity string `json:"entity"` // Client, Users, Tickets
-	Create bool   `json:"create"`
-	Body   any    `json:"body"`
+// Options configures the sink. Zero values take the defaults noted
+// (crm.md §6.4).
+type Options struct {
+	// Halo is the tenant client; nil runs dry.
+	Halo *halopsa.Client
+	// LeadTicketTypeID, NewStatusID and PriorityID are the lead ticket's
+	// type, first status and priority (defaults 1, 1, 3).
+	LeadTicketTypeID int
+	NewStatusID      int
+	PriorityID       int
+	// DNCStatusID is the "Do Not Contact" status (default 6).
+	DNCStatusID int
+	// FallbackClientID holds contacts without an organisation; 0 finds or
+	// creates a Client named FallbackClientName.
+	FallbackClientID   int
+	FallbackClientName string
+	// Logger (default slog.Default()).
+	Logger *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
 }
 
-// mapping ties a lead to its HaloPSA records.
-type mapping struct {
-	ClientID    string `json:"client_id,omitempty"`
-	UserID      string `json:"user_id"`
-	TicketID    string `json:"ticket_id"`
-	Fingerprint string `json:"fingerprint"`
-	Writes      int    `json:"writes"`
+// Stage is the sink stage. Make it with New.
+type Stage struct {
+	opts Options
+	log  *slog.Logger
+
+	resolveOnce sync.Once
+	fields      *fieldSet
+	resolveErr  error
+
+	mismatches atomic.Int64
 }
 
-// Stage is the sink stage, dry-run flavour.
-type Stage struct{}
+// New returns the sink stage.
+func New(opts Options) *Stage {
+	if opts.LeadTicketTypeID == 0 {
+		opts.LeadTicketTypeID = 1
+	}
+	if opts.NewStatusID == 0 {
+		opts.NewStatusID = 1
+	}
+	if opts.PriorityID == 0 {
+		opts.PriorityID = 3
+	}
+	if opts.DNCStatusID == 0 {
+		opts.DNCStatusID = 6
+	}
+	if opts.FallbackClientName == "" {
+		opts.FallbackClientName = "leadstream: contacts without a company"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Stage{opts: opts, log: opts.Logger.With("stage", "sink")}
+}
 
 // Name implements pipeline.Stage.
-func (Stage) Name() string { return "sink" }
+func (*Stage) Name() string { return "sink" }
 
 // Input implements pipeline.Stage.
-func (Stage) Input() string { return pipeline.TopicEnriched }
+func (*Stage) Input() string { return pipeline.TopicEnriched }
 
 // Stateful implements pipeline.Stage.
-func (Stage) Stateful() bool { return true }
+func (*Stage) Stateful() bool { return true }
 
-// Open implements pipeline.Stage.
-func (Stage) Open(_ context.Context, _ int32, t *pipeline.Table) (pipeline.Processor, error) {
-	return &processor{table: t}, nil
+// HasSideEffects implements pipeline.SideEffecter: HaloPSA writes are made
+// idempotent by the sink, not by Kafka transactions.
+func (s *Stage) HasSideEffects() bool { return s.opts.Halo != nil }
+
+// Dry reports whether the sink runs without a tenant.
+func (s *Stage) Dry() bool { return s.opts.Halo == nil }
+
+// FieldMismatches counts custom fields HaloPSA did not echo back as sent.
+func (s *Stage) FieldMismatches() int64 { return s.mismatches.Load() }
+
+// Open implements pipeline.Stage. The first open checks the tenant's
+// custom fields (crm.md §5.1); a missing required field is a fatal
+// configuration error.
+func (s *Stage) Open(ctx context.Context, _ int32, t *pipeline.Table) (pipeline.Processor, error) {
+	st := state{t}
+	p := &processor{stage: s, st: st}
+	if s.opts.Halo == nil {
+		p.w = dry{st: st}
+		p.fields = defaultFieldSet()
+		return p, nil
+	}
+	s.resolveOnce.Do(func() { s.fields, s.resolveErr = resolveFields(ctx, s.opts.Halo, s.log) })
+	if s.resolveErr != nil {
+		return nil, s.resolveErr
+	}
+	p.w = live{c: s.opts.Halo}
+	p.fields = s.fields
+	return p, nil
 }
 
 type processor struct {
-	table *pipeline.Table
+	stage  *Stage
+	st     state
+	w      writer
+	fields *fieldSet
 }
 
-func (p *processor) Process(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
-	if in.Lead == nil || in.LeadID == "" {
-		return fmt.Errorf("sink: record %s has no lead id", in.TraceID)
-	}
-	fp, err := fingerprint(in.Lead)
+// Process handles one record as a batch of one.
+func (p *processor) Process(ctx context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
+	errs, err := p.ProcessBatch(ctx, []*pipeline.Envelope{in}, []*pipeline.Emitter{out})
 	if err != nil {
 		return err
 	}
-	var m mapping
-	b, found, err := p.table.Get(keyMapping + in.LeadID)
-	if err != nil {
-		return err
-	}
-	if found {
-		if err := json.Unmarshal(b, &m); err != nil {
-			return fmt.Errorf("sink: corrupt mapping of %s: %w", in.LeadID, err)
-		}
-	}
-	switch {
-	case !found:
-		m = mapping{UserID: dryID("user", in.LeadID), TicketID: dryID("ticket", in.LeadID), Fingerprint: fp}
-		if ck := lead.CompanyKey(in.Lead.Company); ck != "" {
-			// Leads of one company share a partition, so the company's
-			// Client is created once here.
-			id, known, err := p.table.Get(keyClient + ck)
-			if err != nil {
-				return err
-			}
-			m.ClientID = string(id)
-			if !known {
-				m.ClientID = dryID("client", ck)
-				p.table.Put(keyClient+ck, []byte(m.ClientID))
-				p.record(&m, in.LeadID, Write{Method: "POST", Path: "/api/Client", Entity: "Client", Create: true,
-					Body: []map[string]any{{"name": in.Lead.Company, "website": in.Lead.Domain}}})
-			}
-		}
-		p.record(&m, in.LeadID, Write{Method: "POST", Path: "/api/Users", Entity: "Users", Create: true,
-			Body: []map[string]any{{"name": name(in.Lead), "emailaddress": in.Lead.Email, "phonenumber": in.Lead.Phone}}})
-		p.record(&m, in.LeadID, Write{Method: "POST", Path: "/api/Tickets", Entity: "Tickets", Create: true,
-			Body: []map[string]any{{"summary": "Lead: " + name(in.Lead), "user_id": m.UserID}}})
-	case m.Fingerprint != fp:
-		m.Fingerprint = fp
-		p.record(&m, in.LeadID, Write{Method: "POST", Path: "/api/Users", Entity: "Users",
-			Body: []map[string]any{{"id": m.UserID, "name": name(in.Lead), "emailaddress": in.Lead.Email, "phonenumber": in.Lead.Phone}}})
-	}
-	mb, err := json.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("sink: encode mapping: %w", err)
-	}
-	p.table.Put(keyMapping+in.LeadID, mb)
+	return errs[0]
+}
 
-	in.Outcome = pipeline.OutcomeSynced
-	if in.Decision != "" && in.Decision != "new" {
-		in.Outcome = pipeline.OutcomeMerged
+// item is one lead record of a batch on its way to HaloPSA.
+type item struct {
+	i          int
+	in         *pipeline.Envelope
+	m          mapping
+	org        string // organisation key, fallbackOrg for none
+	recovering bool   // an earlier attempt was interrupted mid-create
+	err        error
+}
+
+// ProcessBatch implements pipeline.BatchProcessor.
+func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope, outs []*pipeline.Emitter) ([]error, error) {
+	errs := make([]error, len(batch))
+	var items []*item
+	creating := map[string]*item{}
+	for i, in := range batch {
+		if in.Feedback != nil {
+			errs[i] = p.feedback(in)
+			continue
+		}
+		if in.Lead == nil || in.LeadID == "" {
+			errs[i] = fmt.Errorf("sink: record %s has no lead id", in.TraceID)
+			continue
+		}
+		it := &item{i: i, in: in}
+		if _, err := p.st.get(keyMapping+in.LeadID, &it.m); err != nil {
+			errs[i] = err
+			continue
+		}
+		items = append(items, it)
+		if it.m.TicketID != 0 || it.m.Suppressed || in.Lead.DoNotContact || creating[in.LeadID] != nil {
+			continue
+		}
+		// The first record of a lead without a complete set of records
+		// creates what is missing.
+		rec, err := p.st.has(keyIntent + in.LeadID)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		it.recovering = rec
+		it.org = orgKey(in.Lead)
+		if it.m.OrgKey != "" {
+			it.org = it.m.OrgKey
+		}
+		creating[in.LeadID] = it
 	}
-	out.Emit(pipeline.TopicSynced, in.TraceID, in)
+	var creators []*item
+	for _, it := range items {
+		if creating[it.in.LeadID] == it {
+			creators = append(creators, it)
+		}
+	}
+	if len(creators) > 0 {
+		if err := p.create(ctx, creators); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.update(ctx, items); err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		if it.err != nil {
+			errs[it.i] = it.err
+			continue
+		}
+		in := it.in
+		switch {
+		case it.m.Suppressed || in.Lead.DoNotContact:
+			in.Outcome = pipeline.OutcomeSuppressed
+		case in.Decision != "" && in.Decision != "new":
+			in.Outcome = pipeline.OutcomeMerged
+		default:
+			in.Outcome = pipeline.OutcomeSynced
+		}
+		outs[it.i].Emit(pipeline.TopicSynced, in.TraceID, in)
+	}
+	return errs, nil
+}
+
+// create writes the missing Client, User and Ticket of each creator, in
+// that order, storing each id durably before the next dependent call.
+func (p *processor) create(ctx context.Context, creators []*item) error {
+	for _, it := range creators {
+		if err := p.st.put(keyIntent+it.in.LeadID, it.in.TraceID); err != nil {
+			return err
+		}
+	}
+	if err := p.createClients(ctx, creators); err != nil {
+		return err
+	}
+	if err := p.st.t.Commit(ctx); err != nil {
+		return err
+	}
+	if err := p.createUsers(ctx, creators); err != nil {
+		return err
+	}
+	if err := p.st.t.Commit(ctx); err != nil {
+		return err
+	}
+	if err := p.createTickets(ctx, creators); err != nil {
+		return err
+	}
+	for _, it := range creators {
+		if it.err == nil && it.m.TicketID != 0 {
+			p.st.t.Delete(keyIntent + it.in.LeadID)
+		}
+	}
 	return nil
 }
 
-// record stores one dry-run write under the lead.
-func (p *processor) record(m *mapping, leadID string, w Write) {
-	w.LeadID = leadID
-	b, err := json.Marshal(w)
-	if err != nil {
+// createClients resolves or creates the Client of every creator's
+// organisation: the stored record, then (after an interrupted create, and
+// always for the fallback client) a search by name, then one array POST.
+func (p *processor) createClients(ctx context.Context, creators []*item) error {
+	type orgWork struct {
+		key, name string
+		first     *item
+		members   []*item
+		rec       orgRecord
+	}
+	var todo []*orgWork
+	byKey := map[string]*orgWork{}
+	for _, it := range creators {
+		if it.m.ClientID != 0 {
+			continue
+		}
+		if it.org == fallbackOrg && p.stage.opts.FallbackClientID != 0 {
+			it.m.ClientID = p.stage.opts.FallbackClientID
+			continue
+		}
+		ow := byKey[it.org]
+		if ow == nil {
+			ow = &orgWork{key: it.org, name: orgName(it.in.Lead, it.org), first: it}
+			if it.org == fallbackOrg {
+				ow.name = p.stage.opts.FallbackClientName
+			}
+			found, err := p.st.get(keyOrg+it.org, &ow.rec)
+			if err != nil {
+				return err
+			}
+			if !found {
+				interrupted, err := p.st.has(keyOrgIntent + it.org)
+				if err != nil {
+					return err
+				}
+				if interrupted || it.org == fallbackOrg {
+					id, site, err := p.w.findClient(ctx, ow.name)
+					if err := fatal(ctx, err); err != nil {
+						return err
+					}
+					if err != nil {
+						it.err = err
+						continue
+					}
+					ow.rec = orgRecord{ClientID: id, SiteID: site}
+				}
+			}
+			byKey[it.org] = ow
+			if ow.rec.ClientID == 0 {
+				todo = append(todo, ow)
+			}
+		}
+		ow.members = append(ow.members, it)
+	}
+	if len(todo) > 0 {
+		items := make([]map[string]any, len(todo))
+		leads := make([]string, len(todo))
+		for i, ow := range todo {
+			if err := p.st.put(keyOrgIntent+ow.key, ow.first.in.LeadID); err != nil {
+				return err
+			}
+			items[i] = p.clientBody(ow.name, ow.first.in.Lead, ow.key == fallbackOrg)
+			leads[i] = ow.first.in.LeadID
+		}
+		if err := p.st.t.Commit(ctx); err != nil {
+			return err
+		}
+		results, failed, err := p.w.upsert(ctx, halopsa.ResClient, items, leads)
+		if err := fatal(ctx, err); err != nil {
+			return err
+		}
+		for i, ow := range todo {
+			if cause := itemError(halopsa.ResClient, i, results, failed, err); cause != nil {
+				for _, it := range ow.members {
+					it.err = cause
+				}
+				continue
+			}
+			var a halopsa.Area
+			if err := json.Unmarshal(results[i], &a); err != nil || a.ID == 0 {
+				for _, it := range ow.members {
+					it.err = fmt.Errorf("sink: HaloPSA answered a Client create without an id: %s", truncate(results[i]))
+				}
+				continue
+			}
+			ow.rec = orgRecord{ClientID: a.ID, SiteID: a.MainSiteID}
+		}
+	}
+	for _, ow := range byKey {
+		if ow.rec.ClientID == 0 {
+			continue
+		}
+		if err := p.st.put(keyOrg+ow.key, ow.rec); err != nil {
+			return err
+		}
+		p.st.t.Delete(keyOrgIntent + ow.key)
+		for _, it := range ow.members {
+			if it.err == nil {
+				it.m.OrgKey, it.m.ClientID, it.m.SiteID = ow.key, ow.rec.ClientID, ow.rec.SiteID
+				if err := p.save(it); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// createUsers resolves or creates each creator's User.
+func (p *processor) createUsers(ctx context.Context, creators []*item) error {
+	var todo []*item
+	var items []map[string]any
+	var leads []string
+	for _, it := range creators {
+		if it.err != nil || it.m.UserID != 0 || it.m.ClientID == 0 {
+			continue
+		}
+		body := p.userBody(it.in.Lead, it.m)
+		if it.recovering {
+			id, err := p.w.findUser(ctx, it.m.ClientID, it.in.Lead.Email, personName(it.in.Lead))
+			if err := fatal(ctx, err); err != nil {
+				return err
+			}
+			if err != nil {
+				it.err = err
+				continue
+			}
+			if id != 0 {
+				it.m.UserID = id
+				it.m.User = stringFields(body)
+				if err := p.save(it); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		todo = append(todo, it)
+		items = append(items, body)
+		leads = append(leads, it.in.LeadID)
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	results, failed, err := p.w.upsert(ctx, halopsa.ResUsers, items, leads)
+	if err := fatal(ctx, err); err != nil {
+		return err
+	}
+	for i, it := range todo {
+		if cause := itemError(halopsa.ResUsers, i, results, failed, err); cause != nil {
+			it.err = cause
+			continue
+		}
+		var u halopsa.User
+		if err := json.Unmarshal(results[i], &u); err != nil || u.ID == 0 {
+			it.err = fmt.Errorf("sink: HaloPSA answered a Users create without an id: %s", truncate(results[i]))
+			continue
+		}
+		it.m.UserID = u.ID
+		it.m.User = stringFields(items[i])
+		if err := p.save(it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// createTickets resolves or creates each creator's lead ticket.
+func (p *processor) createTickets(ctx context.Context, creators []*item) error {
+	var todo []*item
+	var items []map[string]any
+	var leads []string
+	var sent [][]halopsa.CustomField
+	for _, it := range creators {
+		if it.err != nil || it.m.TicketID != 0 || it.m.UserID == 0 {
+			continue
+		}
+		body, cfs := p.ticketBody(it)
+		if it.recovering {
+			id, err := p.w.findTicket(ctx, it.in.LeadID, p.stage.opts.LeadTicketTypeID)
+			if err := fatal(ctx, err); err != nil {
+				return err
+			}
+			if err != nil {
+				it.err = err
+				continue
+			}
+			if id != 0 {
+				it.m.TicketID, it.m.StatusID, it.m.Ticket = id, p.stage.opts.NewStatusID, cfValues(cfs, p.fields)
+				if err := p.save(it); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		todo = append(todo, it)
+		items = append(items, body)
+		leads = append(leads, it.in.LeadID)
+		sent = append(sent, cfs)
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	results, failed, err := p.w.upsert(ctx, halopsa.ResTickets, items, leads)
+	if err := fatal(ctx, err); err != nil {
+		return err
+	}
+	for i, it := range todo {
+		if cause := itemError(halopsa.ResTickets, i, results, failed, err); cause != nil {
+			it.err = cause
+			continue
+		}
+		var t halopsa.Ticket
+		if err := json.Unmarshal(results[i], &t); err != nil || t.ID == 0 {
+			it.err = fmt.Errorf("sink: HaloPSA answered a Tickets create without an id: %s", truncate(results[i]))
+			continue
+		}
+		p.verify(it.in.LeadID, sent[i], t.CustomFields)
+		it.m.TicketID, it.m.StatusID, it.m.Ticket = t.ID, p.stage.opts.NewStatusID, cfValues(sent[i], p.fields)
+		if err := p.save(it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// update applies the fill-empty rule to every known lead of the batch and
+// writes CF_105 for newly suppressed ones, one array per resource.
+func (p *processor) update(ctx context.Context, items []*item) error {
+	type pending struct {
+		body map[string]any
+		its  []*item
+	}
+	users := map[int]*pending{}
+	tickets := map[int]*pending{}
+	var userOrder, ticketOrder []int
+	add := func(into map[int]*pending, order *[]int, id int, fields map[string]any, it *item) {
+		pd := into[id]
+		if pd == nil {
+			pd = &pending{body: map[string]any{"id": id}}
+			into[id] = pd
+			*order = append(*order, id)
+		}
+		for k, v := range fields {
+			if k == "customfields" {
+				prev, _ := pd.body[k].([]halopsa.CustomField)
+				pd.body[k] = append(prev, v.([]halopsa.CustomField)...)
+				continue
+			}
+			pd.body[k] = v
+		}
+		pd.its = append(pd.its, it)
+	}
+	for _, it := range items {
+		if it.err != nil {
+			continue
+		}
+		// Reload: an earlier record of the same lead may have changed it.
+		if _, err := p.st.get(keyMapping+it.in.LeadID, &it.m); err != nil {
+			return err
+		}
+		l := it.in.Lead
+		if l.DoNotContact && !it.m.Suppressed {
+			it.m.Suppressed = true
+			if err := p.save(it); err != nil {
+				return err
+			}
+		}
+		if it.m.Suppressed {
+			if it.m.TicketID != 0 && !it.m.DNCWritten {
+				fields := map[string]any{"customfields": p.fields.values([]cfValue{{"CF_105", "true"}})}
+				if it.m.StatusID == p.stage.opts.NewStatusID || it.m.StatusID == 2 {
+					fields["status_id"] = p.stage.opts.DNCStatusID
+				}
+				add(tickets, &ticketOrder, it.m.TicketID, fields, it)
+			}
+			continue
+		}
+		if it.m.UserID != 0 {
+			if f := fillEmpty(p.userBody(l, it.m), it.m.User, func(k string) bool { return it.m.owned(ownedUser + k) }); len(f) > 0 {
+				add(users, &userOrder, it.m.UserID, f, it)
+			}
+		}
+		if it.m.TicketID != 0 {
+			var fresh []cfValue
+			for _, cv := range p.ticketCFs(l) {
+				if it.m.Ticket[cv.key] == "" && !it.m.owned(ownedTicketCF+cv.key) {
+					fresh = append(fresh, cv)
+				}
+			}
+			if len(fresh) > 0 {
+				add(tickets, &ticketOrder, it.m.TicketID, map[string]any{"customfields": p.fields.values(fresh)}, it)
+			}
+		}
+	}
+	send := func(resource string, into map[int]*pending, order []int, done func(it *item, body map[string]any)) error {
+		if len(order) == 0 {
+			return nil
+		}
+		items := make([]map[string]any, len(order))
+		leads := make([]string, len(order))
+		for i, id := range order {
+			items[i] = into[id].body
+			leads[i] = into[id].its[0].in.LeadID
+		}
+		results, failed, err := p.w.upsert(ctx, resource, items, leads)
+		if err := fatal(ctx, err); err != nil {
+			return err
+		}
+		for i, id := range order {
+			if cause := itemError(resource, i, results, failed, err); cause != nil {
+				for _, it := range into[id].its {
+					it.err = cause
+				}
+				continue
+			}
+			for _, it := range into[id].its {
+				done(it, items[i])
+			}
+		}
+		return nil
+	}
+	if err := send(halopsa.ResUsers, users, userOrder, func(it *item, body map[string]any) {
+		if it.m.User == nil {
+			it.m.User = map[string]string{}
+		}
+		for k, v := range stringFields(body) {
+			if k != "id" {
+				it.m.User[k] = v
+			}
+		}
+	}); err != nil {
+		return err
+	}
+	if err := send(halopsa.ResTickets, tickets, ticketOrder, func(it *item, body map[string]any) {
+		if it.m.Ticket == nil {
+			it.m.Ticket = map[string]string{}
+		}
+		cfs, _ := body["customfields"].([]halopsa.CustomField)
+		for k, v := range cfValues(cfs, p.fields) {
+			it.m.Ticket[k] = v
+		}
+		if it.m.Suppressed {
+			it.m.DNCWritten = true
+			if s, ok := body["status_id"].(int); ok {
+				it.m.StatusID = s
+			}
+		}
+	}); err != nil {
+		return err
+	}
+	for _, it := range items {
+		if it.err == nil {
+			if err := p.save(it); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// feedback applies a change people made in HaloPSA (from the crm stage).
+func (p *processor) feedback(in *pipeline.Envelope) error {
+	if in.LeadID == "" {
+		return errors.New("sink: feedback without a lead id")
+	}
+	it := &item{in: in}
+	if _, err := p.st.get(keyMapping+in.LeadID, &it.m); err != nil {
+		return err
+	}
+	f := in.Feedback
+	switch f.Suppress {
+	case "do_not_contact":
+		it.m.Suppressed, it.m.DNCWritten = true, true
+	case "lift":
+		it.m.Suppressed, it.m.DNCWritten = false, false
+	}
+	for _, o := range f.Owned {
+		if !it.m.owned(o) {
+			it.m.Owned = append(it.m.Owned, o)
+		}
+	}
+	return p.save(it)
+}
+
+// verify compares the custom fields HaloPSA echoed with those sent: it
+// drops unknown fields silently (halopsa.md §8).
+func (p *processor) verify(leadID string, sent, echoed []halopsa.CustomField) {
+	if p.stage.opts.Halo == nil {
 		return
 	}
-	m.Writes++
-	p.table.Put(fmt.Sprintf("%s%s/%04d", keyWrite, leadID, m.Writes), b)
-}
-
-func name(l *lead.Lead) string {
-	switch {
-	case l.FullName != "":
-		return l.FullName
-	case l.FirstName != "" && l.LastName != "":
-		return l.FirstName + " " + l.LastName
-	default:
-		return l.FirstName + l.LastName
+	if bad := halopsa.CustomFieldMismatches(sent, echoed); len(bad) > 0 {
+		p.stage.mismatches.Add(int64(len(bad)))
+		p.stage.log.Warn("HaloPSA did not store custom fields as sent", "lead", leadID, "fields", bad)
 	}
 }
 
-func fingerprint(l *lead.Lead) (string, error) {
-	b, err := json.Marshal(l)
-	if err != nil {
-		return "", fmt.Errorf("sink: fingerprint: %w", err)
-	}
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:12]), nil
+func (p *processor) save(it *item) error {
+	return p.st.put(keyMapping+it.in.LeadID, it.m)
 }
 
-func dryID(kind, key string) string {
-	s := sha256.Sum256([]byte(kind + "/" + key))
-	return "dry-" + kind + "-" + hex.EncodeToString(s[:6])
+// fatal returns the errors that must fail the whole batch (it is then
+// processed again): a cancelled context. Everything else is the records'.
+func fatal(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// itemError is the failure of element i of a write, if any: isolated by
+// bisection, or the whole call's error (retries exhausted, auth, …).
+func itemError(resource string, i int, results []stdjson.RawMessage, failed []halopsa.ItemError, err error) error {
+	for _, f := range failed {
+		if f.Index == i {
+			return fmt.Errorf("sink: HaloPSA refused the %s write: %w", resource, f.Err)
+		}
+	}
+	if err != nil && (i >= len(results) || results[i] == nil) {
+		return fmt.Errorf("sink: HaloPSA %s write failed: %w", resource, err)
+	}
+	if i >= len(results) || results[i] == nil {
+		return fmt.Errorf("sink: HaloPSA returned no %s for element %d", resource, i)
+	}
+	return nil
+}
+
+func truncate(b []byte) string {
+	if len(b) > 200 {
+		return string(b[:200]) + "…"
+	}
+	return string(b)
 }
 
 // DryRunWrites reads every write recorded by dry-run sinks under dataDir.
@@ -201,9 +738,19 @@ func DryRunWrites(dataDir, namespace string, stateKey []byte) ([]Write, error) {
 func UserCreates(writes []Write) map[string]int {
 	out := map[string]int{}
 	for _, w := range writes {
-		if w.Entity == "Users" && w.Create {
+		if w.Entity == halopsa.ResUsers && w.Create {
 			out[w.LeadID]++
 		}
 	}
 	return out
+}
+
+// orgKey is the organisation a lead's Client is keyed by: its registrable
+// domain, else its normalised company name, else the fallback client.
+func orgKey(l *lead.Lead) string {
+	k := l.PartitionKey()
+	if len(k) > 2 && (k[:2] == "d:" || k[:2] == "c:") {
+		return k
+	}
+	return fallbackOrg
 }

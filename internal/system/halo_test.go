@@ -1,0 +1,183 @@
+package system
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadstream/leadstream/connectors/halopsa"
+	"github.com/leadstream/leadstream/connectors/halopsa/halosandbox"
+	"github.com/leadstream/leadstream/internal/lead"
+	"github.com/leadstream/leadstream/pipeline"
+)
+
+// haloEnv is a HaloPSA emulator and a client for it.
+type haloEnv struct {
+	sb *halosandbox.Server
+	c  *halopsa.Client
+}
+
+func newHaloEnv(t *testing.T, so halosandbox.Options) *haloEnv {
+	t.Helper()
+	sb := halosandbox.New(so)
+	hs := httptest.NewServer(sb)
+	t.Cleanup(hs.Close)
+	co := halopsa.DefaultOptions()
+	co.BaseURL, co.ClientID, co.ClientSecret = hs.URL, "sandbox-client", "sandbox-secret"
+	co.BackoffBase, co.BackoffMax = 5*time.Millisecond, 50*time.Millisecond
+	c, err := halopsa.New(co)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &haloEnv{sb: sb, c: c}
+}
+
+// rows returns every live record of a resource.
+func (h *haloEnv) rows(resource string) []map[string]any {
+	var out []map[string]any
+	for id, miss := 1, 0; miss < 1000; id++ {
+		r, ok := h.sb.Record(resource, id)
+		if !ok {
+			miss++
+			continue
+		}
+		miss = 0
+		out = append(out, r)
+	}
+	return out
+}
+
+// checkHalo verifies the tenant holds one User and one lead Ticket per
+// written lead, one Client per organisation, and the lead custom fields.
+func (h *haloEnv) checkHalo(t *testing.T, leads int) {
+	t.Helper()
+	users := h.rows("Users")
+	tickets := h.rows("Tickets")
+	clients := h.rows("Client")
+	if len(users) != leads || len(tickets) != leads {
+		t.Errorf("HaloPSA holds %d users and %d tickets, want one each per lead (%d)", len(users), len(tickets), leads)
+	}
+	emails := map[string]int{}
+	for _, u := range users {
+		if e, _ := u["emailaddress"].(string); e != "" {
+			emails[strings.ToLower(e)]++
+		}
+	}
+	for e, n := range emails {
+		if n > 1 {
+			t.Errorf("%d users share an e-mail address (%s…)", n, e[:3])
+		}
+	}
+	names := map[string]int{}
+	for _, c := range clients {
+		names[strings.ToLower(fmt.Sprint(c["name"]))]++
+	}
+	for n, k := range names {
+		if k > 1 {
+			t.Errorf("%d clients are named %q", k, n)
+		}
+	}
+	leadIDs := map[string]bool{}
+	withCF := 0
+	for _, tk := range tickets {
+		id, _, ok := lead.ParseTicketRef(fmt.Sprint(tk["details"]))
+		if !ok || leadIDs[id] {
+			t.Errorf("ticket %v: lead marker missing or repeated in %q", tk["id"], tk["details"])
+		}
+		leadIDs[id] = true
+		if customField(tk, 109) != "" || customField(tk, 113) != "" {
+			withCF++
+		}
+		if tk["user_id"] == nil || fmt.Sprint(tk["user_id"]) == "0" {
+			t.Errorf("ticket %v has no user", tk["id"])
+		}
+	}
+	if withCF < len(tickets)/2 {
+		t.Errorf("only %d of %d tickets carry CF_109 or CF_113", withCF, len(tickets))
+	}
+}
+
+func customField(rec map[string]any, id int) string {
+	b, _ := json.Marshal(rec["customfields"])
+	var cfs []map[string]any
+	_ = json.Unmarshal(b, &cfs)
+	for _, m := range cfs {
+		if fmt.Sprint(m["id"]) == fmt.Sprint(id) {
+			if d, _ := m["display"].(string); d != "" {
+				return d
+			}
+			if m["value"] == nil {
+				return ""
+			}
+			return fmt.Sprint(m["value"])
+		}
+	}
+	return ""
+}
+
+func TestLiveSinkWritesHaloPSAOnceAndReimportsCreateNothing(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	h := newHaloEnv(t, halosandbox.Options{})
+	opts := testOptions(t)
+	opts.StageConfig.Halo = h.c
+
+	run := func(file string) pipeline.Summary {
+		s, err := Start(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		res, err := s.Import(ctx, file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := s.WaitForOutcomes(ctx, res, nil)
+		if err != nil {
+			t.Fatalf("wait: %v (summary %+v)", err, sum)
+		}
+		if err := sum.Check(); err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	sum := run(examplesFile(t))
+	c := sum.Counts
+	if c[pipeline.OutcomeSynced] == 0 {
+		t.Fatalf("nothing synced: %+v", c)
+	}
+	h.checkHalo(t, c[pipeline.OutcomeSynced])
+	st := h.c.Stats()
+	written := c[pipeline.OutcomeSynced] + c[pipeline.OutcomeMerged]
+	t.Logf("first import: %+v; %d HaloPSA requests for %d records (%.3f per record), %d clients", c, st.Requests, written,
+		float64(st.Requests)/float64(written), h.sb.Count("Client"))
+	if st.RateLimited != 0 {
+		t.Errorf("%d requests were rate-limited", st.RateLimited)
+	}
+
+	// The same rows again, under another file name so they are read again:
+	// every one merges into a known lead and nothing new is created.
+	users, tickets, clients := h.sb.Count("Users"), h.sb.Count("Tickets"), h.sb.Count("Client")
+	again := filepath.Join(t.TempDir(), "leads-again.csv")
+	b, err := os.ReadFile(examplesFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(again, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := h.c.Stats().Requests
+	sum2 := run(again)
+	if h.sb.Count("Users") != users || h.sb.Count("Tickets") != tickets || h.sb.Count("Client") != clients {
+		t.Errorf("reimport created records: users %d→%d, tickets %d→%d, clients %d→%d", users, h.sb.Count("Users"),
+			tickets, h.sb.Count("Tickets"), clients, h.sb.Count("Client"))
+	}
+	t.Logf("reimport: %+v; %d HaloPSA requests", sum2.Counts, h.c.Stats().Requests-before)
+}
+

@@ -1,0 +1,83 @@
+package sink
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/segmentio/encoding/json"
+
+	"github.com/leadstream/leadstream/pipeline"
+)
+
+// Table key prefixes.
+const (
+	keyMapping    = "halo/"    // lead id → mapping
+	keyIntent     = "intent/"  // lead id → a create is under way (crash marker)
+	keyOrg        = "org/"     // organisation key → orgRecord
+	keyOrgIntent  = "ointent/" // organisation key → a Client create is under way
+	keyWrite      = "write/"   // lead id/seq → a write the dry run made
+	keyDrySeq     = "dryseq"   // the dry run's id sequence
+	fallbackOrg   = "_fallback"
+	ownedTicketCF = "ticket."
+	ownedUser     = "user."
+)
+
+// mapping ties a lead to its HaloPSA records and remembers what leadstream
+// last wrote there, for the fill-empty rule (crm.md §7.5).
+type mapping struct {
+	OrgKey   string `json:"org,omitempty"`
+	ClientID int    `json:"client_id,omitempty"`
+	SiteID   int    `json:"site_id,omitempty"`
+	UserID   int    `json:"user_id,omitempty"`
+	TicketID int    `json:"ticket_id,omitempty"`
+	// StatusID is the ticket status leadstream last knew of.
+	StatusID int `json:"status_id,omitempty"`
+	// User and Ticket are the values last written: Users fields by name,
+	// ticket custom fields by "CF_nnn".
+	User   map[string]string `json:"user,omitempty"`
+	Ticket map[string]string `json:"ticket,omitempty"`
+	// Owned are person-owned fields ("ticket.CF_102", "user.title"): never
+	// written by an import again.
+	Owned []string `json:"owned,omitempty"`
+	// Suppressed is set by a do-not-contact signal; DNCWritten once CF_105
+	// is true on the ticket.
+	Suppressed bool `json:"suppressed,omitempty"`
+	DNCWritten bool `json:"dnc_written,omitempty"`
+	Writes     int  `json:"writes,omitempty"`
+}
+
+func (m *mapping) owned(field string) bool { return slices.Contains(m.Owned, field) }
+
+// orgRecord is the HaloPSA Client of one organisation key.
+type orgRecord struct {
+	ClientID int `json:"client_id"`
+	SiteID   int `json:"site_id,omitempty"`
+}
+
+// state reads and writes the sink's records in a partition table.
+type state struct{ t *pipeline.Table }
+
+func (s state) get(key string, v any) (bool, error) {
+	b, found, err := s.t.Get(key)
+	if err != nil || !found {
+		return false, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("sink: corrupt state %q: %w", key, err)
+	}
+	return true, nil
+}
+
+func (s state) put(key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("sink: encode state %q: %w", key, err)
+	}
+	s.t.Put(key, b)
+	return nil
+}
+
+func (s state) has(key string) (bool, error) {
+	_, found, err := s.t.Get(key)
+	return found, err
+}

@@ -1,0 +1,175 @@
+package sink
+
+import (
+	"context"
+	stdjson "encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/segmentio/encoding/json"
+
+	"github.com/leadstream/leadstream/connectors/halopsa"
+	"github.com/leadstream/leadstream/internal/lead"
+)
+
+// writer is where the sink's HaloPSA requests go: the tenant, or in a dry
+// run the partition's own state.
+type writer interface {
+	// upsert POSTs items to resource in arrays; results[i] is the echoed
+	// object of items[i], or nil when it failed (failed says why). leads[i]
+	// is the lead the item is written for (dry-run bookkeeping).
+	upsert(ctx context.Context, resource string, items []map[string]any, leads []string) (results []stdjson.RawMessage, failed []halopsa.ItemError, err error)
+	// findClient finds a Client by exact name.
+	findClient(ctx context.Context, name string) (id, siteID int, err error)
+	// findUser finds a User of client by e-mail, else by exact name.
+	findUser(ctx context.Context, clientID int, email, name string) (int, error)
+	// findTicket finds the lead ticket carrying leadID's marker.
+	findTicket(ctx context.Context, leadID string, typeID int) (int, error)
+}
+
+// live writes to HaloPSA.
+type live struct{ c *halopsa.Client }
+
+func (w live) upsert(ctx context.Context, resource string, items []map[string]any, _ []string) ([]stdjson.RawMessage, []halopsa.ItemError, error) {
+	anys := make([]any, len(items))
+	for i, it := range items {
+		anys[i] = it
+	}
+	return w.c.UpsertIsolated(ctx, resource, anys)
+}
+
+func (w live) findClient(ctx context.Context, name string) (int, int, error) {
+	rows, err := halopsa.ListAll[halopsa.Area](ctx, w.c, halopsa.ResClient, url.Values{"search": {name}, "search_name_only": {"true"}})
+	if err != nil {
+		return 0, 0, fmt.Errorf("sink: find client: %w", err)
+	}
+	for _, r := range rows {
+		if strings.EqualFold(strings.TrimSpace(r.Name), strings.TrimSpace(name)) {
+			if r.MainSiteID == 0 {
+				// List rows are reduced; the main site is on the full object.
+				var full halopsa.Area
+				if err := w.c.Get(ctx, halopsa.ResClient, r.ID, &full); err == nil {
+					r.MainSiteID = full.MainSiteID
+				}
+			}
+			return r.ID, r.MainSiteID, nil
+		}
+	}
+	return 0, 0, nil
+}
+
+func (w live) findUser(ctx context.Context, clientID int, email, name string) (int, error) {
+	if email != "" {
+		us, err := w.c.FindUsersByEmail(ctx, clientID, email)
+		if err != nil {
+			return 0, fmt.Errorf("sink: find user: %w", err)
+		}
+		if len(us) > 0 {
+			return us[0].ID, nil
+		}
+		return 0, nil
+	}
+	q := url.Values{"search": {name}}
+	if clientID > 0 {
+		q.Set("client_id", strconv.Itoa(clientID))
+	}
+	rows, err := halopsa.ListAll[halopsa.User](ctx, w.c, halopsa.ResUsers, q)
+	if err != nil {
+		return 0, fmt.Errorf("sink: find user: %w", err)
+	}
+	for _, u := range rows {
+		if strings.EqualFold(u.Name, name) {
+			return u.ID, nil
+		}
+	}
+	return 0, nil
+}
+
+func (w live) findTicket(ctx context.Context, leadID string, typeID int) (int, error) {
+	q := url.Values{"search": {leadID}}
+	if typeID > 0 {
+		q.Set("requesttype_id", strconv.Itoa(typeID))
+	}
+	rows, err := halopsa.ListAll[halopsa.Ticket](ctx, w.c, halopsa.ResTickets, q)
+	if err != nil {
+		return 0, fmt.Errorf("sink: find ticket: %w", err)
+	}
+	for _, t := range rows {
+		if id, _, ok := lead.ParseTicketRef(t.Details); ok && id == leadID {
+			return t.ID, nil
+		}
+	}
+	return 0, nil
+}
+
+// Write is one HaloPSA request element a dry-run sink recorded.
+type Write struct {
+	LeadID string `json:"lead_id"`
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Entity string `json:"entity"` // Client, Users, Tickets
+	Create bool   `json:"create"`
+	Body   any    `json:"body"`
+}
+
+// dry records the writes in the partition's state and answers like HaloPSA
+// would, with ids of its own. A crash loses the recorded writes together
+// with the ids, so there is never anything to find again.
+type dry struct {
+	st state
+}
+
+func (w dry) upsert(_ context.Context, resource string, items []map[string]any, leads []string) ([]stdjson.RawMessage, []halopsa.ItemError, error) {
+	out := make([]stdjson.RawMessage, len(items))
+	for i, it := range items {
+		echo := make(map[string]any, len(it)+2)
+		for k, v := range it {
+			echo[k] = v
+		}
+		_, has := it["id"]
+		if !has {
+			id, err := w.nextID()
+			if err != nil {
+				return nil, nil, err
+			}
+			echo["id"] = id
+			if resource == halopsa.ResClient {
+				echo["main_site_id"] = id
+			}
+		}
+		var seq int
+		if _, err := w.st.get(keyDrySeq+"/w/"+leads[i], &seq); err != nil {
+			return nil, nil, err
+		}
+		seq++
+		if err := w.st.put(keyDrySeq+"/w/"+leads[i], seq); err != nil {
+			return nil, nil, err
+		}
+		wr := Write{LeadID: leads[i], Method: "POST", Path: "/api/" + resource, Entity: resource, Create: !has, Body: []map[string]any{it}}
+		if err := w.st.put(fmt.Sprintf("%s%s/%04d", keyWrite, leads[i], seq), wr); err != nil {
+			return nil, nil, err
+		}
+		b, err := json.Marshal(echo)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sink: dry run: %w", err)
+		}
+		out[i] = b
+	}
+	return out, nil, nil
+}
+
+// nextID hands out ids from the partition's sequence.
+func (w dry) nextID() (int, error) {
+	var n int
+	if _, err := w.st.get(keyDrySeq, &n); err != nil {
+		return 0, err
+	}
+	n++
+	return n, w.st.put(keyDrySeq, n)
+}
+
+func (dry) findClient(context.Context, string) (int, int, error)       { return 0, 0, nil }
+func (dry) findUser(context.Context, int, string, string) (int, error) { return 0, nil }
+func (dry) findTicket(context.Context, string, int) (int, error)       { return 0, nil }
