@@ -85,6 +85,18 @@ func NewRunner(stage Stage, opts RunnerOptions) (*Runner, error) {
 	if stage.Stateful() && opts.DataDir == "" {
 		return nil, fmt.Errorf("runner: stage %s is stateful and needs a data directory", stage.Name())
 	}
+	if bt, ok := stage.(BatchTuner); ok {
+		tune := bt.BatchTuning()
+		if opts.MaxBatch <= 0 {
+			opts.MaxBatch = tune.MaxRecords
+		}
+		if tune.MinBytes > 0 {
+			opts.ClientOpts = append(append([]kgo.Opt{}, opts.ClientOpts...), kgo.FetchMinBytes(tune.MinBytes))
+		}
+		if tune.MaxWait > 0 {
+			opts.ClientOpts = append(append([]kgo.Opt{}, opts.ClientOpts...), kgo.FetchMaxWait(tune.MaxWait))
+		}
+	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 500
 	}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -46,6 +47,21 @@ type BatchProcessor interface {
 // asked for; the stage makes its effects idempotent itself.
 type SideEffecter interface {
 	HasSideEffects() bool
+}
+
+// BatchTuner is implemented by stages that want fuller batches than the
+// default, like the sink, whose external requests per record fall as its
+// arrays fill. The runner then takes up to MaxRecords per poll (unless its
+// options set MaxBatch) and lets the broker wait up to MaxWait for MinBytes.
+type BatchTuner interface {
+	BatchTuning() BatchTuning
+}
+
+// BatchTuning is a stage's preferred batch shape.
+type BatchTuning struct {
+	MaxRecords int
+	MinBytes   int32
+	MaxWait    time.Duration
 }
 
 // ProcessorFunc adapts a function to Processor.

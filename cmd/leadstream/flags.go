@@ -53,7 +53,7 @@ func newFlags(name, synopsis, help string, stderr io.Writer) *common {
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
 	fs.StringVar(&c.stateKeyHex, "state-key", "", "hex AES key (32, 48 or 64 hex digits) to encrypt stage state at rest")
 	fs.BoolVar(&c.exactlyOnce, "exactly-once", false, "process batches in Kafka transactions (EOS) instead of at-least-once")
-	fs.IntVar(&c.maxBatch, "max-batch", 500, "records per batch and poll")
+	fs.IntVar(&c.maxBatch, "max-batch", 0, "records per batch and poll (0: 500, and 1500 for a sink writing to HaloPSA)")
 	fs.DurationVar(&c.sessionTimeout, "session-timeout", 10*time.Second, "consumer-group session timeout")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "127.0.0.1:9090", "address of /metrics, /healthz and /readyz (empty disables)")
 	return c

@@ -50,7 +50,7 @@ func pipelineArgs(t *testing.T, dataDir, addr, ns string) []string {
 	return append(args, "--embedded-addr", addr)
 }
 
-var summaryLine = regexp.MustCompile(`(?m)^\s+(records read|synced|merged|review|rejected|dead-lettered|outcomes)\s+(\d+)`)
+var summaryLine = regexp.MustCompile(`(?m)^\s+(records read|synced|merged|review|rejected|suppressed|dead-lettered|outcomes)\s+(\d+)`)
 
 func parseSummary(out string) map[string]int {
 	m := map[string]int{}
@@ -171,7 +171,7 @@ func interruptAndRestart(t *testing.T, sig syscall.Signal, records int) {
 func checkExactlyOnce(t *testing.T, sum map[string]int, records int) {
 	t.Helper()
 	if sum["records read"] != records || sum["outcomes"] != records ||
-		sum["synced"]+sum["merged"]+sum["review"]+sum["rejected"]+sum["dead-lettered"] != records {
+		sum["synced"]+sum["merged"]+sum["review"]+sum["rejected"]+sum["suppressed"]+sum["dead-lettered"] != records {
 		t.Fatalf("summary %v, want %d records read and as many outcomes", sum, records)
 	}
 }

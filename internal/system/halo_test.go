@@ -180,4 +180,3 @@ func TestLiveSinkWritesHaloPSAOnceAndReimportsCreateNothing(t *testing.T) {
 	}
 	t.Logf("reimport: %+v; %d HaloPSA requests", sum2.Counts, h.c.Stats().Requests-before)
 }
-

@@ -66,9 +66,8 @@ type Stage struct {
 	opts Options
 	log  *slog.Logger
 
-	resolveOnce sync.Once
-	fields      *fieldSet
-	resolveErr  error
+	resolveMu sync.Mutex
+	fields    *fieldSet
 
 	mismatches atomic.Int64
 }
@@ -112,6 +111,17 @@ func (*Stage) Stateful() bool { return true }
 // idempotent by the sink, not by Kafka transactions.
 func (s *Stage) HasSideEffects() bool { return s.opts.Halo != nil }
 
+// BatchTuning implements pipeline.BatchTuner: writing to HaloPSA, the sink
+// takes up to 1,500 records per poll and lets the broker gather about a
+// megabyte for up to a second, so its arrays are full and the requests per
+// lead stay low.
+func (s *Stage) BatchTuning() pipeline.BatchTuning {
+	if s.opts.Halo == nil {
+		return pipeline.BatchTuning{}
+	}
+	return pipeline.BatchTuning{MaxRecords: 1500, MinBytes: 1 << 20, MaxWait: time.Second}
+}
+
 // Dry reports whether the sink runs without a tenant.
 func (s *Stage) Dry() bool { return s.opts.Halo == nil }
 
@@ -129,13 +139,29 @@ func (s *Stage) Open(ctx context.Context, _ int32, t *pipeline.Table) (pipeline.
 		p.fields = defaultFieldSet()
 		return p, nil
 	}
-	s.resolveOnce.Do(func() { s.fields, s.resolveErr = resolveFields(ctx, s.opts.Halo, s.log) })
-	if s.resolveErr != nil {
-		return nil, s.resolveErr
+	fields, err := s.resolve(ctx)
+	if err != nil {
+		return nil, err
 	}
 	p.w = live{c: s.opts.Halo}
-	p.fields = s.fields
+	p.fields = fields
 	return p, nil
+}
+
+// resolve reads the tenant's custom fields once; a failure is retried on
+// the next open.
+func (s *Stage) resolve(ctx context.Context) (*fieldSet, error) {
+	s.resolveMu.Lock()
+	defer s.resolveMu.Unlock()
+	if s.fields != nil {
+		return s.fields, nil
+	}
+	fs, err := resolveFields(ctx, s.opts.Halo, s.log)
+	if err != nil {
+		return nil, err
+	}
+	s.fields = fs
+	return fs, nil
 }
 
 type processor struct {
@@ -156,12 +182,12 @@ func (p *processor) Process(ctx context.Context, in *pipeline.Envelope, out *pip
 
 // item is one lead record of a batch on its way to HaloPSA.
 type item struct {
-	i          int
-	in         *pipeline.Envelope
-	m          mapping
-	org        string // organisation key, fallbackOrg for none
-	recovering bool   // an earlier attempt was interrupted mid-create
-	err        error
+	i     int
+	in    *pipeline.Envelope
+	m     mapping
+	org   string // organisation key, fallbackOrg for none
+	prior intent // what an interrupted earlier attempt was about to create
+	err   error
 }
 
 // ProcessBatch implements pipeline.BatchProcessor.
@@ -189,12 +215,10 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 		}
 		// The first record of a lead without a complete set of records
 		// creates what is missing.
-		rec, err := p.st.has(keyIntent + in.LeadID)
-		if err != nil {
+		if _, err := p.st.get(keyIntent+in.LeadID, &it.prior); err != nil {
 			errs[i] = err
 			continue
 		}
-		it.recovering = rec
 		it.org = orgKey(in.Lead)
 		if it.m.OrgKey != "" {
 			it.org = it.m.OrgKey
@@ -237,21 +261,10 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 // create writes the missing Client, User and Ticket of each creator, in
 // that order, storing each id durably before the next dependent call.
 func (p *processor) create(ctx context.Context, creators []*item) error {
-	for _, it := range creators {
-		if err := p.st.put(keyIntent+it.in.LeadID, it.in.TraceID); err != nil {
-			return err
-		}
-	}
 	if err := p.createClients(ctx, creators); err != nil {
 		return err
 	}
-	if err := p.st.t.Commit(ctx); err != nil {
-		return err
-	}
 	if err := p.createUsers(ctx, creators); err != nil {
-		return err
-	}
-	if err := p.st.t.Commit(ctx); err != nil {
 		return err
 	}
 	if err := p.createTickets(ctx, creators); err != nil {
@@ -373,18 +386,19 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 	return nil
 }
 
-// createUsers resolves or creates each creator's User.
+// createUsers resolves or creates each creator's User. Users whose create
+// may have reached HaloPSA before an interruption are looked for first,
+// one listing per Client.
 func (p *processor) createUsers(ctx context.Context, creators []*item) error {
-	var todo []*item
-	var items []map[string]any
-	var leads []string
+	found := map[int][]halopsa.User{}
 	for _, it := range creators {
-		if it.err != nil || it.m.UserID != 0 || it.m.ClientID == 0 {
+		if it.err != nil || it.m.UserID != 0 || it.m.ClientID == 0 || it.prior.Phase != phaseUser {
 			continue
 		}
-		body := p.userBody(it.in.Lead, it.m)
-		if it.recovering {
-			id, err := p.w.findUser(ctx, it.m.ClientID, it.in.Lead.Email, personName(it.in.Lead))
+		us, ok := found[it.m.ClientID]
+		if !ok {
+			var err error
+			us, err = p.w.usersOf(ctx, it.m.ClientID)
 			if err := fatal(ctx, err); err != nil {
 				return err
 			}
@@ -392,21 +406,29 @@ func (p *processor) createUsers(ctx context.Context, creators []*item) error {
 				it.err = err
 				continue
 			}
-			if id != 0 {
-				it.m.UserID = id
-				it.m.User = stringFields(body)
-				if err := p.save(it); err != nil {
-					return err
-				}
-				continue
+			found[it.m.ClientID] = us
+		}
+		if id := matchUser(us, it.in.Lead); id != 0 {
+			it.m.UserID = id
+			it.m.User = stringFields(p.userBody(it.in.Lead, it.m))
+			if err := p.save(it); err != nil {
+				return err
 			}
 		}
+	}
+	var todo []*item
+	var items []map[string]any
+	var leads []string
+	for _, it := range creators {
+		if it.err != nil || it.m.UserID != 0 || it.m.ClientID == 0 {
+			continue
+		}
 		todo = append(todo, it)
-		items = append(items, body)
+		items = append(items, p.userBody(it.in.Lead, it.m))
 		leads = append(leads, it.in.LeadID)
 	}
-	if len(todo) == 0 {
-		return nil
+	if err := p.intend(ctx, todo, phaseUser); err != nil || len(todo) == 0 {
+		return err
 	}
 	results, failed, err := p.w.upsert(ctx, halopsa.ResUsers, items, leads)
 	if err := fatal(ctx, err); err != nil {
@@ -431,8 +453,50 @@ func (p *processor) createUsers(ctx context.Context, creators []*item) error {
 	return nil
 }
 
-// createTickets resolves or creates each creator's lead ticket.
+// intend marks the items as about to be created in phase and makes that,
+// with every id stored so far, durable before the call.
+func (p *processor) intend(ctx context.Context, todo []*item, phase string) error {
+	now := p.stage.opts.Now().UTC()
+	for _, it := range todo {
+		if err := p.st.put(keyIntent+it.in.LeadID, intent{Phase: phase, At: now}); err != nil {
+			return err
+		}
+	}
+	return p.st.t.Commit(ctx)
+}
+
+// createTickets resolves or creates each creator's lead ticket. Tickets
+// whose create may have reached HaloPSA before an interruption are looked
+// for first, in one listing of the lead tickets changed since then.
 func (p *processor) createTickets(ctx context.Context, creators []*item) error {
+	var since time.Time
+	for _, it := range creators {
+		if it.err == nil && it.m.TicketID == 0 && it.prior.Phase == phaseTicket && (since.IsZero() || it.prior.At.Before(since)) {
+			since = it.prior.At
+		}
+	}
+	if !since.IsZero() {
+		found, err := p.w.leadTickets(ctx, p.stage.opts.LeadTicketTypeID, since.Add(-5*time.Minute))
+		if err := fatal(ctx, err); err != nil {
+			return err
+		}
+		for _, it := range creators {
+			if it.err != nil || it.m.TicketID != 0 || it.prior.Phase != phaseTicket {
+				continue
+			}
+			if err != nil {
+				it.err = err
+				continue
+			}
+			if id := found[it.m.UserID]; id != 0 {
+				_, cfs := p.ticketBody(it)
+				it.m.TicketID, it.m.StatusID, it.m.Ticket = id, p.stage.opts.NewStatusID, cfValues(cfs, p.fields)
+				if err := p.save(it); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	var todo []*item
 	var items []map[string]any
 	var leads []string
@@ -442,30 +506,13 @@ func (p *processor) createTickets(ctx context.Context, creators []*item) error {
 			continue
 		}
 		body, cfs := p.ticketBody(it)
-		if it.recovering {
-			id, err := p.w.findTicket(ctx, it.in.LeadID, p.stage.opts.LeadTicketTypeID)
-			if err := fatal(ctx, err); err != nil {
-				return err
-			}
-			if err != nil {
-				it.err = err
-				continue
-			}
-			if id != 0 {
-				it.m.TicketID, it.m.StatusID, it.m.Ticket = id, p.stage.opts.NewStatusID, cfValues(cfs, p.fields)
-				if err := p.save(it); err != nil {
-					return err
-				}
-				continue
-			}
-		}
 		todo = append(todo, it)
 		items = append(items, body)
 		leads = append(leads, it.in.LeadID)
 		sent = append(sent, cfs)
 	}
-	if len(todo) == 0 {
-		return nil
+	if err := p.intend(ctx, todo, phaseTicket); err != nil || len(todo) == 0 {
+		return err
 	}
 	results, failed, err := p.w.upsert(ctx, halopsa.ResTickets, items, leads)
 	if err := fatal(ctx, err); err != nil {

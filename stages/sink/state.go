@@ -3,6 +3,7 @@ package sink
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/segmentio/encoding/json"
 
@@ -47,6 +48,18 @@ type mapping struct {
 }
 
 func (m *mapping) owned(field string) bool { return slices.Contains(m.Owned, field) }
+
+// intent marks a lead whose create is under way, so that after an
+// interruption the sink looks in HaloPSA before creating again.
+type intent struct {
+	Phase string    `json:"phase"` // phaseUser or phaseTicket: the POST about to be sent
+	At    time.Time `json:"at"`
+}
+
+const (
+	phaseUser   = "user"
+	phaseTicket = "ticket"
+)
 
 // orgRecord is the HaloPSA Client of one organisation key.
 type orgRecord struct {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/segmentio/encoding/json"
 
@@ -23,10 +24,12 @@ type writer interface {
 	upsert(ctx context.Context, resource string, items []map[string]any, leads []string) (results []stdjson.RawMessage, failed []halopsa.ItemError, err error)
 	// findClient finds a Client by exact name.
 	findClient(ctx context.Context, name string) (id, siteID int, err error)
-	// findUser finds a User of client by e-mail, else by exact name.
-	findUser(ctx context.Context, clientID int, email, name string) (int, error)
-	// findTicket finds the lead ticket carrying leadID's marker.
-	findTicket(ctx context.Context, leadID string, typeID int) (int, error)
+	// usersOf lists a Client's Users.
+	usersOf(ctx context.Context, clientID int) ([]halopsa.User, error)
+	// leadTickets maps user ids to the tickets of typeID changed since
+	// since (list rows carry no details, but a lead ticket's user is its
+	// lead's own).
+	leadTickets(ctx context.Context, typeID int, since time.Time) (map[int]int, error)
 }
 
 // live writes to HaloPSA.
@@ -60,48 +63,48 @@ func (w live) findClient(ctx context.Context, name string) (int, int, error) {
 	return 0, 0, nil
 }
 
-func (w live) findUser(ctx context.Context, clientID int, email, name string) (int, error) {
-	if email != "" {
-		us, err := w.c.FindUsersByEmail(ctx, clientID, email)
-		if err != nil {
-			return 0, fmt.Errorf("sink: find user: %w", err)
-		}
-		if len(us) > 0 {
-			return us[0].ID, nil
-		}
-		return 0, nil
-	}
-	q := url.Values{"search": {name}}
-	if clientID > 0 {
-		q.Set("client_id", strconv.Itoa(clientID))
-	}
-	rows, err := halopsa.ListAll[halopsa.User](ctx, w.c, halopsa.ResUsers, q)
+func (w live) usersOf(ctx context.Context, clientID int) ([]halopsa.User, error) {
+	us, err := halopsa.ListAll[halopsa.User](ctx, w.c, halopsa.ResUsers, url.Values{"client_id": {strconv.Itoa(clientID)}})
 	if err != nil {
-		return 0, fmt.Errorf("sink: find user: %w", err)
+		return nil, fmt.Errorf("sink: list users of client %d: %w", clientID, err)
 	}
-	for _, u := range rows {
-		if strings.EqualFold(u.Name, name) {
-			return u.ID, nil
-		}
-	}
-	return 0, nil
+	return us, nil
 }
 
-func (w live) findTicket(ctx context.Context, leadID string, typeID int) (int, error) {
-	q := url.Values{"search": {leadID}}
+func (w live) leadTickets(ctx context.Context, typeID int, since time.Time) (map[int]int, error) {
+	q := url.Values{"lastupdatefromdate": {since.UTC().Format("2006-01-02T15:04:05")}}
 	if typeID > 0 {
 		q.Set("requesttype_id", strconv.Itoa(typeID))
 	}
 	rows, err := halopsa.ListAll[halopsa.Ticket](ctx, w.c, halopsa.ResTickets, q)
 	if err != nil {
-		return 0, fmt.Errorf("sink: find ticket: %w", err)
+		return nil, fmt.Errorf("sink: list lead tickets: %w", err)
 	}
+	out := make(map[int]int, len(rows))
 	for _, t := range rows {
-		if id, _, ok := lead.ParseTicketRef(t.Details); ok && id == leadID {
-			return t.ID, nil
+		if t.UserID != 0 {
+			out[t.UserID] = t.ID
 		}
 	}
-	return 0, nil
+	return out, nil
+}
+
+// matchUser finds a lead's User among a Client's: by e-mail address, else
+// by exact name when the lead has no address.
+func matchUser(us []halopsa.User, l *lead.Lead) int {
+	for _, u := range us {
+		if l.Email != "" && strings.EqualFold(strings.TrimSpace(u.EmailAddress), l.Email) {
+			return u.ID
+		}
+	}
+	if l.Email == "" {
+		for _, u := range us {
+			if strings.EqualFold(u.Name, personName(l)) {
+				return u.ID
+			}
+		}
+	}
+	return 0
 }
 
 // Write is one HaloPSA request element a dry-run sink recorded.
@@ -170,6 +173,8 @@ func (w dry) nextID() (int, error) {
 	return n, w.st.put(keyDrySeq, n)
 }
 
-func (dry) findClient(context.Context, string) (int, int, error)       { return 0, 0, nil }
-func (dry) findUser(context.Context, int, string, string) (int, error) { return 0, nil }
-func (dry) findTicket(context.Context, string, int) (int, error)       { return 0, nil }
+func (dry) findClient(context.Context, string) (int, int, error) { return 0, 0, nil }
+func (dry) usersOf(context.Context, int) ([]halopsa.User, error) { return nil, nil }
+func (dry) leadTickets(context.Context, int, time.Time) (map[int]int, error) {
+	return nil, nil
+}
