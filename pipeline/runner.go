@@ -144,7 +144,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		kgo.SeedBrokers(r.opts.Brokers...),
 		kgo.ClientID("leadstream-"+name),
 		kgo.ConsumerGroup(r.opts.Namespace.Group(name)),
-		kgo.ConsumeTopics(r.opts.Namespace.Topic(r.stage.Input())),
+		kgo.ConsumeTopics(r.inputs()...),
 		kgo.Balancers(kgo.CooperativeStickyBalancer()),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.DisableAutoCommit(),
@@ -226,6 +226,17 @@ func (r *Runner) Run(ctx context.Context) error {
 			return fmt.Errorf("stage %s: %w", name, err)
 		}
 	}
+}
+
+// inputs are the topics the stage consumes.
+func (r *Runner) inputs() []string {
+	ts := []string{r.opts.Namespace.Topic(r.stage.Input())}
+	if mi, ok := r.stage.(MultiInput); ok && !r.stage.Stateful() {
+		for _, t := range mi.MoreInputs() {
+			ts = append(ts, r.opts.Namespace.Topic(t))
+		}
+	}
+	return ts
 }
 
 func (r *Runner) batchContext(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -49,6 +49,12 @@ type SideEffecter interface {
 	HasSideEffects() bool
 }
 
+// MultiInput is implemented by stateless stages that consume more topics
+// than Input (the webhook notifier reads every outcome topic).
+type MultiInput interface {
+	MoreInputs() []string
+}
+
 // BatchTuner is implemented by stages that want fuller batches than the
 // default, like the sink, whose external requests per record fall as its
 // arrays fill. The runner then takes up to MaxRecords per poll (unless its

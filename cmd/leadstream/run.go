@@ -42,6 +42,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	maxWait := c.fs.Duration("max-wait", 0, "with --until-idle, give up after this long and fail (0: no limit)")
 	provider := c.fs.String("provider", "", "source key of the import files (apollo, zoominfo, …; csv = canonical); empty detects it from the header")
 	mappings := c.fs.String("mappings", "", "JSON file overriding or adding field mappings per provider")
+	webhooksFile := c.fs.String("webhooks-file", "", "JSON file of outbound webhook subscriptions [{url, secret, events, enabled}] (secrets: keep it private)")
 	progress := c.fs.String("progress", "auto", "progress bars on stderr: auto (when it is a terminal), always or never")
 	if err := c.parse(args); err != nil {
 		return err
@@ -61,6 +62,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	notifier, err := loadWebhooks(*webhooksFile, log)
+	if err != nil {
+		return err
+	}
 	reg := opsserver.NewRegistry()
 	sys, err := system.Start(ctx, system.Options{
 		Brokers:        c.brokers,
@@ -77,7 +82,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Mappings:       *mappings,
 		Progress:       progressWriter(*progress, stderr),
 		Namespace:      pipeline.Namespace(c.namespace),
-		StageConfig:    system.StageConfig{Halo: halo},
+		StageConfig:    system.StageConfig{Halo: halo, Notify: notifier},
 	})
 	if err != nil {
 		return err
@@ -119,6 +124,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintln(stdout, "summary:")
 	sum.Print(stdout)
 	reportHalo(stdout, halo, sum)
+	if err == nil {
+		notifySyncCompleted(ctx, notifier, results, sum, log)
+	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("gave up after --max-wait %s: %d of %d records reached an outcome", *maxWait, sum.Total(), sum.Read)

@@ -128,12 +128,15 @@ func TestLiveSinkWritesHaloPSAOnceAndReimportsCreateNothing(t *testing.T) {
 	opts := testOptions(t)
 	opts.StageConfig.Halo = h.c
 
-	run := func(file string) pipeline.Summary {
+	run := func(file string, before func(*System)) pipeline.Summary {
 		s, err := Start(ctx, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer s.Close()
+		if before != nil {
+			before(s)
+		}
 		res, err := s.Import(ctx, file)
 		if err != nil {
 			t.Fatal(err)
@@ -147,7 +150,7 @@ func TestLiveSinkWritesHaloPSAOnceAndReimportsCreateNothing(t *testing.T) {
 		}
 		return sum
 	}
-	sum := run(examplesFile(t))
+	sum := run(examplesFile(t), nil)
 	c := sum.Counts
 	if c[pipeline.OutcomeSynced] == 0 {
 		t.Fatalf("nothing synced: %+v", c)
@@ -169,14 +172,33 @@ func TestLiveSinkWritesHaloPSAOnceAndReimportsCreateNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One new person at the end makes it a new file (imports are identified
+	// by content).
+	b = append(b, []byte("rnewperson0001,Zoe,Quinn,zoe.quinn@fabrikam.de,,CTO,Fabrikam GmbH,fabrikam.de,146 High Street,Berlin,,,DE\n")...)
 	if err := os.WriteFile(again, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Meanwhile a person marks the first lead do-not-contact in HaloPSA:
+	// its records are suppressed from now on.
+	tk, _ := h.sb.Record("Tickets", 1)
+	dncLead, dncKey, ok := lead.ParseTicketRef(fmt.Sprint(tk["details"]))
+	if !ok {
+		t.Fatalf("ticket 1 has no lead marker: %v", tk["details"])
+	}
 	before := h.c.Stats().Requests
-	sum2 := run(again)
-	if h.sb.Count("Users") != users || h.sb.Count("Tickets") != tickets || h.sb.Count("Client") != clients {
-		t.Errorf("reimport created records: users %d→%d, tickets %d→%d, clients %d→%d", users, h.sb.Count("Users"),
-			tickets, h.sb.Count("Tickets"), clients, h.sb.Count("Client"))
+	sum2 := run(again, func(s *System) {
+		fb := &pipeline.Envelope{TraceID: "feedback-1", LeadID: dncLead, FirstSeen: time.Now(),
+			Feedback: &pipeline.HaloFeedback{TicketID: 1, Suppress: "do_not_contact", At: time.Now()}}
+		if err := s.SendTo(ctx, pipeline.TopicEnriched, dncKey, fb); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if sum2.Counts[pipeline.OutcomeSuppressed] == 0 {
+		t.Errorf("reimport after a do-not-contact in HaloPSA: %+v, want the lead's records suppressed", sum2.Counts)
+	}
+	if h.sb.Count("Users") != users+1 || h.sb.Count("Tickets") != tickets+1 || h.sb.Count("Client") != clients {
+		t.Errorf("reimport with one new person: users %d→%d, tickets %d→%d, clients %d→%d; want one new user and ticket, no client",
+			users, h.sb.Count("Users"), tickets, h.sb.Count("Tickets"), clients, h.sb.Count("Client"))
 	}
 	t.Logf("reimport: %+v; %d HaloPSA requests", sum2.Counts, h.c.Stats().Requests-before)
 }

@@ -27,8 +27,10 @@ import (
 	"github.com/leadstream/leadstream/stages/dedupe"
 	"github.com/leadstream/leadstream/stages/enrich"
 	"github.com/leadstream/leadstream/stages/normalize"
+	"github.com/leadstream/leadstream/stages/notify"
 	"github.com/leadstream/leadstream/stages/review"
 	"github.com/leadstream/leadstream/stages/sink"
+	"github.com/leadstream/leadstream/stages/sink/webhooks"
 	"github.com/leadstream/leadstream/stages/validate"
 )
 
@@ -40,6 +42,8 @@ type StageConfig struct {
 	// Halo is the HaloPSA client the sink and crm stages write with; nil
 	// runs them dry.
 	Halo *halopsa.Client
+	// Notify delivers outbound webhooks; nil leaves the notify stage out.
+	Notify *webhooks.Sender
 }
 
 // Stages returns the stages in pipeline order, the five of the main line
@@ -48,7 +52,20 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
-	return []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow}, dedupe.Stage{}, enrich.Stage{}, sink.New(sink.Options{Halo: c.Halo}), review.Stage{}}
+	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow}, dedupe.Stage{}, enrich.Stage{}, sink.New(sink.Options{Halo: c.Halo}), review.Stage{}}
+	if c.Notify != nil {
+		stages = append(stages, &notify.Stage{Sender: c.Notify})
+	}
+	return stages
+}
+
+// Names lists the names of the stages c configures.
+func (c StageConfig) Names() []string {
+	var names []string
+	for _, s := range c.Stages() {
+		names = append(names, s.Name())
+	}
+	return names
 }
 
 // StageNames lists the stage names in pipeline order.
@@ -163,7 +180,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	s := &System{opts: opts, log: opts.Logger, brokers: opts.Brokers, metrics: pipeline.NewMetrics(opts.Registerer)}
 	names := opts.Stages
 	if names == nil {
-		names = StageNames()
+		names = opts.StageConfig.Names()
 	}
 	// The embedded broker's log and the stage state belong to one process;
 	// an import or a pull only keeps checkpoints and may share the directory.
@@ -428,12 +445,17 @@ func (s *System) closeBroker() {
 // Send produces one raw record to leads.raw and waits for the broker's
 // acknowledgement, for sources that are not files (API pulls).
 func (s *System) Send(ctx context.Context, env *pipeline.Envelope) error {
-	rec, err := env.Record(s.opts.Namespace.Topic(pipeline.TopicRaw), env.TraceID)
+	return s.SendTo(ctx, pipeline.TopicRaw, env.TraceID, env)
+}
+
+// SendTo produces env to a topic of the catalogue under key.
+func (s *System) SendTo(ctx context.Context, topic, key string, env *pipeline.Envelope) error {
+	rec, err := env.Record(s.opts.Namespace.Topic(topic), key)
 	if err != nil {
 		return err
 	}
 	if err := s.client.ProduceSync(ctx, rec).FirstErr(); err != nil {
-		return fmt.Errorf("send %s to leads.raw: %w", env.TraceID, err)
+		return fmt.Errorf("send %s to %s: %w", env.TraceID, topic, err)
 	}
 	return nil
 }
