@@ -1,0 +1,344 @@
+// Package api is the start of leadstream's REST API (crm.md §9): for now
+// the HaloPSA webhook receiver, POST /api/webhooks/halopsa (§8.1), and the
+// open health check, GET /health.
+//
+// The receiver authenticates HaloPSA with HTTP Basic credentials, or a
+// secret token in the `token` query parameter or the X-Leadstream-Token
+// header, compared in constant time. It accepts one Halo envelope or a
+// JSON array of them (batched webhooks), wraps each in a pipeline envelope
+// and produces it to halopsa.inbound, keyed by the Halo object id, waiting
+// for the broker's acknowledgement before it answers 200 {"received": n}.
+// All processing happens later, in the crm stage. Errors use the §9.1
+// envelope {"error": {"code", "message", "details"}}. Credentials and
+// tokens are never logged.
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/leadstream/leadstream/pipeline"
+)
+
+// DefaultAddr is where the API listens by default (crm.md §9.1: port 3000).
+const DefaultAddr = "127.0.0.1:3000"
+
+// MaxWebhookBody is the largest webhook body accepted (crm.md §9.1).
+const MaxWebhookBody = 5 << 20
+
+// WebhookPath is the HaloPSA webhook route.
+const WebhookPath = "/api/webhooks/halopsa"
+
+// Error codes of crm.md §9.1.
+const (
+	CodeInvalidJSON          = "INVALID_JSON"
+	CodeValidation           = "VALIDATION_ERROR"
+	CodeAuthentication       = "AUTHENTICATION_ERROR"
+	CodePayloadTooLarge      = "PAYLOAD_TOO_LARGE"
+	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+	CodeServiceUnavailable   = "SERVICE_UNAVAILABLE"
+)
+
+// Producer produces records and waits for the broker's acknowledgement; a
+// *kgo.Client (acks=all by default) is one.
+type Producer interface {
+	ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.ProduceResults
+}
+
+// WebhookAuth holds the credentials HaloPSA's webhook presents. Basic
+// credentials count when Password is set; the token when Token is set.
+// With neither, every delivery is refused.
+type WebhookAuth struct {
+	User     string
+	Password string
+	Token    string
+}
+
+// Configured reports whether any credential is set.
+func (a WebhookAuth) Configured() bool { return a.Password != "" || a.Token != "" }
+
+// Options configures the API server.
+type Options struct {
+	// Producer sends deliveries to halopsa.inbound. Required.
+	Producer Producer
+	// Namespace prefixes the topic.
+	Namespace pipeline.Namespace
+	// Webhook are the accepted HaloPSA webhook credentials.
+	Webhook WebhookAuth
+	// Version is reported by /health.
+	Version string
+	// Kafka reports nil when the broker is reachable (nil: not checked).
+	Kafka func(context.Context) error
+	// Logger (default slog.Default()).
+	Logger *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Server is the API's http.Handler.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+	mux  *http.ServeMux
+	// user, pass and token are SHA-256 digests, so comparisons take the
+	// same time whatever the lengths.
+	user, pass, token [32]byte
+}
+
+// New returns the API handler.
+func New(opts Options) (*Server, error) {
+	if opts.Producer == nil {
+		return nil, errors.New("api: no producer")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{opts: opts, log: opts.Logger.With("component", "api"), mux: http.NewServeMux(),
+		user: sha256.Sum256([]byte(opts.Webhook.User)), pass: sha256.Sum256([]byte(opts.Webhook.Password)),
+		token: sha256.Sum256([]byte(opts.Webhook.Token))}
+	s.mux.HandleFunc("GET /health", s.health)
+	s.mux.HandleFunc("POST "+WebhookPath, s.webhook)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, "RESOURCE_NOT_FOUND", "no such route", nil)
+	})
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler. Every answer carries X-Request-Id:
+// the caller's, or a new one.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := r.Header.Get("X-Request-Id")
+	if id == "" || len(id) > 128 {
+		id = newID()
+	}
+	w.Header().Set("X-Request-Id", id)
+	s.mux.ServeHTTP(w, r)
+}
+
+// Start listens on addr and serves until ctx ends. It returns the bound
+// address.
+func Start(ctx context.Context, addr string, opts Options) (string, error) {
+	h, err := New(opts)
+	if err != nil {
+		return "", err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("api listener on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			h.log.Warn("api server stopped", "err", err)
+		}
+	}()
+	context.AfterFunc(ctx, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	})
+	if !opts.Webhook.Configured() {
+		h.log.Warn("no webhook credentials set (--webhook-password or --webhook-token): " + WebhookPath + " refuses every delivery")
+	}
+	return ln.Addr().String(), nil
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	status, code, checks := "ok", http.StatusOK, map[string]string{}
+	if s.opts.Kafka != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		err := s.opts.Kafka(ctx)
+		cancel()
+		checks["kafka"] = "ok"
+		if err != nil {
+			checks["kafka"] = "error"
+			status, code = "degraded", http.StatusServiceUnavailable
+			s.log.Warn("health: kafka check failed", "err", err)
+		}
+	}
+	writeJSON(w, code, map[string]any{"status": status, "version": s.opts.Version, "checks": checks})
+}
+
+// authorized reports whether r carries the webhook's Basic credentials or
+// its token. Every configured comparison runs, so timing says nothing about
+// which part failed.
+func (s *Server) authorized(r *http.Request) bool {
+	a := s.opts.Webhook
+	ok := 0
+	if u, p, has := r.BasicAuth(); has && a.Password != "" {
+		hu, hp := sha256.Sum256([]byte(u)), sha256.Sum256([]byte(p))
+		ok |= subtle.ConstantTimeCompare(hu[:], s.user[:]) & subtle.ConstantTimeCompare(hp[:], s.pass[:])
+	}
+	if a.Token != "" {
+		for _, tok := range []string{r.URL.Query().Get("token"), r.Header.Get("X-Leadstream-Token")} {
+			if tok == "" {
+				continue
+			}
+			h := sha256.Sum256([]byte(tok))
+			ok |= subtle.ConstantTimeCompare(h[:], s.token[:])
+		}
+	}
+	return ok == 1
+}
+
+// delivery holds the fields of a Halo envelope the receiver reads.
+type delivery struct {
+	ID       string          `json:"id"`
+	ObjectID json.RawMessage `json:"object_id"`
+	Event    string          `json:"event"`
+}
+
+func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r) {
+		s.log.Warn("webhook refused: bad or missing credentials", "remote", r.RemoteAddr)
+		writeError(w, http.StatusUnauthorized, CodeAuthentication, "missing or invalid webhook credentials", nil)
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "Content-Type must be application/json", nil)
+		return
+	}
+	if r.ContentLength > MaxWebhookBody {
+		writeError(w, http.StatusRequestEntityTooLarge, CodePayloadTooLarge, "the body exceeds 5 MiB", nil)
+		return
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxWebhookBody)); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeError(w, http.StatusRequestEntityTooLarge, CodePayloadTooLarge, "the body exceeds 5 MiB", nil)
+			return
+		}
+		writeError(w, http.StatusBadRequest, CodeInvalidJSON, "reading the body failed", nil)
+		return
+	}
+	items, code, msg, details := splitDeliveries(buf.Bytes())
+	if code != "" {
+		writeError(w, http.StatusBadRequest, code, msg, details)
+		return
+	}
+	now := s.opts.Now().UTC()
+	topic := s.opts.Namespace.Topic(pipeline.TopicHaloInbound)
+	recs := make([]*kgo.Record, 0, len(items))
+	for _, raw := range items {
+		var d delivery
+		_ = json.Unmarshal(raw, &d) // the shape was checked by splitDeliveries
+		id := strings.TrimSpace(d.ID)
+		if id == "" {
+			sum := sha256.Sum256(raw)
+			id = "sha256-" + hex.EncodeToString(sum[:16])
+		}
+		key := objectKey(d.ObjectID)
+		if key == "" {
+			key = id
+		}
+		env := &pipeline.Envelope{
+			TraceID:   "halopsa:" + id,
+			Source:    pipeline.Source{Provider: "halopsa", RecordID: id},
+			FirstSeen: now,
+			Inbound:   raw,
+		}
+		rec, err := env.Record(topic, key)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "INTERNAL_ERROR", "encoding a delivery failed", nil)
+			return
+		}
+		recs = append(recs, rec)
+	}
+	if len(recs) > 0 {
+		if err := s.opts.Producer.ProduceSync(r.Context(), recs...).FirstErr(); err != nil {
+			s.log.Error("webhook: producing to "+pipeline.TopicHaloInbound+" failed", "deliveries", len(recs), "err", err)
+			writeError(w, http.StatusServiceUnavailable, CodeServiceUnavailable, "the deliveries could not be stored; retry later", nil)
+			return
+		}
+	}
+	s.log.Debug("webhook received", "deliveries", len(recs))
+	writeJSON(w, http.StatusOK, map[string]int{"received": len(recs)})
+}
+
+// splitDeliveries returns the envelopes of a body: one JSON object or an
+// array of them. On failure it returns the §9.1 error code and message.
+func splitDeliveries(body []byte) (items []json.RawMessage, code, msg string, details map[string]any) {
+	body = bytes.TrimSpace(body)
+	if !json.Valid(body) {
+		return nil, CodeInvalidJSON, "the body is not valid JSON", nil
+	}
+	switch {
+	case len(body) > 0 && body[0] == '{':
+		items = []json.RawMessage{body}
+	case len(body) > 0 && body[0] == '[':
+		if err := json.Unmarshal(body, &items); err != nil {
+			return nil, CodeInvalidJSON, "the body is not valid JSON", nil
+		}
+	default:
+		return nil, CodeValidation, "the body must be a webhook envelope or an array of them", nil
+	}
+	for i, it := range items {
+		var d delivery
+		if len(it) == 0 || it[0] != '{' || json.Unmarshal(it, &d) != nil {
+			return nil, CodeValidation, "each element must be a webhook envelope object",
+				map[string]any{"field": "[" + strconv.Itoa(i) + "]"}
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, it); err == nil {
+			items[i] = compact.Bytes()
+		}
+	}
+	return items, "", "", nil
+}
+
+// objectKey renders a Halo object_id (a number, or a string) as a key.
+func objectKey(raw json.RawMessage) string {
+	s := strings.TrimSpace(string(raw))
+	if s == "" || s == "null" {
+		return ""
+	}
+	if unq, err := strconv.Unquote(s); err == nil {
+		s = strings.TrimSpace(unq)
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f == float64(int64(f)) {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return s
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers with the §9.1 error envelope.
+func writeError(w http.ResponseWriter, status int, code, msg string, details map[string]any) {
+	e := map[string]any{"code": code, "message": msg}
+	if details != nil {
+		e["details"] = details
+	}
+	writeJSON(w, status, map[string]any{"error": e})
+}
+
+func newID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
