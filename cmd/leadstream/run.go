@@ -41,6 +41,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	provider := c.fs.String("provider", "", "source key of the import files (apollo, zoominfo, …; csv = canonical); empty detects it from the header")
 	mappings := c.fs.String("mappings", "", "JSON file overriding or adding field mappings per provider")
 	progress := c.fs.String("progress", "auto", "progress bars on stderr: auto (when it is a terminal), always or never")
+	apiOpts := addAPIFlags(c.fs)
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -78,6 +79,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer sys.Close()
 	startOps(ctx, c.metricsAddr, reg, sys.Ready, log)
+	startAPI(ctx, apiOpts, sys, c.namespace, log)
 
 	results, err := sys.Import(ctx, imports...)
 	reportImports(stderr, results)

@@ -24,6 +24,7 @@ import (
 	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/connectors/providers"
 	"github.com/leadstream/leadstream/pipeline"
+	"github.com/leadstream/leadstream/stages/crm"
 	"github.com/leadstream/leadstream/stages/dedupe"
 	"github.com/leadstream/leadstream/stages/enrich"
 	"github.com/leadstream/leadstream/stages/normalize"
@@ -43,12 +44,14 @@ type StageConfig struct {
 }
 
 // Stages returns the stages in pipeline order, the five of the main line
-// then the review queue, with their default configuration.
+// then the review queue and the crm stage (HaloPSA webhooks), with their
+// default configuration.
 func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
-	return []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow}, dedupe.Stage{}, enrich.Stage{}, sink.Stage{}, review.Stage{}}
+	return []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow}, dedupe.Stage{}, enrich.Stage{}, sink.Stage{}, review.Stage{},
+		crm.Stage{Halo: c.Halo}}
 }
 
 // StageNames lists the stage names in pipeline order.
@@ -436,6 +439,13 @@ func (s *System) Send(ctx context.Context, env *pipeline.Envelope) error {
 		return fmt.Errorf("send %s to leads.raw: %w", env.TraceID, err)
 	}
 	return nil
+}
+
+// ProduceSync produces records on the system's connection and waits for
+// the broker's acknowledgements (acks=all); the API uses it to put webhook
+// deliveries on halopsa.inbound.
+func (s *System) ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.ProduceResults {
+	return s.client.ProduceSync(ctx, rs...)
 }
 
 // DeadLetter writes a record that never became an envelope (a malformed
