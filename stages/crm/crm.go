@@ -265,9 +265,10 @@ func (r *run) handle() error {
 		return nil
 	}
 	// An embedded state between the snapshot and now (a delivery processed
-	// after later changes) is recorded first, so no step is lost.
+	// after later changes) is recorded first, so no step is lost; on a
+	// first sight it is the baseline the later changes are diffed against.
 	var obs []*ticket
-	if embedded != nil && embedded != current && embedded.StatusID != current.StatusID {
+	if embedded != nil && embedded != current {
 		if eu := embedded.updated(); !eu.IsZero() && eu.After(snap.LastUpdate) && eu.Before(cu) {
 			obs = append(obs, embedded)
 		}
@@ -355,9 +356,13 @@ func (r *run) observe(snap *snapshot, o *ticket, first, final bool) error {
 	// The status change, through the engine.
 	movedTo := ""
 	if statusChanged {
-		if !knownStatus {
+		switch {
+		case !knownStatus:
 			p.log.Warn("status not in the workflow configuration", "ticket", snap.ObjectID, "status_id", int(o.StatusID))
-		} else {
+		case code == snap.Status:
+			// Back to the workflow's status after a refused change: HaloPSA
+			// and leadstream agree again; nothing moved.
+		default:
 			facts := workflow.Facts{Fields: fields, Suppressed: snap.Suppressed, Origin: workflow.OriginHaloPSA, ObservedBy: ObservedBy}
 			ev, err := p.eng.Transition(workflow.State{TicketID: strconv.Itoa(snap.ObjectID), Status: snap.Status}, code, facts, at)
 			var refused *workflow.RefusedError

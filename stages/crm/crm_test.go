@@ -409,3 +409,125 @@ func (e *env) post(delivery any) {
 		e.t.Fatalf("webhook answered %d", resp.StatusCode)
 	}
 }
+
+// feedback reads what the stage told the sink about one lead.
+func (e *env) feedback(leadID string) []pipeline.HaloFeedback {
+	e.t.Helper()
+	var out []pipeline.HaloFeedback
+	err := pipeline.ReadTopic(e.ctx, e.brokers, e.ns.Topic(pipeline.TopicEnriched), func(r *kgo.Record) {
+		env, err := pipeline.DecodeEnvelope(r)
+		if err != nil {
+			e.t.Errorf("feedback record: %v", err)
+			return
+		}
+		if env.LeadID == leadID && env.Feedback != nil {
+			out = append(out, *env.Feedback)
+		}
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+func (e *env) waitFeedback(leadID string, n int) []pipeline.HaloFeedback {
+	e.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		fb := e.feedback(leadID)
+		if len(fb) >= n || time.Now().After(deadline) {
+			if len(fb) != n {
+				e.t.Fatalf("lead %s has %d feedback records, want %d: %+v", leadID, len(fb), n, fb)
+			}
+			return fb
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestSuppressionAndOwnership covers §7.4 and §7.5 from HaloPSA's side: a
+// person's field edit makes the field person-owned, CF_105 suppresses the
+// lead and blocks a manual conversion, clearing it lifts the suppression,
+// and status 6 suppresses again. Each reaches the sink's partition of the
+// lead on leads.enriched.
+func TestSuppressionAndOwnership(t *testing.T) {
+	e := start(t, halosandbox.Options{}, true)
+	const leadID, key = "lead-dnc", "acme ltd|dee nc"
+	tid := e.newLead(leadID, key, "Dee Nc")
+
+	e.set(halopsa.ResTickets, tid, map[string]any{"customfields": []map[string]any{{"id": 102, "value": "Consulting"}}})
+	fb := e.waitFeedback(leadID, 1)
+	if fb[0].TicketID != tid || fb[0].Suppress != "" || len(fb[0].Owned) != 1 || fb[0].Owned[0] != "ticket.CF_102" || fb[0].At.IsZero() {
+		t.Fatalf("ownership feedback %+v", fb[0])
+	}
+	e.set(halopsa.ResTickets, tid, map[string]any{"customfields": []map[string]any{{"id": 105, "value": true}}})
+	if fb = e.waitFeedback(leadID, 2); fb[1].Suppress != "do_not_contact" || len(fb[1].Owned) != 0 {
+		t.Fatalf("suppression feedback %+v", fb[1])
+	}
+	// A manual conversion of a suppressed lead is refused.
+	e.set(halopsa.ResTickets, tid, map[string]any{"status_id": 8})
+	if ev := e.waitEvents(leadID, 1)[0]; ev.Type != crm.EventRefused || ev.Reason != "do_not_contact" {
+		t.Fatalf("manual conversion while suppressed: %+v", ev)
+	}
+	if typ := num(e.record(halopsa.ResTickets, tid)["tickettype_id"]); typ != 1 {
+		t.Fatalf("a suppressed lead was converted (type %d)", typ)
+	}
+	// Back to new lead, then CF_105 cleared: the suppression lifts.
+	e.set(halopsa.ResTickets, tid, map[string]any{"status_id": 1})
+	e.set(halopsa.ResTickets, tid, map[string]any{"customfields": []map[string]any{{"id": 105, "value": false}}})
+	if fb = e.waitFeedback(leadID, 3); fb[2].Suppress != "lift" {
+		t.Fatalf("lift feedback %+v", fb[2])
+	}
+	// Status 6 suppresses again and is a legal move.
+	e.set(halopsa.ResTickets, tid, map[string]any{"status_id": 6})
+	if fb = e.waitFeedback(leadID, 4); fb[3].Suppress != "do_not_contact" {
+		t.Fatalf("status 6 feedback %+v", fb[3])
+	}
+	evs := e.waitEvents(leadID, 2)
+	checkSteps(t, evs[1:], []step{{"new_lead", "do_not_contact", "manual"}})
+
+	// Every feedback record is keyed like the lead, so it reaches the
+	// sink partition that holds it.
+	err := pipeline.ReadTopic(e.ctx, e.brokers, e.ns.Topic(pipeline.TopicEnriched), func(r *kgo.Record) {
+		if string(r.Key) != key {
+			t.Errorf("feedback keyed %q, want %q", r.Key, key)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDryRunRecordsFromEmbeddedTicket runs the stage without a HaloPSA
+// client: transitions come from the embedded ticket, nothing is written,
+// and an old delivery arriving late changes nothing.
+func TestDryRunRecordsFromEmbeddedTicket(t *testing.T) {
+	e := start(t, halosandbox.Options{}, false)
+	const leadID = "lead-dry"
+	tid := e.newLead(leadID, "acme ltd|dry run", "Dry Run")
+	e.set(halopsa.ResTickets, tid, map[string]any{"status_id": 2})
+	e.set(halopsa.ResTickets, tid, map[string]any{"status_id": 3})
+	e.set(halopsa.ResTickets, tid, map[string]any{"status_id": 4})
+	evs := e.waitEvents(leadID, 3)
+	checkSteps(t, evs, []step{{"new_lead", "researching", "manual"}, {"researching", "contacted", "manual"}, {"contacted", "engaged", "manual"}})
+	if typ := num(e.record(halopsa.ResTickets, tid)["tickettype_id"]); typ != 1 {
+		t.Fatalf("the dry run converted the lead (type %d)", typ)
+	}
+	// The delivery of "researching", late and under a new id.
+	var late map[string]any
+	for _, d := range e.sb.Deliveries() {
+		if strings.Contains(d.RequestBody, `"status_id":2`) && d.Event == "ticket status changed" {
+			if err := json.Unmarshal([]byte(d.RequestBody), &late); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if late == nil {
+		t.Fatal("no delivery of the researching change")
+	}
+	late["id"] = "late-1"
+	e.post(late)
+	e.set(halopsa.ResTickets, tid, map[string]any{"status_id": 5})
+	evs = e.waitEvents(leadID, 4)
+	checkSteps(t, evs[3:], []step{{"engaged", "no_interest", "manual"}})
+}
