@@ -5,6 +5,8 @@ import (
 	"flag"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/leadstream/leadstream/internal/api"
 	"github.com/leadstream/leadstream/internal/system"
 	"github.com/leadstream/leadstream/pipeline"
@@ -30,17 +32,18 @@ func addAPIFlags(fs *flag.FlagSet) *apiFlags {
 
 // startAPI serves the API until ctx ends, warning (not failing) when the
 // address is taken, like the metrics endpoint.
-func startAPI(ctx context.Context, f *apiFlags, sys *system.System, namespace string, log *slog.Logger) {
+func startAPI(ctx context.Context, f *apiFlags, sys *system.System, namespace string, reg prometheus.Registerer, log *slog.Logger) {
 	if *f.addr == "" {
 		return
 	}
 	bound, err := api.Start(ctx, *f.addr, api.Options{
-		Producer:  sys,
-		Namespace: pipeline.Namespace(namespace),
-		Webhook:   api.WebhookAuth{User: *f.user, Password: *f.password, Token: *f.token},
-		Version:   version,
-		Kafka:     sys.Ready,
-		Logger:    log,
+		Producer:   sys,
+		Namespace:  pipeline.Namespace(namespace),
+		Webhook:    api.WebhookAuth{User: *f.user, Password: *f.password, Token: *f.token},
+		Version:    version,
+		Kafka:      sys.Ready,
+		Logger:     log,
+		Registerer: reg,
 	})
 	if err != nil {
 		log.Warn("REST API unavailable", "err", err)

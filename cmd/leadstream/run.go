@@ -79,7 +79,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer sys.Close()
 	startOps(ctx, c.metricsAddr, reg, sys.Ready, log)
-	startAPI(ctx, apiOpts, sys, c.namespace, log)
+	startAPI(ctx, apiOpts, sys, c.namespace, reg, log)
 
 	results, err := sys.Import(ctx, imports...)
 	reportImports(stderr, results)

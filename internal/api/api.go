@@ -8,7 +8,8 @@
 // JSON array of them (batched webhooks), wraps each in a pipeline envelope
 // and produces it to halopsa.inbound, keyed by the Halo object id, waiting
 // for the broker's acknowledgement before it answers 200 {"received": n}.
-// All processing happens later, in the crm stage. Errors use the §9.1
+// All processing happens later, in the crm stage. Each source address may
+// send 1000 webhook requests a minute (429 beyond). Errors use the §9.1
 // envelope {"error": {"code", "message", "details"}}. Credentials and
 // tokens are never logged.
 package api
@@ -31,6 +32,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/leadstream/leadstream/pipeline"
@@ -53,6 +55,7 @@ const (
 	CodePayloadTooLarge      = "PAYLOAD_TOO_LARGE"
 	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 	CodeServiceUnavailable   = "SERVICE_UNAVAILABLE"
+	CodeRateLimitExceeded    = "RATE_LIMIT_EXCEEDED"
 )
 
 // Producer produces records and waits for the broker's acknowledgement; a
@@ -89,6 +92,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// WebhookRate limits webhook requests per source address and minute
+	// (default DefaultWebhookRate; negative: no limit).
+	WebhookRate int
+	// Registerer receives the API's metrics (nil: unregistered).
+	Registerer prometheus.Registerer
 }
 
 // Server is the API's http.Handler.
@@ -96,6 +104,8 @@ type Server struct {
 	opts Options
 	log  *slog.Logger
 	mux  *http.ServeMux
+	lim  *limiter // nil: no limit
+	met  *metrics
 	// user, pass and token are SHA-256 digests, so comparisons take the
 	// same time whatever the lengths.
 	user, pass, token [32]byte
@@ -115,6 +125,13 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, log: opts.Logger.With("component", "api"), mux: http.NewServeMux(),
 		user: sha256.Sum256([]byte(opts.Webhook.User)), pass: sha256.Sum256([]byte(opts.Webhook.Password)),
 		token: sha256.Sum256([]byte(opts.Webhook.Token))}
+	if opts.WebhookRate == 0 {
+		opts.WebhookRate = DefaultWebhookRate
+	}
+	if opts.WebhookRate > 0 {
+		s.lim = newLimiter(opts.WebhookRate, time.Minute)
+	}
+	s.met = newMetrics(opts.Registerer)
 	s.mux.HandleFunc("GET /health", s.health)
 	s.mux.HandleFunc("POST "+WebhookPath, s.webhook)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
@@ -131,7 +148,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id = newID()
 	}
 	w.Header().Set("X-Request-Id", id)
-	s.mux.ServeHTTP(w, r)
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+	_, route := s.mux.Handler(r)
+	if route == "" || route == "/" {
+		route = "other"
+	}
+	s.mux.ServeHTTP(sw, r)
+	code := strconv.Itoa(sw.code)
+	s.met.requests.WithLabelValues(route, code).Inc()
+	s.met.duration.WithLabelValues(route, code).Observe(time.Since(start).Seconds())
+}
+
+// statusWriter remembers the status code written.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // Start listens on addr and serves until ctx ends. It returns the bound
@@ -209,16 +246,33 @@ type delivery struct {
 }
 
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
+	if s.lim != nil {
+		now := s.opts.Now()
+		ok, remaining, retry := s.lim.allow(source(r), now)
+		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(s.opts.WebhookRate))
+		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
+		if !ok {
+			secs := int(retry.Seconds() + 0.999)
+			w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(now.Add(retry).Unix(), 10))
+			s.met.inbound.WithLabelValues("", "rate_limited").Inc()
+			writeError(w, http.StatusTooManyRequests, CodeRateLimitExceeded, "too many webhook requests from this source", nil)
+			return
+		}
+	}
 	if !s.authorized(r) {
+		s.met.inbound.WithLabelValues("", "unauthorized").Inc()
 		s.log.Warn("webhook refused: bad or missing credentials", "remote", r.RemoteAddr)
 		writeError(w, http.StatusUnauthorized, CodeAuthentication, "missing or invalid webhook credentials", nil)
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		s.met.inbound.WithLabelValues("", "unsupported_media_type").Inc()
 		writeError(w, http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "Content-Type must be application/json", nil)
 		return
 	}
 	if r.ContentLength > MaxWebhookBody {
+		s.met.inbound.WithLabelValues("", "too_large").Inc()
 		writeError(w, http.StatusRequestEntityTooLarge, CodePayloadTooLarge, "the body exceeds 5 MiB", nil)
 		return
 	}
@@ -226,6 +280,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxWebhookBody)); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
+			s.met.inbound.WithLabelValues("", "too_large").Inc()
 			writeError(w, http.StatusRequestEntityTooLarge, CodePayloadTooLarge, "the body exceeds 5 MiB", nil)
 			return
 		}
@@ -234,12 +289,14 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	items, code, msg, details := splitDeliveries(buf.Bytes())
 	if code != "" {
+		s.met.inbound.WithLabelValues("", "invalid").Inc()
 		writeError(w, http.StatusBadRequest, code, msg, details)
 		return
 	}
 	now := s.opts.Now().UTC()
 	topic := s.opts.Namespace.Topic(pipeline.TopicHaloInbound)
 	recs := make([]*kgo.Record, 0, len(items))
+	events := make([]string, 0, len(items))
 	for _, raw := range items {
 		var d delivery
 		_ = json.Unmarshal(raw, &d) // the shape was checked by splitDeliveries
@@ -264,13 +321,20 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		recs = append(recs, rec)
+		events = append(events, eventLabel(d.Event))
 	}
 	if len(recs) > 0 {
 		if err := s.opts.Producer.ProduceSync(r.Context(), recs...).FirstErr(); err != nil {
+			for _, ev := range events {
+				s.met.inbound.WithLabelValues(ev, "error").Inc()
+			}
 			s.log.Error("webhook: producing to "+pipeline.TopicHaloInbound+" failed", "deliveries", len(recs), "err", err)
 			writeError(w, http.StatusServiceUnavailable, CodeServiceUnavailable, "the deliveries could not be stored; retry later", nil)
 			return
 		}
+	}
+	for _, ev := range events {
+		s.met.inbound.WithLabelValues(ev, "accepted").Inc()
 	}
 	s.log.Debug("webhook received", "deliveries", len(recs))
 	writeJSON(w, http.StatusOK, map[string]int{"received": len(recs)})
@@ -305,6 +369,17 @@ func splitDeliveries(body []byte) (items []json.RawMessage, code, msg string, de
 		}
 	}
 	return items, "", "", nil
+}
+
+// eventLabel bounds the event label to Halo's known event names, so a
+// caller cannot grow the metric without limit.
+func eventLabel(ev string) string {
+	switch ev = strings.ToLower(strings.TrimSpace(ev)); ev {
+	case "new ticket logged", "ticket status changed", "ticket updated", "action added",
+		"new client created", "client updated", "new user created", "user updated":
+		return ev
+	}
+	return "other"
 }
 
 // objectKey renders a Halo object_id (a number, or a string) as a key.

@@ -12,7 +12,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/leadstream/leadstream/pipeline"
@@ -205,4 +207,80 @@ func TestHealth(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestWebhookRateLimitAndMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	srv, err := New(Options{Producer: &fakeProducer{}, Webhook: WebhookAuth{Token: token}, WebhookRate: 2,
+		Registerer: reg, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(remote, tok string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, WebhookPath+"?token="+tok, strings.NewReader(single))
+		req.Header.Set("Content-Type", "application/json")
+		req.RemoteAddr = remote
+		rw := httptest.NewRecorder()
+		srv.ServeHTTP(rw, req)
+		return rw
+	}
+	for i, tc := range []struct {
+		remote, tok string
+		advance     time.Duration
+		status      int
+	}{
+		{"10.0.0.1:1000", token, 0, 200},
+		{"10.0.0.1:1001", "wrong", 0, 401}, // refused requests count too
+		{"10.0.0.1:1002", token, 0, 429},
+		{"10.0.0.2:1000", token, 0, 200}, // another source has its own window
+		{"10.0.0.1:1003", token, 61 * time.Second, 200},
+	} {
+		now = now.Add(tc.advance)
+		rw := post(tc.remote, tc.tok)
+		if rw.Code != tc.status {
+			t.Fatalf("request %d: status %d, want %d", i, rw.Code, tc.status)
+		}
+		if tc.status == 429 && (rw.Header().Get("Retry-After") == "" || !strings.Contains(rw.Body.String(), CodeRateLimitExceeded)) {
+			t.Fatalf("429 without Retry-After or code: %v %s", rw.Header(), rw.Body)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"leadstream_webhook_inbound_total", map[string]string{"event": "ticket status changed", "result": "accepted"}, 3},
+		{"leadstream_webhook_inbound_total", map[string]string{"event": "", "result": "unauthorized"}, 1},
+		{"leadstream_webhook_inbound_total", map[string]string{"event": "", "result": "rate_limited"}, 1},
+		{"leadstream_api_requests_total", map[string]string{"route": "POST " + WebhookPath, "code": "200"}, 3},
+	} {
+		if got := counterValue(t, reg, tc.name, tc.labels); got != tc.want {
+			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)
+		}
+	}
+}
+
+// counterValue reads one counter from a registry.
+func counterValue(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if labels[l.GetName()] != l.GetValue() {
+					continue metrics
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
 }
