@@ -156,11 +156,8 @@ func (r *run) opportunity(snap *snapshot, o *ticket, fields map[string]string) (
 }
 
 // probability sets an opportunity's oppconversionprobability from its
-// status (§7.3), unless a person owns the field.
+// status (§7.3); the caller checks that no person owns the field.
 func (r *run) probability(snap *snapshot, o *ticket) error {
-	if r.owns(snap, fieldProbability) {
-		return nil
-	}
 	p, ok := r.p.eng.Probability(snap.Status)
 	if !ok {
 		return nil

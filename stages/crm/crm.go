@@ -58,6 +58,13 @@ const (
 	keyObject = "obj/"  // Halo object id → snapshot
 )
 
+// SeenRetention is how long a delivery id is remembered (crm.md §8.1).
+const SeenRetention = 7 * 24 * time.Hour
+
+// pruneEvery is how often a partition forgets delivery ids past
+// SeenRetention.
+const pruneEvery = time.Hour
+
 // Stage is the crm stage.
 type Stage struct {
 	// Halo is the HaloPSA client, shared with the sink; nil runs dry.
@@ -118,6 +125,9 @@ type snapshot struct {
 	TypeID       int               `json:"type_id"`
 	Fields       map[string]string `json:"fields,omitempty"`
 	LastUpdate   time.Time         `json:"last_update"`
+	// DeliveredAt is the newest delivery timestamp applied; it orders
+	// embedded objects whose last_update ties (a dry run has no re-read).
+	DeliveredAt time.Time `json:"delivered_at"`
 	// Written holds the values leadstream itself last wrote, per field.
 	Written map[string]string `json:"written,omitempty"`
 	// Owned lists the person-owned fields ("ticket.CF_102").
@@ -141,16 +151,20 @@ type Event struct {
 }
 
 type processor struct {
-	stage Stage
-	eng   *workflow.Engine
-	table *pipeline.Table
-	log   *slog.Logger
+	stage  Stage
+	eng    *workflow.Engine
+	table  *pipeline.Table
+	log    *slog.Logger
+	pruned time.Time
 }
 
 // Process implements pipeline.Processor.
 func (p *processor) Process(ctx context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
 	if len(in.Inbound) == 0 {
 		return nil // not a delivery
+	}
+	if err := p.prune(); err != nil {
+		return err
 	}
 	var d delivery
 	if err := json.Unmarshal(in.Inbound, &d); err != nil {
@@ -220,7 +234,8 @@ func (r *run) handle() error {
 	current := embedded
 	if p.stage.Halo != nil {
 		res := halopsa.ResTickets
-		if known && snap.Entity == workflow.EntityOpportunity {
+		if (known && snap.Entity == workflow.EntityOpportunity) ||
+			(!known && embedded != nil && p.entityOf(embedded, snap) == workflow.EntityOpportunity) {
 			res = halopsa.ResOpportunities
 		}
 		var t ticket
@@ -259,10 +274,17 @@ func (r *run) handle() error {
 		snap.Status = p.eng.Initial(entity)
 		snap.HaloStatusID = p.eng.StatusID(snap.Status)
 	}
-	cu := current.updated()
-	if known && !cu.IsZero() && cu.Before(snap.LastUpdate) {
+	cu, dt := current.updated(), parseHaloTime(r.d.Timestamp)
+	stale := known && !cu.IsZero() && cu.Before(snap.LastUpdate)
+	if known && current == embedded && cu.Equal(snap.LastUpdate) && dt.Before(snap.DeliveredAt) {
+		stale = true // last_update ties: the older delivery is the older state
+	}
+	if stale {
 		p.log.Debug("stale delivery ignored", "ticket", id, "last_update", current.LastUpdate)
 		return nil
+	}
+	if dt.After(snap.DeliveredAt) {
+		snap.DeliveredAt = dt
 	}
 	// An embedded state between the snapshot and now (a delivery processed
 	// after later changes) is recorded first, so no step is lost; on a
@@ -386,27 +408,58 @@ func (r *run) observe(snap *snapshot, o *ticket, first, final bool) error {
 		return nil
 	}
 
-	// Automation (§7.3), on the current state only.
+	// Automation (§7.3), on the current state only. Its steps are stamped
+	// now, and never before the change that caused them.
 	state := workflow.State{TicketID: strconv.Itoa(snap.ObjectID), Status: snap.Status}
+	autoAt := r.now
+	if at.After(autoAt) {
+		autoAt = at
+	}
 	switch {
 	case movedTo != "" && p.eng.Follow(movedTo) != "":
 		// A person set 8 or 14 (manual conversion or promotion).
 		facts := workflow.Facts{Fields: fields, Suppressed: snap.Suppressed, Origin: workflow.OriginEngine}
-		ev, err := p.eng.Transition(state, p.eng.Follow(movedTo), facts, r.now)
+		ev, err := p.eng.Transition(state, p.eng.Follow(movedTo), facts, autoAt)
 		if err != nil {
 			return nil // the follow step is always configured; nothing to do otherwise
 		}
-		return r.advance(snap, o, movedTo, []workflow.Event{ev})
+		return counted(r.manualRule(movedTo), r.advance(snap, o, movedTo, []workflow.Event{ev}))
 	case movedTo != "" || (snap.Status == "qualified" && overlaps(changed, promoteFields)):
-		evs := p.eng.Auto(state, workflow.Facts{Fields: fields, Suppressed: snap.Suppressed}, r.now)
+		evs := p.eng.Auto(state, workflow.Facts{Fields: fields, Suppressed: snap.Suppressed}, autoAt)
 		if len(evs) > 0 {
-			return r.advance(snap, o, evs[0].To, evs)
+			return counted(evs[0].Trigger, r.advance(snap, o, evs[0].To, evs))
+		}
+		for _, rule := range p.eng.RulesAt(snap.Status) {
+			countAutomation(rule, "skipped") // a condition does not hold
 		}
 		if movedTo != "" && snap.Entity == workflow.EntityOpportunity {
-			return r.probability(snap, o)
+			if r.owns(snap, fieldProbability) {
+				countAutomation(ruleProbability, "skipped")
+				return nil
+			}
+			return counted(ruleProbability, r.probability(snap, o))
 		}
 	}
 	return nil
+}
+
+// counted counts an automation's result and passes its error on.
+func counted(rule string, err error) error {
+	if err != nil {
+		countAutomation(rule, "error")
+		return err
+	}
+	countAutomation(rule, "done")
+	return nil
+}
+
+// manualRule names the automation a person starts by setting an advance
+// status.
+func (r *run) manualRule(advance string) string {
+	if r.p.eng.Follow(advance) == r.p.eng.Initial(workflow.EntityProspect) {
+		return ruleManualConversion
+	}
+	return ruleManualPromotion
 }
 
 // absorb makes o the snapshot's view of HaloPSA.
@@ -460,6 +513,9 @@ func (r *run) advance(snap *snapshot, o *ticket, advance string, evs []workflow.
 // refuse records an illegal change; the workflow state stays.
 func (r *run) refuse(snap *snapshot, to, reason string, at time.Time) {
 	r.p.log.Info("status change refused", "ticket", snap.ObjectID, "from", snap.Status, "to", to, "reason", reason)
+	if r.p.eng.Follow(to) != "" {
+		countAutomation(r.manualRule(to), "refused")
+	}
 	r.emit(snap, Event{Event: workflow.Event{
 		Type: EventRefused, TicketID: strconv.Itoa(snap.ObjectID), Entity: r.p.eng.Entity(to),
 		From: snap.Status, FromID: r.p.eng.StatusID(snap.Status), To: to, ToID: r.p.eng.StatusID(to),
@@ -476,6 +532,9 @@ func (r *run) emit(snap *snapshot, e Event) {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return
+	}
+	if e.Type == workflow.EventType {
+		countTransition(e.Entity, e.From, e.To, e.OffPath)
 	}
 	r.seq++
 	env := &pipeline.Envelope{
@@ -515,6 +574,29 @@ func overlaps(a, b []string) bool {
 		}
 	}
 	return false
+}
+
+// prune forgets delivery ids older than SeenRetention, at most once per
+// pruneEvery.
+func (p *processor) prune() error {
+	now := p.stage.Now()
+	if now.Sub(p.pruned) < pruneEvery {
+		return nil
+	}
+	p.pruned = now
+	cut := now.Add(-SeenRetention)
+	n := 0
+	err := p.table.Scan(keySeen, func(key string, v []byte) (bool, error) {
+		if at, err := time.Parse(time.RFC3339, string(v)); err != nil || at.Before(cut) {
+			p.table.Delete(key)
+			n++
+		}
+		return true, nil
+	})
+	if n > 0 {
+		p.log.Debug("delivery ids forgotten", "count", n)
+	}
+	return err
 }
 
 func (p *processor) load(id int) (*snapshot, bool, error) {

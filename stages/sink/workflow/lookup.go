@@ -77,3 +77,16 @@ func (e *Engine) Opportunity() OpportunityDefaults { return e.cfg.OpportunityDef
 // Follow returns the status an advance status's follow step leads to
 // (converted_to_prospect → new_prospect), or "".
 func (e *Engine) Follow(code string) string { return e.follows[code] }
+
+// RulesAt returns the names of the enabled automatic rules that fire when
+// a ticket enters status (auto_convert at engaged, auto_promote at
+// qualified), sorted.
+func (e *Engine) RulesAt(status string) []string {
+	var out []string
+	for _, name := range sortedKeys(e.cfg.Rules) {
+		if r := e.cfg.Rules[name]; r.Enabled && r.WhenStatus == status {
+			out = append(out, name)
+		}
+	}
+	return out
+}

@@ -42,6 +42,12 @@ func TestLookups(t *testing.T) {
 	if e.Opportunity().BudgetValue["$10K-$50K"] != 30000 || e.Opportunity().TimeframeMonths["1-3 months"] != 3 {
 		t.Errorf("Opportunity defaults = %+v", e.Opportunity())
 	}
+	if got := e.RulesAt("qualified"); len(got) != 1 || got[0] != "auto_promote" {
+		t.Errorf("RulesAt(qualified) = %v", got)
+	}
+	if got := e.RulesAt("contacted"); len(got) != 0 {
+		t.Errorf("RulesAt(contacted) = %v", got)
+	}
 	if e.StatusKind("won") != KindAdvance {
 		t.Errorf("StatusKind(won) = %q", e.StatusKind("won"))
 	}
