@@ -164,6 +164,11 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		opts.SessionTimeout = 10 * time.Second
 	}
 	s := &System{opts: opts, log: opts.Logger, brokers: opts.Brokers, metrics: pipeline.NewMetrics(opts.Registerer)}
+	if opts.Registerer != nil {
+		if err := crm.Register(opts.Registerer); err != nil {
+			return nil, fmt.Errorf("crm metrics: %w", err)
+		}
+	}
 	names := opts.Stages
 	if names == nil {
 		names = StageNames()

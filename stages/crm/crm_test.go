@@ -56,7 +56,7 @@ func logger() *slog.Logger {
 
 // start brings up the broker, topics, sandbox, API and the crm stage.
 // withHalo false runs the stage dry (no client).
-func start(t *testing.T, so halosandbox.Options, withHalo bool) *env {
+func start(t *testing.T, so halosandbox.Options, withHalo bool, tune ...func(*crm.Stage)) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
@@ -100,6 +100,9 @@ func start(t *testing.T, so halosandbox.Options, withHalo bool) *env {
 	stage := crm.Stage{Logger: logger(), FitScore: func(context.Context, string) (int, bool) { return 78, true }}
 	if withHalo {
 		stage.Halo = halo
+	}
+	for _, f := range tune {
+		f(&stage)
 	}
 	r, err := pipeline.NewRunner(stage, pipeline.RunnerOptions{Brokers: brokers, DataDir: t.TempDir(), Namespace: ns,
 		Logger: logger(), ClientOpts: []kgo.Opt{kgo.FetchMaxWait(50 * time.Millisecond)}})
