@@ -259,20 +259,9 @@ func (r *run) handle() error {
 		p.log.Debug("ticket without the leadstream marker ignored", "ticket", id)
 		return nil
 	}
-	entity := p.entityOf(current, snap)
-	if entity == "" {
+	if p.entityOf(current, snap) == "" {
 		p.log.Debug("ticket of an unconfigured type ignored", "ticket", id, "type", int(current.TicketTypeID))
 		return nil
-	}
-	first := !known
-	if first {
-		// The sink creates lead tickets in the initial status and the
-		// promotion its opportunities; a first sight elsewhere is a move
-		// from there.
-		snap.ObjectID = id
-		snap.Entity = entity
-		snap.Status = p.eng.Initial(entity)
-		snap.HaloStatusID = p.eng.StatusID(snap.Status)
 	}
 	cu, dt := current.updated(), parseHaloTime(r.d.Timestamp)
 	stale := known && !cu.IsZero() && cu.Before(snap.LastUpdate)
@@ -296,6 +285,20 @@ func (r *run) handle() error {
 		}
 	}
 	obs = append(obs, current)
+	first := !known
+	if first {
+		// The sink creates lead tickets in the initial status and the
+		// promotion its opportunities; a first sight elsewhere is a move
+		// from there.
+		entity := p.entityOf(obs[0], snap)
+		if entity == "" {
+			entity = p.entityOf(current, snap)
+		}
+		snap.ObjectID = id
+		snap.Entity = entity
+		snap.Status = p.eng.Initial(entity)
+		snap.HaloStatusID = p.eng.StatusID(snap.Status)
+	}
 	for i, o := range obs {
 		if err := r.observe(snap, o, first && i == 0, i == len(obs)-1); err != nil {
 			return err
