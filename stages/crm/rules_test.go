@@ -61,6 +61,25 @@ func TestPromotionRules(t *testing.T) {
 	if cf(e.record(halopsa.ResOpportunities, oppID), 305) != strconv.Itoa(tid2) {
 		t.Fatal("the manual promotion's opportunity does not point at its prospect")
 	}
+
+	// The probability follows the status until a person sets it (§7.5).
+	e.set(halopsa.ResOpportunities, oppID, map[string]any{"status_id": 21})
+	e.waitEvents(manual, 10)
+	e.flush()
+	if p := num(e.record(halopsa.ResOpportunities, oppID)["oppconversionprobability"]); p != 30 {
+		t.Fatalf("probability %d at progressing, want 30", p)
+	}
+	e.set(halopsa.ResOpportunities, oppID, map[string]any{"oppconversionprobability": 55})
+	fb := e.waitFeedback(manual, 1)
+	if len(fb[0].Owned) != 1 || fb[0].Owned[0] != "ticket.oppconversionprobability" || fb[0].TicketID != oppID {
+		t.Fatalf("feedback %+v", fb[0])
+	}
+	e.set(halopsa.ResOpportunities, oppID, map[string]any{"status_id": 22})
+	e.waitEvents(manual, 11)
+	e.flush()
+	if p := num(e.record(halopsa.ResOpportunities, oppID)["oppconversionprobability"]); p != 55 {
+		t.Fatalf("probability %d after a person set 55, want it kept", p)
+	}
 }
 
 // TestDeliveryIDsAreForgotten: a delivery id is remembered for 7 days, then
