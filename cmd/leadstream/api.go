@@ -15,6 +15,7 @@ import (
 // apiFlags are the settings of the REST API `leadstream run` serves.
 type apiFlags struct {
 	addr, user, password, token *string
+	tlsCert, tlsKey             *string
 }
 
 // addAPIFlags declares --api-addr and the webhook credentials on fs. The
@@ -27,6 +28,8 @@ func addAPIFlags(fs *flag.FlagSet) *apiFlags {
 		user:     fs.String("webhook-user", "", "HTTP Basic user name of the HaloPSA webhook"),
 		password: fs.String("webhook-password", "", "HTTP Basic password of the HaloPSA webhook (prefer LEADSTREAM_WEBHOOK_PASSWORD)"),
 		token:    fs.String("webhook-token", "", "secret token the HaloPSA webhook sends as ?token= or X-Leadstream-Token (prefer LEADSTREAM_WEBHOOK_TOKEN)"),
+		tlsCert:  fs.String("api-tls-cert", "", "PEM certificate file: serve the API over HTTPS (with --api-tls-key)"),
+		tlsKey:   fs.String("api-tls-key", "", "PEM private key file of --api-tls-cert"),
 	}
 }
 
@@ -37,13 +40,15 @@ func startAPI(ctx context.Context, f *apiFlags, sys *system.System, namespace st
 		return
 	}
 	bound, err := api.Start(ctx, *f.addr, api.Options{
-		Producer:   sys,
-		Namespace:  pipeline.Namespace(namespace),
-		Webhook:    api.WebhookAuth{User: *f.user, Password: *f.password, Token: *f.token},
-		Version:    version,
-		Kafka:      sys.Ready,
-		Logger:     log,
-		Registerer: reg,
+		Producer:    sys,
+		Namespace:   pipeline.Namespace(namespace),
+		Webhook:     api.WebhookAuth{User: *f.user, Password: *f.password, Token: *f.token},
+		Version:     version,
+		Kafka:       sys.Ready,
+		Logger:      log,
+		Registerer:  reg,
+		TLSCertFile: *f.tlsCert,
+		TLSKeyFile:  *f.tlsKey,
 	})
 	if err != nil {
 		log.Warn("REST API unavailable", "err", err)

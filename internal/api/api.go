@@ -20,6 +20,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -97,6 +98,10 @@ type Options struct {
 	WebhookRate int
 	// Registerer receives the API's metrics (nil: unregistered).
 	Registerer prometheus.Registerer
+	// TLSCertFile and TLSKeyFile, when both are set, make Start serve
+	// HTTPS (HaloPSA posts webhooks over TLS; without these a proxy in
+	// front must terminate it).
+	TLSCertFile, TLSKeyFile string
 }
 
 // Server is the API's http.Handler.
@@ -178,14 +183,30 @@ func Start(ctx context.Context, addr string, opts Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if (opts.TLSCertFile == "") != (opts.TLSKeyFile == "") {
+		return "", errors.New("api: TLS needs both a certificate and a key file")
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
+	if opts.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(opts.TLSCertFile, opts.TLSKeyFile)
+		if err != nil {
+			return "", fmt.Errorf("api: TLS certificate: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", fmt.Errorf("api listener on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if srv.TLSConfig != nil {
+			err = srv.ServeTLS(ln, "", "")
+		} else {
+			err = srv.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			h.log.Warn("api server stopped", "err", err)
 		}
 	}()
