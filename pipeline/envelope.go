@@ -76,6 +76,12 @@ type Envelope struct {
 	// the crm stage forwards to the sink partition of its lead. It carries
 	// no Lead and is not an input record: it has no outcome.
 	Feedback *HaloFeedback `json:"feedback,omitempty"`
+	// Inbound, on halopsa.inbound, is one HaloPSA webhook delivery exactly
+	// as it arrived (one envelope of a batch).
+	Inbound json.RawMessage `json:"inbound,omitempty"`
+	// Event, on leads.events, is one workflow event (a transition or a
+	// refusal) as JSON.
+	Event json.RawMessage `json:"event,omitempty"`
 	// Key is the Kafka key the record arrived with (not serialised).
 	Key string `json:"-"`
 	// Stages is the stage history; it travels in the ls-stages header and

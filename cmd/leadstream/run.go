@@ -44,6 +44,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	mappings := c.fs.String("mappings", "", "JSON file overriding or adding field mappings per provider")
 	webhooksFile := c.fs.String("webhooks-file", "", "JSON file of outbound webhook subscriptions [{url, secret, events, enabled}] (secrets: keep it private)")
 	progress := c.fs.String("progress", "auto", "progress bars on stderr: auto (when it is a terminal), always or never")
+	apiOpts := addAPIFlags(c.fs)
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -89,6 +90,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer sys.Close()
 	startOps(ctx, c.metricsAddr, reg, sys.Ready, log)
+	startAPI(ctx, apiOpts, sys, c.namespace, reg, log)
 
 	results, err := sys.Import(ctx, imports...)
 	reportImports(stderr, results)

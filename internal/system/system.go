@@ -24,6 +24,7 @@ import (
 	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/connectors/providers"
 	"github.com/leadstream/leadstream/pipeline"
+	"github.com/leadstream/leadstream/stages/crm"
 	"github.com/leadstream/leadstream/stages/dedupe"
 	"github.com/leadstream/leadstream/stages/enrich"
 	"github.com/leadstream/leadstream/stages/normalize"
@@ -47,12 +48,14 @@ type StageConfig struct {
 }
 
 // Stages returns the stages in pipeline order, the five of the main line
-// then the review queue, with their default configuration.
+// then the review queue and the crm stage (HaloPSA webhooks), with their
+// default configuration.
 func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
-	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow}, dedupe.Stage{}, enrich.Stage{}, sink.New(sink.Options{Halo: c.Halo}), review.Stage{}}
+	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow}, dedupe.Stage{}, enrich.Stage{},
+		sink.New(sink.Options{Halo: c.Halo}), review.Stage{}, crm.Stage{Halo: c.Halo}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})
 	}
@@ -178,6 +181,11 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		opts.SessionTimeout = 10 * time.Second
 	}
 	s := &System{opts: opts, log: opts.Logger, brokers: opts.Brokers, metrics: pipeline.NewMetrics(opts.Registerer)}
+	if opts.Registerer != nil {
+		if err := crm.Register(opts.Registerer); err != nil {
+			return nil, fmt.Errorf("crm metrics: %w", err)
+		}
+	}
 	names := opts.Stages
 	if names == nil {
 		names = opts.StageConfig.Names()
@@ -458,6 +466,13 @@ func (s *System) SendTo(ctx context.Context, topic, key string, env *pipeline.En
 		return fmt.Errorf("send %s to %s: %w", env.TraceID, topic, err)
 	}
 	return nil
+}
+
+// ProduceSync produces records on the system's connection and waits for
+// the broker's acknowledgements (acks=all); the API uses it to put webhook
+// deliveries on halopsa.inbound.
+func (s *System) ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.ProduceResults {
+	return s.client.ProduceSync(ctx, rs...)
 }
 
 // DeadLetter writes a record that never became an envelope (a malformed

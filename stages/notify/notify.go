@@ -1,7 +1,9 @@
 // Package notify is the stage that tells subscribers what happened to
 // leads, through leadstream's outbound webhooks (crm.md §8.2): it reads the
 // outcome topics and delivers lead.created, lead.merged and
-// lead.review_required, signed by stages/sink/webhooks.
+// lead.review_required, and from the workflow events on leads.events
+// prospect.converted and opportunity.created, signed by
+// stages/sink/webhooks.
 //
 // Payloads carry ids, scores and counts, never personal data. Each event's
 // id is derived from the record it reports, so a record delivered again
@@ -17,8 +19,11 @@ import (
 	"encoding/hex"
 	"log/slog"
 
+	"github.com/segmentio/encoding/json"
+
 	"github.com/leadstream/leadstream/pipeline"
 	"github.com/leadstream/leadstream/stages/sink/webhooks"
+	"github.com/leadstream/leadstream/stages/sink/workflow"
 )
 
 // Stage is the notify stage. It is stateless.
@@ -36,7 +41,7 @@ func (*Stage) Name() string { return "notify" }
 func (*Stage) Input() string { return pipeline.TopicSynced }
 
 // MoreInputs implements pipeline.MultiInput.
-func (*Stage) MoreInputs() []string { return []string{pipeline.TopicReview} }
+func (*Stage) MoreInputs() []string { return []string{pipeline.TopicReview, pipeline.TopicEvents} }
 
 // Stateful implements pipeline.Stage.
 func (*Stage) Stateful() bool { return false }
@@ -64,6 +69,9 @@ func (s *Stage) Open(context.Context, int32, *pipeline.Table) (pipeline.Processo
 
 // EventFor is the outbound event a record reports, if any.
 func EventFor(in *pipeline.Envelope) (webhooks.Event, bool) {
+	if len(in.Event) > 0 {
+		return workflowEvent(in)
+	}
 	var typ string
 	data := map[string]any{"trace_id": in.TraceID, "source": in.Source.Provider}
 	switch {
@@ -86,6 +94,33 @@ func EventFor(in *pipeline.Envelope) (webhooks.Event, bool) {
 	if in.Lead != nil && in.Lead.QualityScore > 0 {
 		data["quality_score"] = in.Lead.QualityScore
 	}
+	return webhooks.Event{ID: eventID(typ, in.TraceID), Type: typ, Data: data}, true
+}
+
+// workflowEvent maps a workflow transition to prospect.converted or
+// opportunity.created.
+func workflowEvent(in *pipeline.Envelope) (webhooks.Event, bool) {
+	var e struct {
+		Type     string `json:"type"`
+		TicketID string `json:"ticket_id"`
+		From     string `json:"from"`
+		To       string `json:"to"`
+		At       string `json:"at"`
+		LeadID   string `json:"lead_id"`
+	}
+	if err := json.Unmarshal(in.Event, &e); err != nil || e.Type != workflow.EventType {
+		return webhooks.Event{}, false
+	}
+	var typ string
+	switch e.To {
+	case "converted_to_prospect":
+		typ = webhooks.EventProspectConverted
+	case "new_opportunity":
+		typ = webhooks.EventOpportunityCreated
+	default:
+		return webhooks.Event{}, false
+	}
+	data := map[string]any{"lead_id": e.LeadID, "ticket_id": e.TicketID, "from": e.From, "to": e.To, "at": e.At}
 	return webhooks.Event{ID: eventID(typ, in.TraceID), Type: typ, Data: data}, true
 }
 

@@ -86,7 +86,8 @@ func LoadSeed(r io.Reader) (Seed, error) {
 }
 
 // DefaultSeed returns a tenant configured for leadstream: lead, prospect
-// and opportunity ticket types, the crm.md §7.1-style statuses, and the
+// and opportunity ticket types, every status of config/workflow.json
+// (crm.md §7.1) under its ticket type, and the
 // crm.md §5 custom fields CF_101–CF_113, CF_201–CF_207 and CF_301–CF_305
 // at their default ids (typeid 1).
 func DefaultSeed() Seed {
@@ -100,10 +101,17 @@ func DefaultSeed() Seed {
 		Statuses: []Status{
 			{ID: 1, Name: "New", ShortName: "New", Type: 1},
 			{ID: 2, Name: "In Progress", ShortName: "InProg", Type: 1},
+			{ID: 3, Name: "Contacted", ShortName: "Cont", Type: 1, TicketTypeIDs: []int{1}},
+			{ID: 4, Name: "Engaged", ShortName: "Eng", Type: 1, TicketTypeIDs: []int{1}},
+			{ID: 5, Name: "No Interest", ShortName: "NoInt", Type: 2, Closed: true, TicketTypeIDs: []int{1}},
 			{ID: 6, Name: "Do Not Contact", ShortName: "DNC", Type: 2, Closed: true},
+			{ID: 7, Name: "Invalid Data", ShortName: "Inv", Type: 2, Closed: true, TicketTypeIDs: []int{1}},
+			{ID: 8, Name: "Converted to Prospect", ShortName: "Conv", Type: 2, Closed: true, TicketTypeIDs: []int{1}},
 			{ID: 9, Name: "Closed", ShortName: "Closed", Type: 2, Closed: true},
 			{ID: 10, Name: "Prospect - New", ShortName: "PNew", Type: 1, TicketTypeIDs: []int{2}},
+			{ID: 11, Name: "Prospect - Prospecting", ShortName: "PProsp", Type: 1, TicketTypeIDs: []int{2}},
 			{ID: 12, Name: "Prospect - Qualified", ShortName: "PQual", Type: 1, TicketTypeIDs: []int{2}},
+			{ID: 13, Name: "Prospect - Disqualified", ShortName: "PDisq", Type: 2, Closed: true, TicketTypeIDs: []int{2}},
 			{ID: 14, Name: "Prospect - Promoted", ShortName: "PProm", Type: 2, Closed: true, TicketTypeIDs: []int{2}},
 			{ID: 20, Name: "Opportunity - Open", ShortName: "OOpen", Type: 1, TicketTypeIDs: []int{32}},
 			{ID: 21, Name: "Opportunity - Proposal", ShortName: "OProp", Type: 1, TicketTypeIDs: []int{32}},

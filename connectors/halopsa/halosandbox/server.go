@@ -32,7 +32,9 @@ type Server struct {
 	stats    Stats
 	webhooks []*Webhook
 	events   []Delivery
-	pending  sync.WaitGroup
+	// pending counts deliveries in flight (under mu). A WaitGroup would
+	// race when writes start deliveries while a test flushes.
+	pending int
 }
 
 type token struct {

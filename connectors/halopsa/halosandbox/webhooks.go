@@ -94,18 +94,21 @@ func (s *Server) Deliveries() []Delivery {
 	return append([]Delivery(nil), s.events...)
 }
 
-// FlushWebhooks waits until every pending delivery has finished.
+// FlushWebhooks waits until every pending delivery has finished, including
+// deliveries that writes made during the wait start.
 func (s *Server) FlushWebhooks(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		s.pending.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("halosandbox: flushing webhooks: %w", ctx.Err())
+	for {
+		s.mu.Lock()
+		n := s.pending
+		s.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("halosandbox: flushing webhooks: %w", ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
 	}
 }
 
@@ -257,7 +260,9 @@ func (s *Server) emit(evs []event) {
 		}
 		for i := range bodies {
 			for range copies {
-				s.pending.Add(1)
+				s.mu.Lock()
+				s.pending++
+				s.mu.Unlock()
 				go s.deliver(*h, bodies[i], metas[i])
 			}
 		}
@@ -265,7 +270,11 @@ func (s *Server) emit(evs []event) {
 }
 
 func (s *Server) deliver(h Webhook, body []byte, meta envelope) {
-	defer s.pending.Done()
+	defer func() {
+		s.mu.Lock()
+		s.pending--
+		s.mu.Unlock()
+	}()
 	d := Delivery{ID: meta.ID, WebhookID: h.ID, NotificationID: meta.NotificationID, Event: meta.Event,
 		Timestamp: time.Now(), RequestBody: string(body), RequestHeaders: map[string]string{"Content-Type": "application/json"}}
 	start := time.Now()
