@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/pipeline"
 )
@@ -58,4 +60,25 @@ func reportHalo(w io.Writer, c *halopsa.Client, sum pipeline.Summary) {
 	}
 	fmt.Fprintf(w, "halopsa: %d requests (%.3f per synced or merged record), %d rate-limited (429), %d retries, %d token requests\n",
 		st.Requests, per, st.RateLimited, st.Retries, st.TokenRequests)
+}
+
+// registerHaloMetrics exposes the HaloPSA client's counters (crm.md §10).
+func registerHaloMetrics(reg prometheus.Registerer, c *halopsa.Client) error {
+	if c == nil || reg == nil {
+		return nil
+	}
+	counter := func(name, help string, v func(halopsa.Stats) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(c.Stats())) })
+	}
+	for _, col := range []prometheus.Collector{
+		counter("leadstream_halopsa_requests_total", "HTTP attempts to the HaloPSA API, retries included.", func(s halopsa.Stats) int64 { return s.Requests }),
+		counter("leadstream_halopsa_rate_limited_total", "HaloPSA answers with 429.", func(s halopsa.Stats) int64 { return s.RateLimited }),
+		counter("leadstream_halopsa_retries_total", "HaloPSA requests that were retries.", func(s halopsa.Stats) int64 { return s.Retries }),
+		counter("leadstream_halopsa_token_refreshes_total", "Token requests to HaloPSA's /auth/token.", func(s halopsa.Stats) int64 { return s.TokenRequests }),
+	} {
+		if err := reg.Register(col); err != nil {
+			return fmt.Errorf("halopsa metrics: %w", err)
+		}
+	}
+	return nil
 }

@@ -68,6 +68,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	reg := opsserver.NewRegistry()
+	if err := registerHaloMetrics(reg, halo); err != nil {
+		return err
+	}
 	sys, err := system.Start(ctx, system.Options{
 		Brokers:        c.brokers,
 		EmbeddedAddr:   *embeddedAddr,

@@ -49,12 +49,15 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	var stageCfg system.StageConfig
-	if name == "sink" {
+	if name == "sink" || name == "crm" {
 		if stageCfg.Halo, err = haloFromEnv(log); err != nil {
 			return err
 		}
 	}
 	reg := opsserver.NewRegistry()
+	if err := registerHaloMetrics(reg, stageCfg.Halo); err != nil {
+		return err
+	}
 	sys, err := system.Start(ctx, system.Options{
 		Brokers:        c.brokerList(),
 		DataDir:        c.dataDir,
