@@ -34,6 +34,7 @@ type evalReport struct {
 	Outcomes      map[pipeline.Outcome]int `json:"outcomes"`
 	Seconds       float64                  `json:"seconds"`
 	RecordsPerSec float64                  `json:"records_per_second"`
+	HaloPSA       *haloReport              `json:"halopsa,omitempty"`
 }
 
 func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -41,6 +42,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	file := c.fs.String("file", "", "labelled canonical CSV")
 	truthCol := c.fs.String("truth-column", "entity_id", "column with the true entity of each record")
 	idCol := c.fs.String("id-column", "record_id", "column with each record's id")
+	withHalo := c.fs.Bool("halo-sandbox", false, "write to an in-process HaloPSA emulator (300 requests / 5 min) and report its users, tickets and clients against the true persons")
 	c.logLevel = "warn"
 	if err := c.parse(args); err != nil {
 		return err
@@ -62,6 +64,15 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("eval: %w", err)
 	}
 	defer os.RemoveAll(dataDir)
+	stageCfg := system.StageConfig{ReviewBelow: -1}
+	var sandbox *evalSandbox
+	if *withHalo {
+		if sandbox, err = startEvalSandbox(); err != nil {
+			return err
+		}
+		defer sandbox.close()
+		stageCfg.Halo = sandbox.c
+	}
 	start := time.Now()
 	sys, err := system.Start(ctx, system.Options{
 		EmbeddedAddr:       "127.0.0.1:0",
@@ -71,7 +82,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		GroundTruthColumns: []string{*truthCol},
 		// eval measures matching: the quality gate would hold records
 		// whose only fault is thin data, so it is off here.
-		StageConfig: system.StageConfig{ReviewBelow: -1},
+		StageConfig: stageCfg,
 	})
 	if err != nil {
 		return err
@@ -96,6 +107,9 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Outcomes:      sum.Counts,
 		Seconds:       elapsed.Seconds(),
 		RecordsPerSec: float64(sum.Read) / elapsed.Seconds(),
+	}
+	if sandbox != nil {
+		rep.HaloPSA = sandbox.report(truth)
 	}
 	b, err := json.Marshal(rep)
 	if err != nil {
