@@ -43,6 +43,8 @@ type StageConfig struct {
 	// Halo is the HaloPSA client the sink and crm stages write with; nil
 	// runs them dry.
 	Halo *halopsa.Client
+	// CRMMetrics are the crm stage's instruments (Start makes them).
+	CRMMetrics *crm.Metrics
 	// Notify delivers outbound webhooks; nil leaves the notify stage out.
 	Notify *webhooks.Sender
 }
@@ -55,7 +57,7 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
 	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow}, dedupe.Stage{}, enrich.Stage{},
-		sink.New(sink.Options{Halo: c.Halo}), review.Stage{}, crm.Stage{Halo: c.Halo}}
+		sink.New(sink.Options{Halo: c.Halo}), review.Stage{}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})
 	}
@@ -181,10 +183,12 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		opts.SessionTimeout = 10 * time.Second
 	}
 	s := &System{opts: opts, log: opts.Logger, brokers: opts.Brokers, metrics: pipeline.NewMetrics(opts.Registerer)}
-	if opts.Registerer != nil {
-		if err := crm.Register(opts.Registerer); err != nil {
-			return nil, fmt.Errorf("crm metrics: %w", err)
+	if opts.StageConfig.CRMMetrics == nil {
+		m, err := crm.NewMetrics(opts.Registerer)
+		if err != nil {
+			return nil, err
 		}
+		opts.StageConfig.CRMMetrics = m
 	}
 	names := opts.Stages
 	if names == nil {

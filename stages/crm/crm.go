@@ -81,6 +81,8 @@ type Stage struct {
 	Now func() time.Time
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
+	// Metrics counts transitions and automations (nil: not counted).
+	Metrics *Metrics
 }
 
 // Name implements pipeline.Stage.
@@ -426,33 +428,33 @@ func (r *run) observe(snap *snapshot, o *ticket, first, final bool) error {
 		if err != nil {
 			return nil // the follow step is always configured; nothing to do otherwise
 		}
-		return counted(r.manualRule(movedTo), r.advance(snap, o, movedTo, []workflow.Event{ev}))
+		return r.counted(r.manualRule(movedTo), r.advance(snap, o, movedTo, []workflow.Event{ev}))
 	case movedTo != "" || (snap.Status == "qualified" && overlaps(changed, promoteFields)):
 		evs := p.eng.Auto(state, workflow.Facts{Fields: fields, Suppressed: snap.Suppressed}, autoAt)
 		if len(evs) > 0 {
-			return counted(evs[0].Trigger, r.advance(snap, o, evs[0].To, evs))
+			return r.counted(evs[0].Trigger, r.advance(snap, o, evs[0].To, evs))
 		}
 		for _, rule := range p.eng.RulesAt(snap.Status) {
-			countAutomation(rule, "skipped") // a condition does not hold
+			r.p.stage.Metrics.automation(rule, "skipped") // a condition does not hold
 		}
 		if movedTo != "" && snap.Entity == workflow.EntityOpportunity {
 			if r.owns(snap, fieldProbability) {
-				countAutomation(ruleProbability, "skipped")
+				r.p.stage.Metrics.automation(ruleProbability, "skipped")
 				return nil
 			}
-			return counted(ruleProbability, r.probability(snap, o))
+			return r.counted(ruleProbability, r.probability(snap, o))
 		}
 	}
 	return nil
 }
 
 // counted counts an automation's result and passes its error on.
-func counted(rule string, err error) error {
+func (r *run) counted(rule string, err error) error {
 	if err != nil {
-		countAutomation(rule, "error")
+		r.p.stage.Metrics.automation(rule, "error")
 		return err
 	}
-	countAutomation(rule, "done")
+	r.p.stage.Metrics.automation(rule, "done")
 	return nil
 }
 
@@ -517,7 +519,7 @@ func (r *run) advance(snap *snapshot, o *ticket, advance string, evs []workflow.
 func (r *run) refuse(snap *snapshot, to, reason string, at time.Time) {
 	r.p.log.Info("status change refused", "ticket", snap.ObjectID, "from", snap.Status, "to", to, "reason", reason)
 	if r.p.eng.Follow(to) != "" {
-		countAutomation(r.manualRule(to), "refused")
+		r.p.stage.Metrics.automation(r.manualRule(to), "refused")
 	}
 	r.emit(snap, Event{Event: workflow.Event{
 		Type: EventRefused, TicketID: strconv.Itoa(snap.ObjectID), Entity: r.p.eng.Entity(to),
@@ -537,7 +539,7 @@ func (r *run) emit(snap *snapshot, e Event) {
 		return
 	}
 	if e.Type == workflow.EventType {
-		countTransition(e.Entity, e.From, e.To, e.OffPath)
+		r.p.stage.Metrics.transition(e.Entity, e.From, e.To, e.OffPath)
 	}
 	r.seq++
 	env := &pipeline.Envelope{
