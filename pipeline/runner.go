@@ -63,6 +63,8 @@ type Runner struct {
 
 	// producer produces mid-batch table commits; set by Run.
 	producer client
+	// linger is how long a poll may wait to fill a batch (BatchTuner).
+	linger time.Duration
 
 	// poison holds inputs whose outputs the broker can never take (too
 	// large, invalid), by topic/partition/offset: when the failed batch is
@@ -90,12 +92,6 @@ func NewRunner(stage Stage, opts RunnerOptions) (*Runner, error) {
 		if opts.MaxBatch <= 0 {
 			opts.MaxBatch = tune.MaxRecords
 		}
-		if tune.MinBytes > 0 {
-			opts.ClientOpts = append(append([]kgo.Opt{}, opts.ClientOpts...), kgo.FetchMinBytes(tune.MinBytes))
-		}
-		if tune.MaxWait > 0 {
-			opts.ClientOpts = append(append([]kgo.Opt{}, opts.ClientOpts...), kgo.FetchMaxWait(tune.MaxWait))
-		}
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 500
@@ -117,7 +113,12 @@ func NewRunner(stage Stage, opts RunnerOptions) (*Runner, error) {
 		host, _ := os.Hostname()
 		opts.InstanceID = host + "-" + strconv.Itoa(os.Getpid())
 	}
+	var linger time.Duration
+	if bt, ok := stage.(BatchTuner); ok {
+		linger = bt.BatchTuning().MaxWait
+	}
 	return &Runner{
+		linger: linger,
 		stage:  stage,
 		opts:   opts,
 		log:    opts.Logger.With("stage", stage.Name()),
@@ -217,6 +218,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			cl.AllowRebalance()
 			continue
 		}
+		fetches = r.fill(ctx, cl, fetches)
 		// The batch finishes even if ctx is cancelled now, within a grace.
 		bctx, cancel := r.batchContext(ctx)
 		err := r.runBatch(bctx, cl, plain, session, fetches)
@@ -226,6 +228,25 @@ func (r *Runner) Run(ctx context.Context) error {
 			return fmt.Errorf("stage %s: %w", name, err)
 		}
 	}
+}
+
+// fill keeps polling, for a stage that wants full batches (BatchTuner),
+// until the batch holds MaxBatch records or the stage's wait has passed.
+func (r *Runner) fill(ctx context.Context, cl client, fetches kgo.Fetches) kgo.Fetches {
+	if r.linger <= 0 {
+		return fetches
+	}
+	deadline := time.Now().Add(r.linger)
+	for n := fetches.NumRecords(); n < r.opts.MaxBatch && ctx.Err() == nil && time.Now().Before(deadline); n = fetches.NumRecords() {
+		pctx, cancel := context.WithDeadline(ctx, deadline)
+		more := cl.PollRecords(pctx, r.opts.MaxBatch-n)
+		cancel()
+		if more.IsClientClosed() {
+			break
+		}
+		fetches = append(fetches, more...)
+	}
+	return fetches
 }
 
 // inputs are the topics the stage consumes.
@@ -326,7 +347,7 @@ func (r *Runner) process(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Recor
 	var touched []int32
 	var err error
 	em := &Emitter{stage: name}
-	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+	handle := func(fp *partitionRecords) {
 		if err != nil || len(fp.Records) == 0 {
 			return
 		}
@@ -383,8 +404,42 @@ func (r *Runner) process(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Recor
 			r.opts.Metrics.Duration.WithLabelValues(name).Observe(time.Since(start).Seconds())
 			r.processed++
 		}
-	})
+	}
+	for _, g := range groupByPartition(fetches) {
+		handle(g)
+		if err != nil {
+			break
+		}
+	}
 	return out, from, touched, err
+}
+
+// partitionRecords are one partition's records of a batch.
+type partitionRecords struct {
+	Topic     string
+	Partition int32
+	Records   []*kgo.Record
+}
+
+// groupByPartition gathers a batch's records per topic partition, in
+// offset order, across however many polls the batch took.
+func groupByPartition(fetches kgo.Fetches) []*partitionRecords {
+	var groups []*partitionRecords
+	idx := map[string]*partitionRecords{}
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if len(fp.Records) == 0 {
+			return
+		}
+		key := fp.Topic + "\x00" + strconv.Itoa(int(fp.Partition))
+		g := idx[key]
+		if g == nil {
+			g = &partitionRecords{Topic: fp.Topic, Partition: fp.Partition}
+			idx[key] = g
+			groups = append(groups, g)
+		}
+		g.Records = append(g.Records, fp.Records...)
+	})
+	return groups
 }
 
 // processBatch runs one partition's records through a BatchProcessor.

@@ -57,8 +57,9 @@ type MultiInput interface {
 
 // BatchTuner is implemented by stages that want fuller batches than the
 // default, like the sink, whose external requests per record fall as its
-// arrays fill. The runner then takes up to MaxRecords per poll (unless its
-// options set MaxBatch) and lets the broker wait up to MaxWait for MinBytes.
+// arrays fill. The runner then takes up to MaxRecords per batch (unless its
+// options set MaxBatch), polling again for up to MaxWait after the first
+// records arrive to fill it.
 type BatchTuner interface {
 	BatchTuning() BatchTuning
 }
@@ -66,7 +67,6 @@ type BatchTuner interface {
 // BatchTuning is a stage's preferred batch shape.
 type BatchTuning struct {
 	MaxRecords int
-	MinBytes   int32
 	MaxWait    time.Duration
 }
 

@@ -46,6 +46,7 @@ func startEvalSandbox() (*evalSandbox, error) {
 	}()
 	opts := halopsa.DefaultOptions()
 	opts.BaseURL, opts.ClientID, opts.ClientSecret = "http://"+ln.Addr().String(), "sandbox-client", "sandbox-secret"
+	opts.BatchSize = defaultHaloBatch
 	c, err := halopsa.New(opts)
 	if err != nil {
 		_ = srv.Close()

@@ -112,14 +112,13 @@ func (*Stage) Stateful() bool { return true }
 func (s *Stage) HasSideEffects() bool { return s.opts.Halo != nil }
 
 // BatchTuning implements pipeline.BatchTuner: writing to HaloPSA, the sink
-// takes up to 1,500 records per poll and lets the broker gather about a
-// megabyte for up to a second, so its arrays are full and the requests per
-// lead stay low.
+// gathers up to 1,500 records for up to two seconds per batch, so its
+// arrays are full and the requests per lead stay low.
 func (s *Stage) BatchTuning() pipeline.BatchTuning {
 	if s.opts.Halo == nil {
 		return pipeline.BatchTuning{}
 	}
-	return pipeline.BatchTuning{MaxRecords: 1500, MinBytes: 1 << 20, MaxWait: time.Second}
+	return pipeline.BatchTuning{MaxRecords: 1500, MaxWait: 2 * time.Second}
 }
 
 // Dry reports whether the sink runs without a tenant.
