@@ -66,6 +66,8 @@ type Lead struct {
 	// Meta.
 	FirstSource  string        `json:"first_source,omitempty"`  // source key that first fed the lead
 	QualityScore int           `json:"quality_score,omitempty"` // spec §3.1, set by validate
+	FitScore     int           `json:"fit_score,omitempty"`     // spec §3.3, set by enrich
+	FitBucket    string        `json:"fit_bucket,omitempty"`    // hot, warm or cold
 	CustomFields *CustomFields `json:"custom_fields,omitempty"`
 	// Issues are what normalisation found wrong with the source values.
 	Issues []Issue `json:"issues,omitempty"`

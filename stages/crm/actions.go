@@ -36,9 +36,13 @@ func (r *run) convert(snap *snapshot, o *ticket) error {
 			written[cfDecisionMaker] = name
 		}
 	}
-	if fields[cfFitScore] == "" && r.p.stage.FitScore != nil {
-		if fit, ok := r.p.stage.FitScore(r.ctx, snap.LeadID); ok {
-			written[cfFitScore] = strconv.Itoa(fit)
+	if fields[cfFitScore] == "" {
+		if r.p.stage.FitScore != nil {
+			if fit, ok := r.p.stage.FitScore(r.ctx, snap.LeadID); ok {
+				written[cfFitScore] = strconv.Itoa(fit)
+			}
+		} else {
+			written[cfFitScore] = strconv.Itoa(lead.Fit(fitFromTicket(fields)))
 		}
 	}
 	body := map[string]any{
@@ -54,6 +58,29 @@ func (r *run) convert(snap *snapshot, o *ticket) error {
 	r.wrote(snap, written, echo)
 	r.p.log.Info("lead converted to prospect", "ticket", snap.ObjectID, "lead", snap.LeadID)
 	return nil
+}
+
+// fitFromTicket reads the fit score's inputs (crm.md §3.3) from the lead
+// ticket's own fields, as the sink wrote them and people corrected them:
+// CF_109 management level, CF_108 headcount, CF_102 industry, CF_106
+// technologies and the country at the end of CF_113.
+func fitFromTicket(fields map[string]string) lead.FitInput {
+	in := lead.FitInput{Seniority: fields["CF_109"], EmployeeRange: fields["CF_108"]}
+	if ind, _, _ := strings.Cut(fields["CF_102"], " | "); ind != "" {
+		in.Industry = ind
+	}
+	for _, t := range strings.Split(fields["CF_106"], ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			in.Technologies = append(in.Technologies, t)
+		}
+	}
+	if hq := fields["CF_113"]; hq != "" {
+		parts := strings.Split(hq, ",")
+		if c, ok := lead.NormalizeCountry(strings.TrimSpace(parts[len(parts)-1])); ok {
+			in.Country = c
+		}
+	}
+	return in
 }
 
 // promote creates the opportunity of a qualified prospect, or finds the
