@@ -233,8 +233,18 @@ func (r *run) handle() error {
 			embedded = &t
 		}
 	}
+	// A ticket seen for the first time in its entity's initial status is
+	// one the sink (or a person) just logged: nothing has happened to it
+	// yet, and the delivered object is only recorded as the baseline, so
+	// no re-read is spent on it (§8.1: re-read before acting, record from
+	// the embedded object).
+	baselineOnly := !known && embedded != nil && embedded.Details != "" &&
+		func() bool {
+			e := p.entityOf(embedded, snap)
+			return e != "" && int(embedded.StatusID) == p.eng.StatusID(p.eng.Initial(e))
+		}()
 	current := embedded
-	if p.stage.Halo != nil {
+	if p.stage.Halo != nil && !baselineOnly {
 		res := halopsa.ResTickets
 		if (known && snap.Entity == workflow.EntityOpportunity) ||
 			(!known && embedded != nil && p.entityOf(embedded, snap) == workflow.EntityOpportunity) {
