@@ -95,3 +95,12 @@ func registerHaloMetrics(reg prometheus.Registerer, c *halopsa.Client) error {
 	}
 	return nil
 }
+
+// pollInterval maps --halo-poll-interval to StageConfig.PollInterval,
+// where a negative value turns the poll off.
+func pollInterval(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
+}

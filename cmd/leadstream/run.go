@@ -42,6 +42,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	maxWait := c.fs.Duration("max-wait", 0, "with --until-idle, give up after this long and fail (0: no limit)")
 	provider := c.fs.String("provider", "", "source key of the import files (apollo, zoominfo, …; csv = canonical); empty detects it from the header")
 	mappings := c.fs.String("mappings", "", "JSON file overriding or adding field mappings per provider")
+	pollEvery := c.fs.Duration("halo-poll-interval", 15*time.Minute, "how often the crm stage polls HaloPSA for changes its webhooks missed (0 or less: never)")
 	webhooksFile := c.fs.String("webhooks-file", "", "JSON file of outbound webhook subscriptions [{url, secret, events, enabled}] (secrets: keep it private)")
 	progress := c.fs.String("progress", "auto", "progress bars on stderr: auto (when it is a terminal), always or never")
 	apiOpts := addAPIFlags(c.fs)
@@ -86,7 +87,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Mappings:       *mappings,
 		Progress:       progressWriter(*progress, stderr),
 		Namespace:      pipeline.Namespace(c.namespace),
-		StageConfig:    system.StageConfig{Halo: halo, Notify: notifier},
+		StageConfig:    system.StageConfig{Halo: halo, Notify: notifier, PollInterval: pollInterval(*pollEvery)},
 	})
 	if err != nil {
 		return err

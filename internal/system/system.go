@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -43,6 +44,9 @@ type StageConfig struct {
 	// Halo is the HaloPSA client the sink and crm stages write with; nil
 	// runs them dry.
 	Halo *halopsa.Client
+	// PollInterval is how often the crm stage's process polls HaloPSA for
+	// changes webhooks missed (0: every 15 minutes; negative: never).
+	PollInterval time.Duration
 	// CRMMetrics are the crm stage's instruments (Start makes them).
 	CRMMetrics *crm.Metrics
 	// Notify delivers outbound webhooks; nil leaves the notify stage out.
@@ -268,6 +272,21 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		go func() {
 			defer s.wg.Done()
 			s.pollLag(rctx)
+		}()
+	}
+	if opts.StageConfig.Halo != nil && slices.Contains(names, "crm") && opts.StageConfig.PollInterval >= 0 {
+		// Webhooks are not retried by HaloPSA: the crm stage's process
+		// also polls for what they may have missed (crm.md §7.6).
+		p := &crm.Poller{Halo: opts.StageConfig.Halo, Interval: opts.StageConfig.PollInterval, Logger: s.log.With("component", "crm-poll"),
+			Send: func(ctx context.Context, key string, env *pipeline.Envelope) error {
+				return s.SendTo(ctx, pipeline.TopicHaloInbound, key, env)
+			}}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := p.Run(rctx); err != nil {
+				s.log.Warn("reconciliation poll stopped", "err", err)
+			}
 		}()
 	}
 	return s, nil

@@ -33,6 +33,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/segmentio/encoding/json"
@@ -49,8 +50,15 @@ const (
 	EventRefused = "transition_refused"
 )
 
-// ObservedBy is how this stage sees changes.
-const ObservedBy = "webhook"
+// ObservedBy is how this stage sees changes: by webhook, or by the
+// reconciliation poll (Poller) when a webhook was missed.
+const (
+	ObservedBy     = "webhook"
+	ObservedByPoll = "poll"
+)
+
+// pollPrefix starts the ids of the deliveries the Poller makes.
+const pollPrefix = "poll:"
 
 // Table key prefixes.
 const (
@@ -216,6 +224,14 @@ type run struct {
 	seq int
 }
 
+// observedBy is "poll" for the Poller's deliveries, else "webhook".
+func (r *run) observedBy() string {
+	if strings.HasPrefix(r.d.ID, pollPrefix) {
+		return ObservedByPoll
+	}
+	return ObservedBy
+}
+
 func (r *run) handle() error {
 	p := r.p
 	id := int(r.d.ObjectID)
@@ -243,6 +259,14 @@ func (r *run) handle() error {
 			e := p.entityOf(embedded, snap)
 			return e != "" && int(embedded.StatusID) == p.eng.StatusID(p.eng.Initial(e))
 		}()
+	if !known && embedded != nil && embedded.Details == "" && strings.HasPrefix(r.d.ID, pollPrefix) {
+		// A poll row of a ticket never seen: if it is still in its initial
+		// status nothing has happened to it (and list rows carry no details
+		// to find its lead without a re-read).
+		if e := p.entityOf(embedded, snap); e != "" && int(embedded.StatusID) == p.eng.StatusID(p.eng.Initial(e)) {
+			return nil
+		}
+	}
 	current := embedded
 	if p.stage.Halo != nil && !baselineOnly {
 		res := halopsa.ResTickets
@@ -400,7 +424,7 @@ func (r *run) observe(snap *snapshot, o *ticket, first, final bool) error {
 			// Back to the workflow's status after a refused change: HaloPSA
 			// and leadstream agree again; nothing moved.
 		default:
-			facts := workflow.Facts{Fields: fields, Suppressed: snap.Suppressed, Origin: workflow.OriginHaloPSA, ObservedBy: ObservedBy}
+			facts := workflow.Facts{Fields: fields, Suppressed: snap.Suppressed, Origin: workflow.OriginHaloPSA, ObservedBy: r.observedBy()}
 			ev, err := p.eng.Transition(workflow.State{TicketID: strconv.Itoa(snap.ObjectID), Status: snap.Status}, code, facts, at)
 			var refused *workflow.RefusedError
 			switch {
@@ -534,7 +558,7 @@ func (r *run) refuse(snap *snapshot, to, reason string, at time.Time) {
 	r.emit(snap, Event{Event: workflow.Event{
 		Type: EventRefused, TicketID: strconv.Itoa(snap.ObjectID), Entity: r.p.eng.Entity(to),
 		From: snap.Status, FromID: r.p.eng.StatusID(snap.Status), To: to, ToID: r.p.eng.StatusID(to),
-		At: at.UTC(), Trigger: workflow.TriggerManual, ObservedBy: ObservedBy,
+		At: at.UTC(), Trigger: workflow.TriggerManual, ObservedBy: r.observedBy(),
 	}, Reason: reason})
 }
 

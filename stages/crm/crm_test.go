@@ -58,6 +58,12 @@ func logger() *slog.Logger {
 // withHalo false runs the stage dry (no client).
 func start(t *testing.T, so halosandbox.Options, withHalo bool, tune ...func(*crm.Stage)) *env {
 	t.Helper()
+	return startWith(t, so, withHalo, true, tune...)
+}
+
+// startWith is start, with or without the sandbox's webhooks subscribed.
+func startWith(t *testing.T, so halosandbox.Options, withHalo, webhooks bool, tune ...func(*crm.Stage)) *env {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
 	brokers := testkafka.Brokers()
@@ -95,7 +101,9 @@ func start(t *testing.T, so halosandbox.Options, withHalo bool, tune ...func(*cr
 		t.Fatal(err)
 	}
 	apiURL := "http://" + addr + api.WebhookPath
-	sb.AddWebhook(halosandbox.Webhook{URL: apiURL, Username: hookUser, Password: hookPass, PayloadType: halosandbox.PayloadFull})
+	if webhooks {
+		sb.AddWebhook(halosandbox.Webhook{URL: apiURL, Username: hookUser, Password: hookPass, PayloadType: halosandbox.PayloadFull})
+	}
 
 	stage := crm.Stage{Logger: logger(), FitScore: func(context.Context, string) (int, bool) { return 78, true }}
 	if withHalo {
