@@ -365,14 +365,9 @@ func (r *Runner) process(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Recor
 		}
 		for _, rec := range fp.Records {
 			start := time.Now()
-			if cause, ok := r.poison[inputKey(rec)]; ok {
-				delete(r.poison, inputKey(rec))
-				out = append(out, r.deadLetter(rec, cause))
-				continue
-			}
-			env, derr := DecodeEnvelope(rec)
-			if derr != nil {
-				out = append(out, r.deadLetter(rec, derr))
+			env, dl := r.decode(rec)
+			if dl != nil {
+				out = append(out, dl)
 				continue
 			}
 			em.reset()
@@ -442,6 +437,20 @@ func groupByPartition(fetches kgo.Fetches) []*partitionRecords {
 	return groups
 }
 
+// decode turns an input record into its envelope, or into the dead letter
+// that replaces it: a poison input, or bytes that are not an envelope.
+func (r *Runner) decode(rec *kgo.Record) (*Envelope, *kgo.Record) {
+	if cause, ok := r.poison[inputKey(rec)]; ok {
+		delete(r.poison, inputKey(rec))
+		return nil, r.deadLetter(rec, cause)
+	}
+	env, err := DecodeEnvelope(rec)
+	if err != nil {
+		return nil, r.deadLetter(rec, err)
+	}
+	return env, nil
+}
+
 // processBatch runs one partition's records through a BatchProcessor.
 func (r *Runner) processBatch(ctx context.Context, bp BatchProcessor, recs []*kgo.Record, from map[*kgo.Record]*kgo.Record) ([]*kgo.Record, error) {
 	name := r.stage.Name()
@@ -450,14 +459,9 @@ func (r *Runner) processBatch(ctx context.Context, bp BatchProcessor, recs []*kg
 	var envs []*Envelope
 	var ins []*kgo.Record
 	for _, rec := range recs {
-		if cause, ok := r.poison[inputKey(rec)]; ok {
-			delete(r.poison, inputKey(rec))
-			out = append(out, r.deadLetter(rec, cause))
-			continue
-		}
-		env, derr := DecodeEnvelope(rec)
-		if derr != nil {
-			out = append(out, r.deadLetter(rec, derr))
+		env, dl := r.decode(rec)
+		if dl != nil {
+			out = append(out, dl)
 			continue
 		}
 		envs = append(envs, env)

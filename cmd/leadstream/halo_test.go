@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadstream/leadstream/bench/leadgen"
 	"github.com/leadstream/leadstream/connectors/halopsa/halosandbox"
 	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/internal/system"
@@ -34,15 +33,7 @@ func TestLiveSinkSurvivesKillsAndReplay(t *testing.T) {
 	}
 	const records = 4000
 	dir := t.TempDir()
-	input := filepath.Join(dir, "leads.csv")
-	f, err := os.Create(input)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := leadgen.Write(f, leadgen.Options{Records: records, Seed: 7}); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	input := writeLeads(t, dir, records, 7)
 
 	// This test is about crashes, not pacing: the tenant's limit is off.
 	sb := halosandbox.New(halosandbox.Options{RateLimit: -1})

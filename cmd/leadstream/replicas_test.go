@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadstream/leadstream/bench/leadgen"
 	"github.com/leadstream/leadstream/internal/testkafka"
 	"github.com/leadstream/leadstream/stages/sink"
 )
@@ -29,15 +27,7 @@ func TestDedupeReplicaKilledMidStream(t *testing.T) {
 	}
 	const records = 40000
 	dir := t.TempDir()
-	input := filepath.Join(dir, "leads.csv")
-	f, err := os.Create(input)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := leadgen.Write(f, leadgen.Options{Records: records, Seed: 7}); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	input := writeLeads(t, dir, records, 7)
 	ns := fmt.Sprintf("replicas%d", time.Now().UnixNano())
 	addr := testkafka.FreeAddr(t)
 	dataA, dataB := filepath.Join(dir, "a"), filepath.Join(dir, "b")

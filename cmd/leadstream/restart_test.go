@@ -105,17 +105,24 @@ func TestStopMidImportAndRestart(t *testing.T) {
 	interruptAndRestart(t, syscall.SIGTERM, 30000)
 }
 
-func interruptAndRestart(t *testing.T, sig syscall.Signal, records int) {
-	dir := t.TempDir()
+// writeLeads writes a generated file of records leads into dir.
+func writeLeads(t *testing.T, dir string, records int, seed uint64) string {
+	t.Helper()
 	input := filepath.Join(dir, "leads.csv")
 	f, err := os.Create(input)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := leadgen.Write(f, leadgen.Options{Records: records, Seed: 42}); err != nil {
+	defer f.Close()
+	if err := leadgen.Write(f, leadgen.Options{Records: records, Seed: seed}); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
+	return input
+}
+
+func interruptAndRestart(t *testing.T, sig syscall.Signal, records int) {
+	dir := t.TempDir()
+	input := writeLeads(t, dir, records, 42)
 	dataDir := filepath.Join(dir, "data")
 	ns := fmt.Sprintf("restart%d", time.Now().UnixNano())
 	args := append([]string{"run", "--import", input, "--until-idle", "--max-wait", "8m"}, pipelineArgs(t, dataDir, testkafka.FreeAddr(t), ns)...)
@@ -148,6 +155,7 @@ func interruptAndRestart(t *testing.T, sig syscall.Signal, records int) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- second.cmd.Wait() }()
+	var err error
 	select {
 	case err = <-done:
 	case <-ctx.Done():
