@@ -202,3 +202,56 @@ func TestLiveSinkWritesHaloPSAOnceAndReimportsCreateNothing(t *testing.T) {
 	}
 	t.Logf("reimport: %+v; %d HaloPSA requests", sum2.Counts, h.c.Stats().Requests-before)
 }
+
+// TestLiveSinkRecreatesWhatHaloPSALost: a User deleted in HaloPSA answers
+// the next update with 404; the sink dead-letters that record with the
+// reason, forgets the id, and the lead's next record creates the User again.
+func TestLiveSinkRecreatesWhatHaloPSALost(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	h := newHaloEnv(t, halosandbox.Options{})
+	opts := testOptions(t)
+	opts.StageConfig.Halo = h.c
+	dir := t.TempDir()
+	const header = "record_id,first_name,last_name,email,phone,title,company,domain,street,city,state,postcode,country\n"
+	write := func(name, rows string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(header+rows), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	run := func(file string) pipeline.Summary {
+		s, err := Start(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		res, err := s.Import(ctx, file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := s.WaitForOutcomes(ctx, res, nil)
+		if err != nil {
+			t.Fatalf("wait: %v (%+v)", err, sum)
+		}
+		return sum
+	}
+	run(write("a.csv", "a1,Grace,Tanaka,grace.tanaka@fabrikam.de,,CEO,Fabrikam GmbH,fabrikam.de,,Berlin,,,DE\n"))
+	if h.sb.Count("Users") != 1 {
+		t.Fatalf("%d users after the first import, want 1", h.sb.Count("Users"))
+	}
+	if err := h.c.Delete(ctx, "Users", 1); err != nil {
+		t.Fatal(err)
+	}
+	// The same person with a phone: a fill-empty update of a User that is gone.
+	sum := run(write("b.csv", "b1,Grace,Tanaka,grace.tanaka@fabrikam.de,+49 30 12345678,CEO,Fabrikam GmbH,fabrikam.de,,Berlin,,,DE\n"))
+	if sum.Counts[pipeline.OutcomeDeadLettered] != 1 {
+		t.Fatalf("update of a deleted user: %+v, want it dead-lettered", sum.Counts)
+	}
+	// Her next record creates the User again.
+	run(write("c.csv", "c1,Grace,Tanaka,grace.tanaka@fabrikam.de,+49 30 12345678,Chief Executive,Fabrikam GmbH,fabrikam.de,,Berlin,,,DE\n"))
+	if h.sb.Count("Users") != 1 || h.sb.Count("Tickets") != 1 {
+		t.Errorf("after the next record: %d users, %d tickets; want the user created again and still one ticket", h.sb.Count("Users"), h.sb.Count("Tickets"))
+	}
+}

@@ -209,7 +209,7 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 			continue
 		}
 		items = append(items, it)
-		if it.m.TicketID != 0 || it.m.Suppressed || in.Lead.DoNotContact || creating[in.LeadID] != nil {
+		if (it.m.TicketID != 0 && it.m.UserID != 0) || it.m.Suppressed || in.Lead.DoNotContact || creating[in.LeadID] != nil {
 			continue
 		}
 		// The first record of a lead without a complete set of records
@@ -623,6 +623,15 @@ func (p *processor) update(ctx context.Context, items []*item) error {
 			if cause := itemError(resource, i, results, failed, err); cause != nil {
 				for _, it := range into[id].its {
 					it.err = cause
+					if errors.Is(cause, halopsa.ErrNotFound) {
+						// The record is gone from HaloPSA (crm.md §6.1):
+						// forget it, so the lead's next record creates it
+						// again, and say so with this one.
+						if err := p.forget(it, resource); err != nil {
+							return err
+						}
+						it.err = fmt.Errorf("%w; leadstream forgot %s %d, so the lead's next record (or this one, replayed from leads.dlq) creates it again", cause, resource, id)
+					}
 				}
 				continue
 			}
@@ -691,6 +700,17 @@ func (p *processor) feedback(in *pipeline.Envelope) error {
 		if !it.m.owned(o) {
 			it.m.Owned = append(it.m.Owned, o)
 		}
+	}
+	return p.save(it)
+}
+
+// forget clears a lead's id of a HaloPSA record that no longer exists.
+func (p *processor) forget(it *item, resource string) error {
+	switch resource {
+	case halopsa.ResUsers:
+		it.m.UserID, it.m.User = 0, nil
+	case halopsa.ResTickets:
+		it.m.TicketID, it.m.Ticket, it.m.DNCWritten = 0, nil, false
 	}
 	return p.save(it)
 }
