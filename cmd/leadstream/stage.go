@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/leadstream/leadstream/internal/opsserver"
 	"github.com/leadstream/leadstream/internal/system"
@@ -15,13 +16,19 @@ import (
 const stageHelp = `Runs one stage as its own process, a member of the stage's consumer group.
 Start as many replicas as the topics have partitions; partitions (and, for
 stateful stages, their state, rebuilt from the changelog) move between
-replicas as they come and go. Stages: normalize, validate, dedupe, enrich, sink.
+replicas as they come and go. Stages: normalize, validate, dedupe, enrich,
+sink, review and crm. A crm process also serves the HaloPSA webhook endpoint
+(--api-addr) and runs the reconciliation poll; sink and crm write to HaloPSA
+when HALOPSA_* is set.
 
-Example:
-  leadstream stage dedupe --brokers kafka:9092 --data-dir /var/lib/leadstream`
+Examples:
+  leadstream stage dedupe --brokers kafka:9092 --data-dir /var/lib/leadstream
+  LEADSTREAM_WEBHOOK_TOKEN=… leadstream stage crm --brokers kafka:9092 --api-addr :3000`
 
 func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	c := newFlags("stage", "NAME [flags]", stageHelp, stderr)
+	apiOpts := addAPIFlags(c.fs)
+	pollEvery := c.fs.Duration("halo-poll-interval", 15*time.Minute, "crm: how often to poll HaloPSA for changes its webhooks missed (0 or less: never)")
 	// The name may come before or after the flags.
 	var name string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -48,7 +55,7 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var stageCfg system.StageConfig
+	stageCfg := system.StageConfig{PollInterval: pollInterval(*pollEvery)}
 	if name == "sink" || name == "crm" {
 		if stageCfg.Halo, err = haloFromEnv(log); err != nil {
 			return err
@@ -77,6 +84,9 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	defer sys.Close()
 	startOps(ctx, c.metricsAddr, reg, sys.Ready, log)
+	if name == "crm" {
+		startAPI(ctx, apiOpts, sys, c.namespace, reg, log)
+	}
 	<-ctx.Done()
 	log.Info("stopping stage", "stage", name)
 	if errs := sys.Errors(); len(errs) > 0 {
