@@ -165,8 +165,15 @@ port_open() {
 
 # Kafka cluster ids are 16 random bytes in URL-safe base64 without padding
 # (what `kafka-storage.sh random-uuid` prints); no need to start a JVM for it.
+# Like Kafka's own generator it never starts with "-", which the storage
+# tool's argument parser would take for an option.
 random_cluster_id() {
-  head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
+  local id
+  while :; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    [[ "$id" != -* ]] && break
+  done
+  printf '%s' "$id"
 }
 
 write_config() {
