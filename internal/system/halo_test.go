@@ -255,3 +255,42 @@ func TestLiveSinkRecreatesWhatHaloPSALost(t *testing.T) {
 		t.Errorf("after the next record: %d users, %d tickets; want the user created again and still one ticket", h.sb.Count("Users"), h.sb.Count("Tickets"))
 	}
 }
+
+// TestLiveSinkNeverWritesDoNotContact: a lead a provider marks
+// do-not-contact is not written to HaloPSA; its records end suppressed.
+func TestLiveSinkNeverWritesDoNotContact(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	h := newHaloEnv(t, halosandbox.Options{})
+	opts := testOptions(t)
+	opts.StageConfig.Halo = h.c
+	p := filepath.Join(t.TempDir(), "dnc.csv")
+	rows := "record_id,first_name,last_name,email,title,company,domain,country,do_not_contact\n" +
+		"d1,Olga,Opt-Out,olga@northwind.example,CFO,Northwind Ltd,northwind.example,GB,true\n" +
+		"d2,Olga,Opt-Out,olga@northwind.example,CFO,Northwind Ltd,northwind.example,GB,\n" +
+		"d3,Sam,Sales,sam@northwind.example,CTO,Northwind Ltd,northwind.example,GB,\n"
+	if err := os.WriteFile(p, []byte(rows), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Import(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := s.WaitForOutcomes(ctx, res, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Counts[pipeline.OutcomeSuppressed] != 2 || sum.Counts[pipeline.OutcomeSynced] != 1 {
+		t.Errorf("outcomes %+v, want Olga's two records suppressed and Sam synced", sum.Counts)
+	}
+	for _, u := range h.rows("Users") {
+		if strings.Contains(fmt.Sprint(u["emailaddress"]), "olga") {
+			t.Errorf("the do-not-contact lead reached HaloPSA: %v", u["id"])
+		}
+	}
+}
