@@ -294,3 +294,55 @@ func TestLiveSinkNeverWritesDoNotContact(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveSinkAdoptsExistingClientsAndContacts: an MSP's tenant already
+// holds a customer and one of its contacts; importing leads for that
+// company uses the existing Client, links the existing contact instead of
+// doubling it (without touching its fields), and creates only the new one.
+func TestLiveSinkAdoptsExistingClientsAndContacts(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	h := newHaloEnv(t, halosandbox.Options{})
+	cl, err := h.c.UpsertClients(ctx, halopsa.Area{Name: "Northwind Traders Ltd", Website: "https://www.northwind.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.c.UpsertUsers(ctx, halopsa.User{Name: "Olga Owner", FirstName: "Olga", Surname: "Owner",
+		EmailAddress: "OLGA@northwind.example", Title: "Owner (set by a person)", ClientID: cl[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions(t)
+	opts.StageConfig.Halo = h.c
+	p := filepath.Join(t.TempDir(), "nw.csv")
+	rows := "record_id,first_name,last_name,email,phone,title,company,domain,country\n" +
+		"n1,Olga,Owner,olga@northwind.example,+44 20 7946 0018,CFO,Northwind Traders,northwind.example,GB\n" +
+		"n2,Sam,Sales,sam@northwind.example,,CTO,Northwind Traders,northwind.example,GB\n"
+	if err := os.WriteFile(p, []byte(rows), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Import(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.WaitForOutcomes(ctx, res, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.sb.Count("Client"); n != 1 {
+		t.Errorf("%d clients, want the existing one only", n)
+	}
+	if n := h.sb.Count("Users"); n != 2 {
+		t.Errorf("%d users, want the existing contact and Sam", n)
+	}
+	olga, _ := h.sb.Record("Users", 1)
+	if olga["title"] != "Owner (set by a person)" || olga["phonenumber"] != "" && olga["phonenumber"] != nil {
+		t.Errorf("the existing contact was written: title %v, phone %v", olga["title"], olga["phonenumber"])
+	}
+	if n := h.sb.Count("Tickets"); n != 2 {
+		t.Errorf("%d lead tickets, want one per lead", n)
+	}
+}

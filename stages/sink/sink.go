@@ -68,6 +68,7 @@ type Stage struct {
 
 	resolveMu sync.Mutex
 	fields    *fieldSet
+	clients   clientIndex
 
 	mismatches atomic.Int64
 }
@@ -140,6 +141,9 @@ func (s *Stage) Open(ctx context.Context, _ int32, t *pipeline.Table) (pipeline.
 	}
 	fields, err := s.resolve(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.clients.load(ctx, s.opts.Halo); err != nil {
 		return nil, err
 	}
 	p.w = live{c: s.opts.Halo}
@@ -312,7 +316,8 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 				if err != nil {
 					return err
 				}
-				if interrupted || it.org == fallbackOrg {
+				switch {
+				case interrupted || it.org == fallbackOrg:
 					id, site, err := p.w.findClient(ctx, ow.name)
 					if err := fatal(ctx, err); err != nil {
 						return err
@@ -321,7 +326,11 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 						it.err = err
 						continue
 					}
-					ow.rec = orgRecord{ClientID: id, SiteID: site}
+					ow.rec = orgRecord{ClientID: id, SiteID: site, Adopted: it.org == fallbackOrg}
+				default:
+					if rec, ok := p.stage.clients.lookup(it.org, ow.name); ok {
+						ow.rec = rec
+					}
 				}
 			}
 			byKey[it.org] = ow
@@ -363,6 +372,7 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 				continue
 			}
 			ow.rec = orgRecord{ClientID: a.ID, SiteID: a.MainSiteID}
+			p.stage.clients.add(ow.key, ow.name, ow.rec)
 		}
 	}
 	for _, ow := range byKey {
@@ -391,7 +401,14 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 func (p *processor) createUsers(ctx context.Context, creators []*item) error {
 	found := map[int][]halopsa.User{}
 	for _, it := range creators {
-		if it.err != nil || it.m.UserID != 0 || it.m.ClientID == 0 || it.prior.Phase != phaseUser {
+		if it.err != nil || it.m.UserID != 0 || it.m.ClientID == 0 {
+			continue
+		}
+		adopted, err := p.adopted(it)
+		if err != nil {
+			return err
+		}
+		if it.prior.Phase != phaseUser && !adopted {
 			continue
 		}
 		us, ok := found[it.m.ClientID]
@@ -409,7 +426,17 @@ func (p *processor) createUsers(ctx context.Context, creators []*item) error {
 		}
 		if id := matchUser(us, it.in.Lead); id != 0 {
 			it.m.UserID = id
-			it.m.User = stringFields(p.userBody(it.in.Lead, it.m))
+			if it.prior.Phase == phaseUser {
+				// leadstream's own create, interrupted before its id was
+				// stored: what it wrote is the lead's.
+				it.m.User = stringFields(p.userBody(it.in.Lead, it.m))
+			} else {
+				// A contact people keep in HaloPSA: leadstream links the
+				// lead to it and never writes its fields.
+				for k := range stringFields(p.userBody(it.in.Lead, it.m)) {
+					it.m.Owned = append(it.m.Owned, ownedUser+k)
+				}
+			}
 			if err := p.save(it); err != nil {
 				return err
 			}
@@ -450,6 +477,19 @@ func (p *processor) createUsers(ctx context.Context, creators []*item) error {
 		}
 	}
 	return nil
+}
+
+// adopted reports whether the lead's Client was in HaloPSA before
+// leadstream (its Users may already hold the contact).
+func (p *processor) adopted(it *item) (bool, error) {
+	if it.m.OrgKey == "" {
+		return it.m.ClientID == p.stage.opts.FallbackClientID, nil
+	}
+	var rec orgRecord
+	if _, err := p.st.get(keyOrg+it.m.OrgKey, &rec); err != nil {
+		return false, err
+	}
+	return rec.Adopted, nil
 }
 
 // intend marks the items as about to be created in phase and makes that,

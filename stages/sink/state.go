@@ -65,6 +65,10 @@ const (
 type orgRecord struct {
 	ClientID int `json:"client_id"`
 	SiteID   int `json:"site_id,omitempty"`
+	// Adopted is set for a Client that was in HaloPSA before leadstream
+	// met the organisation: its existing Users are looked at before a
+	// contact is created.
+	Adopted bool `json:"adopted,omitempty"`
 }
 
 // state reads and writes the sink's records in a partition table.
