@@ -197,7 +197,8 @@ func emailLevel(a, b *prep) int {
 		if namePattern(a, b) {
 			return 2
 		}
-		if osa(a.local, b.local) <= 1 || len(a.local) >= 8 && jw(a.local, b.local) >= 0.92 {
+		if osa(a.local, b.local) <= 1 || len(a.local) >= 8 && jw(a.local, b.local) >= 0.92 ||
+			min(len(a.local), len(b.local)) >= 6 && osa(a.local, b.local) <= 2 && namesAgree(a, b) {
 			return 3 // a typo in the mailbox
 		}
 		return 4 // same company domain, another mailbox: a colleague
