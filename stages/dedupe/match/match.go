@@ -80,6 +80,10 @@ type Record struct {
 
 	// Company is the company match form (company_key, §2.4).
 	Company string
+	// CompanyName is the company name as given. The matcher does not use
+	// it; the dedupe stage's fuzzy index does (it drops generic words,
+	// which needs the words).
+	CompanyName string `json:",omitempty"`
 	// Domain is the registrable organisation domain (§2.5); never a
 	// free-mail, disposable or platform domain.
 	Domain string
