@@ -88,13 +88,29 @@ func (Stage) Input() string { return pipeline.TopicValid }
 // Stateful implements pipeline.Stage.
 func (Stage) Stateful() bool { return true }
 
+// State is the partition state the stage reads and writes: a
+// *pipeline.Table in the pipeline. Scan sees committed state only.
+type State interface {
+	Get(key string) ([]byte, bool, error)
+	Put(key string, value []byte)
+	Delete(key string)
+	Scan(prefix string, fn func(key string, value []byte) (bool, error)) error
+}
+
 // Open implements pipeline.Stage.
-func (s Stage) Open(_ context.Context, partition int32, t *pipeline.Table) (pipeline.Processor, error) {
+func (s Stage) Open(ctx context.Context, partition int32, t *pipeline.Table) (pipeline.Processor, error) {
+	return s.OpenState(ctx, partition, t)
+}
+
+// OpenState is Open on any State: benchmarks and tests drive the stage
+// over a store of their own. The processor has a Close method (the
+// runner calls it when the partition closes).
+func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processor, error) {
 	cfg := match.DefaultConfig()
 	if s.Config != nil {
 		cfg = *s.Config
 	}
-	p := &processor{table: t, cfg: cfg, blocks: make(map[string][]string)}
+	p := &Processor{table: t, cfg: cfg, blocks: make(map[string][]string)}
 	if !s.NoFuzzy {
 		if err := p.openFuzzy(s.FuzzyDir, partition); err != nil {
 			return nil, err
@@ -116,8 +132,9 @@ type leadState struct {
 	Lead lead.Lead `json:"lead"`
 }
 
-type processor struct {
-	table *pipeline.Table
+// Processor is the dedupe processor of one partition.
+type Processor struct {
+	table State
 	cfg   match.Config
 	// blocks caches the lead ids of each blocking key read so far, in the
 	// order they were filed, including this batch's own additions. It
@@ -127,7 +144,7 @@ type processor struct {
 	fz     *fuzzy // nil when off
 }
 
-func (p *processor) Process(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
+func (p *Processor) Process(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
 	if in.Lead == nil {
 		return fmt.Errorf("dedupe: record %s has no lead", in.TraceID)
 	}
@@ -187,7 +204,7 @@ func (p *processor) Process(_ context.Context, in *pipeline.Envelope, out *pipel
 
 // repeat emits the record according to decision d and the lead as it
 // stands now.
-func (p *processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emitter) error {
+func (p *Processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emitter) error {
 	if d.Decision == DecisionReview {
 		if in.Outcome == "" {
 			in.Outcome = pipeline.OutcomeReview
@@ -209,7 +226,7 @@ func (p *processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emit
 
 // candidates loads the leads that share blocking keys with rec, those
 // sharing the most keys first.
-func (p *processor) candidates(rec match.Record) ([]match.Candidate, error) {
+func (p *Processor) candidates(rec match.Record) ([]match.Candidate, error) {
 	hits := map[string]int{}
 	for _, k := range match.Keys(rec) {
 		ids, err := p.block(k)
@@ -258,7 +275,7 @@ func (p *processor) candidates(rec match.Record) ([]match.Candidate, error) {
 
 // file stores a lead with one more source record and indexes the record's
 // blocking keys under it.
-func (p *processor) file(id string, st *leadState, rec match.Record) error {
+func (p *Processor) file(id string, st *leadState, rec match.Record) error {
 	if err := p.putJSON(keyLead+id, st); err != nil {
 		return err
 	}
@@ -297,7 +314,7 @@ func (p *processor) file(id string, st *leadState, rec match.Record) error {
 }
 
 // block returns the lead ids filed under blocking key k.
-func (p *processor) block(k string) ([]string, error) {
+func (p *Processor) block(k string) ([]string, error) {
 	if ids, ok := p.blocks[k]; ok {
 		return ids, nil
 	}
@@ -328,7 +345,7 @@ func contains(ids []string, id string) bool {
 	return false
 }
 
-func (p *processor) getJSON(key string, v any) (bool, error) {
+func (p *Processor) getJSON(key string, v any) (bool, error) {
 	b, ok, err := p.table.Get(key)
 	if err != nil || !ok {
 		return false, err
@@ -339,7 +356,7 @@ func (p *processor) getJSON(key string, v any) (bool, error) {
 	return true, nil
 }
 
-func (p *processor) putJSON(key string, v any) error {
+func (p *Processor) putJSON(key string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("dedupe: encode %q: %w", key, err)
@@ -369,4 +386,12 @@ func Record(l *lead.Lead) match.Record {
 		State:         l.State,
 		Country:       l.Country,
 	}
+}
+
+// AddLead files l as a lead of its own under id without matching it: the
+// state a partition would hold had l been decided new. Benchmarks use it
+// to preload a partition.
+func (p *Processor) AddLead(id string, l *lead.Lead) error {
+	st := leadState{Key: l.PartitionKey(), Lead: *l}
+	return p.file(id, &st, Record(l))
 }

@@ -42,14 +42,15 @@ type fuzzy struct {
 }
 
 type fuzzyOp struct {
-	id  string
-	doc index.FuzzyDoc
+	id   string
+	doc  index.FuzzyDoc
+	done chan struct{} // a sync marker: commit, then close done
 }
 
 // openFuzzy opens (or creates) the partition's fuzzy index and starts its
 // writer, and a rebuild from the mrec/ records when the index cannot be
 // trusted.
-func (p *processor) openFuzzy(root string, partition int32) error {
+func (p *Processor) openFuzzy(root string, partition int32) error {
 	f := &fuzzy{ops: make(chan fuzzyOp, fuzzyQueue)}
 	var dir string
 	if root == "" {
@@ -117,6 +118,11 @@ func (f *fuzzy) writer() {
 				commit()
 				return
 			}
+			if op.done != nil {
+				commit()
+				close(op.done)
+				continue
+			}
 			if err := b.Put(op.id, op.doc); err != nil {
 				f.failed.Store(&err)
 			}
@@ -130,9 +136,7 @@ func (f *fuzzy) writer() {
 }
 
 // rebuild puts every lead's match records again.
-func (f *fuzzy) rebuild(ctx context.Context, t interface {
-	Scan(prefix string, fn func(key string, value []byte) (bool, error)) error
-}) {
+func (f *fuzzy) rebuild(ctx context.Context, t State) {
 	defer f.built.Done()
 	err := t.Scan(keyMatch, func(key string, v []byte) (bool, error) {
 		if ctx.Err() != nil {
@@ -174,14 +178,13 @@ func (f *fuzzy) close() error {
 	return err
 }
 
-// waitRebuilt waits until a running rebuild has queued every lead and the
-// writer has committed it (tests and benchmarks).
-func (f *fuzzy) waitRebuilt() {
+// sync waits until a running rebuild has queued every lead and the writer
+// has committed everything queued so far (tests and benchmarks).
+func (f *fuzzy) sync() {
 	f.built.Wait()
-	for len(f.ops) > 0 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(2 * fuzzyFlushEvery)
+	done := make(chan struct{})
+	f.ops <- fuzzyOp{done: done}
+	<-done
 }
 
 // fuzzyDoc is the fuzzy index's view of one lead's records.
@@ -213,11 +216,27 @@ func fuzzyDoc(recs ...match.Record) index.FuzzyDoc {
 
 // Close implements the runner's optional processor Close: it closes the
 // fuzzy index.
-func (p *processor) Close() error {
+func (p *Processor) Close() error {
 	if p.fz == nil {
 		return nil
 	}
 	err := p.fz.close()
 	p.fz = nil
 	return err
+}
+
+// SyncFuzzy waits until the fuzzy index holds every lead filed so far
+// (and, after a rebuild started on open, every lead of the state).
+func (p *Processor) SyncFuzzy() {
+	if p.fz != nil {
+		p.fz.sync()
+	}
+}
+
+// FuzzySearches returns how many fuzzy searches the processor made.
+func (p *Processor) FuzzySearches() int64 {
+	if p.fz == nil {
+		return 0
+	}
+	return p.fz.Searches.Load()
 }

@@ -1,0 +1,116 @@
+package dedupe
+
+import (
+	"context"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadstream/leadstream/internal/lead"
+	"github.com/leadstream/leadstream/pipeline"
+)
+
+// mapState is an in-memory State; Scan sees every write (the tests flush
+// after each record, as a runner batch of one would).
+type mapState map[string][]byte
+
+func (m mapState) Get(k string) ([]byte, bool, error) { v, ok := m[k]; return v, ok, nil }
+func (m mapState) Put(k string, v []byte)             { m[k] = v }
+func (m mapState) Delete(k string)                    { delete(m, k) }
+func (m mapState) Scan(prefix string, fn func(string, []byte) (bool, error)) error {
+	var keys []string
+	for k := range m {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if more, err := fn(k, m[k]); err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+func process(t *testing.T, p *Processor, id string, l lead.Lead) *pipeline.Envelope {
+	t.Helper()
+	in := &pipeline.Envelope{TraceID: id, Source: pipeline.Source{Provider: "test", RecordID: id},
+		FirstSeen: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), Lead: &l}
+	if err := p.Process(context.Background(), in, &pipeline.Emitter{}); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func open(t *testing.T, st State, dir string) *Processor {
+	t.Helper()
+	p, err := Stage{FuzzyDir: dir}.OpenState(context.Background(), 0, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A record whose blocking keys find no lead is offered the leads the
+// fuzzy index finds, so a look-alike goes to review instead of becoming a
+// second lead; the fuzzy index is not asked when blocking finds leads.
+func TestFuzzyFallback(t *testing.T) {
+	st := mapState{}
+	p := open(t, st, filepath.Join(t.TempDir(), "fz"))
+	defer p.Close()
+	first := process(t, p, "r1", lead.Lead{FirstName: "Jonathan", LastName: "Pike", Email: "jonathan.pike@acme.example",
+		Company: "Acme Solutions GmbH", City: "Berlin", Country: "DE"})
+	if first.Decision != DecisionNew {
+		t.Fatalf("first record: %s", first.Decision)
+	}
+	p.SyncFuzzy()
+	n0 := p.FuzzySearches() // the first record found no lead either
+
+	// Another first letter and no e-mail: no blocking key is shared.
+	look := lead.Lead{FirstName: "Konathan", LastName: "Pike", Company: "ACME IT Services", City: "Hamburg", Country: "DE"}
+	if c, _ := p.candidates(Record(&look)); len(c) == 0 || c[0].LeadID != first.LeadID {
+		t.Fatalf("candidates %+v, want lead %s", c, first.LeadID)
+	}
+	if n := p.FuzzySearches() - n0; n != 1 {
+		t.Errorf("fuzzy searches %d, want 1", n)
+	}
+	// The same name with the e-mail: blocking finds the lead, no search.
+	same := lead.Lead{FirstName: "Jonathan", LastName: "Pike", Email: "jonathan.pike@acme.example"}
+	if c, _ := p.candidates(Record(&same)); len(c) == 0 {
+		t.Fatal("no candidates for the same e-mail")
+	}
+	if n := p.FuzzySearches() - n0; n != 1 {
+		t.Errorf("fuzzy searches %d after a blocking hit, want 1", n)
+	}
+	// Someone else entirely: nothing.
+	other := lead.Lead{FirstName: "Otto", LastName: "Lund", City: "Oslo", Country: "NO"}
+	if c, _ := p.candidates(Record(&other)); len(c) != 0 {
+		t.Errorf("candidates for another person: %+v", c)
+	}
+}
+
+// A partition whose fuzzy index is missing (a state restored from the
+// changelog on a new machine) rebuilds it from the match records.
+func TestFuzzyRebuild(t *testing.T) {
+	st := mapState{}
+	p := open(t, st, filepath.Join(t.TempDir(), "a"))
+	first := process(t, p, "r1", lead.Lead{FirstName: "Jonathan", LastName: "Pike", Email: "jonathan.pike@acme.example",
+		Company: "Acme Solutions GmbH", City: "Berlin", Country: "DE"})
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{filepath.Join(t.TempDir(), "b"), ""} {
+		p = open(t, st, dir)
+		p.SyncFuzzy()
+		look := lead.Lead{FirstName: "Konathan", LastName: "Pike", City: "Hamburg", Country: "DE"}
+		if c, _ := p.candidates(Record(&look)); len(c) == 0 || c[0].LeadID != first.LeadID {
+			t.Errorf("dir %q: candidates after rebuild %+v, want lead %s", dir, c, first.LeadID)
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
