@@ -60,6 +60,7 @@ const (
 	maxRecordsPerLead = 4  // source records kept per lead for matching
 	maxCandidates     = 20 // leads scored per incoming record (spec §4.1)
 	maxCachedBlocks   = 200000
+	maxCachedRecords  = 100000 // leads whose match records stay decoded
 	// maxFuzzyCandidates bounds the leads the fuzzy index offers when the
 	// blocking keys find none.
 	maxFuzzyCandidates = 10
@@ -110,7 +111,7 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 	if s.Config != nil {
 		cfg = *s.Config
 	}
-	p := &Processor{table: t, cfg: cfg, blocks: make(map[string][]string)}
+	p := &Processor{table: t, cfg: cfg, blocks: make(map[string][]string), recs: make(map[string][]match.Record)}
 	if !s.NoFuzzy {
 		if err := p.openFuzzy(s.FuzzyDir, partition); err != nil {
 			return nil, err
@@ -141,7 +142,10 @@ type Processor struct {
 	// lives as long as the partition is assigned; a failed batch ends the
 	// runner's session and so the cache with it.
 	blocks map[string][]string
-	fz     *fuzzy // nil when off
+	// recs caches decoded match records by lead id, written through by
+	// file; like blocks it lives as long as the partition is assigned.
+	recs map[string][]match.Record
+	fz   *fuzzy // nil when off
 }
 
 func (p *Processor) Process(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
@@ -262,8 +266,8 @@ func (p *Processor) candidates(rec match.Record) ([]match.Candidate, error) {
 	}
 	var out []match.Candidate
 	for _, id := range ids {
-		var recs []match.Record
-		if _, err := p.getJSON(keyMatch+id, &recs); err != nil {
+		recs, err := p.matchRecords(id)
+		if err != nil {
 			return nil, err
 		}
 		for _, r := range recs {
@@ -280,17 +284,18 @@ func (p *Processor) file(id string, st *leadState, rec match.Record) error {
 		return err
 	}
 	// The first record and the most recent ones represent the lead.
-	var recs []match.Record
-	if _, err := p.getJSON(keyMatch+id, &recs); err != nil {
+	old, err := p.matchRecords(id)
+	if err != nil {
 		return err
 	}
-	recs = append(recs, rec)
+	recs := append(old[:len(old):len(old)], rec)
 	if n := len(recs); n > maxRecordsPerLead {
 		recs = append(recs[:1], recs[n-maxRecordsPerLead+1:]...)
 	}
 	if err := p.putJSON(keyMatch+id, recs); err != nil {
 		return err
 	}
+	p.cacheRecords(id, recs)
 	if p.fz != nil {
 		p.fz.put(id, recs)
 	}
@@ -311,6 +316,27 @@ func (p *Processor) file(id string, st *leadState, rec match.Record) error {
 		p.blocks[k] = append(ids, id)
 	}
 	return nil
+}
+
+// matchRecords returns the match records of lead id (none for an
+// unknown lead). The slice is shared: callers must not modify it.
+func (p *Processor) matchRecords(id string) ([]match.Record, error) {
+	if recs, ok := p.recs[id]; ok {
+		return recs, nil
+	}
+	var recs []match.Record
+	if _, err := p.getJSON(keyMatch+id, &recs); err != nil {
+		return nil, err
+	}
+	p.cacheRecords(id, recs)
+	return recs, nil
+}
+
+func (p *Processor) cacheRecords(id string, recs []match.Record) {
+	if len(p.recs) >= maxCachedRecords {
+		clear(p.recs)
+	}
+	p.recs[id] = recs
 }
 
 // block returns the lead ids filed under blocking key k.
