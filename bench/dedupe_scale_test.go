@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -233,7 +235,10 @@ func BenchmarkDedupeAtScale(b *testing.B) {
 				s.proc.SyncFuzzy()
 				b.Logf("preloaded %d leads in %v", n, s.took.Round(time.Millisecond))
 			}
-			fz0 := s.proc.FuzzySearches()
+			if !s.proc.KeysReady() {
+				b.Fatal("blocking-key filter not built")
+			}
+			fz0, sk0 := s.proc.FuzzySearches(), s.proc.BlockLookupsSkipped()
 			// Inputs are generated and normalised before the clock starts.
 			ins := make([]*pipeline.Envelope, b.N)
 			for i := range ins {
@@ -275,8 +280,24 @@ func BenchmarkDedupeAtScale(b *testing.B) {
 			b.ReportMetric(q(0.999), "p99.9-ms")
 			b.ReportMetric(procStatus("VmRSS"), "rss-MiB")
 			b.ReportMetric(procStatus("VmHWM"), "hwm-MiB")
+			if f := os.Getenv("LEADSTREAM_BENCH_HEAPPROFILE"); f != "" && b.N > 1 {
+				if w, err := os.Create(f); err == nil {
+					runtime.GC()
+					_ = pprof.WriteHeapProfile(w)
+					w.Close()
+				}
+			}
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
+			b.ReportMetric(float64(ms.Sys)/(1<<20), "gosys-MiB")
 			b.ReportMetric(float64(s.proc.FuzzySearches()-fz0)/float64(b.N), "fuzzy/op")
+			b.ReportMetric(float64(s.proc.BlockLookupsSkipped()-sk0)/float64(b.N), "filtered/op")
 			b.Logf("outcomes %v (new = the decision of a new lead; review records carry none)", outcomes)
+			if b.N > 1 { // the last run: free the state before the next sub-benchmark
+				s.close(b)
+				s = nil
+			}
 		})
 	}
 }

@@ -32,11 +32,17 @@ type Options struct {
 	BlockCacheSize int64
 	// Logger receives Badger's warnings and errors; nil discards them.
 	Logger *slog.Logger
+	// Compression of the table blocks. Every read of a block that is not
+	// in the block cache decompresses it, and the dedupe stage's blocking
+	// lookups read many blocks, so the default is Snappy: several times
+	// cheaper to decompress than ZSTD for somewhat larger files. Tables
+	// written with another compression stay readable.
+	Compression options.CompressionType
 }
 
 // DefaultOptions returns options sized for a dozen stores in one process.
 func DefaultOptions(dir string) Options {
-	return Options{Dir: dir, MemTableSize: 8 << 20, BlockCacheSize: 16 << 20}
+	return Options{Dir: dir, MemTableSize: 8 << 20, BlockCacheSize: 16 << 20, Compression: options.Snappy}
 }
 
 // Change is one state write: a nil Value deletes Key.
@@ -67,8 +73,12 @@ func Open(opts Options) (*Store, error) {
 		WithNumLevelZeroTablesStall(8).
 		WithBlockCacheSize(opts.BlockCacheSize).
 		WithValueLogFileSize(64 << 20).
-		WithCompression(options.ZSTD).
+		WithCompression(opts.Compression).
 		WithNumCompactors(2)
+	// Tables of one size at every level: a compaction's table builders
+	// hold about twice their table size each, and the default doubling per
+	// level made them the largest part of a big store's memory.
+	bo.TableSizeMultiplier = 1
 	if len(opts.EncryptionKey) > 0 {
 		bo = bo.WithEncryptionKey(opts.EncryptionKey).WithIndexCacheSize(8 << 20)
 	}

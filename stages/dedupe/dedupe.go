@@ -26,6 +26,7 @@ package dedupe
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -112,8 +113,14 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 		cfg = *s.Config
 	}
 	p := &Processor{table: t, cfg: cfg, blocks: make(map[string][]string), recs: make(map[string][]match.Record)}
+	p.keys = newBloom()
+	ctx, cancel := context.WithCancel(context.Background())
+	p.keys.cancel = cancel
+	p.keys.done.Add(1)
+	go p.keys.build(ctx, t)
 	if !s.NoFuzzy {
 		if err := p.openFuzzy(s.FuzzyDir, partition); err != nil {
+			p.keys.close()
 			return nil, err
 		}
 	}
@@ -146,6 +153,8 @@ type Processor struct {
 	// file; like blocks it lives as long as the partition is assigned.
 	recs map[string][]match.Record
 	fz   *fuzzy // nil when off
+	// keys is a Bloom filter of the blocking keys in the state.
+	keys *bloom
 }
 
 func (p *Processor) Process(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
@@ -241,28 +250,36 @@ func (p *Processor) candidates(rec match.Record) ([]match.Candidate, error) {
 			hits[id]++
 		}
 	}
-	ids := make([]string, 0, len(hits))
-	for id := range hits {
-		ids = append(ids, id)
+	type hit struct {
+		id string
+		n  int
 	}
-	if len(ids) == 0 && p.fz != nil {
+	hs := make([]hit, 0, len(hits))
+	for id, n := range hits {
+		hs = append(hs, hit{id, n})
+	}
+	if len(hs) == 0 && p.fz != nil {
 		fids, err := p.fz.search(rec)
 		if err != nil {
 			return nil, err
 		}
 		for i, id := range fids {
-			ids = append(ids, id)
-			hits[id] = len(fids) - i // keep the index's order
+			hs = append(hs, hit{id, len(fids) - i}) // keep the index's order
 		}
 	}
-	sort.Slice(ids, func(i, j int) bool {
-		if hits[ids[i]] != hits[ids[j]] {
-			return hits[ids[i]] > hits[ids[j]]
+	// Most shared keys first, then the newer lead (ids are ULIDs).
+	slices.SortFunc(hs, func(a, b hit) int {
+		if a.n != b.n {
+			return b.n - a.n
 		}
-		return ids[i] > ids[j] // ULIDs: the newer lead first
+		return strings.Compare(b.id, a.id)
 	})
-	if len(ids) > maxCandidates {
-		ids = ids[:maxCandidates]
+	if len(hs) > maxCandidates {
+		hs = hs[:maxCandidates]
+	}
+	ids := make([]string, len(hs))
+	for i, h := range hs {
+		ids[i] = h.id
 	}
 	var out []match.Candidate
 	for _, id := range ids {
@@ -314,6 +331,7 @@ func (p *Processor) file(id string, st *leadState, rec match.Record) error {
 		}
 		p.table.Put(keyBlock+k+blockSep+id, nil)
 		p.blocks[k] = append(ids, id)
+		p.keys.add(k)
 	}
 	return nil
 }
@@ -343,6 +361,9 @@ func (p *Processor) cacheRecords(id string, recs []match.Record) {
 func (p *Processor) block(k string) ([]string, error) {
 	if ids, ok := p.blocks[k]; ok {
 		return ids, nil
+	}
+	if p.keys.absent(k) {
+		return nil, nil
 	}
 	if len(p.blocks) >= maxCachedBlocks {
 		clear(p.blocks)

@@ -2,6 +2,7 @@ package dedupe
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -112,5 +113,53 @@ func TestFuzzyRebuild(t *testing.T) {
 		if err := p.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// The blocking-key filter is built from the blk/ entries of the state,
+// never hides a key that is there, and answers most absent keys.
+func TestBlockingKeyFilter(t *testing.T) {
+	st := mapState{}
+	p := open(t, st, "")
+	process(t, p, "r1", lead.Lead{FirstName: "Jonathan", LastName: "Pike", Email: "jonathan.pike@acme.example",
+		Company: "Acme Solutions GmbH", City: "Berlin", Country: "DE"})
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Stage{NoFuzzy: true}.OpenState(context.Background(), 0, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if !p.KeysReady() {
+		t.Fatal("filter not built")
+	}
+	n := 0
+	for k := range st {
+		if rest, ok := strings.CutPrefix(k, keyBlock); ok {
+			n++
+			if p.keys.absent(rest[:strings.LastIndexByte(rest, blockSep[0])]) {
+				t.Errorf("key of %q reported absent", k)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no blk/ entries")
+	}
+	absent := 0
+	for i := range 1000 {
+		if p.keys.absent(fmt.Sprintf("e|nobody%d@example.org", i)) {
+			absent++
+		}
+	}
+	if absent < 990 {
+		t.Errorf("%d of 1000 unknown keys answered absent", absent)
+	}
+	// A new record's keys are looked up, the record filed and its keys
+	// found again.
+	in := process(t, p, "r2", lead.Lead{FirstName: "Otto", LastName: "Lund", Email: "otto@lund.example", City: "Oslo", Country: "NO"})
+	ids, err := p.block("e|otto@lund.example")
+	if err != nil || len(ids) != 1 || ids[0] != in.LeadID {
+		t.Errorf("block after filing: %v %v", ids, err)
 	}
 }

@@ -214,9 +214,10 @@ func fuzzyDoc(recs ...match.Record) index.FuzzyDoc {
 	return d
 }
 
-// Close implements the runner's optional processor Close: it closes the
-// fuzzy index.
+// Close implements the runner's optional processor Close: it stops the
+// key filter's build and closes the fuzzy index.
 func (p *Processor) Close() error {
+	p.keys.close()
 	if p.fz == nil {
 		return nil
 	}
@@ -240,3 +241,14 @@ func (p *Processor) FuzzySearches() int64 {
 	}
 	return p.fz.Searches.Load()
 }
+
+// KeysReady waits until the blocking-key filter is built and reports
+// whether it is (tests and benchmarks).
+func (p *Processor) KeysReady() bool {
+	p.keys.done.Wait()
+	return p.keys.ready.Load()
+}
+
+// BlockLookupsSkipped returns how many blocking-key lookups the filter
+// answered without reading the state.
+func (p *Processor) BlockLookupsSkipped() int64 { return p.keys.Skipped.Load() }
