@@ -139,7 +139,7 @@ type scaleState struct {
 // preload files n distinct entities as leads into a new store in dir.
 // fuzzyDir "" keeps the fuzzy index off while loading (it is then
 // rebuilt from the store when the stage opens with one).
-func preload(b *testing.B, dir string, n int, stage dedupe.Stage) *scaleState {
+func preload(b testing.TB, dir string, n int, stage dedupe.Stage) *scaleState {
 	b.Helper()
 	store, err := index.Open(index.DefaultOptions(filepath.Join(dir, "state")))
 	if err != nil {
