@@ -250,6 +250,7 @@ func BenchmarkDedupeAtScale(b *testing.B) {
 			outcomes := map[string]int{}
 			ctx := context.Background()
 			b.ResetTimer()
+			cpu0 := processCPU()
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
 				in := ins[i]
@@ -269,17 +270,23 @@ func BenchmarkDedupeAtScale(b *testing.B) {
 				b.Fatal(err)
 			}
 			elapsed := time.Since(start)
+			cpu := processCPU() - cpu0
 			b.StopTimer()
 			slices.Sort(lat)
 			q := func(p float64) float64 {
 				return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
 			}
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "records/s")
+			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 			b.ReportMetric(q(0.50), "p50-ms")
 			b.ReportMetric(q(0.99), "p99-ms")
 			b.ReportMetric(q(0.999), "p99.9-ms")
 			b.ReportMetric(procStatus("VmRSS"), "rss-MiB")
 			b.ReportMetric(procStatus("VmHWM"), "hwm-MiB")
+			// Resident file pages are Badger's memory-mapped tables and
+			// value log: page cache the kernel can drop, unlike RssAnon.
+			b.ReportMetric(procStatus("RssAnon"), "rss-anon-MiB")
+			b.ReportMetric(procStatus("RssFile"), "rss-file-MiB")
 			if f := os.Getenv("LEADSTREAM_BENCH_HEAPPROFILE"); f != "" && b.N > 1 {
 				if w, err := os.Create(f); err == nil {
 					runtime.GC()
@@ -446,4 +453,6 @@ func BenchmarkDedupeRebuild(b *testing.B) {
 	b.ReportMetric(fuzzyTook.Seconds(), "fuzzy-s")
 	b.ReportMetric(float64(produced), "changelog-records")
 	b.ReportMetric(procStatus("VmHWM"), "hwm-MiB")
+	b.ReportMetric(procStatus("RssAnon"), "rss-anon-MiB")
+	b.ReportMetric(procStatus("RssFile"), "rss-file-MiB")
 }
