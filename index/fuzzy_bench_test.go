@@ -85,4 +85,3 @@ func BenchmarkFuzzySearch(b *testing.B) {
 	b.ReportMetric(q(0.99), "p99-ms")
 	b.ReportMetric(float64(hits)/float64(b.N), "hits/op")
 }
-
