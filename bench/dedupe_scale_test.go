@@ -260,6 +260,7 @@ func BenchmarkDedupeAtScale(b *testing.B) {
 				}
 				lat = append(lat, time.Since(t))
 				outcomes[in.Decision]++
+				ins[i] = nil // a runner lets go of its records too
 				if (i+1)%flushEvery == 0 {
 					if err := s.state.flush(); err != nil {
 						b.Fatal(err)

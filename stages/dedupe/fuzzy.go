@@ -21,7 +21,7 @@ import (
 const (
 	fuzzyQueue      = 4096
 	fuzzyBatch      = 2000
-	fuzzyFlushEvery = 50 * time.Millisecond
+	fuzzyFlushEvery = time.Second
 )
 
 // fuzzy is one partition's fuzzy candidate index with its writer and, while
