@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,22 +15,41 @@ import (
 )
 
 // mapState is an in-memory State; Scan sees every write (the tests flush
-// after each record, as a runner batch of one would).
-type mapState map[string][]byte
+// after each record, as a runner batch of one would). The key filter and
+// the fuzzy rebuild scan it from their own goroutines, hence the lock.
+type mapState struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
 
-func (m mapState) Get(k string) ([]byte, bool, error) { v, ok := m[k]; return v, ok, nil }
-func (m mapState) Put(k string, v []byte)             { m[k] = v }
-func (m mapState) Delete(k string)                    { delete(m, k) }
-func (m mapState) Scan(prefix string, fn func(string, []byte) (bool, error)) error {
+func newMapState() *mapState { return &mapState{m: map[string][]byte{}} }
+
+func (s *mapState) Get(k string) ([]byte, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[k]
+	return v, ok, nil
+}
+
+func (s *mapState) Put(k string, v []byte) { s.mu.Lock(); s.m[k] = v; s.mu.Unlock() }
+func (s *mapState) Delete(k string)        { s.mu.Lock(); delete(s.m, k); s.mu.Unlock() }
+
+func (s *mapState) Scan(prefix string, fn func(string, []byte) (bool, error)) error {
+	s.mu.Lock()
 	var keys []string
-	for k := range m {
+	for k := range s.m {
 		if strings.HasPrefix(k, prefix) {
 			keys = append(keys, k)
 		}
 	}
+	s.mu.Unlock()
 	sort.Strings(keys)
 	for _, k := range keys {
-		if more, err := fn(k, m[k]); err != nil || !more {
+		v, ok, _ := s.Get(k)
+		if !ok {
+			continue
+		}
+		if more, err := fn(k, v); err != nil || !more {
 			return err
 		}
 	}
@@ -59,7 +79,7 @@ func open(t *testing.T, st State, dir string) *Processor {
 // fuzzy index finds, so a look-alike goes to review instead of becoming a
 // second lead; the fuzzy index is not asked when blocking finds leads.
 func TestFuzzyFallback(t *testing.T) {
-	st := mapState{}
+	st := newMapState()
 	p := open(t, st, filepath.Join(t.TempDir(), "fz"))
 	defer p.Close()
 	first := process(t, p, "r1", lead.Lead{FirstName: "Jonathan", LastName: "Pike", Email: "jonathan.pike@acme.example",
@@ -96,7 +116,7 @@ func TestFuzzyFallback(t *testing.T) {
 // A partition whose fuzzy index is missing (a state restored from the
 // changelog on a new machine) rebuilds it from the match records.
 func TestFuzzyRebuild(t *testing.T) {
-	st := mapState{}
+	st := newMapState()
 	p := open(t, st, filepath.Join(t.TempDir(), "a"))
 	first := process(t, p, "r1", lead.Lead{FirstName: "Jonathan", LastName: "Pike", Email: "jonathan.pike@acme.example",
 		Company: "Acme Solutions GmbH", City: "Berlin", Country: "DE"})
@@ -119,7 +139,7 @@ func TestFuzzyRebuild(t *testing.T) {
 // The blocking-key filter is built from the blk/ entries of the state,
 // never hides a key that is there, and answers most absent keys.
 func TestBlockingKeyFilter(t *testing.T) {
-	st := mapState{}
+	st := newMapState()
 	p := open(t, st, "")
 	process(t, p, "r1", lead.Lead{FirstName: "Jonathan", LastName: "Pike", Email: "jonathan.pike@acme.example",
 		Company: "Acme Solutions GmbH", City: "Berlin", Country: "DE"})
@@ -135,7 +155,7 @@ func TestBlockingKeyFilter(t *testing.T) {
 		t.Fatal("filter not built")
 	}
 	n := 0
-	for k := range st {
+	for k := range st.m {
 		if rest, ok := strings.CutPrefix(k, keyBlock); ok {
 			n++
 			if p.keys.absent(rest[:strings.LastIndexByte(rest, blockSep[0])]) {
