@@ -157,7 +157,20 @@ type Processor struct {
 	keys *bloom
 }
 
-func (p *Processor) Process(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
+// Process implements pipeline.Processor.
+func (p *Processor) Process(ctx context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
+	err := p.process(ctx, in, out)
+	if err != nil {
+		// The runner rolls back this record's state changes; the caches
+		// may hold some of them, so they start again. (The key filter and
+		// the fuzzy index only ever over-report, which is harmless.)
+		clear(p.blocks)
+		clear(p.recs)
+	}
+	return err
+}
+
+func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
 	if in.Lead == nil {
 		return fmt.Errorf("dedupe: record %s has no lead", in.TraceID)
 	}
