@@ -19,6 +19,13 @@
 // mrec/ records in the background when the partition opens; until then
 // the fuzzy fallback sees only part of the leads.
 //
+// Lookups are kept off Badger where memory allows: the lead ids of the
+// blocking keys read so far and the decoded match records of 100,000
+// leads are cached, and a Bloom filter of the partition's blocking keys
+// (built from blk/ in the background on open) answers most lookups of
+// keys that no block holds. bench/README.md ("Dedupe at scale") has the
+// measurements.
+//
 // The matching rules relax the spec's guards G2 and G3 where issue 5's
 // recall targets need it (see the match package doc and bench/README.md).
 package dedupe
