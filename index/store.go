@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -32,11 +33,25 @@ type Options struct {
 	BlockCacheSize int64
 	// Logger receives Badger's warnings and errors; nil discards them.
 	Logger *slog.Logger
+	// Compression of the table blocks. Every read of a block that is not
+	// in the block cache decompresses it, and the dedupe stage's blocking
+	// lookups read many blocks, so the default is Snappy: several times
+	// cheaper to decompress than ZSTD for somewhat larger files. Tables
+	// written with another compression stay readable.
+	Compression options.CompressionType
+	// ValueThreshold: values this long or longer live in Badger's value
+	// log instead of the LSM tree (0: Badger's default, 1 MB, so every
+	// value is in the tree and every compaction rewrites it).
+	ValueThreshold int64
+	// ValueLogGCInterval is how often the value log is garbage-collected
+	// (values rewritten by later writes leave garbage there); 0: never.
+	ValueLogGCInterval time.Duration
 }
 
 // DefaultOptions returns options sized for a dozen stores in one process.
 func DefaultOptions(dir string) Options {
-	return Options{Dir: dir, MemTableSize: 8 << 20, BlockCacheSize: 16 << 20}
+	return Options{Dir: dir, MemTableSize: 8 << 20, BlockCacheSize: 16 << 20, Compression: options.Snappy,
+		ValueThreshold: 512, ValueLogGCInterval: 5 * time.Minute}
 }
 
 // Change is one state write: a nil Value deletes Key.
@@ -47,7 +62,9 @@ type Change struct {
 
 // Store is one partition's Badger database.
 type Store struct {
-	db *badger.DB
+	db     *badger.DB
+	stopGC chan struct{}
+	gcDone chan struct{}
 }
 
 // Open opens (creating if needed) the store in opts.Dir.
@@ -67,8 +84,15 @@ func Open(opts Options) (*Store, error) {
 		WithNumLevelZeroTablesStall(8).
 		WithBlockCacheSize(opts.BlockCacheSize).
 		WithValueLogFileSize(64 << 20).
-		WithCompression(options.ZSTD).
+		WithCompression(opts.Compression).
 		WithNumCompactors(2)
+	// Tables of one size at every level: a compaction's table builders
+	// hold about twice their table size each, and the default doubling per
+	// level made them the largest part of a big store's memory.
+	bo.TableSizeMultiplier = 1
+	if opts.ValueThreshold > 0 {
+		bo = bo.WithValueThreshold(opts.ValueThreshold)
+	}
 	if len(opts.EncryptionKey) > 0 {
 		bo = bo.WithEncryptionKey(opts.EncryptionKey).WithIndexCacheSize(8 << 20)
 	}
@@ -76,7 +100,32 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: open badger at %s: %w", opts.Dir, err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db}
+	if opts.ValueLogGCInterval > 0 {
+		s.stopGC, s.gcDone = make(chan struct{}), make(chan struct{})
+		go s.valueLogGC(opts.ValueLogGCInterval)
+	}
+	return s, nil
+}
+
+// valueLogGC rewrites value-log files that are at least half garbage,
+// every interval, until Close.
+func (s *Store) valueLogGC(interval time.Duration) {
+	defer close(s.gcDone)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopGC:
+			return
+		case <-t.C:
+			for range 8 { // one file per call; a few per round
+				if s.db.RunValueLogGC(0.5) != nil {
+					break
+				}
+			}
+		}
+	}
 }
 
 // Get returns the value of key, or ErrNotFound.
@@ -174,6 +223,11 @@ func (s *Store) Reset() error {
 
 // Close flushes and closes the store.
 func (s *Store) Close() error {
+	if s.stopGC != nil {
+		close(s.stopGC)
+		<-s.gcDone
+		s.stopGC = nil
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("index: close: %w", err)
 	}

@@ -46,6 +46,27 @@ type Config struct {
 	// would buy on the labelled data.
 	CityCountsAsAddress bool
 
+	// AddressOverridesName waives guard G2 for a pair whose postal
+	// address agrees closely (street, house number, postcode and city; see
+	// addressAgrees) while no e-mail, phone or organisation tells the two
+	// records apart. Off in SpecConfig; see the package doc.
+	AddressOverridesName bool
+
+	// LooseNames lets a pair whose names agree in any order (see
+	// namesAgree: one side may lack a part, the parts may be swapped or
+	// scrambled) pass guard G2, and keeps such a pair with an equal e-mail
+	// key on the exact-key path (§4.1) whatever N is. The spec's N scores
+	// a missing part as 0.8 × JW(full names) and a swap only when both
+	// cross similarities reach 0.95, so these pairs fall below G2's floor.
+	// Off in SpecConfig.
+	LooseNames bool
+
+	// G3Margin, when positive, lets the best of several leads above the
+	// auto-merge threshold merge when its Fellegi–Sunter match weight
+	// leads the next one's by at least this many bits (a likelihood ratio
+	// of 2^G3Margin). Zero keeps guard G3 as the spec words it.
+	G3Margin float64
+
 	// FS holds the Fellegi–Sunter parameters (ModelFellegiSunter).
 	FS FSParams
 }
@@ -69,5 +90,8 @@ func SpecConfig() Config {
 func DefaultConfig() Config {
 	c := SpecConfig()
 	c.Model = ModelFellegiSunter
+	c.AddressOverridesName = true
+	c.LooseNames = true
+	c.G3Margin = 6
 	return c
 }

@@ -19,7 +19,9 @@ func score(a, b *prep, shared bool, cfg *Config) Breakdown {
 	if bd.ComparableWeight < cfg.MinComparableWeight || !(bd.E.Comparable || bd.P.Comparable || bd.A.Comparable) {
 		bd.Failed = append(bd.Failed, "G1")
 	}
-	if bd.N.Comparable && bd.N.Value < cfg.MinName {
+	if bd.N.Comparable && bd.N.Value < cfg.MinName &&
+		!(cfg.LooseNames && namesAgree(a, b)) &&
+		!(cfg.AddressOverridesName && addressOverrides(a, b, shared)) {
 		bd.Failed = append(bd.Failed, "G2")
 	}
 	return bd
@@ -54,7 +56,8 @@ func Decide(in Record, candidates []Candidate, cfg Config) Decision {
 		bd := score(&pin, &pc, c.PhoneShared, &cfg)
 		bd.LeadID = c.LeadID
 		if in.Email != "" && in.Email == c.Record.Email && !in.EmailRole && !c.Record.EmailRole &&
-			!(pin.hasName() && pc.hasName() && bd.N.Value < cfg.ExactEmailMinName) {
+			!(pin.hasName() && pc.hasName() && bd.N.Value < cfg.ExactEmailMinName &&
+				!(cfg.LooseNames && namesAgree(&pin, &pc))) {
 			if !exact[c.LeadID] {
 				exact[c.LeadID] = true
 				exactOrder = append(exactOrder, c.LeadID)
@@ -97,7 +100,8 @@ func Decide(in Record, candidates []Candidate, cfg Config) Decision {
 			high++
 		}
 	}
-	if high > 1 {
+	if high > 1 && !(cfg.G3Margin > 0 && cfg.Model == ModelFellegiSunter &&
+		len(leads[0].Failed) == 0 && leads[0].MatchWeight-leads[1].MatchWeight >= cfg.G3Margin) {
 		for i := range leads[:high] {
 			leads[i].Failed = append(leads[i].Failed, "G3")
 		}
@@ -126,4 +130,70 @@ func better(x, y *Breakdown, auto float64) bool {
 		return xa
 	}
 	return x.Score > y.Score
+}
+
+// addressOverrides reports whether a pair's postal address agrees so
+// closely that a disagreeing name should not hold it back (the G2 waiver
+// of Config.AddressOverridesName), and nothing else tells the two records
+// apart: no comparable e-mail other than an equal key, no different phone,
+// and no organisation on both sides (colleagues share an office address,
+// so at one organisation the names must agree).
+func addressOverrides(a, b *prep, shared bool) bool {
+	if e := emailLevel(a, b); e > 1 {
+		return false
+	}
+	if phoneLevel(a, b, shared) == 2 || companyLevel(a, b) >= 0 {
+		return false
+	}
+	return addressAgrees(a, b)
+}
+
+// addressAgrees: the streets agree (similarity ≥ 0.9, or ≥ 0.75 with an
+// equal house number and postcode), the house numbers do not differ, the
+// postcodes are equal or one edit apart, and the cities do not differ.
+func addressAgrees(a, b *prep) bool {
+	st, num, pc, city := streetLevel(a, b), numberLevel(a, b), postcodeLevel(a, b), cityLevel(a, b)
+	if st < 0 || num == 1 || pc < 0 || pc == 2 || city == 2 {
+		return false
+	}
+	return st <= 1 || st == 2 && num == 0 && pc == 0
+}
+
+// namesAgree reports whether the name parts of two records agree in
+// any order: each part of the record with fewer parts (one side may lack
+// a first or a last name) agrees with its own part of the other record.
+// Parts agree when they are equal or nicknames of each other, when their
+// Jaro-Winkler similarity without spaces is at least 0.88, or when they
+// are the same letters in another order (scrambled entry). Anna Berg and
+// Otto Berg do not agree; Tyler Hughes and "Hughes, Tyler" do.
+func namesAgree(a, b *prep) bool {
+	pa, pb := nameParts(a), nameParts(b)
+	if len(pa) == 0 || len(pb) == 0 {
+		return false
+	}
+	if len(pa) > len(pb) {
+		pa, pb = pb, pa
+	}
+	agree := func(x, y string) bool {
+		return jwLoose(x, y) >= 0.88 || nicknameEquivalent(x, y) || sameLetters(x, y)
+	}
+	if len(pa) == 1 {
+		return agree(pa[0], pb[0]) || len(pb) > 1 && agree(pa[0], pb[1])
+	}
+	return agree(pa[0], pb[0]) && agree(pa[1], pb[1]) || agree(pa[0], pb[1]) && agree(pa[1], pb[0])
+}
+
+// nameParts returns the first and last name match forms a record has.
+func nameParts(p *prep) []string {
+	var parts []string
+	if p.first != "" {
+		parts = append(parts, p.first)
+	}
+	if p.last != "" {
+		parts = append(parts, p.last)
+	}
+	if len(parts) == 0 && p.full != "" {
+		parts = append(parts, p.full)
+	}
+	return parts
 }

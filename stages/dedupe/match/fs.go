@@ -197,11 +197,12 @@ func emailLevel(a, b *prep) int {
 		if namePattern(a, b) {
 			return 2
 		}
-		if osa(a.local, b.local) <= 1 || len(a.local) >= 8 && jw(a.local, b.local) >= 0.92 {
+		if osaWithin(a.local, b.local, 1) || len(a.local) >= 8 && jw(a.local, b.local) >= 0.92 ||
+			min(len(a.local), len(b.local)) >= 6 && osaWithin(a.local, b.local, 2) && namesAgree(a, b) {
 			return 3 // a typo in the mailbox
 		}
 		return 4 // same company domain, another mailbox: a colleague
-	case osa(a.r.Email, b.r.Email) <= 2:
+	case osaWithin(a.r.Email, b.r.Email, 2):
 		return 3
 	case len(a.local) >= 4 && a.local == b.local:
 		if otherOrganisations(a, b) {
@@ -210,7 +211,7 @@ func emailLevel(a, b *prep) int {
 			return 5
 		}
 		return 3 // the same mailbox name on a mistyped domain
-	case jw(a.local, b.local) >= 0.92 && (jw(a.domain, b.domain) >= 0.85 || osa(a.domain, b.domain) <= 2):
+	case jw(a.local, b.local) >= 0.92 && (jw(a.domain, b.domain) >= 0.85 || osaWithin(a.domain, b.domain, 2)):
 		return 3
 	}
 	return 5
@@ -339,7 +340,7 @@ func postcodeLevel(a, b *prep) int {
 	switch {
 	case a.postcode == b.postcode:
 		return 0
-	case osa(a.postcode, b.postcode) <= 1:
+	case osaWithin(a.postcode, b.postcode, 1):
 		return 1
 	}
 	return 2
@@ -377,5 +378,5 @@ func posterior(w float64) float64 { return 1 / (1 + math.Exp2(-w)) }
 // one another).
 func otherOrganisations(a, b *prep) bool {
 	return a.domain != "" && b.domain != "" && !a.r.EmailFreeMail && !b.r.EmailFreeMail &&
-		jw(a.domain, b.domain) < 0.85 && osa(a.domain, b.domain) > 2
+		jw(a.domain, b.domain) < 0.85 && !osaWithin(a.domain, b.domain, 2)
 }

@@ -4,6 +4,9 @@ import (
 	"strings"
 )
 
+// localSeparators are the characters §4.2 E removes from local parts.
+var localSeparators = strings.NewReplacer(".", "", "_", "", "-", "")
+
 // prep is a Record with the comparison forms computed once.
 type prep struct {
 	r                 *Record
@@ -38,7 +41,7 @@ func prepare(r *Record) prep {
 		} else {
 			p.local = e
 		}
-		p.localPlain = strings.NewReplacer(".", "", "_", "", "-", "").Replace(p.local)
+		p.localPlain = localSeparators.Replace(p.local)
 	}
 	p.street = addrForm(r.Street)
 	p.streetNS = nospace(p.street)

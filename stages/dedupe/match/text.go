@@ -1,10 +1,10 @@
 package match
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
-	"github.com/adrg/strutil/metrics"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -79,7 +79,7 @@ func jw(a, b string) float64 {
 	if a == "" || b == "" {
 		return 0
 	}
-	j := (&metrics.Jaro{CaseSensitive: true}).Compare(a, b)
+	j := jaro(a, b)
 	if j < 0.7 {
 		return j
 	}
@@ -102,6 +102,62 @@ func jwLoose(a, b string) float64 {
 	return s
 }
 
+// jaro is the Jaro similarity as github.com/adrg/strutil computes it
+// (match window max(len)/2, matches taken in each direction apart,
+// transpositions counted over the shorter list), on runes held in stack
+// buffers: the matcher calls it for every candidate pair.
+func jaro(a, b string) float64 {
+	var bufA, bufB, bufC [48]rune
+	ra, rb := appendRunes(bufA[:0], a), appendRunes(bufB[:0], b)
+	la, lb := len(ra), len(rb)
+	if la == 0 && lb == 0 {
+		return 1
+	}
+	if la == 0 || lb == 0 {
+		return 0
+	}
+	half := max(la, lb) / 2
+	work := append(bufC[:0], rb...)
+	var mA, mB [48]rune
+	ma := matchingRunes(ra, work, half, mA[:0])
+	work = append(work[:0], ra...)
+	mb := matchingRunes(rb, work, half, mB[:0])
+	if len(ma) == 0 || len(mb) == 0 {
+		return 0
+	}
+	t := 0
+	for i := range min(len(ma), len(mb)) {
+		if ma[i] != mb[i] {
+			t++
+		}
+	}
+	fm := float64(len(ma))
+	return (fm/float64(la) + float64(len(mb))/float64(lb) + (fm-float64(t/2))/fm) / 3
+}
+
+func appendRunes(buf []rune, s string) []rune {
+	for _, r := range s {
+		buf = append(buf, r)
+	}
+	return buf
+}
+
+// matchingRunes returns the runes of a that match a rune of b within
+// limit positions, each rune of b used once (b is overwritten).
+func matchingRunes(a, b []rune, limit int, out []rune) []rune {
+	for i, r := range a {
+		end := min(i+limit+1, len(b))
+		for j := max(0, i-limit); j < end; j++ {
+			if r == b[j] && b[j] != -1 {
+				out = append(out, b[j])
+				b[j] = -1
+				break
+			}
+		}
+	}
+	return out
+}
+
 // dice is the Sørensen–Dice coefficient on character bigrams (§2.4).
 func dice(a, b string) float64 {
 	if a == "" || b == "" {
@@ -110,16 +166,52 @@ func dice(a, b string) float64 {
 	if a == b {
 		return 1
 	}
-	return (&metrics.SorensenDice{CaseSensitive: true, NgramSize: 2}).Compare(a, b)
+	var bufA, bufB [64]uint64
+	ga, gb := bigrams(a, bufA[:0]), bigrams(b, bufB[:0])
+	if len(ga)+len(gb) == 0 {
+		return 0
+	}
+	slices.Sort(ga)
+	slices.Sort(gb)
+	common := 0
+	for i, j := 0, 0; i < len(ga) && j < len(gb); {
+		switch {
+		case ga[i] == gb[j]:
+			common++
+			i++
+			j++
+		case ga[i] < gb[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return 2 * float64(common) / float64(len(ga)+len(gb))
+}
+
+// bigrams appends the rune bigrams of s, each packed in a uint64.
+func bigrams(s string, buf []uint64) []uint64 {
+	var prev rune = -1
+	for _, r := range s {
+		if prev >= 0 {
+			buf = append(buf, uint64(uint32(prev))<<32|uint64(uint32(r)))
+		}
+		prev = r
+	}
+	return buf
 }
 
 // osa is the optimal-string-alignment edit distance (Levenshtein plus
 // adjacent transpositions), on bytes; used for short codes.
 func osa(a, b string) int {
 	la, lb := len(a), len(b)
-	prev2 := make([]int, lb+1)
-	prev := make([]int, lb+1)
-	cur := make([]int, lb+1)
+	var buf [3 * 65]int
+	var prev2, prev, cur []int
+	if lb < 65 {
+		prev2, prev, cur = buf[0:lb+1], buf[65:65+lb+1], buf[130:130+lb+1]
+	} else {
+		prev2, prev, cur = make([]int, lb+1), make([]int, lb+1), make([]int, lb+1)
+	}
 	for j := range prev {
 		prev[j] = j
 	}
@@ -139,6 +231,35 @@ func osa(a, b string) int {
 		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[lb]
+}
+
+// osaWithin reports whether osa(a, b) ≤ k, without the full table when
+// the lengths alone rule it out.
+func osaWithin(a, b string, k int) bool {
+	if d := len(a) - len(b); d > k || -d > k {
+		return false
+	}
+	// An edit changes the byte histogram by at most 2 (L1): a larger
+	// difference rules the pair out without the table.
+	var h [256]int16
+	for i := 0; i < len(a); i++ {
+		h[a[i]]++
+	}
+	for i := 0; i < len(b); i++ {
+		h[b[i]]--
+	}
+	l1 := 0
+	for _, v := range h {
+		if v < 0 {
+			l1 -= int(v)
+		} else {
+			l1 += int(v)
+		}
+	}
+	if l1 > 2*k {
+		return false
+	}
+	return osa(a, b) <= k
 }
 
 // Soundex returns the American Soundex code of the letters of s: the first

@@ -1,0 +1,185 @@
+package dedupe
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leadstream/leadstream/internal/lead"
+	"github.com/leadstream/leadstream/pipeline"
+)
+
+// mapState is an in-memory State; Scan sees every write (the tests flush
+// after each record, as a runner batch of one would). The key filter and
+// the fuzzy rebuild scan it from their own goroutines, hence the lock.
+type mapState struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func newMapState() *mapState { return &mapState{m: map[string][]byte{}} }
+
+func (s *mapState) Get(k string) ([]byte, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[k]
+	return v, ok, nil
+}
+
+func (s *mapState) Put(k string, v []byte) { s.mu.Lock(); s.m[k] = v; s.mu.Unlock() }
+func (s *mapState) Delete(k string)        { s.mu.Lock(); delete(s.m, k); s.mu.Unlock() }
+
+func (s *mapState) Scan(prefix string, fn func(string, []byte) (bool, error)) error {
+	s.mu.Lock()
+	var keys []string
+	for k := range s.m {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	s.mu.Unlock()
+	sort.Strings(keys)
+	for _, k := range keys {
+		v, ok, _ := s.Get(k)
+		if !ok {
+			continue
+		}
+		if more, err := fn(k, v); err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+func process(t *testing.T, p *Processor, id string, l lead.Lead) *pipeline.Envelope {
+	t.Helper()
+	in := &pipeline.Envelope{TraceID: id, Source: pipeline.Source{Provider: "test", RecordID: id},
+		FirstSeen: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), Lead: &l}
+	if err := p.Process(context.Background(), in, &pipeline.Emitter{}); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func open(t *testing.T, st State, dir string) *Processor {
+	t.Helper()
+	p, err := Stage{FuzzyDir: dir}.OpenState(context.Background(), 0, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A record whose blocking keys find no lead is offered the leads the
+// fuzzy index finds, so a look-alike goes to review instead of becoming a
+// second lead; the fuzzy index is not asked when blocking finds leads.
+func TestFuzzyFallback(t *testing.T) {
+	st := newMapState()
+	p := open(t, st, filepath.Join(t.TempDir(), "fz"))
+	defer p.Close()
+	first := process(t, p, "r1", lead.Lead{FirstName: "Jonathan", LastName: "Pike", Email: "jonathan.pike@acme.example",
+		Company: "Acme Solutions GmbH", City: "Berlin", Country: "DE"})
+	if first.Decision != DecisionNew {
+		t.Fatalf("first record: %s", first.Decision)
+	}
+	p.SyncFuzzy()
+	n0 := p.FuzzySearches() // the first record found no lead either
+
+	// Another first letter and no e-mail: no blocking key is shared.
+	look := lead.Lead{FirstName: "Konathan", LastName: "Pike", Company: "ACME IT Services", City: "Hamburg", Country: "DE"}
+	if c, _ := p.candidates(Record(&look)); len(c) == 0 || c[0].LeadID != first.LeadID {
+		t.Fatalf("candidates %+v, want lead %s", c, first.LeadID)
+	}
+	if n := p.FuzzySearches() - n0; n != 1 {
+		t.Errorf("fuzzy searches %d, want 1", n)
+	}
+	// The same name with the e-mail: blocking finds the lead, no search.
+	same := lead.Lead{FirstName: "Jonathan", LastName: "Pike", Email: "jonathan.pike@acme.example"}
+	if c, _ := p.candidates(Record(&same)); len(c) == 0 {
+		t.Fatal("no candidates for the same e-mail")
+	}
+	if n := p.FuzzySearches() - n0; n != 1 {
+		t.Errorf("fuzzy searches %d after a blocking hit, want 1", n)
+	}
+	// Someone else entirely: nothing.
+	other := lead.Lead{FirstName: "Otto", LastName: "Lund", City: "Oslo", Country: "NO"}
+	if c, _ := p.candidates(Record(&other)); len(c) != 0 {
+		t.Errorf("candidates for another person: %+v", c)
+	}
+}
+
+// A partition whose fuzzy index is missing (a state restored from the
+// changelog on a new machine) rebuilds it from the match records.
+func TestFuzzyRebuild(t *testing.T) {
+	st := newMapState()
+	p := open(t, st, filepath.Join(t.TempDir(), "a"))
+	first := process(t, p, "r1", lead.Lead{FirstName: "Jonathan", LastName: "Pike", Email: "jonathan.pike@acme.example",
+		Company: "Acme Solutions GmbH", City: "Berlin", Country: "DE"})
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{filepath.Join(t.TempDir(), "b"), ""} {
+		p = open(t, st, dir)
+		p.SyncFuzzy()
+		look := lead.Lead{FirstName: "Konathan", LastName: "Pike", City: "Hamburg", Country: "DE"}
+		if c, _ := p.candidates(Record(&look)); len(c) == 0 || c[0].LeadID != first.LeadID {
+			t.Errorf("dir %q: candidates after rebuild %+v, want lead %s", dir, c, first.LeadID)
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// The blocking-key filter is built from the blk/ entries of the state,
+// never hides a key that is there, and answers most absent keys.
+func TestBlockingKeyFilter(t *testing.T) {
+	st := newMapState()
+	p := open(t, st, "")
+	process(t, p, "r1", lead.Lead{FirstName: "Jonathan", LastName: "Pike", Email: "jonathan.pike@acme.example",
+		Company: "Acme Solutions GmbH", City: "Berlin", Country: "DE"})
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Stage{NoFuzzy: true}.OpenState(context.Background(), 0, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if !p.KeysReady() {
+		t.Fatal("filter not built")
+	}
+	n := 0
+	for k := range st.m {
+		if rest, ok := strings.CutPrefix(k, keyBlock); ok {
+			n++
+			if p.keys.absent(rest[:strings.LastIndexByte(rest, blockSep[0])]) {
+				t.Errorf("key of %q reported absent", k)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no blk/ entries")
+	}
+	absent := 0
+	for i := range 1000 {
+		if p.keys.absent(fmt.Sprintf("e|nobody%d@example.org", i)) {
+			absent++
+		}
+	}
+	if absent < 990 {
+		t.Errorf("%d of 1000 unknown keys answered absent", absent)
+	}
+	// A new record's keys are looked up, the record filed and its keys
+	// found again.
+	in := process(t, p, "r2", lead.Lead{FirstName: "Otto", LastName: "Lund", Email: "otto@lund.example", City: "Oslo", Country: "NO"})
+	ids, err := p.block("e|otto@lund.example")
+	if err != nil || len(ids) != 1 || ids[0] != in.LeadID {
+		t.Errorf("block after filing: %v %v", ids, err)
+	}
+}
