@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -44,6 +45,9 @@ type StageConfig struct {
 	// Halo is the HaloPSA client the sink and crm stages write with; nil
 	// runs them dry.
 	Halo *halopsa.Client
+	// FuzzyDir holds dedupe's fuzzy candidate indexes (Start sets it under
+	// the data directory).
+	FuzzyDir string
 	// PollInterval is how often the crm stage's process polls HaloPSA for
 	// changes webhooks missed (0: every 15 minutes; negative: never).
 	PollInterval time.Duration
@@ -60,7 +64,7 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
-	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow}, dedupe.Stage{}, enrich.Stage{},
+	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow}, dedupe.Stage{FuzzyDir: c.FuzzyDir}, enrich.Stage{},
 		sink.New(sink.Options{Halo: c.Halo}), review.Stage{}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})
@@ -187,6 +191,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		opts.SessionTimeout = 10 * time.Second
 	}
 	s := &System{opts: opts, log: opts.Logger, brokers: opts.Brokers, metrics: pipeline.NewMetrics(opts.Registerer)}
+	if opts.StageConfig.FuzzyDir == "" {
+		opts.StageConfig.FuzzyDir = filepath.Join(opts.DataDir, "state", string(opts.Namespace), "dedupe-fuzzy")
+	}
 	if opts.StageConfig.CRMMetrics == nil {
 		m, err := crm.NewMetrics(opts.Registerer)
 		if err != nil {

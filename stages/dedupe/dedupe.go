@@ -80,9 +80,9 @@ type Stage struct {
 	// match.DefaultConfig().
 	Config *match.Config
 	// FuzzyDir is the directory under which each partition keeps its
-	// fuzzy candidate index (one subdirectory per partition). Empty: a
-	// temporary directory per partition, removed when the partition
-	// closes, so the index is rebuilt each time a partition opens.
+	// fuzzy candidate index (one subdirectory per partition), rebuilt from
+	// the partition's match records each time the partition opens. Empty:
+	// a temporary directory per partition, removed when it closes.
 	FuzzyDir string
 	// NoFuzzy turns the fuzzy candidate index off.
 	NoFuzzy bool

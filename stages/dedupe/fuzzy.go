@@ -61,7 +61,13 @@ func (p *Processor) openFuzzy(root string, partition int32) error {
 		f.tempDir = tmp
 		dir = filepath.Join(tmp, "idx")
 	} else {
+		// The index may be from an earlier ownership of the partition,
+		// behind the state restored since: it is always rebuilt from the
+		// match records (in the background), never trusted.
 		dir = filepath.Join(root, fmt.Sprintf("p%03d", partition))
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("dedupe: fuzzy index: %w", err)
+		}
 	}
 	idx, clean, err := index.OpenFuzzy(dir)
 	if err != nil {
