@@ -109,6 +109,14 @@ func (e *Emitter) Emit(topic, key string, env *Envelope) {
 	e.records = append(e.records, r)
 }
 
+// Delete sends a tombstone for key to a compacted topic.
+func (e *Emitter) Delete(topic, key string) {
+	if e.err != nil {
+		return
+	}
+	e.records = append(e.records, &kgo.Record{Topic: topic, Key: []byte(key)})
+}
+
 // reset prepares the emitter for the next input record.
 func (e *Emitter) reset() {
 	e.records = e.records[:0]

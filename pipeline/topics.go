@@ -28,6 +28,11 @@ const (
 	// TopicHaloInbound carries HaloPSA webhook deliveries, keyed by the
 	// object id, from the webhook endpoint to the crm stage.
 	TopicHaloInbound = "halopsa.inbound"
+	// TopicSuppressions is the do-not-contact list (crm.md §7.4), compacted:
+	// keyed by HMAC-SHA256 of each e-mail and phone of a suppressed lead, so
+	// it holds no personal data in clear. Every validate process follows
+	// all of it.
+	TopicSuppressions = "leads.suppressions"
 )
 
 // OutcomeTopics are the topics whose records are final outcomes.
@@ -78,6 +83,11 @@ func (c Catalogue) Specs() []TopicSpec {
 		leadTopic(TopicReview), leadTopic(TopicRejected), leadTopic(TopicDLQ),
 		leadTopic(TopicEvents), leadTopic(TopicHaloInbound),
 	}
+	specs = append(specs, TopicSpec{
+		Name:       c.Namespace.Topic(TopicSuppressions),
+		Partitions: parts,
+		Configs:    map[string]string{"cleanup.policy": "compact", "min.compaction.lag.ms": "0"},
+	})
 	for _, s := range c.StatefulStages {
 		specs = append(specs, TopicSpec{
 			Name:       c.Namespace.Topic(ChangelogTopic(s)),

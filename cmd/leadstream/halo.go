@@ -104,3 +104,7 @@ func pollInterval(d time.Duration) time.Duration {
 	}
 	return d
 }
+
+// suppressionKeyFromEnv is the do-not-contact list's HMAC key,
+// LEADSTREAM_SUPPRESSION_KEY (every process must share it).
+func suppressionKeyFromEnv() []byte { return []byte(os.Getenv("LEADSTREAM_SUPPRESSION_KEY")) }

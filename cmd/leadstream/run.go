@@ -87,7 +87,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Mappings:       *mappings,
 		Progress:       progressWriter(*progress, stderr),
 		Namespace:      pipeline.Namespace(c.namespace),
-		StageConfig:    system.StageConfig{Halo: halo, Notify: notifier, PollInterval: pollInterval(*pollEvery)},
+		StageConfig: system.StageConfig{Halo: halo, Notify: notifier, PollInterval: pollInterval(*pollEvery),
+			SuppressionKey: suppressionKeyFromEnv()},
 	})
 	if err != nil {
 		return err

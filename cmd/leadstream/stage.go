@@ -55,7 +55,7 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stageCfg := system.StageConfig{PollInterval: pollInterval(*pollEvery)}
+	stageCfg := system.StageConfig{PollInterval: pollInterval(*pollEvery), SuppressionKey: suppressionKeyFromEnv()}
 	if name == "sink" || name == "crm" {
 		if stageCfg.Halo, err = haloFromEnv(log); err != nil {
 			return err

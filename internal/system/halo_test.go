@@ -293,6 +293,39 @@ func TestLiveSinkNeverWritesDoNotContact(t *testing.T) {
 			t.Errorf("the do-not-contact lead reached HaloPSA: %v", u["id"])
 		}
 	}
+
+	// Olga again, at another company with another address but her phone:
+	// dedupe would make her a new lead; the do-not-contact list stops her
+	// at validate.
+	p2 := filepath.Join(t.TempDir(), "dnc2.csv")
+	rows2 := "record_id,first_name,last_name,email,phone,title,company,domain,country\n" +
+		"e1,Olga,Opt-Out,olga.oo@contoso.example,+44 20 7946 0321,CFO,Contoso plc,contoso.example,GB\n"
+	rows1 := "record_id,first_name,last_name,email,phone,title,company,domain,country,do_not_contact\n" +
+		"d9,Olga,Opt-Out,olga@northwind.example,+44 20 7946 0321,CFO,Northwind Ltd,northwind.example,GB,true\n"
+	p1 := filepath.Join(t.TempDir(), "dnc1.csv")
+	if err := os.WriteFile(p1, []byte(rows1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p2, []byte(rows2), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{p1, p2} {
+		res, err := s.Import(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := s.WaitForOutcomes(ctx, res, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Counts[pipeline.OutcomeSuppressed] != 1 {
+			t.Errorf("%s: %+v, want the record suppressed", filepath.Base(f), sum.Counts)
+		}
+		time.Sleep(time.Second) // the list is followed asynchronously
+	}
+	if n := h.sb.Count("Users"); n != 1 {
+		t.Errorf("%d users, want only Sam", n)
+	}
 }
 
 // TestLiveSinkAdoptsExistingClientsAndContacts: an MSP's tenant already

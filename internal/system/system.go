@@ -45,6 +45,12 @@ type StageConfig struct {
 	// Halo is the HaloPSA client the sink and crm stages write with; nil
 	// runs them dry.
 	Halo *halopsa.Client
+	// SuppressionKey is the HMAC key of the do-not-contact list's entries
+	// (default DefaultSuppressionKey). Every process must use the same one.
+	SuppressionKey []byte
+	// Suppressions is the do-not-contact list validate checks (Start
+	// follows it when validate runs).
+	Suppressions *pipeline.GlobalTable
 	// FuzzyDir holds dedupe's fuzzy candidate indexes (Start sets it under
 	// the data directory).
 	FuzzyDir string
@@ -64,8 +70,8 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
-	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow}, dedupe.Stage{FuzzyDir: c.FuzzyDir}, enrich.Stage{},
-		sink.New(sink.Options{Halo: c.Halo}), review.Stage{}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
+	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir}, enrich.Stage{},
+		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey}), review.Stage{}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})
 	}
@@ -113,6 +119,12 @@ func Catalogue(ns pipeline.Namespace, partitions int32) pipeline.Catalogue {
 	}
 	return pipeline.Catalogue{Partitions: partitions, Replication: -1, StatefulStages: stateful, Namespace: ns}
 }
+
+// DefaultSuppressionKey keys the do-not-contact list when no key is
+// configured (LEADSTREAM_SUPPRESSION_KEY). The entries are then plain
+// SHA-256-like digests of e-mails and phones; set a secret key in
+// production.
+const DefaultSuppressionKey = "leadstream default suppression key"
 
 // Options configures a System. Zero values take the defaults noted.
 type Options struct {
@@ -247,6 +259,17 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
+	if len(opts.StageConfig.SuppressionKey) == 0 {
+		opts.StageConfig.SuppressionKey = []byte(DefaultSuppressionKey)
+	}
+	if slices.Contains(names, "validate") && opts.StageConfig.Suppressions == nil {
+		g, err := pipeline.FollowTable(rctx, s.brokers, opts.Namespace.Topic(pipeline.TopicSuppressions), s.log, opts.ClientOpts...)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		opts.StageConfig.Suppressions = g
+	}
 	for _, n := range names {
 		st, err := opts.StageConfig.ByName(n)
 		if err != nil {

@@ -55,6 +55,10 @@ type Options struct {
 	// creates a Client named FallbackClientName.
 	FallbackClientID   int
 	FallbackClientName string
+	// SuppressionKey is the HMAC key of the do-not-contact list's entries
+	// (leads.suppressions), which the sink writes when a lead becomes
+	// suppressed.
+	SuppressionKey []byte
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -200,7 +204,7 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 	creating := map[string]*item{}
 	for i, in := range batch {
 		if in.Feedback != nil {
-			errs[i] = p.feedback(in)
+			errs[i] = p.feedback(in, outs[i])
 			continue
 		}
 		if in.Lead == nil || in.LeadID == "" {
@@ -248,6 +252,11 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 			continue
 		}
 		in := it.in
+		if it.m.Suppressed || in.Lead.DoNotContact {
+			// Every record of a suppressed lead (re)lists its e-mails and
+			// phones: what it adds is caught next time too.
+			p.listSuppression(outs[it.i], in.LeadID, in.Lead, it.m, "provider")
+		}
 		switch {
 		case it.m.Suppressed || in.Lead.DoNotContact:
 			in.Outcome = pipeline.OutcomeSuppressed
@@ -720,8 +729,36 @@ func (p *processor) update(ctx context.Context, items []*item) error {
 	return nil
 }
 
+// listSuppression puts the lead's e-mails and phones on the do-not-contact
+// list (leads.suppressions), hashed, so validate holds back every later
+// record of the person, whichever lead it would join (crm.md §7.4).
+func (p *processor) listSuppression(out *pipeline.Emitter, leadID string, l *lead.Lead, m mapping, origin string) {
+	for _, k := range p.suppressionKeys(l, m) {
+		out.Emit(pipeline.TopicSuppressions, k, &pipeline.Envelope{TraceID: "suppress:" + leadID, LeadID: leadID,
+			FirstSeen: p.stage.opts.Now().UTC(), Source: pipeline.Source{Provider: origin}, Reasons: []string{"do_not_contact"}})
+	}
+}
+
+// suppressionKeys are the list keys of a lead: from its record when there
+// is one, and from the contact leadstream wrote to HaloPSA.
+func (p *processor) suppressionKeys(l *lead.Lead, m mapping) []string {
+	var emails, phones []string
+	if l != nil {
+		emails, phones = l.ContactPoints()
+	}
+	if e := m.User["emailaddress"]; e != "" {
+		emails = append(emails, e)
+	}
+	for _, f := range []string{"phonenumber", "mobilenumber"} {
+		if ph := m.User[f]; ph != "" {
+			phones = append(phones, ph)
+		}
+	}
+	return lead.SuppressionKeys(p.stage.opts.SuppressionKey, emails, phones)
+}
+
 // feedback applies a change people made in HaloPSA (from the crm stage).
-func (p *processor) feedback(in *pipeline.Envelope) error {
+func (p *processor) feedback(in *pipeline.Envelope, out *pipeline.Emitter) error {
 	if in.LeadID == "" {
 		return errors.New("sink: feedback without a lead id")
 	}
@@ -733,8 +770,12 @@ func (p *processor) feedback(in *pipeline.Envelope) error {
 	switch f.Suppress {
 	case "do_not_contact":
 		it.m.Suppressed, it.m.DNCWritten = true, true
+		p.listSuppression(out, in.LeadID, nil, it.m, "halopsa")
 	case "lift":
 		it.m.Suppressed, it.m.DNCWritten = false, false
+		for _, k := range p.suppressionKeys(nil, it.m) {
+			out.Delete(pipeline.TopicSuppressions, k)
+		}
 	}
 	for _, o := range f.Owned {
 		if !it.m.owned(o) {

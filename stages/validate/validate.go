@@ -42,6 +42,12 @@ type Stage struct {
 	// ReviewBelow is the quality threshold; 0 means DefaultReviewBelow and
 	// a negative value turns the quality gate off (identity still applies).
 	ReviewBelow int
+	// Suppressions is the do-not-contact list (nil: none). A record whose
+	// e-mail or phone is on it ends suppressed here, before it can become
+	// or update a lead (crm.md §7.4).
+	Suppressions *pipeline.GlobalTable
+	// SuppressionKey is the HMAC key of the list's entries.
+	SuppressionKey []byte
 }
 
 // Name implements pipeline.Stage.
@@ -61,9 +67,39 @@ func (s Stage) Open(context.Context, int32, *pipeline.Table) (pipeline.Processor
 	}
 	return pipeline.ProcessorFunc(func(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
 		route(in, below)
+		if in.Outcome == "" {
+			if keys, hit := s.suppressed(in.Lead); hit {
+				in.Outcome, in.Reasons = pipeline.OutcomeSuppressed, []string{ReasonDoNotContact}
+				// The person's other e-mails and phones join the list.
+				for _, k := range keys {
+					out.Emit(pipeline.TopicSuppressions, k, &pipeline.Envelope{TraceID: "suppress:" + in.TraceID,
+						FirstSeen: in.FirstSeen, Source: in.Source, Reasons: []string{ReasonDoNotContact}})
+				}
+			}
+		}
 		out.Emit(topicOf(in), keyOf(in), in)
 		return nil
 	}), nil
+}
+
+// ReasonDoNotContact is the reason of a record held back by the
+// do-not-contact list.
+const ReasonDoNotContact = "do_not_contact"
+
+// suppressed reports whether one of the lead's e-mails or phones is on
+// the do-not-contact list, and returns the list keys of them all.
+func (s Stage) suppressed(l *lead.Lead) ([]string, bool) {
+	if s.Suppressions == nil || l == nil {
+		return nil, false
+	}
+	emails, phones := l.ContactPoints()
+	keys := lead.SuppressionKeys(s.SuppressionKey, emails, phones)
+	for _, k := range keys {
+		if _, ok := s.Suppressions.Get(k); ok {
+			return keys, true
+		}
+	}
+	return nil, false
 }
 
 // Verdict is what the gates decided for one lead.
@@ -101,7 +137,7 @@ func route(in *pipeline.Envelope, below int) {
 
 func topicOf(in *pipeline.Envelope) string {
 	switch in.Outcome {
-	case pipeline.OutcomeRejected:
+	case pipeline.OutcomeRejected, pipeline.OutcomeSuppressed:
 		return pipeline.TopicRejected
 	case pipeline.OutcomeReview:
 		return pipeline.TopicReview
@@ -110,7 +146,7 @@ func topicOf(in *pipeline.Envelope) string {
 }
 
 func keyOf(in *pipeline.Envelope) string {
-	if in.Outcome == pipeline.OutcomeRejected || in.Lead == nil {
+	if in.Outcome == pipeline.OutcomeRejected || in.Outcome == pipeline.OutcomeSuppressed || in.Lead == nil {
 		return in.TraceID
 	}
 	return in.Lead.PartitionKey()
