@@ -203,6 +203,41 @@ func TestLiveSinkWritesHaloPSAOnceAndReimportsCreateNothing(t *testing.T) {
 	t.Logf("reimport: %+v; %d HaloPSA requests", sum2.Counts, h.c.Stats().Requests-before)
 }
 
+// writeCSV writes a canonical CSV under t's temporary directory.
+func writeCSV(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// importAll imports file into a running system and waits for its outcomes.
+func importAll(ctx context.Context, t *testing.T, s *System, file string) pipeline.Summary {
+	t.Helper()
+	res, err := s.Import(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := s.WaitForOutcomes(ctx, res, nil)
+	if err != nil {
+		t.Fatalf("wait: %v (%+v)", err, sum)
+	}
+	return sum
+}
+
+// importOnce starts a system, imports file, and closes the system.
+func importOnce(ctx context.Context, t *testing.T, opts Options, file string) pipeline.Summary {
+	t.Helper()
+	s, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	return importAll(ctx, t, s, file)
+}
+
 // TestLiveSinkRecreatesWhatHaloPSALost: a User deleted in HaloPSA answers
 // the next update with 404; the sink dead-letters that record with the
 // reason, forgets the id, and the lead's next record creates the User again.
@@ -212,32 +247,8 @@ func TestLiveSinkRecreatesWhatHaloPSALost(t *testing.T) {
 	h := newHaloEnv(t, halosandbox.Options{})
 	opts := testOptions(t)
 	opts.StageConfig.Halo = h.c
-	dir := t.TempDir()
 	const header = "record_id,first_name,last_name,email,phone,title,company,domain,street,city,state,postcode,country\n"
-	write := func(name, rows string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(header+rows), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	run := func(file string) pipeline.Summary {
-		s, err := Start(ctx, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		res, err := s.Import(ctx, file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum, err := s.WaitForOutcomes(ctx, res, nil)
-		if err != nil {
-			t.Fatalf("wait: %v (%+v)", err, sum)
-		}
-		return sum
-	}
-	run(write("a.csv", "a1,Grace,Tanaka,grace.tanaka@fabrikam.de,,CEO,Fabrikam GmbH,fabrikam.de,,Berlin,,,DE\n"))
+	importOnce(ctx, t, opts, writeCSV(t, "a.csv", header+"a1,Grace,Tanaka,grace.tanaka@fabrikam.de,,CEO,Fabrikam GmbH,fabrikam.de,,Berlin,,,DE\n"))
 	if h.sb.Count("Users") != 1 {
 		t.Fatalf("%d users after the first import, want 1", h.sb.Count("Users"))
 	}
@@ -245,46 +256,37 @@ func TestLiveSinkRecreatesWhatHaloPSALost(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The same person with a phone: a fill-empty update of a User that is gone.
-	sum := run(write("b.csv", "b1,Grace,Tanaka,grace.tanaka@fabrikam.de,+49 30 12345678,CEO,Fabrikam GmbH,fabrikam.de,,Berlin,,,DE\n"))
+	sum := importOnce(ctx, t, opts, writeCSV(t, "b.csv", header+"b1,Grace,Tanaka,grace.tanaka@fabrikam.de,+49 30 12345678,CEO,Fabrikam GmbH,fabrikam.de,,Berlin,,,DE\n"))
 	if sum.Counts[pipeline.OutcomeDeadLettered] != 1 {
 		t.Fatalf("update of a deleted user: %+v, want it dead-lettered", sum.Counts)
 	}
 	// Her next record creates the User again.
-	run(write("c.csv", "c1,Grace,Tanaka,grace.tanaka@fabrikam.de,+49 30 12345678,Chief Executive,Fabrikam GmbH,fabrikam.de,,Berlin,,,DE\n"))
+	importOnce(ctx, t, opts, writeCSV(t, "c.csv", header+"c1,Grace,Tanaka,grace.tanaka@fabrikam.de,+49 30 12345678,Chief Executive,Fabrikam GmbH,fabrikam.de,,Berlin,,,DE\n"))
 	if h.sb.Count("Users") != 1 || h.sb.Count("Tickets") != 1 {
 		t.Errorf("after the next record: %d users, %d tickets; want the user created again and still one ticket", h.sb.Count("Users"), h.sb.Count("Tickets"))
 	}
 }
 
 // TestLiveSinkNeverWritesDoNotContact: a lead a provider marks
-// do-not-contact is not written to HaloPSA; its records end suppressed.
+// do-not-contact is not written to HaloPSA; its records end suppressed,
+// and the do-not-contact list stops the person's later records at
+// validate even where dedupe would make a new lead.
 func TestLiveSinkNeverWritesDoNotContact(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	h := newHaloEnv(t, halosandbox.Options{})
 	opts := testOptions(t)
 	opts.StageConfig.Halo = h.c
-	p := filepath.Join(t.TempDir(), "dnc.csv")
-	rows := "record_id,first_name,last_name,email,title,company,domain,country,do_not_contact\n" +
-		"d1,Olga,Opt-Out,olga@northwind.example,CFO,Northwind Ltd,northwind.example,GB,true\n" +
-		"d2,Olga,Opt-Out,olga@northwind.example,CFO,Northwind Ltd,northwind.example,GB,\n" +
-		"d3,Sam,Sales,sam@northwind.example,CTO,Northwind Ltd,northwind.example,GB,\n"
-	if err := os.WriteFile(p, []byte(rows), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	s, err := Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	res, err := s.Import(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := s.WaitForOutcomes(ctx, res, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	const header = "record_id,first_name,last_name,email,phone,title,company,domain,country,do_not_contact\n"
+	sum := importAll(ctx, t, s, writeCSV(t, "dnc.csv", header+
+		"d1,Olga,Opt-Out,olga@northwind.example,,CFO,Northwind Ltd,northwind.example,GB,true\n"+
+		"d2,Olga,Opt-Out,olga@northwind.example,,CFO,Northwind Ltd,northwind.example,GB,\n"+
+		"d3,Sam,Sales,sam@northwind.example,,CTO,Northwind Ltd,northwind.example,GB,\n"))
 	if sum.Counts[pipeline.OutcomeSuppressed] != 2 || sum.Counts[pipeline.OutcomeSynced] != 1 {
 		t.Errorf("outcomes %+v, want Olga's two records suppressed and Sam synced", sum.Counts)
 	}
@@ -293,35 +295,16 @@ func TestLiveSinkNeverWritesDoNotContact(t *testing.T) {
 			t.Errorf("the do-not-contact lead reached HaloPSA: %v", u["id"])
 		}
 	}
-
-	// Olga again, at another company with another address but her phone:
-	// dedupe would make her a new lead; the do-not-contact list stops her
-	// at validate.
-	p2 := filepath.Join(t.TempDir(), "dnc2.csv")
-	rows2 := "record_id,first_name,last_name,email,phone,title,company,domain,country\n" +
-		"e1,Olga,Opt-Out,olga.oo@contoso.example,+44 20 7946 0321,CFO,Contoso plc,contoso.example,GB\n"
-	rows1 := "record_id,first_name,last_name,email,phone,title,company,domain,country,do_not_contact\n" +
-		"d9,Olga,Opt-Out,olga@northwind.example,+44 20 7946 0321,CFO,Northwind Ltd,northwind.example,GB,true\n"
-	p1 := filepath.Join(t.TempDir(), "dnc1.csv")
-	if err := os.WriteFile(p1, []byte(rows1), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p2, []byte(rows2), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{p1, p2} {
-		res, err := s.Import(ctx, f)
-		if err != nil {
-			t.Fatal(err)
+	// Olga with her phone, then at another company with another address
+	// and that phone: the list (followed asynchronously) stops both.
+	for _, rows := range []string{
+		"d9,Olga,Opt-Out,olga@northwind.example,+44 20 7946 0321,CFO,Northwind Ltd,northwind.example,GB,true\n",
+		"e1,Olga,Opt-Out,olga.oo@contoso.example,+44 20 7946 0321,CFO,Contoso plc,contoso.example,GB,\n",
+	} {
+		time.Sleep(time.Second)
+		if sum := importAll(ctx, t, s, writeCSV(t, "more.csv", header+rows)); sum.Counts[pipeline.OutcomeSuppressed] != 1 {
+			t.Errorf("%s: %+v, want the record suppressed", rows[:2], sum.Counts)
 		}
-		sum, err := s.WaitForOutcomes(ctx, res, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sum.Counts[pipeline.OutcomeSuppressed] != 1 {
-			t.Errorf("%s: %+v, want the record suppressed", filepath.Base(f), sum.Counts)
-		}
-		time.Sleep(time.Second) // the list is followed asynchronously
 	}
 	if n := h.sb.Count("Users"); n != 1 {
 		t.Errorf("%d users, want only Sam", n)
@@ -346,25 +329,9 @@ func TestLiveSinkAdoptsExistingClientsAndContacts(t *testing.T) {
 	}
 	opts := testOptions(t)
 	opts.StageConfig.Halo = h.c
-	p := filepath.Join(t.TempDir(), "nw.csv")
-	rows := "record_id,first_name,last_name,email,phone,title,company,domain,country\n" +
-		"n1,Olga,Owner,olga@northwind.example,+44 20 7946 0018,CFO,Northwind Traders,northwind.example,GB\n" +
-		"n2,Sam,Sales,sam@northwind.example,,CTO,Northwind Traders,northwind.example,GB\n"
-	if err := os.WriteFile(p, []byte(rows), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s, err := Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	res, err := s.Import(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.WaitForOutcomes(ctx, res, nil); err != nil {
-		t.Fatal(err)
-	}
+	importOnce(ctx, t, opts, writeCSV(t, "nw.csv", "record_id,first_name,last_name,email,phone,title,company,domain,country\n"+
+		"n1,Olga,Owner,olga@northwind.example,+44 20 7946 0018,CFO,Northwind Traders,northwind.example,GB\n"+
+		"n2,Sam,Sales,sam@northwind.example,,CTO,Northwind Traders,northwind.example,GB\n"))
 	if n := h.sb.Count("Client"); n != 1 {
 		t.Errorf("%d clients, want the existing one only", n)
 	}
