@@ -137,14 +137,7 @@ func TestLiveSinkWritesHaloPSAOnceAndReimportsCreateNothing(t *testing.T) {
 		if before != nil {
 			before(s)
 		}
-		res, err := s.Import(ctx, file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum, err := s.WaitForOutcomes(ctx, res, nil)
-		if err != nil {
-			t.Fatalf("wait: %v (summary %+v)", err, sum)
-		}
+		sum := importAll(ctx, t, s, file)
 		if err := sum.Check(); err != nil {
 			t.Fatal(err)
 		}
