@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -37,20 +36,11 @@ func FollowTable(ctx context.Context, brokers []string, topic string, log *slog.
 	if err != nil {
 		return nil, fmt.Errorf("follow %s: client: %w", topic, err)
 	}
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
-	if err == nil {
-		err = ends.Error()
-	}
+	remaining, err := catchUpOffsets(ctx, cl, topic)
 	if err != nil {
 		cl.Close()
-		return nil, fmt.Errorf("follow %s: end offsets: %w", topic, err)
+		return nil, fmt.Errorf("follow %s: %w", topic, err)
 	}
-	remaining := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			remaining[o.Partition] = o.Offset
-		}
-	})
 	g := &GlobalTable{m: map[string][]byte{}, ready: make(chan struct{})}
 	if len(remaining) == 0 {
 		close(g.ready)
@@ -96,11 +86,4 @@ func (g *GlobalTable) Get(key string) ([]byte, bool) {
 	defer g.mu.RUnlock()
 	v, ok := g.m[key]
 	return v, ok
-}
-
-// Len is the number of keys.
-func (g *GlobalTable) Len() int {
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	return len(g.m)
 }

@@ -23,19 +23,10 @@ func ReadTopic(ctx context.Context, brokers []string, topic string, fn func(*kgo
 		return fmt.Errorf("read %s: client: %w", topic, err)
 	}
 	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	remaining, err := catchUpOffsets(ctx, cl, topic)
 	if err != nil {
-		return fmt.Errorf("read %s: end offsets: %w", topic, err)
+		return fmt.Errorf("read %s: %w", topic, err)
 	}
-	if err := ends.Error(); err != nil {
-		return fmt.Errorf("read %s: end offsets: %w", topic, err)
-	}
-	remaining := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			remaining[o.Partition] = o.Offset
-		}
-	})
 	for len(remaining) > 0 {
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		fs := cl.PollFetches(pctx)
@@ -56,4 +47,23 @@ func ReadTopic(ctx context.Context, brokers []string, topic string, fn func(*kgo
 		}
 	}
 	return nil
+}
+
+// catchUpOffsets are the end offsets of topic's non-empty partitions: where a
+// reader that starts at the beginning has caught up.
+func catchUpOffsets(ctx context.Context, cl *kgo.Client, topic string) (map[int32]int64, error) {
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("end offsets: %w", err)
+	}
+	out := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			out[o.Partition] = o.Offset
+		}
+	})
+	return out, nil
 }
