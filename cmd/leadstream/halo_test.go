@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -168,12 +166,7 @@ type bgRun struct {
 
 func startCLIEnv(t *testing.T, env []string, args ...string) *bgRun {
 	t.Helper()
-	r := &bgRun{cliRun: &cliRun{cmd: exec.Command(os.Args[0], args...)}, done: make(chan struct{})}
-	r.cmd.Env = append(append(os.Environ(), "LEADSTREAM_TEST_AS_CLI=1"), env...)
-	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	r := &bgRun{cliRun: startCLIWith(t, env, args...), done: make(chan struct{})}
 	go func() { r.err = r.cmd.Wait(); close(r.done) }()
 	return r
 }

@@ -30,8 +30,14 @@ type cliRun struct {
 // startCLI starts the test binary as `leadstream args...`.
 func startCLI(t *testing.T, args ...string) *cliRun {
 	t.Helper()
+	return startCLIWith(t, nil, args...)
+}
+
+// startCLIWith is startCLI with extra environment variables.
+func startCLIWith(t *testing.T, env []string, args ...string) *cliRun {
+	t.Helper()
 	r := &cliRun{cmd: exec.Command(os.Args[0], args...)}
-	r.cmd.Env = append(os.Environ(), "LEADSTREAM_TEST_AS_CLI=1")
+	r.cmd.Env = append(append(os.Environ(), "LEADSTREAM_TEST_AS_CLI=1"), env...)
 	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
