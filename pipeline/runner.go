@@ -87,11 +87,13 @@ func NewRunner(stage Stage, opts RunnerOptions) (*Runner, error) {
 	if stage.Stateful() && opts.DataDir == "" {
 		return nil, fmt.Errorf("runner: stage %s is stateful and needs a data directory", stage.Name())
 	}
+	var linger time.Duration
 	if bt, ok := stage.(BatchTuner); ok {
 		tune := bt.BatchTuning()
 		if opts.MaxBatch <= 0 {
 			opts.MaxBatch = tune.MaxRecords
 		}
+		linger = tune.MaxWait
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 500
@@ -112,10 +114,6 @@ func NewRunner(stage Stage, opts RunnerOptions) (*Runner, error) {
 	if opts.InstanceID == "" {
 		host, _ := os.Hostname()
 		opts.InstanceID = host + "-" + strconv.Itoa(os.Getpid())
-	}
-	var linger time.Duration
-	if bt, ok := stage.(BatchTuner); ok {
-		linger = bt.BatchTuning().MaxWait
 	}
 	return &Runner{
 		linger: linger,

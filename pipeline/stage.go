@@ -88,13 +88,6 @@ type Emitter struct {
 	err     error
 }
 
-// NewEmitter returns an emitter for stage; the runner makes its own, this
-// is for tests of processors.
-func NewEmitter(stage string) *Emitter { return &Emitter{stage: stage} }
-
-// Records returns what was emitted so far (for tests).
-func (e *Emitter) Records() []*kgo.Record { return e.records }
-
 // Emit sends env to topic under key, adding this stage to its history.
 func (e *Emitter) Emit(topic, key string, env *Envelope) {
 	if e.err != nil {

@@ -83,8 +83,6 @@ func EventFor(in *pipeline.Envelope) (webhooks.Event, bool) {
 	case in.Outcome == pipeline.OutcomeReview:
 		typ = webhooks.EventLeadReviewRequired
 		data["reasons"] = in.Reasons
-	case in.Outcome == pipeline.OutcomeSuppressed:
-		return webhooks.Event{}, false
 	default:
 		return webhooks.Event{}, false
 	}

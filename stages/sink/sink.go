@@ -28,7 +28,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/encoding/json"
@@ -73,8 +72,6 @@ type Stage struct {
 	resolveMu sync.Mutex
 	fields    *fieldSet
 	clients   clientIndex
-
-	mismatches atomic.Int64
 }
 
 // New returns the sink stage.
@@ -125,12 +122,6 @@ func (s *Stage) BatchTuning() pipeline.BatchTuning {
 	}
 	return pipeline.BatchTuning{MaxRecords: 1500, MaxWait: 2 * time.Second}
 }
-
-// Dry reports whether the sink runs without a tenant.
-func (s *Stage) Dry() bool { return s.opts.Halo == nil }
-
-// FieldMismatches counts custom fields HaloPSA did not echo back as sent.
-func (s *Stage) FieldMismatches() int64 { return s.mismatches.Load() }
 
 // Open implements pipeline.Stage. The first open checks the tenant's
 // custom fields (crm.md §5.1); a missing required field is a fatal
@@ -803,7 +794,6 @@ func (p *processor) verify(leadID string, sent, echoed []halopsa.CustomField) {
 		return
 	}
 	if bad := halopsa.CustomFieldMismatches(sent, echoed); len(bad) > 0 {
-		p.stage.mismatches.Add(int64(len(bad)))
 		p.stage.log.Warn("HaloPSA did not store custom fields as sent", "lead", leadID, "fields", bad)
 	}
 }
