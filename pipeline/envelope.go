@@ -45,6 +45,11 @@ const (
 	OutcomeDeadLettered Outcome = "dead_lettered"
 )
 
+// ReasonLowQuality marks a record below the quality threshold (crm.md
+// §3.2): validate sets it, and dedupe holds the record for review when it
+// would create a new lead (a record that merges only adds data).
+const ReasonLowQuality = "low_quality"
+
 // Outcomes lists the outcomes in summary order.
 var Outcomes = []Outcome{OutcomeSynced, OutcomeMerged, OutcomeReview, OutcomeRejected, OutcomeSuppressed, OutcomeDeadLettered}
 

@@ -217,10 +217,23 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	case match.Review:
 		d = decision{Decision: DecisionReview}
 		in.Outcome = pipeline.OutcomeReview
+		quality := in.Reasons
 		in.Reasons = []string{ReasonPossibleDup}
 		for _, m := range verdict.Matches {
 			in.Reasons = append(in.Reasons, fmt.Sprintf("candidate:%s:%.2f", m.LeadID, m.Score))
 		}
+		if lowQuality(quality) {
+			in.Reasons = append(in.Reasons, quality...)
+		}
+	case match.New:
+		if lowQuality(in.Reasons) && !approved {
+			// The quality gate (crm.md §3.2 gate 3): a low-quality record
+			// that would create a new lead waits for a person.
+			d = decision{Decision: DecisionReview}
+			in.Outcome = pipeline.OutcomeReview
+			break
+		}
+		fallthrough
 	default:
 		id := lead.NewID("ld_", in.FirstSeen, in.Source.Key())
 		st := leadState{Key: in.Lead.PartitionKey(), Lead: *in.Lead}
@@ -235,13 +248,20 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	return p.repeat(in, d, out)
 }
 
+// lowQuality reports whether validate marked a record low_quality.
+func lowQuality(reasons []string) bool {
+	return slices.Contains(reasons, pipeline.ReasonLowQuality)
+}
+
 // repeat emits the record according to decision d and the lead as it
 // stands now.
 func (p *Processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emitter) error {
 	if d.Decision == DecisionReview {
 		if in.Outcome == "" {
 			in.Outcome = pipeline.OutcomeReview
-			in.Reasons = []string{ReasonPossibleDup}
+			if !lowQuality(in.Reasons) {
+				in.Reasons = []string{ReasonPossibleDup}
+			}
 		}
 		out.Emit(pipeline.TopicReview, in.TraceID, in)
 		return nil

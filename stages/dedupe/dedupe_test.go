@@ -183,3 +183,52 @@ func TestBlockingKeyFilter(t *testing.T) {
 		t.Errorf("block after filing: %v %v", ids, err)
 	}
 }
+
+// The quality gate (crm.md §3.2 gate 3): a record validate marked
+// low_quality is held for review only when it would create a new lead; a
+// thin record of a known person merges, and an approved one becomes a lead.
+func TestQualityGateHoldsOnlyNewLeads(t *testing.T) {
+	st := newMapState()
+	p := open(t, st, "")
+	defer p.Close()
+	known := process(t, p, "r1", lead.Lead{FirstName: "Martha", LastName: "Brown", Email: "martha.brown@jones-stuart.example",
+		City: "Southend-on-Sea"})
+	if known.Decision != DecisionNew {
+		t.Fatalf("first record: %s", known.Decision)
+	}
+	low := []string{pipeline.ReasonLowQuality, "no_email"}
+	for _, tc := range []struct {
+		name     string
+		l        lead.Lead
+		decision string
+		outcome  pipeline.Outcome
+	}{
+		{"thin record of a known person merges", lead.Lead{FirstName: "Martha", LastName: "Brown", City: "Southend-on-Sea"}, DecisionMerge, ""},
+		{"thin record of a new person is held", lead.Lead{FirstName: "Otto", LastName: "Lund", City: "Oslo"}, "", pipeline.OutcomeReview},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := &pipeline.Envelope{TraceID: tc.name, Source: pipeline.Source{Provider: "test", RecordID: tc.name},
+				FirstSeen: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), Lead: &tc.l, Reasons: low}
+			if err := p.Process(context.Background(), in, &pipeline.Emitter{}); err != nil {
+				t.Fatal(err)
+			}
+			if in.Decision != tc.decision || in.Outcome != tc.outcome {
+				t.Fatalf("decision %q outcome %q (%v), want %q %q", in.Decision, in.Outcome, in.Reasons, tc.decision, tc.outcome)
+			}
+			if tc.outcome == pipeline.OutcomeReview && !lowQuality(in.Reasons) {
+				t.Errorf("held without the low_quality reason: %v", in.Reasons)
+			}
+		})
+	}
+	// A person approves the held record: a lead of its own.
+	approved := &pipeline.Envelope{TraceID: "thin record of a new person is held",
+		Source:    pipeline.Source{Provider: "test", RecordID: "thin record of a new person is held"},
+		FirstSeen: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), Decision: DecisionApproved,
+		Lead: &lead.Lead{FirstName: "Otto", LastName: "Lund", City: "Oslo"}}
+	if err := p.Process(context.Background(), approved, &pipeline.Emitter{}); err != nil {
+		t.Fatal(err)
+	}
+	if approved.Decision != DecisionNew || approved.Outcome != "" {
+		t.Errorf("approved: decision %q outcome %q", approved.Decision, approved.Outcome)
+	}
+}

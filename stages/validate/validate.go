@@ -9,15 +9,20 @@
 // (febrl: person names and postal addresses only, no e-mail, phone or
 // company):
 //
-//   - Identity: a person name together with a postal address counts as an
-//     identity, as well as a name with a company (spec §3.2 gate 1 only
-//     names the company).
-//   - Quality gate: it runs here, on every record, rather than in dedupe
-//     on records that would create a new lead (spec §3.2 gate 3). A record
-//     with a full person name (first and last) and a full postal address
-//     (street, city and postcode) is never held for review, whatever its
-//     score: such a record scores only 20, so the spec's rule would send
-//     every febrl record to review.
+//   - Identity: a person name together with a postal address or a city
+//     counts as an identity, as well as a name with a company (spec §3.2
+//     gate 1 only names the company). A name and a city alone is a thin
+//     record: it can fold into the one lead of that name in that city
+//     (match.Config.ThinRecordsByCity), and otherwise it is held by the
+//     quality gate as any low-quality record is.
+//   - Quality gate: the score is computed here and a record below the
+//     threshold goes on to leads.valid marked low_quality (with its
+//     shortfalls in Reasons); dedupe holds it for review only when it
+//     would create a new lead (spec §3.2 gate 3), so a thin record still
+//     merges into the lead it belongs to. A record with a full person name
+//     (first and last) and a full postal address (street, city and
+//     postcode) is never marked, whatever its score: such a record scores
+//     only 20, so the spec's rule would send every febrl record to review.
 package validate
 
 import (
@@ -31,7 +36,7 @@ import (
 const ReasonInvalidData = "invalid_data"
 
 // ReasonLowQuality is the review reason of the quality gate.
-const ReasonLowQuality = "low_quality"
+const ReasonLowQuality = pipeline.ReasonLowQuality
 
 // DefaultReviewBelow is the default quality threshold
 // (thresholds.quality_review_below): a score below it goes to review.
@@ -105,6 +110,8 @@ func (s Stage) suppressed(l *lead.Lead) ([]string, bool) {
 // Verdict is what the gates decided for one lead.
 type Verdict struct {
 	Outcome pipeline.Outcome // "" to go on to leads.valid
+	// Reasons are the rejection reasons, or for a lead that goes on,
+	// low_quality and its shortfalls when the quality gate marks it.
 	Reasons []string
 	Quality int
 }
@@ -121,7 +128,7 @@ func Check(l *lead.Lead, below int) Verdict {
 		return Verdict{Outcome: pipeline.OutcomeRejected, Reasons: append([]string{ReasonInvalidData}, reasons...), Quality: q}
 	}
 	if q < below && !fullNameAndAddress(l) {
-		return Verdict{Outcome: pipeline.OutcomeReview, Reasons: append([]string{ReasonLowQuality}, shortfalls...), Quality: q}
+		return Verdict{Reasons: append([]string{ReasonLowQuality}, shortfalls...), Quality: q}
 	}
 	return Verdict{Quality: q}
 }
@@ -129,10 +136,7 @@ func Check(l *lead.Lead, below int) Verdict {
 // route sets the outcome and reasons of in.
 func route(in *pipeline.Envelope, below int) {
 	v := Check(in.Lead, below)
-	in.Outcome = v.Outcome
-	if v.Outcome != "" {
-		in.Reasons = v.Reasons
-	}
+	in.Outcome, in.Reasons = v.Outcome, v.Reasons
 }
 
 func topicOf(in *pipeline.Envelope) string {
@@ -161,12 +165,12 @@ func fullNameAndAddress(l *lead.Lead) bool {
 // Identity returns why l has no usable identity, or nil when it has one
 // (spec §3.2 gate 1, with the postal-address deviation): a usable e-mail
 // (valid syntax, not disposable), a usable phone (valid or possible), or a
-// person name together with a company or a postal address.
+// person name together with a company, a postal address or a city.
 func Identity(l *lead.Lead) []string {
 	if usableEmail(l) || usablePhone(l) {
 		return nil
 	}
-	if l.HasPersonName() && (l.Company != "" || l.HasAddress()) {
+	if l.HasPersonName() && (l.Company != "" || l.HasAddress() || l.City != "") {
 		return nil
 	}
 	var reasons []string

@@ -56,11 +56,12 @@ func TestGates(t *testing.T) {
 		{"invalid email only", map[string]string{"email": "nobody@", "last_name": "Lee"}, pipeline.OutcomeRejected, []string{ReasonInvalidData, "email_invalid", "no_company_or_address"}},
 		{"disposable email only", map[string]string{"email": "a@mailinator.com"}, pipeline.OutcomeRejected, []string{ReasonInvalidData, "email_invalid", "no_name"}},
 		{"unparsed phone only", map[string]string{"phone": "12345", "country": "US"}, pipeline.OutcomeRejected, []string{ReasonInvalidData, "phone_invalid"}},
-		{"name and company is identity but low quality", map[string]string{"first_name": "Ann", "last_name": "Lee", "company": "Acme"}, pipeline.OutcomeReview, []string{ReasonLowQuality, "no_email", "no_phone"}},
-		{"possible phone is identity", map[string]string{"phone": "(555) 123-4567", "country": "US"}, pipeline.OutcomeReview, []string{ReasonLowQuality, "phone_unverified_format"}},
+		{"name and company is identity but low quality", map[string]string{"first_name": "Ann", "last_name": "Lee", "company": "Acme"}, "", []string{ReasonLowQuality, "no_email", "no_phone"}},
+		{"possible phone is identity", map[string]string{"phone": "(555) 123-4567", "country": "US"}, "", []string{ReasonLowQuality, "phone_unverified_format"}},
 		{"febrl full name and address passes", map[string]string{"first_name": "jack", "last_name": "ryan", "street": "21 bayly place", "city": "cleveland", "postcode": "4171", "state": "vic", "country": "AU"}, "", nil},
-		{"febrl without first name goes to review", map[string]string{"last_name": "querzoli", "street": "75 sloane place", "city": "mount eliza", "postcode": "3083"}, pipeline.OutcomeReview, []string{ReasonLowQuality, "partial_name"}},
-		{"febrl without address parts is rejected", map[string]string{"first_name": "jack", "last_name": "ryan", "city": "cleveland"}, pipeline.OutcomeRejected, []string{ReasonInvalidData}},
+		{"febrl without first name goes to review", map[string]string{"last_name": "querzoli", "street": "75 sloane place", "city": "mount eliza", "postcode": "3083"}, "", []string{ReasonLowQuality, "partial_name"}},
+		{"name and city alone is thin: held for quality", map[string]string{"first_name": "jack", "last_name": "ryan", "city": "cleveland"}, "", []string{ReasonLowQuality}},
+		{"name alone is rejected", map[string]string{"first_name": "jack", "last_name": "ryan"}, pipeline.OutcomeRejected, []string{ReasonInvalidData}},
 		{"good lead", map[string]string{"first_name": "Ann", "last_name": "Lee", "email": "ann@acme.com", "company": "Acme", "title": "CTO"}, "", nil},
 	}
 	for _, tt := range tests {
@@ -91,7 +92,8 @@ func TestRouting(t *testing.T) {
 		topic string
 	}{
 		{map[string]string{"company": "Acme"}, pipeline.TopicRejected},
-		{map[string]string{"first_name": "Ann", "last_name": "Lee", "company": "Acme"}, pipeline.TopicReview},
+		// Low quality goes on, marked: dedupe holds it only if it would be new.
+		{map[string]string{"first_name": "Ann", "last_name": "Lee", "company": "Acme"}, pipeline.TopicValid},
 		{map[string]string{"first_name": "Ann", "last_name": "Lee", "email": "ann@acme.com", "company": "Acme", "title": "CTO"}, pipeline.TopicValid},
 	} {
 		in := &pipeline.Envelope{TraceID: "t:1", Lead: norm(tc.raw)}

@@ -46,6 +46,15 @@ type Config struct {
 	// would buy on the labelled data.
 	CityCountsAsAddress bool
 
+	// ThinRecordsByCity is CityCountsAsAddress for pairs where one side is
+	// thin: a full person name and a city and nothing else (no e-mail,
+	// phone, organisation, street or postcode). Such a record adds nothing
+	// but a name and a place to the lead it joins, so a wrong merge costs
+	// little, while keeping it apart makes a near-empty duplicate contact.
+	// Guards G2 and G3 still apply: two leads of that name in that city go
+	// to review. Off in SpecConfig.
+	ThinRecordsByCity bool
+
 	// AddressOverridesName waives guard G2 for a pair whose postal
 	// address agrees closely (street, house number, postcode and city; see
 	// addressAgrees) while no e-mail, phone or organisation tells the two
@@ -93,5 +102,6 @@ func DefaultConfig() Config {
 	c.AddressOverridesName = true
 	c.LooseNames = true
 	c.G3Margin = 6
+	c.ThinRecordsByCity = true
 	return c
 }

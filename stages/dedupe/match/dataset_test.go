@@ -192,8 +192,9 @@ func evaluateHeld(rows []row, cfg Config, heldAreLeads bool) evalResult {
 //     is kept out of the index instead of becoming a lead later records can
 //     match; this is what the pipeline does;
 //   - "city as address": Config.CityCountsAsAddress, so that name + city
-//     passes guard G1 (splink has no street or postcode). It would merge
-//     two namesakes of one city on nothing else, so it stays off;
+//     passes guard G1 for any two records, not only when one is thin
+//     (Config.ThinRecordsByCity, on by default). It would merge two full
+//     records of namesakes in one city on nothing else, so it stays off;
 //   - "spec guards": the Fellegi–Sunter score with the spec's guards G2 and
 //     G3 unrelaxed (the default config before issue 5).
 //

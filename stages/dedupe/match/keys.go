@@ -25,6 +25,8 @@ import (
 //	ps:  postcode + Soundex of the street's main word
 //	sc:  Soundex of the street's main word + Soundex of the city
 //	nc:  Soundex of either name part + Soundex of the city
+//	pn:  postcode digits in sorted order + house number (survives a
+//	     transposed postcode and any typo in the names, street or city)
 //
 // Soundex codes are of the name with spaces removed, so "ree s" and
 // "rees" share keys.
@@ -75,6 +77,7 @@ func Keys(r Record) []string {
 	sc := Soundex(p.cityNS)
 	add("nc", sl, sc)
 	add("nc", sf, sc)
+	add("pn", sortedDigits(p.postcode), p.streetNum)
 
 	sort.Strings(keys)
 	out := keys[:0]
@@ -84,6 +87,22 @@ func Keys(r Record) []string {
 		}
 	}
 	return out
+}
+
+// sortedDigits returns the digits of s in ascending order, or "" when s
+// has fewer than four.
+func sortedDigits(s string) string {
+	var d []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			d = append(d, s[i])
+		}
+	}
+	if len(d) < 4 {
+		return ""
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return string(d)
 }
 
 func initial(s string) string {

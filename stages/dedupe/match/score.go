@@ -59,6 +59,16 @@ func prepare(r *Record) prep {
 	return p
 }
 
+// thin reports whether a record carries a full person name and a city and
+// nothing else that could identify the person: no e-mail, phone,
+// organisation, street or postcode (Config.ThinRecordsByCity).
+func (p *prep) thin() bool {
+	r := p.r
+	return p.first != "" && p.last != "" && p.city != "" &&
+		r.Email == "" && r.Phone == "" && p.company == "" && r.Domain == "" &&
+		p.street == "" && p.postcode == ""
+}
+
 func (p *prep) hasName() bool { return p.first != "" || p.last != "" || p.full != "" }
 
 // emailE is component E (§4.2).
@@ -271,7 +281,7 @@ func components(a, b *prep, shared bool, cfg *Config, bd *Breakdown) {
 	bd.N = nameN(a, b)
 	bd.P = phoneP(a, b, shared)
 	bd.C = companyC(a, b)
-	bd.A = addressA(a, b, cfg.CityCountsAsAddress)
+	bd.A = addressA(a, b, cfg.CityCountsAsAddress || cfg.ThinRecordsByCity && (a.thin() || b.thin()))
 	w := cfg.Weights
 	var sum, tw float64
 	for _, x := range []struct {
