@@ -164,7 +164,7 @@ func addressAgrees(a, b *prep) bool {
 // a first or a last name) agrees with its own part of the other record.
 // Parts agree when they are equal or nicknames of each other, when their
 // Jaro-Winkler similarity without spaces is at least 0.88, or when they
-// are the same letters in another order (scrambled entry). Anna Berg and
+// are the same letters in another order (scrambled entry), perhaps less one. Anna Berg and
 // Otto Berg do not agree; Tyler Hughes and "Hughes, Tyler" do.
 func namesAgree(a, b *prep) bool {
 	pa, pb := nameParts(a), nameParts(b)
@@ -175,7 +175,7 @@ func namesAgree(a, b *prep) bool {
 		pa, pb = pb, pa
 	}
 	agree := func(x, y string) bool {
-		return jwLoose(x, y) >= 0.88 || nicknameEquivalent(x, y) || sameLetters(x, y)
+		return jwLoose(x, y) >= 0.88 || nicknameEquivalent(x, y) || sameLetters(x, y) || nearlySameLetters(x, y)
 	}
 	if len(pa) == 1 {
 		return agree(pa[0], pb[0]) || len(pb) > 1 && agree(pa[0], pb[1])

@@ -198,6 +198,7 @@ func emailLevel(a, b *prep) int {
 			return 2
 		}
 		if osaWithin(a.local, b.local, 1) || len(a.local) >= 8 && jw(a.local, b.local) >= 0.92 ||
+			len(a.localPlain) >= 8 && (sameLetters(a.localPlain, b.localPlain) || nearlySameLetters(a.localPlain, b.localPlain)) ||
 			min(len(a.local), len(b.local)) >= 6 && osaWithin(a.local, b.local, 2) && namesAgree(a, b) {
 			return 3 // a typo in the mailbox
 		}
@@ -213,8 +214,23 @@ func emailLevel(a, b *prep) int {
 		return 3 // the same mailbox name on a mistyped domain
 	case jw(a.local, b.local) >= 0.92 && (jw(a.domain, b.domain) >= 0.85 || osaWithin(a.domain, b.domain, 2)):
 		return 3
+	case scrambledAddress(a.r.Email, b.r.Email):
+		return 3
 	}
 	return 5
+}
+
+// addressLetters drops the "@" and "." of an e-mail address.
+var addressLetters = strings.NewReplacer("@", "", ".", "")
+
+// scrambledAddress reports whether two long addresses are within three
+// edits of each other once "@" and "." are dropped: a corrupted entry that
+// moved letters across the "@" ("watsonth@masojones-stuart.iz" for
+// "watsonthomas@jones-stuart.biz"). Both need 16 letters or more, so that
+// three edits stay a small part of the address.
+func scrambledAddress(a, b string) bool {
+	a, b = addressLetters.Replace(a), addressLetters.Replace(b)
+	return min(len(a), len(b)) >= 16 && osaWithin(a, b, 3)
 }
 
 func firstLevel(a, b string) int {
@@ -228,7 +244,7 @@ func firstLevel(a, b string) int {
 		return 1
 	case f >= 0.85:
 		return 2
-	case sameLetters(a, b):
+	case sameLetters(a, b) || nearlySameLetters(a, b):
 		return 3
 	}
 	return 4
@@ -245,7 +261,7 @@ func lastLevel(a, b string) int {
 		return 1
 	case l >= 0.85:
 		return 2
-	case sameLetters(a, b):
+	case sameLetters(a, b) || nearlySameLetters(a, b):
 		return 3
 	}
 	return 4
@@ -267,6 +283,31 @@ func sameLetters(a, b string) bool {
 		if v != 0 {
 			return false
 		}
+	}
+	return true
+}
+
+// nearlySameLetters reports whether the letters of the shorter name are
+// those of the longer one less one letter, in any order ("nacsoj" and
+// "jackson"): a scrambled entry that also lost a letter. The shorter name
+// needs four letters or more.
+func nearlySameLetters(a, b string) bool {
+	a, b = nospace(a), nospace(b)
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	if len(a) < 4 || len(b) != len(a)+1 {
+		return false
+	}
+	var n [256]int
+	for i := 0; i < len(b); i++ {
+		n[b[i]]++
+	}
+	for i := 0; i < len(a); i++ {
+		if n[a[i]] == 0 {
+			return false
+		}
+		n[a[i]]--
 	}
 	return true
 }
@@ -353,7 +394,7 @@ func cityLevel(a, b *prep) int {
 	switch {
 	case a.cityNS == b.cityNS:
 		return 0
-	case jw(a.cityNS, b.cityNS) >= 0.88:
+	case jw(a.cityNS, b.cityNS) >= 0.88 || sameLetters(a.cityNS, b.cityNS) || nearlySameLetters(a.cityNS, b.cityNS):
 		return 1
 	}
 	return 2

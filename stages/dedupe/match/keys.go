@@ -51,6 +51,12 @@ func Keys(r Record) []string {
 	add("p", r.Phone)
 	if len(p.localPlain) >= 5 && !r.EmailRole {
 		add("l", p.localPlain)
+		if p.company == "" && r.Domain == "" && len(p.localPlain) >= 6 {
+			for i := range len(p.localPlain) {
+				add("l1", p.localPlain[:i]+p.localPlain[i+1:])
+			}
+			add("l1", p.localPlain)
+		}
 	}
 	dom := r.Domain
 	if dom == "" && !r.EmailFreeMail {

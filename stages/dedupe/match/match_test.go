@@ -418,14 +418,23 @@ func TestFSLevels(t *testing.T) {
 		{"postcode missing", postcodeLevel, Record{Postcode: "4171"}, Record{}, -1},
 		{"number differs", numberLevel, Record{Street: "24 mackenzie street"}, Record{Street: "92 mackenzie street"}, 1},
 		{"city typo", cityLevel, Record{City: "London"}, Record{City: "Lndon"}, 1},
+		{"city scrambled", cityLevel, Record{City: "London"}, Record{City: "donLn"}, 1},
+		{"city other", cityLevel, Record{City: "London"}, Record{City: "Leeds"}, 2},
+		{"email moved across @", emailLevel, Record{Email: "watsonthomas@jones-stuart.biz"}, Record{Email: "watsonth@masojones-stuart.iz"}, 3},
+		{"email mailbox scrambled", emailLevel, Record{Email: "olsondanielle@martinez.com"}, Record{Email: "oleondanisle@martinez.com"}, 3},
 	}
 	for _, tc := range tests {
 		if got := tc.f(pr(tc.a), pr(tc.b)); got != tc.want {
 			t.Errorf("%s: level %d, want %d", tc.name, got, tc.want)
 		}
 	}
-	if firstLevel("ecalstt", "scarlett") != 4 || firstLevel("nhoj", "john") != 3 || lastLevel("rees", "ree s") != 0 {
+	if firstLevel("ecalstt", "scarlett") != 3 || firstLevel("nhoj", "john") != 3 || lastLevel("rees", "ree s") != 0 ||
+		lastLevel("nacsoj", "jackson") != 3 || firstLevel("ann", "nana") != 4 {
 		t.Error("name levels")
+	}
+	if !scrambledAddress("watsonthomas@jones-stuart.biz", "watsonth@masojones-stuart.iz") ||
+		scrambledAddress("ann@acme.com", "an@nacme.co") { // too short for three edits to mean a typo
+		t.Error("scrambledAddress")
 	}
 	// Swapped names score about as well as straight ones.
 	a, b := pr(Record{FirstName: "Martha", LastName: "Brown"}), pr(Record{FirstName: "Brown", LastName: "Martha"})
@@ -540,5 +549,24 @@ func TestEstimateFS(t *testing.T) {
 	// The start values are not modified.
 	if start.First[0] != DefaultFSParams().First[0] {
 		t.Error("start values changed")
+	}
+}
+
+func TestNearlySameLetters(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"nacsoj", "jackson", true}, // scrambled, one letter lost
+		{"jackson", "nacsoj", true}, // either order
+		{"nrgt", "grant", true},
+		{"grant", "grant", false}, // same length: sameLetters' case
+		{"gar", "gray", false},    // too short to tell
+		{"smith", "smythe", false},
+		{"collins", "nolics", true},
+	} {
+		if got := nearlySameLetters(tc.a, tc.b); got != tc.want {
+			t.Errorf("nearlySameLetters(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
 	}
 }
