@@ -14,11 +14,15 @@ const (
 	SourceReview  = "review"  // fixed by a review decision
 )
 
+// defaultProviders is the default merge precedence of spec §1.1, highest
+// first. It is an array, so no caller can change it.
+var defaultProviders = [...]string{"apollo", "zoominfo", "lusha", "seamless", "uplead", "rocketreach", "lead411",
+	"hunter", "bookyourdata", "leadsblue"}
+
 // DefaultProviders returns the provider source keys in the default merge
 // precedence of spec §1.1, highest first.
 func DefaultProviders() []string {
-	return []string{"apollo", "zoominfo", "lusha", "seamless", "uplead", "rocketreach", "lead411", "hunter",
-		"bookyourdata", "leadsblue"}
+	return slices.Clone(defaultProviders[:])
 }
 
 // Precedence orders the sources of attribute values for Merge (spec §4.4).
@@ -46,7 +50,7 @@ func (p Precedence) rank(attr, source string) int {
 		order = p.Providers
 	}
 	if order == nil {
-		order = DefaultProviders()
+		order = defaultProviders[:]
 	}
 	if i := slices.Index(order, source); i >= 0 {
 		return 1 + i
