@@ -346,3 +346,18 @@ func TestMergeDeterministic(t *testing.T) {
 		t.Errorf("winners %q %q %q %q %v", m.FirstName, m.Title, m.Email, m.Phone, m.DoNotContact)
 	}
 }
+
+// A version-1 lead (flat fields, no provenance) merges without losing its
+// address or number.
+func TestMergeVersion1(t *testing.T) {
+	l := Lead{FirstName: "Ann", Email: "ann@acme.com", Phone: "+12125550123"}
+	other := rec{"apollo", 1, map[string]string{"first_name": "Anne", "last_name": "Lee", "email": "a.lee@acme.com",
+		"email_status": "verified"}}.lead(t)
+	l.Merge(other, Precedence{})
+	if l.Email != "a.lee@acme.com" || len(l.Emails) != 2 || l.Phone != "+12125550123" {
+		t.Errorf("email %q of %+v, phone %q", l.Email, l.Emails, l.Phone)
+	}
+	if l.FirstName != "Anne" || l.LastName != "Lee" || l.FullName != "Anne Lee" {
+		t.Errorf("name %q %q %q", l.FirstName, l.LastName, l.FullName)
+	}
+}
