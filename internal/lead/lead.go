@@ -8,11 +8,7 @@
 // initialisation; nothing here keeps mutable global state.
 package lead
 
-import (
-	"slices"
-	"strings"
-	"time"
-)
+import "time"
 
 // Version is the wire version of the canonical lead written by this build.
 // Version 1 (no version field) carried only the flat string fields; version
@@ -219,85 +215,7 @@ func (l *Lead) PrimaryEmail() (Email, bool) {
 	return Email{}, false
 }
 
-// FillFrom copies every field of other into l where l's field is empty.
-// It never overwrites a value l already has. List fields gain the entries
-// l does not have yet, do_not_contact is a sticky OR, and provenance
-// histories are merged.
-func (l *Lead) FillFrom(other *Lead) {
-	fill := func(dst *string, src string) {
-		if *dst == "" {
-			*dst = src
-		}
-	}
-	fill(&l.FirstName, other.FirstName)
-	fill(&l.LastName, other.LastName)
-	fill(&l.FullName, other.FullName)
-	fill(&l.Email, other.Email)
-	fill(&l.Phone, other.Phone)
-	fill(&l.Title, other.Title)
-	fill(&l.Company, other.Company)
-	fill(&l.Domain, other.Domain)
-	fill(&l.Street, other.Street)
-	fill(&l.City, other.City)
-	fill(&l.State, other.State)
-	fill(&l.Postcode, other.Postcode)
-	fill(&l.Country, other.Country)
-	fill(&l.Seniority, other.Seniority)
-	fill(&l.Department, other.Department)
-	fill(&l.LinkedInURL, other.LinkedInURL)
-	fill(&l.CompanyKey, other.CompanyKey)
-	fill(&l.Website, other.Website)
-	fill(&l.Industry, other.Industry)
-	fill(&l.FirstSource, other.FirstSource)
-	l.V = max(l.V, other.V)
-	l.DoNotContact = l.DoNotContact || other.DoNotContact
-	if l.EmployeeCount == nil && other.EmployeeCount != nil {
-		r := *other.EmployeeCount
-		l.EmployeeCount = &r
-	}
-	if l.RevenueUSD == nil && other.RevenueUSD != nil {
-		r := *other.RevenueUSD
-		l.RevenueUSD = &r
-	}
-	if l.HQ.empty() && !other.HQ.empty() {
-		a := *other.HQ
-		l.HQ = &a
-	}
-	if l.FoundedYear == 0 {
-		l.FoundedYear = other.FoundedYear
-	}
-	for _, e := range other.Emails {
-		if !slices.ContainsFunc(l.Emails, func(x Email) bool { return x.Address == e.Address }) {
-			e.Primary = e.Primary && l.Email == e.Address
-			l.Emails = append(l.Emails, e)
-		}
-	}
-	for _, p := range other.Phones {
-		if !slices.ContainsFunc(l.Phones, func(x Phone) bool { return samePhone(x, p) }) {
-			l.Phones = append(l.Phones, p)
-		}
-	}
-	for _, t := range other.Technologies {
-		if !slices.ContainsFunc(l.Technologies, func(x string) bool { return strings.EqualFold(x, t) }) {
-			l.Technologies = append(l.Technologies, t)
-		}
-	}
-	for attr, hist := range other.Provenance {
-		for _, o := range hist {
-			l.Observe(attr, o)
-		}
-	}
-	for k, v := range other.Extra {
-		if _, ok := l.Extra[k]; !ok {
-			if l.Extra == nil {
-				l.Extra = make(map[string]string)
-			}
-			l.Extra[k] = v
-		}
-	}
-	l.CustomFields = l.derive()
-}
-
+// samePhone reports whether two observed phones are one number.
 func samePhone(a, b Phone) bool {
 	if a.E164 != "" || b.E164 != "" {
 		return a.E164 == b.E164 && a.Extension == b.Extension

@@ -211,23 +211,3 @@ func TestLeadWireRoundTrip(t *testing.T) {
 		t.Errorf("v1 primary email %+v %v", e, ok)
 	}
 }
-
-func TestFillFrom(t *testing.T) {
-	n := Normalizer{Now: fixedNow}
-	a, _ := n.Normalize(map[string]string{"first_name": "ann", "email": "ann@acme.com", "technologies": "Go"}, Source{Key: "apollo", RecordID: "1"})
-	b, _ := n.Normalize(map[string]string{"first_name": "anna", "last_name": "lee", "email": "ann.lee@gmail.com",
-		"phone": "+44 20 7946 0123", "technologies": "go, Rust", "do_not_contact": "true", "employee_count": "30"}, Source{Key: "hunter", RecordID: "2"})
-	a.FillFrom(&b)
-	if a.FirstName != "Ann" || a.LastName != "Lee" || a.Email != "ann@acme.com" || a.Phone != "+442079460123" {
-		t.Errorf("filled %+v", a)
-	}
-	if len(a.Emails) != 2 || a.Emails[1].Primary || !a.DoNotContact || len(a.Technologies) != 2 {
-		t.Errorf("emails %+v dnc %v techs %v", a.Emails, a.DoNotContact, a.Technologies)
-	}
-	if a.CustomFields == nil || a.CustomFields.EmployeeRange != "11-50" || a.CustomFields.LeadSource != "Apollo.io" {
-		t.Errorf("custom fields %+v", a.CustomFields)
-	}
-	if got := len(a.Provenance["first_name"]); got != 2 {
-		t.Errorf("first_name history has %d entries, want 2", got)
-	}
-}

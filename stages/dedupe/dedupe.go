@@ -42,6 +42,7 @@ import (
 	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/pipeline"
 	"github.com/leadstream/leadstream/stages/dedupe/match"
+	"github.com/leadstream/leadstream/stages/validate"
 )
 
 // Decisions written on leads.unique (and remembered per source record).
@@ -209,7 +210,9 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		if ok, err := p.getJSON(keyLead+verdict.Target, &st); err != nil || !ok {
 			return fmt.Errorf("dedupe: merge target %s missing from state: %v", verdict.Target, err)
 		}
-		st.Lead.FillFrom(in.Lead)
+		// Spec §4.4: merge field by field, then recompute the quality score.
+		st.Lead.Merge(in.Lead, lead.Precedence{})
+		st.Lead.QualityScore, _ = validate.Quality(&st.Lead)
 		if err := p.file(verdict.Target, &st, rec); err != nil {
 			return err
 		}
