@@ -46,6 +46,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	webhooksFile := c.fs.String("webhooks-file", "", "JSON file of outbound webhook subscriptions [{url, secret, events, enabled}] (secrets: keep it private)")
 	progress := c.fs.String("progress", "auto", "progress bars on stderr: auto (when it is a terminal), always or never")
 	apiOpts := addAPIFlags(c.fs)
+	precedence := addPrecedenceFlag(c.fs)
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -54,6 +55,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	key, err := c.stateKey()
+	if err != nil {
+		return err
+	}
+	prec, err := precedence()
 	if err != nil {
 		return err
 	}
@@ -87,7 +92,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Mappings:       *mappings,
 		Progress:       progressWriter(*progress, stderr),
 		Namespace:      pipeline.Namespace(c.namespace),
-		StageConfig: system.StageConfig{Halo: halo, Notify: notifier, PollInterval: pollInterval(*pollEvery),
+		StageConfig: system.StageConfig{Halo: halo, Notify: notifier, PollInterval: pollInterval(*pollEvery), Precedence: prec,
 			SuppressionKey: suppressionKeyFromEnv()},
 	})
 	if err != nil {

@@ -28,6 +28,7 @@ Examples:
 func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	c := newFlags("stage", "NAME [flags]", stageHelp, stderr)
 	apiOpts := addAPIFlags(c.fs)
+	precedence := addPrecedenceFlag(c.fs)
 	pollEvery := c.fs.Duration("halo-poll-interval", 15*time.Minute, "crm: how often to poll HaloPSA for changes its webhooks missed (0 or less: never)")
 	// The name may come before or after the flags.
 	var name string
@@ -55,7 +56,11 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stageCfg := system.StageConfig{PollInterval: pollInterval(*pollEvery), SuppressionKey: suppressionKeyFromEnv()}
+	prec, err := precedence()
+	if err != nil {
+		return err
+	}
+	stageCfg := system.StageConfig{PollInterval: pollInterval(*pollEvery), SuppressionKey: suppressionKeyFromEnv(), Precedence: prec}
 	if name == "sink" || name == "crm" {
 		if stageCfg.Halo, err = haloFromEnv(log); err != nil {
 			return err

@@ -25,6 +25,7 @@ import (
 	"github.com/leadstream/leadstream/connectors/csvfile"
 	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/connectors/providers"
+	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/pipeline"
 	"github.com/leadstream/leadstream/stages/crm"
 	"github.com/leadstream/leadstream/stages/dedupe"
@@ -51,6 +52,9 @@ type StageConfig struct {
 	// Suppressions is the do-not-contact list validate checks (Start
 	// follows it when validate runs).
 	Suppressions *pipeline.GlobalTable
+	// Precedence orders the sources when dedupe merges a record into a
+	// lead (zero: the default order of crm.md §1.1).
+	Precedence lead.Precedence
 	// FuzzyDir holds dedupe's fuzzy candidate indexes (Start sets it under
 	// the data directory).
 	FuzzyDir string
@@ -70,7 +74,7 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
-	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir}, enrich.Stage{},
+	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence}, enrich.Stage{},
 		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey}), review.Stage{}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})

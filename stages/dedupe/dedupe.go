@@ -87,6 +87,9 @@ type Stage struct {
 	FuzzyDir string
 	// NoFuzzy turns the fuzzy candidate index off.
 	NoFuzzy bool
+	// Precedence orders the sources when a record merges into a lead
+	// (crm.md §4.4); the zero value is the default order of §1.1.
+	Precedence lead.Precedence
 }
 
 // Name implements pipeline.Stage.
@@ -120,7 +123,7 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 	if s.Config != nil {
 		cfg = *s.Config
 	}
-	p := &Processor{table: t, cfg: cfg, blocks: make(map[string][]string), recs: make(map[string][]match.Record)}
+	p := &Processor{table: t, cfg: cfg, prec: s.Precedence, blocks: make(map[string][]string), recs: make(map[string][]match.Record)}
 	p.keys = newBloom()
 	ctx, cancel := context.WithCancel(context.Background())
 	p.keys.cancel = cancel
@@ -152,6 +155,7 @@ type leadState struct {
 type Processor struct {
 	table State
 	cfg   match.Config
+	prec  lead.Precedence
 	// blocks caches the lead ids of each blocking key read so far, in the
 	// order they were filed, including this batch's own additions. It
 	// lives as long as the partition is assigned; a failed batch ends the
@@ -211,7 +215,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 			return fmt.Errorf("dedupe: merge target %s missing from state: %v", verdict.Target, err)
 		}
 		// Spec §4.4: merge field by field, then recompute the quality score.
-		st.Lead.Merge(in.Lead, lead.Precedence{})
+		st.Lead.Merge(in.Lead, p.prec)
 		st.Lead.QualityScore, _ = validate.Quality(&st.Lead)
 		if err := p.file(verdict.Target, &st, rec); err != nil {
 			return err
