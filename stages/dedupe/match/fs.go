@@ -139,6 +139,11 @@ func compareFS(a, b *prep, shared bool) fsVector {
 	v.swapFirst = int8(firstLevel(a.first, b.last))
 	v.swapLast = int8(lastLevel(a.last, b.first))
 	v.swapComparable = (a.first != "" || a.last != "") && (b.first != "" || b.last != "")
+	if v.lv[cmpStreet] >= 2 {
+		// An equal house number on another street is chance, not
+		// evidence ("75 Nguyen Street" and "75 Jones Street").
+		v.lv[cmpNumber] = -1
+	}
 	if v.lv[cmpCompany] == 0 {
 		// Colleagues share their office's address: once both records are
 		// known to be at one organisation, its address is no evidence
@@ -203,6 +208,11 @@ func emailLevel(a, b *prep) int {
 			return 3 // a typo in the mailbox
 		}
 		return 4 // same company domain, another mailbox: a colleague
+	case otherDomains(a, b):
+		// Two known organisations and two mail domains: however alike the
+		// addresses, they belong to namesakes or to a job change, never
+		// to a typo.
+		return 5
 	case osaWithin(a.r.Email, b.r.Email, 2):
 		return 3
 	case len(a.local) >= 4 && a.local == b.local:
@@ -358,10 +368,39 @@ func streetLevel(a, b *prep) int {
 		return 0
 	case s >= 0.9:
 		return 1
-	case s >= 0.75:
+	case s >= 0.75 && sameStreetName(a, b):
 		return 2
 	}
 	return 3
+}
+
+// streetType reports whether w is a street type word.
+func streetType(w string) bool {
+	switch w {
+	case "street", "st", "road", "rd", "avenue", "ave", "av", "place", "pl", "crescent", "cres", "court", "ct",
+		"drive", "dr", "lane", "ln", "circuit", "cct", "way", "close", "cl", "terrace", "tce", "parade", "pde",
+		"boulevard", "blvd", "highway", "hwy", "square", "sq", "grove", "gr":
+		return true
+	}
+	return false
+}
+
+// sameStreetName reports whether any name word of one street (a word of
+// three or more letters) is close to one of the other's: the number and the
+// type word ("Street") alone make "206 Jones Street" look like "266 Kelly
+// Street" without naming the same street.
+func sameStreetName(a, b *prep) bool {
+	for _, x := range strings.Fields(a.street) {
+		if len(x) < 3 || x[0] >= '0' && x[0] <= '9' || streetType(x) {
+			continue
+		}
+		for _, y := range strings.Fields(b.street) {
+			if len(y) >= 3 && !streetType(y) && jw(x, y) >= 0.85 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func numberLevel(a, b *prep) int {

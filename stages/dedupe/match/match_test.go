@@ -418,6 +418,8 @@ func TestFSLevels(t *testing.T) {
 		{"postcode missing", postcodeLevel, Record{Postcode: "4171"}, Record{}, -1},
 		{"number differs", numberLevel, Record{Street: "24 mackenzie street"}, Record{Street: "92 mackenzie street"}, 1},
 		{"city typo", cityLevel, Record{City: "London"}, Record{City: "Lndon"}, 1},
+		{"street: same number and type, other name", streetLevel, Record{Street: "206 Jones Street"}, Record{Street: "266 Kelly Street"}, 3},
+		{"street: same name, typo", streetLevel, Record{Street: "26 yampi place, villa 3"}, Record{Street: "26 yampi plvace, villa 3"}, 1},
 		{"city scrambled", cityLevel, Record{City: "London"}, Record{City: "donLn"}, 1},
 		{"city other", cityLevel, Record{City: "London"}, Record{City: "Leeds"}, 2},
 		{"email moved across @", emailLevel, Record{Email: "watsonthomas@jones-stuart.biz"}, Record{Email: "watsonth@masojones-stuart.iz"}, 3},

@@ -75,6 +75,20 @@ func TestRelaxedGuards(t *testing.T) {
 		{"mailbox with two typos, same person",
 			Record{FirstName: "Jack", LastName: "Adams", Email: "b1cky8@roberts-frazier.example", City: "Leicester"},
 			Record{FirstName: "Jack", LastName: "Adams", Email: "becky18@roberts-frazier.example", City: "Leicester"}, AutoMerge, Review, false},
+		{"namesakes at two organisations with alike names and one street: new lead",
+			Record{FirstName: "Olga", LastName: "Patel", Email: "olga.patel57@summitsystems.example", Phone: "+13035550101",
+				Company: "summit systems", Domain: "summitsystems.example", Street: "85 Johansson Street", City: "Denver", Country: "US"},
+			Record{FirstName: "Olga", LastName: "Patel", Email: "olga.patel76@summitsystem.example", Phone: "+13035550199",
+				Company: "summit systems", Domain: "summitsystem.example", Street: "215 Johansson Street", City: "Denver", Country: "US"}, New, New, true},
+		{"two organisations but one direct phone: the same person",
+			Record{FirstName: "Olga", LastName: "Patel", Email: "olga@acme.example", Phone: "+13035550101", Domain: "acme.example"},
+			Record{FirstName: "Olga", LastName: "Patel", Email: "opatel@acme-eu.example", Phone: "+13035550101", Domain: "acme-eu.example"}, AutoMerge, Review, false},
+		{"thin record (name and city) joins the one lead of that name there",
+			Record{FirstName: "Martha", LastName: "Brown", City: "Southend-on-Sea"},
+			Record{FirstName: "Brown", LastName: "Martha", Email: "watsonthomas@jones-stuart.example", City: "Southend-on-Sea"}, AutoMerge, Review, true},
+		{"two full records on name and city alone stay apart",
+			Record{FirstName: "Martha", LastName: "Brown", Email: "martha@one.example", City: "Leeds"},
+			Record{FirstName: "Martha", LastName: "Brown", Email: "mb@two.example", City: "Leeds"}, New, New, false},
 		{"namesakes at one company keep apart",
 			Record{FirstName: "John", LastName: "Smith", Email: "jsmith2@acme.example", Company: "acme", Domain: "acme.example"},
 			Record{FirstName: "John", LastName: "Smith", Email: "john.smith@acme.example", Company: "acme", Domain: "acme.example"}, Review, Review, false},
@@ -83,7 +97,8 @@ func TestRelaxedGuards(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := []Candidate{{LeadID: "L1", Record: tc.cand}}
 			d := Decide(tc.in, c, DefaultConfig())
-			if tc.want == AutoMerge && (d.Outcome != AutoMerge || d.Target != "L1") || tc.want != AutoMerge && d.Outcome == AutoMerge {
+			if tc.want == AutoMerge && (d.Outcome != AutoMerge || d.Target != "L1") || tc.want != AutoMerge && d.Outcome == AutoMerge ||
+				tc.want == New && d.Outcome != New {
 				t.Errorf("default: %v, want %v (%+v)", d.Outcome, tc.want, d.Matches)
 			}
 			if tc.checkSpec {

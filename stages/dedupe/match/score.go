@@ -218,6 +218,8 @@ func sameOrg(a, b *prep) bool {
 		return true
 	case a.r.Domain != "" && a.r.Domain == b.r.Domain:
 		return true
+	case otherDomains(a, b):
+		return false
 	case a.company != "" && b.company != "" && a.r.Country != "" && a.r.Country == b.r.Country:
 		return dice(a.company, b.company) >= 0.75
 	}
@@ -231,12 +233,25 @@ func companyC(a, b *prep) Component {
 		return Component{}
 	}
 	c := Component{Comparable: true}
-	if sameOrg(a, b) {
+	switch {
+	case sameOrg(a, b):
 		c.Value = 1
-	} else {
+	case otherDomains(a, b):
+		// Two organisation keys that differ: two organisations, however
+		// alike their names ("Vertex Data Ltd" at vertexdata.co.uk and
+		// "Vertex Data plc" at vertex-data.com).
+	default:
 		c.Value = a.companyDice(b.company)
 	}
 	return c
+}
+
+// otherDomains reports whether both records have an organisation domain
+// and the domains differ. The domain is the organisation key (§4.3 step
+// 1); company-name similarity (step 2) decides only when a domain is
+// missing.
+func otherDomains(a, b *prep) bool {
+	return a.r.Domain != "" && b.r.Domain != "" && a.r.Domain != b.r.Domain
 }
 
 // addressA is component A (§4.2). With cityOnly, two cities alone make A
