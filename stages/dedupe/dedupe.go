@@ -464,6 +464,14 @@ func (p *Processor) putJSON(key string, v any) error {
 func Record(l *lead.Lead) match.Record {
 	email := strings.ToLower(strings.TrimSpace(l.Email))
 	dom := lead.EmailDomain(email)
+	// The organisation domain: the domain or website given, or the mail
+	// domain of a record that names its company. A mail domain alone is
+	// the person's address, which a typo can change; it is compared as
+	// part of the e-mail, not as an organisation key.
+	org := lead.RegistrableDomain(l.Domain)
+	if l.Company == "" && l.Website == "" && org == dom {
+		org = ""
+	}
 	return match.Record{
 		FirstName:     l.FirstName,
 		LastName:      l.LastName,
@@ -473,7 +481,7 @@ func Record(l *lead.Lead) match.Record {
 		Phone:         l.Phone,
 		Company:       lead.CompanyKey(l.Company),
 		CompanyName:   l.Company,
-		Domain:        lead.RegistrableDomain(l.Domain),
+		Domain:        org,
 		Street:        l.Street,
 		City:          l.City,
 		Postcode:      l.Postcode,
