@@ -22,7 +22,9 @@ pipeline (embedded broker, all stages, dry-run sink) in a fresh data
 directory, takes each record's final lead id as its predicted cluster and
 prints one JSON object with pairwise precision, recall and F1 (records held
 in review, rejected or dead-lettered count as singletons). The quality gate
-is off: eval measures matching, not data quality.
+is off: eval measures matching, not data quality. Records are keyed by
+organisation, and only records in one partition can match: --partitions 1
+shows the matcher alone, the default shows what a deployment gets.
 
 Example:
   leadstream eval --file ../shared/datasets/febrl1.csv`
@@ -30,6 +32,9 @@ Example:
 // evalReport is what eval prints.
 type evalReport struct {
 	File string `json:"file"`
+	// Partitions per topic: records meet for matching only within one
+	// (records are keyed by organisation), so the figure depends on it.
+	Partitions int `json:"partitions"`
 	evaluate.Scores
 	Outcomes      map[pipeline.Outcome]int `json:"outcomes"`
 	Seconds       float64                  `json:"seconds"`
@@ -103,6 +108,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	elapsed := time.Since(start)
 	rep := evalReport{
 		File:          filepath.Base(*file),
+		Partitions:    c.partitions,
 		Scores:        evaluate.Pairwise(truth, predicted),
 		Outcomes:      sum.Counts,
 		Seconds:       elapsed.Seconds(),
