@@ -63,6 +63,8 @@ type StageConfig struct {
 	PollInterval time.Duration
 	// CRMMetrics are the crm stage's instruments (Start makes them).
 	CRMMetrics *crm.Metrics
+	// DedupeMetrics are the dedupe stage's instruments (Start makes them).
+	DedupeMetrics *dedupe.Metrics
 	// Notify delivers outbound webhooks; nil leaves the notify stage out.
 	Notify *webhooks.Sender
 }
@@ -74,7 +76,7 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
-	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence}, enrich.Stage{},
+	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence, Metrics: c.DedupeMetrics}, enrich.Stage{},
 		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey}), review.Stage{}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})
@@ -216,6 +218,13 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			return nil, err
 		}
 		opts.StageConfig.CRMMetrics = m
+	}
+	if opts.StageConfig.DedupeMetrics == nil {
+		m, err := dedupe.NewMetrics(opts.Registerer)
+		if err != nil {
+			return nil, err
+		}
+		opts.StageConfig.DedupeMetrics = m
 	}
 	names := opts.Stages
 	if names == nil {
