@@ -65,6 +65,8 @@ type StageConfig struct {
 	CRMMetrics *crm.Metrics
 	// DedupeMetrics are the dedupe stage's instruments (Start makes them).
 	DedupeMetrics *dedupe.Metrics
+	// SinkMetrics are the sink's instruments (Start makes them).
+	SinkMetrics *sink.Metrics
 	// Notify delivers outbound webhooks; nil leaves the notify stage out.
 	Notify *webhooks.Sender
 }
@@ -77,7 +79,7 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
 	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence, Metrics: c.DedupeMetrics}, enrich.Stage{},
-		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey}), review.Stage{}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
+		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics}), review.Stage{}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})
 	}
@@ -225,6 +227,13 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			return nil, err
 		}
 		opts.StageConfig.DedupeMetrics = m
+	}
+	if opts.StageConfig.SinkMetrics == nil {
+		m, err := sink.NewMetrics(opts.Registerer)
+		if err != nil {
+			return nil, err
+		}
+		opts.StageConfig.SinkMetrics = m
 	}
 	names := opts.Stages
 	if names == nil {
