@@ -70,7 +70,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	notifier, err := loadWebhooks(*webhooksFile, log)
+	notifier, err := loadWebhooks(*webhooksFile, log, reg)
 	if err != nil {
 		return err
 	}
