@@ -253,7 +253,7 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 		}
 		switch {
 		case it.m.Suppressed || in.Lead.DoNotContact:
-			in.Outcome = pipeline.OutcomeSuppressed
+			in.Outcome, in.Reasons = pipeline.OutcomeSuppressed, []string{pipeline.ReasonDoNotContact}
 		case in.Decision != "" && in.Decision != "new":
 			in.Outcome = pipeline.OutcomeMerged
 		default:
