@@ -50,6 +50,11 @@ const (
 // would create a new lead (a record that merges only adds data).
 const ReasonLowQuality = "low_quality"
 
+// ReasonDoNotContact is the reason of a suppressed record: its person is
+// on the do-not-contact list, or its lead is marked do not contact
+// (crm.md §7.4).
+const ReasonDoNotContact = "do_not_contact"
+
 // Outcomes lists the outcomes in summary order.
 var Outcomes = []Outcome{OutcomeSynced, OutcomeMerged, OutcomeReview, OutcomeRejected, OutcomeSuppressed, OutcomeDeadLettered}
 

@@ -1,7 +1,10 @@
 package pipeline
 
 import (
+	"strings"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Metrics are the runtime's Prometheus instruments (names from the CRM
@@ -11,6 +14,10 @@ type Metrics struct {
 	Duration *prometheus.HistogramVec // stage
 	DLQ      *prometheus.CounterVec   // stage, reason
 	Lag      *prometheus.GaugeVec     // group, topic, partition
+	// Rejected and Suppressed count the records a stage ended rejected or
+	// suppressed, by their first reason.
+	Rejected   *prometheus.CounterVec // reason
+	Suppressed *prometheus.CounterVec // reason
 }
 
 // NewMetrics creates the instruments and registers them on reg (nil for
@@ -30,9 +37,42 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "leadstream_kafka_consumer_lag_records", Help: "Consumer lag per group and partition.",
 		}, []string{"group", "topic", "partition"}),
+		Rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leadstream_rejected_total", Help: "Records that ended rejected, by their first reason.",
+		}, []string{"reason"}),
+		Suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leadstream_suppressed_total", Help: "Records that ended suppressed (not synced), by their first reason.",
+		}, []string{"reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Records, m.Duration, m.DLQ, m.Lag)
+		reg.MustRegister(m.Records, m.Duration, m.DLQ, m.Lag, m.Rejected, m.Suppressed)
 	}
 	return m
+}
+
+// processed counts one record a stage processed from what it emitted:
+// its outcome, and for a rejection or suppression its first reason.
+func (m *Metrics) processed(stage string, emitted []*kgo.Record) {
+	o, rec := verdict(emitted)
+	label := "ok"
+	if rec != nil {
+		label = string(o)
+	}
+	m.Records.WithLabelValues(stage, label).Inc()
+	switch o {
+	case OutcomeRejected:
+		m.Rejected.WithLabelValues(firstReason(rec)).Inc()
+	case OutcomeSuppressed:
+		m.Suppressed.WithLabelValues(firstReason(rec)).Inc()
+	}
+}
+
+// firstReason is the first of a record's verdict reasons ("unknown" for
+// none).
+func firstReason(rec *kgo.Record) string {
+	r, _, _ := strings.Cut(HeaderValue(rec, HeaderReason), ",")
+	if r == "" {
+		return "unknown"
+	}
+	return r
 }

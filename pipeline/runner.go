@@ -393,7 +393,7 @@ func (r *Runner) process(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Recor
 				from[o] = rec
 			}
 			out = append(out, em.records...)
-			r.opts.Metrics.Records.WithLabelValues(name, outcomeLabel(em.records)).Inc()
+			r.opts.Metrics.processed(name, em.records)
 			r.opts.Metrics.Duration.WithLabelValues(name).Observe(time.Since(start).Seconds())
 			r.processed++
 		}
@@ -491,7 +491,7 @@ func (r *Runner) processBatch(ctx context.Context, bp BatchProcessor, recs []*kg
 			from[o] = rec
 		}
 		out = append(out, ems[i].records...)
-		r.opts.Metrics.Records.WithLabelValues(name, outcomeLabel(ems[i].records)).Inc()
+		r.opts.Metrics.processed(name, ems[i].records)
 		r.opts.Metrics.Duration.WithLabelValues(name).Observe(per)
 		r.processed++
 	}
@@ -684,14 +684,15 @@ func (p changelogPartitioner) ForTopic(topic string) kgo.TopicPartitioner {
 	return p.byKey.ForTopic(topic)
 }
 
-// outcomeLabel is the metrics outcome of one processed record: the verdict
-// carried by what it emitted (rejected, review, merged), else ok.
-func outcomeLabel(emitted []*kgo.Record) string {
+// verdict is the verdict carried by what one processed record emitted
+// (rejected, review, merged, suppressed) and the record carrying it; no
+// record for none (the metrics outcome ok).
+func verdict(emitted []*kgo.Record) (Outcome, *kgo.Record) {
 	for _, rec := range emitted {
 		switch o := Outcome(HeaderValue(rec, HeaderOutcome)); o {
 		case OutcomeRejected, OutcomeReview, OutcomeMerged, OutcomeSuppressed:
-			return string(o)
+			return o, rec
 		}
 	}
-	return "ok"
+	return "", nil
 }

@@ -27,8 +27,9 @@ and records the writes it would make.`
 const defaultHaloBatch = 100
 
 // haloFromEnv returns the HaloPSA client the HALOPSA_* variables configure,
-// or nil for a dry run, and says once which it is.
-func haloFromEnv(log *slog.Logger) (*halopsa.Client, error) {
+// or nil for a dry run, and says once which it is. The client's metrics
+// are registered with reg (when not nil).
+func haloFromEnv(log *slog.Logger, reg prometheus.Registerer) (*halopsa.Client, error) {
 	base, id, secret := os.Getenv("HALOPSA_BASE_URL"), os.Getenv("HALOPSA_CLIENT_ID"), os.Getenv("HALOPSA_CLIENT_SECRET")
 	if base == "" || id == "" || secret == "" {
 		log.Info("HaloPSA credentials not set (HALOPSA_BASE_URL, HALOPSA_CLIENT_ID, HALOPSA_CLIENT_SECRET): the sink runs dry and records the writes it would make in its state")
@@ -53,9 +54,19 @@ func haloFromEnv(log *slog.Logger) (*halopsa.Client, error) {
 		}
 		opts.RateLimit, opts.RateWindow = n, 5*time.Minute
 	}
+	if reg != nil {
+		m, err := halopsa.NewMetrics(reg)
+		if err != nil {
+			return nil, err
+		}
+		opts.Metrics = m
+	}
 	c, err := halopsa.New(opts)
 	if err != nil {
 		return nil, fmt.Errorf("HaloPSA client: %w", err)
+	}
+	if err := registerHaloMetrics(reg, c); err != nil {
+		return nil, err
 	}
 	log.Info("the sink writes to HaloPSA", "base_url", base, "tenant", opts.Tenant, "rate_limit", opts.RateLimit, "window", opts.RateWindow, "batch_size", opts.BatchSize)
 	return c, nil

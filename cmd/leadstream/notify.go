@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/encoding/json"
 
 	"github.com/leadstream/leadstream/pipeline"
@@ -15,8 +16,9 @@ import (
 
 // loadWebhooks reads the outbound webhook subscriptions of --webhooks-file:
 // a JSON array of {"url", "secret", "events": [...], "enabled"}. An empty
-// path configures none.
-func loadWebhooks(path string, log *slog.Logger) (*webhooks.Sender, error) {
+// path configures none. The sender's metrics are registered with reg
+// (when not nil).
+func loadWebhooks(path string, log *slog.Logger, reg prometheus.Registerer) (*webhooks.Sender, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -35,7 +37,13 @@ func loadWebhooks(path string, log *slog.Logger) (*webhooks.Sender, error) {
 			}
 		}
 	}
-	sender, err := webhooks.NewSender(subs, webhooks.Options{Logger: log, Version: version})
+	var met *webhooks.Metrics
+	if reg != nil {
+		if met, err = webhooks.NewMetrics(reg); err != nil {
+			return nil, err
+		}
+	}
+	sender, err := webhooks.NewSender(subs, webhooks.Options{Logger: log, Version: version, Metrics: met})
 	if err != nil {
 		return nil, fmt.Errorf("webhooks file %s: %w", path, err)
 	}

@@ -65,16 +65,13 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(c.brokers) == 0 {
 		log.Info("no --brokers given: using the embedded broker", "addr", *embeddedAddr, "data_dir", c.dataDir)
 	}
-	halo, err := haloFromEnv(log)
-	if err != nil {
-		return err
-	}
-	notifier, err := loadWebhooks(*webhooksFile, log)
-	if err != nil {
-		return err
-	}
 	reg := opsserver.NewRegistry()
-	if err := registerHaloMetrics(reg, halo); err != nil {
+	halo, err := haloFromEnv(log, reg)
+	if err != nil {
+		return err
+	}
+	notifier, err := loadWebhooks(*webhooksFile, log, reg)
+	if err != nil {
 		return err
 	}
 	sys, err := system.Start(ctx, system.Options{

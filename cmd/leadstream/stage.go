@@ -61,14 +61,11 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	stageCfg := system.StageConfig{PollInterval: pollInterval(*pollEvery), SuppressionKey: suppressionKeyFromEnv(), Precedence: prec}
+	reg := opsserver.NewRegistry()
 	if name == "sink" || name == "crm" {
-		if stageCfg.Halo, err = haloFromEnv(log); err != nil {
+		if stageCfg.Halo, err = haloFromEnv(log, reg); err != nil {
 			return err
 		}
-	}
-	reg := opsserver.NewRegistry()
-	if err := registerHaloMetrics(reg, stageCfg.Halo); err != nil {
-		return err
 	}
 	sys, err := system.Start(ctx, system.Options{
 		Brokers:        c.brokerList(),

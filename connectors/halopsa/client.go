@@ -415,6 +415,8 @@ func (c *Client) attempt(ctx context.Context, method, target, display, tok strin
 	}
 	defer release()
 	c.requests.Add(1)
+	start := time.Now()
+	defer func() { c.opts.Metrics.request(method, display, time.Since(start)) }()
 	actx, cancel := context.WithTimeout(ctx, c.opts.RequestTimeout)
 	defer cancel()
 	var rd io.Reader

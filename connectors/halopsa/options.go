@@ -99,6 +99,10 @@ type Options struct {
 	PageSize int
 	// BatchSize is the most elements one POST carries (default 50).
 	BatchSize int
+
+	// Metrics observe the duration of each HTTP attempt (nil: none; make
+	// them with NewMetrics).
+	Metrics *Metrics
 }
 
 // DefaultOptions returns Options with every default filled in except the

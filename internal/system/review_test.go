@@ -3,8 +3,11 @@ package system
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/pipeline"
@@ -17,6 +20,8 @@ func TestReviewQueueApproveAndReject(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	opts := testOptions(t)
+	reg := prometheus.NewRegistry()
+	opts.Registerer = reg
 	s, err := Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +61,7 @@ func TestReviewQueueApproveAndReject(t *testing.T) {
 	if len(items) != 2 {
 		t.Fatalf("listed %d items, want 2", len(items))
 	}
+	waitMetric(ctx, t, reg, `leadstream_review_queue_size{reason="low_quality"}`, 2)
 	if err := review.Decide(ctx, s.client, s.Brokers(), ns, importID+":2", review.Approve); err != nil {
 		t.Fatal(err)
 	}
@@ -83,9 +89,59 @@ func TestReviewQueueApproveAndReject(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(items) == 0 {
+			waitMetric(ctx, t, reg, `leadstream_review_queue_size{reason="low_quality"}`, 0)
+			waitMetric(ctx, t, reg, `leadstream_rejected_total{reason="review_rejected"}`, 1)
+			// The approved record became a lead of its own and was synced.
+			waitMetric(ctx, t, reg, `leadstream_dedup_decisions_total{decision="new"}`, 1)
+			waitMetric(ctx, t, reg, `leadstream_end_to_end_seconds{source="csv"}`, 1)
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("queue still holds %d items", len(items))
+}
+
+// metricValues reads reg as name{label="value",…} → value (a histogram's
+// sample count).
+func metricValues(t *testing.T, reg prometheus.Gatherer) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			name := mf.GetName()
+			if len(labels) > 0 {
+				name += "{" + strings.Join(labels, ",") + "}"
+			}
+			switch {
+			case m.GetCounter() != nil:
+				out[name] = m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				out[name] = m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				out[name] = float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return out
+}
+
+// waitMetric waits until metric (as metricValues names it) has value want.
+func waitMetric(ctx context.Context, t *testing.T, reg prometheus.Gatherer, metric string, want float64) {
+	t.Helper()
+	var got map[string]float64
+	for ctx.Err() == nil {
+		if got = metricValues(t, reg); got[metric] == want {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s = %v, want %v", metric, got[metric], want)
 }

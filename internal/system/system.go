@@ -63,6 +63,12 @@ type StageConfig struct {
 	PollInterval time.Duration
 	// CRMMetrics are the crm stage's instruments (Start makes them).
 	CRMMetrics *crm.Metrics
+	// DedupeMetrics are the dedupe stage's instruments (Start makes them).
+	DedupeMetrics *dedupe.Metrics
+	// SinkMetrics are the sink's instruments (Start makes them).
+	SinkMetrics *sink.Metrics
+	// ReviewMetrics are the review queue's gauges (Start makes them).
+	ReviewMetrics *review.Metrics
 	// Notify delivers outbound webhooks; nil leaves the notify stage out.
 	Notify *webhooks.Sender
 }
@@ -74,8 +80,8 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
-	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence}, enrich.Stage{},
-		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey}), review.Stage{}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
+	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence, Metrics: c.DedupeMetrics}, enrich.Stage{},
+		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics}), review.Stage{Metrics: c.ReviewMetrics}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})
 	}
@@ -217,9 +223,33 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		}
 		opts.StageConfig.CRMMetrics = m
 	}
+	if opts.StageConfig.DedupeMetrics == nil {
+		m, err := dedupe.NewMetrics(opts.Registerer)
+		if err != nil {
+			return nil, err
+		}
+		opts.StageConfig.DedupeMetrics = m
+	}
+	if opts.StageConfig.SinkMetrics == nil {
+		m, err := sink.NewMetrics(opts.Registerer)
+		if err != nil {
+			return nil, err
+		}
+		opts.StageConfig.SinkMetrics = m
+	}
 	names := opts.Stages
 	if names == nil {
 		names = opts.StageConfig.Names()
+	}
+	if opts.StageConfig.ReviewMetrics == nil && opts.Registerer != nil && slices.Contains(names, "review") {
+		// The gauges report the review partitions this process holds;
+		// without a registry nothing reads them and the stage keeps no
+		// view of its queue.
+		m, err := review.NewMetrics(opts.Registerer)
+		if err != nil {
+			return nil, err
+		}
+		opts.StageConfig.ReviewMetrics = m
 	}
 	// The embedded broker's log and the stage state belong to one process;
 	// an import or a pull only keeps checkpoints and may share the directory.

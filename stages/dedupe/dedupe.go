@@ -90,6 +90,8 @@ type Stage struct {
 	// Precedence orders the sources when a record merges into a lead
 	// (crm.md §4.4); the zero value is the default order of §1.1.
 	Precedence lead.Precedence
+	// Metrics count the matcher's decisions (nil: none).
+	Metrics *Metrics
 }
 
 // Name implements pipeline.Stage.
@@ -129,6 +131,7 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 	p.keys.cancel = cancel
 	p.keys.done.Add(1)
 	go p.keys.build(ctx, t)
+	p.metrics = s.Metrics
 	if !s.NoFuzzy {
 		if err := p.openFuzzy(s.FuzzyDir, partition); err != nil {
 			p.keys.close()
@@ -167,6 +170,8 @@ type Processor struct {
 	fz   *fuzzy // nil when off
 	// keys is a Bloom filter of the blocking keys in the state.
 	keys *bloom
+	// metrics count the matcher's decisions (nil: none).
+	metrics *Metrics
 }
 
 // Process implements pipeline.Processor.
@@ -207,6 +212,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 			return err
 		}
 		verdict = match.Decide(rec, cands, p.cfg)
+		p.metrics.decided(&verdict)
 	}
 	switch verdict.Outcome {
 	case match.AutoMerge:

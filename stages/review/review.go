@@ -31,7 +31,10 @@ const ReasonReviewRejected = "review_rejected"
 const keyItem = "item/"
 
 // Stage is the review stage.
-type Stage struct{}
+type Stage struct {
+	// Metrics are the queue's gauges (nil: none).
+	Metrics *Metrics
+}
 
 // Name implements pipeline.Stage.
 func (Stage) Name() string { return "review" }
@@ -43,10 +46,67 @@ func (Stage) Input() string { return pipeline.TopicReview }
 func (Stage) Stateful() bool { return true }
 
 // Open implements pipeline.Stage.
-func (Stage) Open(_ context.Context, _ int32, t *pipeline.Table) (pipeline.Processor, error) {
-	return pipeline.ProcessorFunc(func(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
-		return process(t, in, out)
-	}), nil
+func (s Stage) Open(_ context.Context, _ int32, t *pipeline.Table) (pipeline.Processor, error) {
+	return s.open(t)
+}
+
+func (s Stage) open(t state) (*processor, error) {
+	p := &processor{t: t, m: s.Metrics}
+	if s.Metrics != nil {
+		items, err := heldItems(t)
+		if err != nil {
+			return nil, err
+		}
+		p.q = s.Metrics.open(items)
+	}
+	return p, nil
+}
+
+// state is the partition state the processor uses: a *pipeline.Table in
+// the pipeline. Scan sees committed state only.
+type state interface {
+	Get(key string) ([]byte, bool, error)
+	Put(key string, value []byte)
+	Delete(key string)
+	Scan(prefix string, fn func(key string, value []byte) (bool, error)) error
+}
+
+// processor is the review processor of one partition.
+type processor struct {
+	t state
+	m *Metrics
+	q *queue // the partition's items as the gauges see them; nil without metrics
+}
+
+// Process implements pipeline.Processor.
+func (p *processor) Process(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
+	return p.process(in, out)
+}
+
+// Close implements the runner's optional Close: the partition's items
+// leave the gauges.
+func (p *processor) Close() error {
+	p.m.close(p.q)
+	return nil
+}
+
+// heldItems reads the reasons and hold times of a partition's items.
+func heldItems(t state) (map[string]held, error) {
+	items := map[string]held{}
+	err := t.Scan(keyItem, func(key string, value []byte) (bool, error) {
+		var it struct {
+			HeldAt   time.Time `json:"held_at"`
+			Envelope struct {
+				Reasons []string `json:"reasons"`
+			} `json:"envelope"`
+		}
+		if err := json.Unmarshal(value, &it); err != nil {
+			return false, fmt.Errorf("review: corrupt item %s: %w", key, err)
+		}
+		items[key] = held{reason: firstReason(it.Envelope.Reasons), at: it.HeldAt}
+		return true, nil
+	})
+	return items, err
 }
 
 // Item is one held record.
@@ -56,15 +116,17 @@ type Item struct {
 	Envelope *pipeline.Envelope `json:"envelope"`
 }
 
-func process(t *pipeline.Table, in *pipeline.Envelope, out *pipeline.Emitter) error {
-	key := keyItem + in.TraceID
+func (p *processor) process(in *pipeline.Envelope, out *pipeline.Emitter) error {
+	t, key := p.t, keyItem+in.TraceID
 	if in.Decision == "" || in.Decision[:min(len(in.Decision), 7)] != "review:" {
 		// A record to hold. A newer record for the same item replaces it.
-		b, err := json.Marshal(Item{ID: in.TraceID, HeldAt: time.Now().UTC(), Envelope: in})
+		it := Item{ID: in.TraceID, HeldAt: time.Now().UTC(), Envelope: in}
+		b, err := json.Marshal(it)
 		if err != nil {
 			return fmt.Errorf("review: encode item: %w", err)
 		}
 		t.Put(key, b)
+		p.m.hold(p.q, key, firstReason(in.Reasons), it.HeldAt)
 		return nil
 	}
 	b, ok, err := t.Get(key)
@@ -95,6 +157,7 @@ func process(t *pipeline.Table, in *pipeline.Envelope, out *pipeline.Emitter) er
 	default:
 		return fmt.Errorf("review: unknown decision %q for %s", in.Decision, in.TraceID)
 	}
+	p.m.decided(p.q, key)
 	return nil
 }
 

@@ -100,6 +100,17 @@ func (fs *fieldSet) values(vs []cfValue) []halopsa.CustomField {
 	return out
 }
 
+// label names a field CustomFieldMismatches reported (its id, or its name
+// for a name-form write) by its lead field key, CF_1xx, when known.
+func (fs *fieldSet) label(field string) string {
+	if id, err := strconv.Atoi(field); err == nil {
+		if k, ok := fs.byID[id]; ok {
+			return k
+		}
+	}
+	return field
+}
+
 // cfValues maps written customfields back to key → value text.
 func cfValues(cfs []halopsa.CustomField, fs *fieldSet) map[string]string {
 	out := make(map[string]string, len(cfs))

@@ -62,6 +62,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Metrics count custom-field mismatches and observe end-to-end
+	// latency (nil: none).
+	Metrics *Metrics
 }
 
 // Stage is the sink stage. Make it with New.
@@ -250,11 +253,14 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 		}
 		switch {
 		case it.m.Suppressed || in.Lead.DoNotContact:
-			in.Outcome = pipeline.OutcomeSuppressed
+			in.Outcome, in.Reasons = pipeline.OutcomeSuppressed, []string{pipeline.ReasonDoNotContact}
 		case in.Decision != "" && in.Decision != "new":
 			in.Outcome = pipeline.OutcomeMerged
 		default:
 			in.Outcome = pipeline.OutcomeSynced
+		}
+		if in.Outcome != pipeline.OutcomeSuppressed {
+			p.written(in)
 		}
 		outs[it.i].Emit(pipeline.TopicSynced, in.TraceID, in)
 	}
@@ -795,7 +801,23 @@ func (p *processor) verify(leadID string, sent, echoed []halopsa.CustomField) {
 	}
 	if bad := halopsa.CustomFieldMismatches(sent, echoed); len(bad) > 0 {
 		p.stage.log.Warn("HaloPSA did not store custom fields as sent", "lead", leadID, "fields", bad)
+		for _, f := range bad {
+			p.stage.opts.Metrics.mismatch(p.fields.label(f))
+		}
 	}
+}
+
+// written observes the time from a record's ingest to its write (the
+// dry run's recorded write when there is no HaloPSA).
+func (p *processor) written(in *pipeline.Envelope) {
+	if in.FirstSeen.IsZero() {
+		return
+	}
+	src := in.Source.Provider
+	if src == "" {
+		src = "unknown"
+	}
+	p.stage.opts.Metrics.written(src, max(p.stage.opts.Now().Sub(in.FirstSeen), 0))
 }
 
 func (p *processor) save(it *item) error {

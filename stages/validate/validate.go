@@ -89,7 +89,7 @@ func (s Stage) Open(context.Context, int32, *pipeline.Table) (pipeline.Processor
 
 // ReasonDoNotContact is the reason of a record held back by the
 // do-not-contact list.
-const ReasonDoNotContact = "do_not_contact"
+const ReasonDoNotContact = pipeline.ReasonDoNotContact
 
 // suppressed reports whether one of the lead's e-mails or phones is on
 // the do-not-contact list, and returns the list keys of them all.

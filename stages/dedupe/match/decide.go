@@ -92,10 +92,11 @@ func Decide(in Record, candidates []Candidate, cfg Config) Decision {
 		leads = append(leads, *best[id])
 	}
 	sort.SliceStable(leads, func(i, j int) bool { return leads[i].Score > leads[j].Score })
+	bestScore := leads[0].Score
 
 	if len(exactOrder) == 1 {
 		id := exactOrder[0]
-		return Decision{Outcome: AutoMerge, Target: id, Reason: ReasonExactEmail, Matches: []Breakdown{*best[id]}}
+		return Decision{Outcome: AutoMerge, Target: id, Reason: ReasonExactEmail, Matches: []Breakdown{*best[id]}, Best: bestScore, Scored: true}
 	}
 	if len(exactOrder) > 1 {
 		var m []Breakdown
@@ -104,7 +105,7 @@ func Decide(in Record, candidates []Candidate, cfg Config) Decision {
 				m = append(m, bd)
 			}
 		}
-		return Decision{Outcome: Review, Target: m[0].LeadID, Reason: ReasonPossibleDuplicate, Matches: m}
+		return Decision{Outcome: Review, Target: m[0].LeadID, Reason: ReasonPossibleDuplicate, Matches: m, Best: bestScore, Scored: true}
 	}
 
 	high := 0
@@ -121,16 +122,16 @@ func Decide(in Record, candidates []Candidate, cfg Config) Decision {
 	}
 	top := leads[0]
 	if top.Score >= cfg.AutoMerge && len(top.Failed) == 0 {
-		return Decision{Outcome: AutoMerge, Target: top.LeadID, Reason: ReasonFuzzy, Matches: []Breakdown{top}}
+		return Decision{Outcome: AutoMerge, Target: top.LeadID, Reason: ReasonFuzzy, Matches: []Breakdown{top}, Best: bestScore, Scored: true}
 	}
 	if top.Score < cfg.Review {
-		return Decision{Outcome: New}
+		return Decision{Outcome: New, Best: bestScore, Scored: true}
 	}
 	n := 0
 	for n < len(leads) && leads[n].Score >= cfg.Review {
 		n++
 	}
-	return Decision{Outcome: Review, Target: top.LeadID, Reason: ReasonPossibleDuplicate, Matches: leads[:n]}
+	return Decision{Outcome: Review, Target: top.LeadID, Reason: ReasonPossibleDuplicate, Matches: leads[:n], Best: bestScore, Scored: true}
 }
 
 // better reports whether breakdown x should replace y as a lead's best:

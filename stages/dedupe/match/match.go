@@ -160,6 +160,11 @@ type Decision struct {
 	// above the review threshold, best first (for the review queue); on
 	// an auto-merge it holds the target first.
 	Matches []Breakdown
+	// Scored is set when there were candidates; Best is then the highest
+	// score S of any candidate lead (whatever the outcome, for the
+	// leadstream_dedup_score histogram).
+	Scored bool
+	Best   float64
 }
 
 // Component is one comparison of the spec score.

@@ -143,6 +143,10 @@ type Options struct {
 	// OnFailure is called exactly once per subscriber whose delivery failed
 	// for good (non-retryable status or budget exhausted).
 	OnFailure func(ctx context.Context, f Failure)
+
+	// Metrics count deliveries, retries and failures per subscriber (nil:
+	// none; make them with NewMetrics).
+	Metrics *Metrics
 }
 
 // Sender delivers events to subscribers. It is safe for concurrent use.
@@ -265,6 +269,7 @@ func (s *Sender) deliverOne(ctx context.Context, sub Subscription, ev Event, bod
 	fail := func(n, status int, err error) error {
 		f := Failure{URL: sub.URL, EventID: ev.ID, EventType: ev.Type, Body: body, Attempts: n, StatusCode: status, Err: err}
 		log.WarnContext(ctx, "webhook delivery failed for good", slog.Int("attempts", n), slog.Int("status", status), slog.String("error", err.Error()))
+		s.opt.Metrics.count(ev.Type, ResultFailed)
 		if s.opt.OnFailure != nil {
 			s.opt.OnFailure(ctx, f)
 		}
@@ -274,6 +279,7 @@ func (s *Sender) deliverOne(ctx context.Context, sub Subscription, ev Event, bod
 		res := s.attempt(ctx, sub.URL, signer, ev, body)
 		if res.err == nil && res.status >= 200 && res.status < 300 {
 			log.DebugContext(ctx, "webhook delivered", slog.Int("attempt", n), slog.Int("status", res.status))
+			s.opt.Metrics.count(ev.Type, ResultDelivered)
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -285,6 +291,7 @@ func (s *Sender) deliverOne(ctx context.Context, sub Subscription, ev Event, bod
 		case n >= attempts:
 			return fail(n, res.status, fmt.Errorf("%d attempts, last: %w: %w", n, res.errOrStatus(), ErrBudgetExceeded))
 		}
+		s.opt.Metrics.count(ev.Type, ResultRetried)
 		wait := s.backoff(n, res.retryAfter)
 		log.InfoContext(ctx, "webhook attempt failed, retrying", slog.Int("attempt", n), slog.Int("status", res.status),
 			slog.String("error", res.errOrStatus().Error()), slog.Duration("wait", wait))

@@ -15,6 +15,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 const testSecret = "whsec_sender_test"
@@ -208,16 +211,31 @@ func TestDeliverRetries(t *testing.T) {
 			srv := httptest.NewServer(rec)
 			defer srv.Close()
 			var fails failures
+			met, err := NewMetrics(prometheus.NewRegistry())
+			if err != nil {
+				t.Fatal(err)
+			}
 			s, err := NewSender([]Subscription{{URL: srv.URL + "/hook", Secret: testSecret, Events: []string{EventLeadCreated}, Enabled: true}}, Options{
 				Client: srv.Client(), Version: "1.2.3", Now: clock.Now, Sleep: clock.Sleep,
 				Rand:      func() float64 { return 0.5 }, // no jitter
 				OnFailure: fails.record,
+				Metrics:   met,
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
 			ev := testEvent()
 			err = s.Deliver(context.Background(), ev)
+
+			wantCounts := map[string]float64{ResultDelivered: 1, ResultRetried: float64(len(tc.wantSleeps)), ResultFailed: 0}
+			if tc.wantFailure != nil {
+				wantCounts[ResultDelivered], wantCounts[ResultFailed] = 0, 1
+			}
+			for result, want := range wantCounts {
+				if got := testutil.ToFloat64(met.outbound.WithLabelValues(ev.Type, result)); got != want {
+					t.Errorf("webhook_outbound_total{result=%q} = %v, want %v", result, got, want)
+				}
+			}
 
 			reqs := rec.Requests()
 			if len(reqs) != tc.wantRequests {

@@ -1,0 +1,69 @@
+package halopsa_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/leadstream/leadstream/connectors/halopsa"
+	"github.com/leadstream/leadstream/connectors/halopsa/halosandbox"
+)
+
+// Every HTTP attempt to /api is observed by method and resource; record
+// ids stay out of the labels.
+func TestRequestDurationMetric(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := halopsa.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := halopsa.NewMetrics(reg); err == nil {
+		t.Error("registering twice: no error")
+	}
+	e := newEnv(t, halosandbox.Options{}, halopsa.Options{Metrics: m})
+	ctx := context.Background()
+	cl, err := e.c.UpsertClients(ctx, halopsa.Area{Name: "Acme Ltd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got halopsa.Area
+	if err := e.c.Get(ctx, halopsa.ResClient, cl[0].ID, &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.c.Get(ctx, halopsa.ResClient, cl[0].ID, &got); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(reg, "leadstream_halopsa_request_duration_seconds"); n != 2 {
+		t.Errorf("%d label sets, want 2 (GET Client, POST Client)", n)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]uint64{}
+	for _, mf := range mfs {
+		for _, mt := range mf.GetMetric() {
+			var method, resource string
+			for _, l := range mt.GetLabel() {
+				switch l.GetName() {
+				case "method":
+					method = l.GetValue()
+				case "resource":
+					resource = l.GetValue()
+				}
+			}
+			counts[method+" "+resource] = mt.GetHistogram().GetSampleCount()
+		}
+	}
+	if counts["POST Client"] != 1 || counts["GET Client"] != 2 {
+		t.Errorf("observations %v, want POST Client 1 and GET Client 2", counts)
+	}
+
+	var nilM *halopsa.Metrics // a client without metrics works as before
+	e2 := newEnv(t, halosandbox.Options{}, halopsa.Options{Metrics: nilM})
+	if _, err := e2.c.UpsertClients(ctx, halopsa.Area{Name: "Acme Ltd"}); err != nil {
+		t.Fatal(err)
+	}
+}
