@@ -95,7 +95,6 @@ func registerHaloMetrics(reg prometheus.Registerer, c *halopsa.Client) error {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(c.Stats())) })
 	}
 	for _, col := range []prometheus.Collector{
-		counter("leadstream_halopsa_requests_total", "HTTP attempts to the HaloPSA API, retries included.", func(s halopsa.Stats) int64 { return s.Requests }),
 		counter("leadstream_halopsa_rate_limited_total", "HaloPSA answers with 429.", func(s halopsa.Stats) int64 { return s.RateLimited }),
 		counter("leadstream_halopsa_retries_total", "HaloPSA requests that were retries.", func(s halopsa.Stats) int64 { return s.Retries }),
 		counter("leadstream_halopsa_token_refreshes_total", "Token requests to HaloPSA's /auth/token.", func(s halopsa.Stats) int64 { return s.TokenRequests }),

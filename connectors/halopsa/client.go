@@ -408,7 +408,7 @@ func (c *Client) dropToken(used string) {
 // attempt performs one paced HTTP exchange.
 // display is the path shown in errors instead of target, whose query may
 // carry personal data.
-func (c *Client) attempt(ctx context.Context, method, target, display, tok string, payload []byte) (int, http.Header, []byte, error) {
+func (c *Client) attempt(ctx context.Context, method, target, display, tok string, payload []byte) (code int, _ http.Header, _ []byte, _ error) {
 	release, err := c.pacer.Acquire(ctx)
 	if err != nil {
 		return 0, nil, nil, err
@@ -416,7 +416,7 @@ func (c *Client) attempt(ctx context.Context, method, target, display, tok strin
 	defer release()
 	c.requests.Add(1)
 	start := time.Now()
-	defer func() { c.opts.Metrics.request(method, display, time.Since(start)) }()
+	defer func() { c.opts.Metrics.request(method, display, code, time.Since(start)) }()
 	actx, cancel := context.WithTimeout(ctx, c.opts.RequestTimeout)
 	defer cancel()
 	var rd io.Reader

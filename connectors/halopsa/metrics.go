@@ -2,6 +2,7 @@ package halopsa
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 // Metrics are the client's Prometheus instruments (crm.md §10) beyond
 // the counters Stats reports. A nil *Metrics observes nothing.
 type Metrics struct {
+	requests *prometheus.CounterVec   // method, resource, code
 	duration *prometheus.HistogramVec // method, resource
 }
 
@@ -18,23 +20,31 @@ type Metrics struct {
 // (when not nil). Pass them to New in Options.Metrics.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leadstream_halopsa_requests_total", Help: "HTTP attempts to the HaloPSA API, retries included, by method, resource and status code (0: no answer).",
+		}, []string{"method", "resource", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "leadstream_halopsa_request_duration_seconds", Help: "Duration of one HTTP attempt to the HaloPSA API (after the rate limiter), by method and resource.",
 			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 90},
 		}, []string{"method", "resource"}),
 	}
 	if reg != nil {
-		if err := reg.Register(m.duration); err != nil {
-			return nil, fmt.Errorf("halopsa metrics: %w", err)
+		for _, c := range []prometheus.Collector{m.requests, m.duration} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("halopsa metrics: %w", err)
+			}
 		}
 	}
 	return m, nil
 }
 
-// request observes one attempt on path (an /api/… path without query).
-func (m *Metrics) request(method, path string, d time.Duration) {
+// request observes one attempt on path (an /api/… path without query)
+// that HaloPSA answered with code (0: no answer).
+func (m *Metrics) request(method, path string, code int, d time.Duration) {
 	if m != nil {
-		m.duration.WithLabelValues(method, resourceOf(path)).Observe(d.Seconds())
+		res := resourceOf(path)
+		m.requests.WithLabelValues(method, res, strconv.Itoa(code)).Inc()
+		m.duration.WithLabelValues(method, res).Observe(d.Seconds())
 	}
 }
 

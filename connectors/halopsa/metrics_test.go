@@ -42,23 +42,33 @@ func TestRequestDurationMetric(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	counts := map[string]uint64{}
+	counts, requests := map[string]uint64{}, map[string]float64{}
 	for _, mf := range mfs {
 		for _, mt := range mf.GetMetric() {
-			var method, resource string
+			var method, resource, code string
 			for _, l := range mt.GetLabel() {
 				switch l.GetName() {
 				case "method":
 					method = l.GetValue()
 				case "resource":
 					resource = l.GetValue()
+				case "code":
+					code = l.GetValue()
 				}
 			}
-			counts[method+" "+resource] = mt.GetHistogram().GetSampleCount()
+			switch mf.GetName() {
+			case "leadstream_halopsa_request_duration_seconds":
+				counts[method+" "+resource] = mt.GetHistogram().GetSampleCount()
+			case "leadstream_halopsa_requests_total":
+				requests[method+" "+resource+" "+code] = mt.GetCounter().GetValue()
+			}
 		}
 	}
 	if counts["POST Client"] != 1 || counts["GET Client"] != 2 {
 		t.Errorf("observations %v, want POST Client 1 and GET Client 2", counts)
+	}
+	if requests["POST Client 200"]+requests["POST Client 201"] != 1 || requests["GET Client 200"] != 2 {
+		t.Errorf("requests %v, want POST Client 1 and GET Client 200 2", requests)
 	}
 
 	var nilM *halopsa.Metrics // a client without metrics works as before
