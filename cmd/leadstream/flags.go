@@ -114,3 +114,11 @@ func (c *common) brokerList() []string {
 	}
 	return c.brokers
 }
+
+// given reports whether the flag name was set, on the command line, in the
+// environment or in the config file.
+func (c *common) given(name string) bool {
+	found := false
+	c.fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
+}

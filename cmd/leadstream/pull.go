@@ -15,6 +15,7 @@ import (
 	"github.com/leadstream/leadstream/connectors/providers"
 	"github.com/leadstream/leadstream/connectors/pull"
 	"github.com/leadstream/leadstream/connectors/pull/registry"
+	"github.com/leadstream/leadstream/internal/opsserver"
 	"github.com/leadstream/leadstream/internal/system"
 	"github.com/leadstream/leadstream/pipeline"
 )
@@ -75,6 +76,22 @@ func pullCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ClientSecret: os.Getenv("ZOOMINFO_CLIENT_SECRET"),
 		Email:        os.Getenv("LEAD411_EMAIL"),
 		Password:     os.Getenv("LEAD411_PASSWORD"),
+	}
+	// A pull usually runs beside `leadstream run`, which holds the default
+	// metrics address, so the pull serves its own /metrics only when
+	// --metrics-addr is given.
+	reg := opsserver.NewRegistry()
+	pm, err := pull.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	cfg.HTTPClient = pm.Instrument(*provider, nil)
+	if c.given("metrics-addr") && c.metricsAddr != "" {
+		bound, err := opsserver.Start(ctx, c.metricsAddr, reg, func(context.Context) error { return nil }, log)
+		if err != nil {
+			return err
+		}
+		log.Info("serving metrics", "addr", bound)
 	}
 	puller, err := registry.New(cfg)
 	if errors.Is(err, registry.ErrFileOnly) {
