@@ -86,22 +86,16 @@ func reportHalo(w io.Writer, c *halopsa.Client, sum pipeline.Summary) {
 		st.Requests, perLead, st.RateLimited, st.Retries, st.TokenRequests)
 }
 
-// registerHaloMetrics exposes the HaloPSA client's counters (crm.md §10).
+// registerHaloMetrics exposes the HaloPSA client's retry counter; the
+// rest of its instruments (crm.md §10) are halopsa.Metrics.
 func registerHaloMetrics(reg prometheus.Registerer, c *halopsa.Client) error {
 	if c == nil || reg == nil {
 		return nil
 	}
-	counter := func(name, help string, v func(halopsa.Stats) int64) prometheus.Collector {
-		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(c.Stats())) })
-	}
-	for _, col := range []prometheus.Collector{
-		counter("leadstream_halopsa_rate_limited_total", "HaloPSA answers with 429.", func(s halopsa.Stats) int64 { return s.RateLimited }),
-		counter("leadstream_halopsa_retries_total", "HaloPSA requests that were retries.", func(s halopsa.Stats) int64 { return s.Retries }),
-		counter("leadstream_halopsa_token_refreshes_total", "Token requests to HaloPSA's /auth/token.", func(s halopsa.Stats) int64 { return s.TokenRequests }),
-	} {
-		if err := reg.Register(col); err != nil {
-			return fmt.Errorf("halopsa metrics: %w", err)
-		}
+	retries := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "leadstream_halopsa_retries_total", Help: "HaloPSA requests that were retries."},
+		func() float64 { return float64(c.Stats().Retries) })
+	if err := reg.Register(retries); err != nil {
+		return fmt.Errorf("halopsa metrics: %w", err)
 	}
 	return nil
 }

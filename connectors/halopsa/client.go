@@ -29,6 +29,9 @@ type Client struct {
 	tokenExpiry time.Time
 	tokenWait   chan struct{} // non-nil while a fetch is in flight
 	tokenErr    error
+	// tokenRefused is set when HaloPSA answered 401 to the current token:
+	// the next fetch is a refresh for reason "401", not for expiry.
+	tokenRefused bool
 
 	fieldMu    sync.Mutex
 	fieldCache map[int][]FieldInfo // by typeid
@@ -121,8 +124,14 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 		}
 		w := make(chan struct{})
 		c.tokenWait = w
+		reason := "expiry"
+		if c.tokenRefused {
+			reason = "401"
+		}
+		c.tokenRefused = false
 		c.tokMu.Unlock()
 
+		c.opts.Metrics.tokenRefresh(reason)
 		tok, ttl, err := c.fetchToken(ctx)
 
 		c.tokMu.Lock()
@@ -217,6 +226,7 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 				return tr.AccessToken, ttl, nil
 			case resp.StatusCode == http.StatusTooManyRequests:
 				c.rateLimited.Add(1)
+				c.opts.Metrics.rateLimit("/auth/token")
 				d := c.retryDelay(resp.Header, attempt)
 				c.pacer.Penalize(d)
 				if attempt+1 >= c.opts.Max429Tries {
@@ -361,6 +371,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			continue
 		case status == http.StatusTooManyRequests:
 			c.rateLimited.Add(1)
+			c.opts.Metrics.rateLimit(p)
 			n429++
 			d := c.retryDelay(hdr, n429-1)
 			c.pacer.Penalize(d)
@@ -401,6 +412,7 @@ func (c *Client) dropToken(used string) {
 	c.tokMu.Lock()
 	if c.token == used {
 		c.token = ""
+		c.tokenRefused = true
 	}
 	c.tokMu.Unlock()
 }

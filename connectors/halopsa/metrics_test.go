@@ -3,6 +3,7 @@ package halopsa_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -76,4 +77,62 @@ func TestRequestDurationMetric(t *testing.T) {
 	if _, err := e2.c.UpsertClients(ctx, halopsa.Area{Name: "Acme Ltd"}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Token fetches are counted by reason (expiry: none yet; 401: HaloPSA
+// refused the token) and 429s by resource.
+func TestTokenAndRateLimitMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := halopsa.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, halosandbox.Options{RateLimit: 3, RateWindow: 300 * time.Millisecond},
+		halopsa.Options{Metrics: m, RateLimit: 100, RateWindow: time.Second, Max429Tries: 20,
+			BackoffBase: 50 * time.Millisecond, BackoffMax: 300 * time.Millisecond})
+	ctx := context.Background()
+	cl, err := e.c.UpsertClients(ctx, halopsa.Area{Name: "Acme Ltd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sb.ExpireTokens() // the next call gets a 401 and fetches again
+	var got halopsa.Area
+	for range 4 { // more than the sandbox's limit per window: a 429 on Client
+		if err := e.c.Get(ctx, halopsa.ResClient, cl[0].ID, &got); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name, label string
+		atLeast     float64
+	}{
+		{"leadstream_halopsa_token_refreshes_total", "expiry", 1},
+		{"leadstream_halopsa_token_refreshes_total", "401", 1},
+		{"leadstream_halopsa_rate_limited_total", "Client", 1},
+	} {
+		if got := counterValue(t, reg, tc.name, tc.label); got < tc.atLeast {
+			t.Errorf("%s{%s} = %v, want ≥ %v", tc.name, tc.label, got, tc.atLeast)
+		}
+	}
+}
+
+// counterValue sums the counter name's series whose only label has value.
+func counterValue(t *testing.T, reg *prometheus.Registry, name, value string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, mt := range mf.GetMetric() {
+			if l := mt.GetLabel(); len(l) == 1 && l[0].GetValue() == value {
+				sum += mt.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum
 }
