@@ -332,24 +332,10 @@ func (l *Lead) mergeEmails(other *Lead, p Precedence) {
 			origins[e.Address] = combine(mine, o)
 		}
 	}
-	best := -1
-	for i, e := range l.Emails {
-		if !e.Usable() {
-			continue
-		}
-		if best < 0 {
-			best = i
-			continue
-		}
-		b := l.Emails[best]
-		if r, rb := emailStatusRank(e.Status), emailStatusRank(b.Status); r != rb {
-			if r < rb {
-				best = i
-			}
-		} else if origins[e.Address].beats(origins[b.Address]) {
-			best = i
-		}
-	}
+	best := pickPrimary(len(l.Emails),
+		func(i int) bool { return l.Emails[i].Usable() },
+		func(i int) int { return emailStatusRank(l.Emails[i].Status) },
+		func(i, j int) bool { return origins[l.Emails[i].Address].beats(origins[l.Emails[j].Address]) })
 	if best < 0 {
 		// No usable address: the old primary stays flagged (it is scored,
 		// never a key), or the first address.
@@ -428,27 +414,37 @@ func (l *Lead) mergePhones(other *Lead, p Precedence) {
 			origins[i] = combine(origins[i], o)
 		}
 	}
+	best := pickPrimary(len(l.Phones),
+		func(i int) bool { return l.Phones[i].Valid },
+		func(i int) int { return phoneKindRank(l.Phones[i].Kind) },
+		func(i, j int) bool { return origins[i].beats(origins[j]) })
+	if best >= 0 {
+		l.Phone = l.Phones[best].E164
+	}
+}
+
+// pickPrimary returns the index of the primary among n entries: of those
+// that qualify, the lowest rank, then the one that beats the others by the
+// winner rule; -1 when none qualifies.
+func pickPrimary(n int, qualifies func(i int) bool, rank func(i int) int, beats func(i, j int) bool) int {
 	best := -1
-	for i, ph := range l.Phones {
-		if !ph.Valid {
+	for i := range n {
+		if !qualifies(i) {
 			continue
 		}
 		if best < 0 {
 			best = i
 			continue
 		}
-		b := l.Phones[best]
-		if r, rb := phoneKindRank(ph.Kind), phoneKindRank(b.Kind); r != rb {
+		if r, rb := rank(i), rank(best); r != rb {
 			if r < rb {
 				best = i
 			}
-		} else if origins[i].beats(origins[best]) {
+		} else if beats(i, best) {
 			best = i
 		}
 	}
-	if best >= 0 {
-		l.Phone = l.Phones[best].E164
-	}
+	return best
 }
 
 // mergeProvenance adds other's history to l's. Nothing is dropped: a value
