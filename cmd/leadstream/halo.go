@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -29,7 +30,7 @@ const defaultHaloBatch = 100
 // haloFromEnv returns the HaloPSA client the HALOPSA_* variables configure,
 // or nil for a dry run, and says once which it is. The client's metrics
 // are registered with reg (when not nil).
-func haloFromEnv(log *slog.Logger, reg prometheus.Registerer) (*halopsa.Client, error) {
+func haloFromEnv(log *slog.Logger, reg prometheus.Registerer, dataDir string) (*halopsa.Client, error) {
 	base, id, secret := os.Getenv("HALOPSA_BASE_URL"), os.Getenv("HALOPSA_CLIENT_ID"), os.Getenv("HALOPSA_CLIENT_SECRET")
 	if base == "" || id == "" || secret == "" {
 		log.Info("HaloPSA credentials not set (HALOPSA_BASE_URL, HALOPSA_CLIENT_ID, HALOPSA_CLIENT_SECRET): the sink runs dry and records the writes it would make in its state")
@@ -60,6 +61,21 @@ func haloFromEnv(log *slog.Logger, reg prometheus.Registerer) (*halopsa.Client, 
 			return nil, err
 		}
 		opts.Metrics = m
+	}
+	opts.Pacer = halopsa.NewPacer(opts.RateLimit, opts.RateWindow)
+	if dataDir != "" {
+		// The requests of the last window survive a restart, so a crash
+		// loop cannot exceed the tenant's limit.
+		path := filepath.Join(dataDir, "halopsa", "pacer.json")
+		if err := opts.Pacer.Persist(path); err != nil {
+			log.Warn("HaloPSA request log unreadable: starting with an empty window", "path", path, "err", err)
+			if err := os.Remove(path); err != nil {
+				return nil, fmt.Errorf("HaloPSA request log: %w", err)
+			}
+			if err := opts.Pacer.Persist(path); err != nil {
+				return nil, fmt.Errorf("HaloPSA request log: %w", err)
+			}
+		}
 	}
 	c, err := halopsa.New(opts)
 	if err != nil {

@@ -19,7 +19,7 @@ func TestHaloFromEnvMetrics(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	t.Setenv("HALOPSA_BASE_URL", "")
 	reg := prometheus.NewRegistry()
-	if c, err := haloFromEnv(log, reg); err != nil || c != nil {
+	if c, err := haloFromEnv(log, reg, t.TempDir()); err != nil || c != nil {
 		t.Fatalf("dry run: %v, %v", c, err)
 	}
 	if mfs, _ := reg.Gather(); len(mfs) != 0 {
@@ -31,7 +31,7 @@ func TestHaloFromEnvMetrics(t *testing.T) {
 	t.Setenv("HALOPSA_BASE_URL", hs.URL)
 	t.Setenv("HALOPSA_CLIENT_ID", "sandbox-client")
 	t.Setenv("HALOPSA_CLIENT_SECRET", "sandbox-secret")
-	c, err := haloFromEnv(log, reg)
+	c, err := haloFromEnv(log, reg, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		log.Info("no --brokers given: using the embedded broker", "addr", *embeddedAddr, "data_dir", c.dataDir)
 	}
 	reg := opsserver.NewRegistry()
-	halo, err := haloFromEnv(log, reg)
+	halo, err := haloFromEnv(log, reg, c.dataDir)
 	if err != nil {
 		return err
 	}

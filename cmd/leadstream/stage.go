@@ -63,7 +63,7 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	stageCfg := system.StageConfig{PollInterval: pollInterval(*pollEvery), SuppressionKey: suppressionKeyFromEnv(), Precedence: prec}
 	reg := opsserver.NewRegistry()
 	if name == "sink" || name == "crm" {
-		if stageCfg.Halo, err = haloFromEnv(log, reg); err != nil {
+		if stageCfg.Halo, err = haloFromEnv(log, reg, c.dataDir); err != nil {
 			return err
 		}
 	}

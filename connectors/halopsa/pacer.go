@@ -33,6 +33,7 @@ type Pacer struct {
 	wake        chan struct{}
 	acquired    int64
 	penalties   int64
+	log         *pacerLog // nil: the window lives in memory only
 }
 
 // NewPacer returns a Pacer of limit requests per rolling window.
@@ -89,6 +90,10 @@ func (p *Pacer) release() {
 	p.mu.Lock()
 	p.inflight--
 	p.done = append(p.done, time.Now())
+	if p.log != nil {
+		p.prune(time.Now())
+		p.log.write(p.window, p.done)
+	}
 	close(p.wake)
 	p.wake = make(chan struct{})
 	p.mu.Unlock()
