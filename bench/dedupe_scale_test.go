@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"hash/fnv"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -248,7 +249,21 @@ func BenchmarkDedupeAtScale(b *testing.B) {
 			}
 			lat := make([]time.Duration, 0, b.N)
 			outcomes := map[string]int{}
+			// decided fingerprints every decision, merge target and review
+			// candidate: equal sums mean equal decisions.
+			decided := fnv.New64a()
 			ctx := context.Background()
+			if f := os.Getenv("LEADSTREAM_BENCH_CPUPROFILE"); f != "" && b.N > 1 {
+				// The timed part only (-cpuprofile covers the preload too).
+				w, err := os.Create(f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := pprof.StartCPUProfile(w); err != nil {
+					b.Fatal(err)
+				}
+				defer func() { pprof.StopCPUProfile(); w.Close() }()
+			}
 			b.ResetTimer()
 			cpu0 := processCPU()
 			start := time.Now()
@@ -260,6 +275,7 @@ func BenchmarkDedupeAtScale(b *testing.B) {
 				}
 				lat = append(lat, time.Since(t))
 				outcomes[in.Decision]++
+				decided.Write([]byte(in.Decision + "/" + in.LeadID + "/" + string(in.Outcome) + "/" + strings.Join(in.Reasons, ",") + "\n"))
 				ins[i] = nil // a runner lets go of its records too
 				if (i+1)%flushEvery == 0 {
 					if err := s.state.flush(); err != nil {
@@ -301,7 +317,7 @@ func BenchmarkDedupeAtScale(b *testing.B) {
 			b.ReportMetric(float64(ms.Sys)/(1<<20), "gosys-MiB")
 			b.ReportMetric(float64(s.proc.FuzzySearches()-fz0)/float64(b.N), "fuzzy/op")
 			b.ReportMetric(float64(s.proc.BlockLookupsSkipped()-sk0)/float64(b.N), "filtered/op")
-			b.Logf("outcomes %v (new = the decision of a new lead; review records carry none)", outcomes)
+			b.Logf("outcomes %v (new = the decision of a new lead; review records carry none), decisions %016x", outcomes, decided.Sum64())
 			if b.N > 1 { // the last run: free the state before the next sub-benchmark
 				s.close(b)
 				s = nil
