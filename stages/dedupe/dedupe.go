@@ -119,7 +119,7 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 	if s.Config != nil {
 		cfg = *s.Config
 	}
-	p := &Processor{table: t, cfg: cfg, blocks: make(map[string][]string), recs: make(map[string][]match.Record)}
+	p := &Processor{table: t, cfg: cfg, ids: newLeadIDs(), blocks: make(map[string][]uint32), recs: make(map[uint32][]*match.Prepared)}
 	p.keys = newBloom()
 	ctx, cancel := context.WithCancel(context.Background())
 	p.keys.cancel = cancel
@@ -151,15 +151,22 @@ type leadState struct {
 type Processor struct {
 	table State
 	cfg   match.Config
-	// blocks caches the lead ids of each blocking key read so far, in the
+	// ids interns the lead ids the caches below hold.
+	ids *leadIDs
+	// blocks caches the leads of each blocking key read so far, in the
 	// order they were filed, including this batch's own additions. It
 	// lives as long as the partition is assigned; a failed batch ends the
 	// runner's session and so the cache with it.
-	blocks map[string][]string
-	// recs caches decoded match records by lead id, written through by
-	// file; like blocks it lives as long as the partition is assigned.
-	recs map[string][]match.Record
-	fz   *fuzzy // nil when off
+	blocks map[string][]uint32
+	// recs caches the decoded and prepared match records of leads,
+	// written through by file; like blocks it lives as long as the
+	// partition is assigned.
+	recs map[uint32][]*match.Prepared
+	// Buffers reused by candidates.
+	hitBuf []uint32
+	hits   []hit
+	cands  []match.Candidate
+	fz     *fuzzy // nil when off
 	// keys is a Bloom filter of the blocking keys in the state.
 	keys *bloom
 }
@@ -171,10 +178,16 @@ func (p *Processor) Process(ctx context.Context, in *pipeline.Envelope, out *pip
 		// The runner rolls back this record's state changes; the caches
 		// may hold some of them, so they start again. (The key filter and
 		// the fuzzy index only ever over-report, which is harmless.)
-		clear(p.blocks)
-		clear(p.recs)
+		p.reset()
 	}
 	return err
+}
+
+// reset empties the caches.
+func (p *Processor) reset() {
+	clear(p.blocks)
+	clear(p.recs)
+	p.ids.reset()
 }
 
 func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
@@ -189,28 +202,33 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	}
 	approved := in.Decision == DecisionApproved
 	if seen && !(approved && d.Decision == DecisionReview) {
-		return p.repeat(in, d, out)
+		return p.repeat(in, d, out, nil)
+	}
+	if p.ids.full() {
+		p.reset()
 	}
 	rec := Record(in.Lead)
+	keys := match.Keys(rec)
 	var verdict match.Decision
 	if approved && seen {
 		// A person approved a held possible duplicate: a lead of its own.
 		verdict = match.Decision{Outcome: match.New}
 	} else {
-		cands, err := p.candidates(rec)
+		cands, err := p.candidates(rec, keys)
 		if err != nil {
 			return err
 		}
 		verdict = match.Decide(rec, cands, p.cfg)
+		clear(cands) // the buffer is reused; let go of the records
 	}
+	var st leadState // the lead as filed, unless review
 	switch verdict.Outcome {
 	case match.AutoMerge:
-		var st leadState
 		if ok, err := p.getJSON(keyLead+verdict.Target, &st); err != nil || !ok {
 			return fmt.Errorf("dedupe: merge target %s missing from state: %v", verdict.Target, err)
 		}
 		st.Lead.FillFrom(in.Lead)
-		if err := p.file(verdict.Target, &st, rec); err != nil {
+		if err := p.file(verdict.Target, &st, rec, keys); err != nil {
 			return err
 		}
 		d = decision{LeadID: verdict.Target, Decision: DecisionMerge}
@@ -223,8 +241,8 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		}
 	default:
 		id := lead.NewID("ld_", in.FirstSeen, in.Source.Key())
-		st := leadState{Key: in.Lead.PartitionKey(), Lead: *in.Lead}
-		if err := p.file(id, &st, rec); err != nil {
+		st = leadState{Key: in.Lead.PartitionKey(), Lead: *in.Lead}
+		if err := p.file(id, &st, rec, keys); err != nil {
 			return err
 		}
 		d = decision{LeadID: id, Decision: DecisionNew}
@@ -232,12 +250,13 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	if err := p.putJSON(srcKey, d); err != nil {
 		return err
 	}
-	return p.repeat(in, d, out)
+	return p.repeat(in, d, out, &st)
 }
 
 // repeat emits the record according to decision d and the lead as it
-// stands now.
-func (p *Processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emitter) error {
+// stands now: st when the caller has just filed it, else read from the
+// state.
+func (p *Processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emitter, st *leadState) error {
 	if d.Decision == DecisionReview {
 		if in.Outcome == "" {
 			in.Outcome = pipeline.OutcomeReview
@@ -246,9 +265,11 @@ func (p *Processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emit
 		out.Emit(pipeline.TopicReview, in.TraceID, in)
 		return nil
 	}
-	var st leadState
-	if ok, err := p.getJSON(keyLead+d.LeadID, &st); err != nil || !ok {
-		return fmt.Errorf("dedupe: lead %s missing from state: %v", d.LeadID, err)
+	if st == nil {
+		st = new(leadState)
+		if ok, err := p.getJSON(keyLead+d.LeadID, st); err != nil || !ok {
+			return fmt.Errorf("dedupe: lead %s missing from state: %v", d.LeadID, err)
+		}
 	}
 	in.LeadID, in.Decision = d.LeadID, d.Decision
 	in.Outcome, in.Reasons = "", nil
@@ -257,130 +278,185 @@ func (p *Processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emit
 	return nil
 }
 
-// candidates loads the leads that share blocking keys with rec, those
-// sharing the most keys first.
-func (p *Processor) candidates(rec match.Record) ([]match.Candidate, error) {
-	hits := map[string]int{}
-	for _, k := range match.Keys(rec) {
-		ids, err := p.block(k)
+// hit is a lead and the number of the record's blocking keys it shares.
+type hit struct {
+	h uint32
+	n int
+}
+
+// candidates loads the leads that share blocking keys with rec (keys is
+// match.Keys(rec)), those sharing the most keys first, then the newer lead.
+// The slice is reused by the next call.
+func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candidate, error) {
+	buf := p.hitBuf[:0]
+	for _, k := range keys {
+		hs, err := p.block(k)
 		if err != nil {
 			return nil, err
 		}
-		for _, id := range ids {
-			hits[id]++
+		buf = append(buf, hs...)
+	}
+	p.hitBuf = buf
+	out := p.cands[:0]
+	if len(buf) == 0 {
+		if p.fz == nil {
+			return nil, nil
 		}
-	}
-	type hit struct {
-		id string
-		n  int
-	}
-	hs := make([]hit, 0, len(hits))
-	for id, n := range hits {
-		hs = append(hs, hit{id, n})
-	}
-	if len(hs) == 0 && p.fz != nil {
+		// The fuzzy index's order, at most maxFuzzyCandidates leads.
 		fids, err := p.fz.search(rec)
 		if err != nil {
 			return nil, err
 		}
-		for i, id := range fids {
-			hs = append(hs, hit{id, len(fids) - i}) // keep the index's order
+		for _, id := range fids[:min(len(fids), maxCandidates)] {
+			if out, err = p.appendCandidates(out, p.ids.intern(id), id); err != nil {
+				return nil, err
+			}
 		}
+		p.cands = out
+		return out, nil
+	}
+	// Count each lead's keys: equal handles are adjacent once sorted.
+	slices.Sort(buf)
+	hits := p.hits[:0]
+	for i := 0; i < len(buf); {
+		j := i + 1
+		for j < len(buf) && buf[j] == buf[i] {
+			j++
+		}
+		hits = append(hits, hit{buf[i], j - i})
+		i = j
+	}
+	p.hits = hits
+	if len(hits) > maxCandidates {
+		// Only leads with at least the maxCandidates-th highest count can
+		// be among the first maxCandidates: sort those alone.
+		var perCount [64]int
+		for _, x := range hits {
+			perCount[min(x.n, len(perCount)-1)]++
+		}
+		floor, above := len(perCount)-1, 0
+		for ; floor > 0; floor-- {
+			if above += perCount[floor]; above >= maxCandidates {
+				break
+			}
+		}
+		kept := hits[:0]
+		for _, x := range hits {
+			if x.n >= floor {
+				kept = append(kept, x)
+			}
+		}
+		hits = kept
 	}
 	// Most shared keys first, then the newer lead (ids are ULIDs).
-	slices.SortFunc(hs, func(a, b hit) int {
+	slices.SortFunc(hits, func(a, b hit) int {
 		if a.n != b.n {
 			return b.n - a.n
 		}
-		return strings.Compare(b.id, a.id)
+		return p.ids.compare(b.h, a.h)
 	})
-	if len(hs) > maxCandidates {
-		hs = hs[:maxCandidates]
+	if len(hits) > maxCandidates {
+		hits = hits[:maxCandidates]
 	}
-	ids := make([]string, len(hs))
-	for i, h := range hs {
-		ids[i] = h.id
-	}
-	var out []match.Candidate
-	for _, id := range ids {
-		recs, err := p.matchRecords(id)
-		if err != nil {
+	for _, x := range hits {
+		var err error
+		if out, err = p.appendCandidates(out, x.h, p.ids.name(x.h)); err != nil {
 			return nil, err
 		}
-		for _, r := range recs {
-			out = append(out, match.Candidate{LeadID: id, Record: r})
-		}
+	}
+	p.cands = out
+	return out, nil
+}
+
+// appendCandidates appends the match records of lead id (handle h).
+func (p *Processor) appendCandidates(out []match.Candidate, h uint32, id string) ([]match.Candidate, error) {
+	recs, err := p.matchRecords(h, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		out = append(out, match.Candidate{LeadID: id, Record: r.Record(), Prepared: r})
 	}
 	return out, nil
 }
 
 // file stores a lead with one more source record and indexes the record's
-// blocking keys under it.
-func (p *Processor) file(id string, st *leadState, rec match.Record) error {
+// blocking keys (keys, match.Keys(rec)) under it.
+func (p *Processor) file(id string, st *leadState, rec match.Record, keys []string) error {
 	if err := p.putJSON(keyLead+id, st); err != nil {
 		return err
 	}
+	h := p.ids.intern(id)
 	// The first record and the most recent ones represent the lead.
-	old, err := p.matchRecords(id)
+	old, err := p.matchRecords(h, id)
 	if err != nil {
 		return err
 	}
-	recs := append(old[:len(old):len(old)], rec)
-	if n := len(recs); n > maxRecordsPerLead {
-		recs = append(recs[:1], recs[n-maxRecordsPerLead+1:]...)
+	preps := append(old[:len(old):len(old)], match.Prepare(rec))
+	if n := len(preps); n > maxRecordsPerLead {
+		preps = append(preps[:1], preps[n-maxRecordsPerLead+1:]...)
+	}
+	recs := make([]match.Record, len(preps))
+	for i, x := range preps {
+		recs[i] = x.Record()
 	}
 	if err := p.putJSON(keyMatch+id, recs); err != nil {
 		return err
 	}
-	p.cacheRecords(id, recs)
+	p.cacheRecords(h, preps)
 	if p.fz != nil {
 		p.fz.put(id, recs)
 	}
-	for _, k := range match.Keys(rec) {
-		ids, err := p.block(k)
+	for _, k := range keys {
+		hs, err := p.block(k)
 		if err != nil {
 			return err
 		}
-		if contains(ids, id) {
+		if slices.Contains(hs, h) {
 			continue
 		}
-		if len(ids) >= maxLeadsPerKey {
+		if len(hs) >= maxLeadsPerKey {
 			// The oldest lead leaves the block.
-			p.table.Delete(keyBlock + k + blockSep + ids[0])
-			ids = ids[1:]
+			p.table.Delete(keyBlock + k + blockSep + p.ids.name(hs[0]))
+			hs = hs[1:]
 		}
 		p.table.Put(keyBlock+k+blockSep+id, nil)
-		p.blocks[k] = append(ids, id)
+		p.blocks[k] = append(hs, h)
 		p.keys.add(k)
 	}
 	return nil
 }
 
-// matchRecords returns the match records of lead id (none for an
-// unknown lead). The slice is shared: callers must not modify it.
-func (p *Processor) matchRecords(id string) ([]match.Record, error) {
-	if recs, ok := p.recs[id]; ok {
-		return recs, nil
+// matchRecords returns the prepared match records of lead id, handle h
+// (none for an unknown lead). The slice is shared: callers must not
+// modify it.
+func (p *Processor) matchRecords(h uint32, id string) ([]*match.Prepared, error) {
+	if preps, ok := p.recs[h]; ok {
+		return preps, nil
 	}
 	var recs []match.Record
 	if _, err := p.getJSON(keyMatch+id, &recs); err != nil {
 		return nil, err
 	}
-	p.cacheRecords(id, recs)
-	return recs, nil
+	preps := make([]*match.Prepared, len(recs))
+	for i, r := range recs {
+		preps[i] = match.Prepare(r)
+	}
+	p.cacheRecords(h, preps)
+	return preps, nil
 }
 
-func (p *Processor) cacheRecords(id string, recs []match.Record) {
+func (p *Processor) cacheRecords(h uint32, preps []*match.Prepared) {
 	if len(p.recs) >= maxCachedRecords {
 		clear(p.recs)
 	}
-	p.recs[id] = recs
+	p.recs[h] = preps
 }
 
-// block returns the lead ids filed under blocking key k.
-func (p *Processor) block(k string) ([]string, error) {
-	if ids, ok := p.blocks[k]; ok {
-		return ids, nil
+// block returns the leads filed under blocking key k, oldest first.
+func (p *Processor) block(k string) ([]uint32, error) {
+	if hs, ok := p.blocks[k]; ok {
+		return hs, nil
 	}
 	if p.keys.absent(k) {
 		return nil, nil
@@ -399,17 +475,12 @@ func (p *Processor) block(k string) ([]string, error) {
 	}
 	// Lead ids are ULIDs: their order is the order leads were made.
 	sort.Strings(ids)
-	p.blocks[k] = ids
-	return ids, nil
-}
-
-func contains(ids []string, id string) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
+	hs := make([]uint32, len(ids))
+	for i, id := range ids {
+		hs[i] = p.ids.intern(id)
 	}
-	return false
+	p.blocks[k] = hs
+	return hs, nil
 }
 
 func (p *Processor) getJSON(key string, v any) (bool, error) {
@@ -460,5 +531,9 @@ func Record(l *lead.Lead) match.Record {
 // to preload a partition.
 func (p *Processor) AddLead(id string, l *lead.Lead) error {
 	st := leadState{Key: l.PartitionKey(), Lead: *l}
-	return p.file(id, &st, Record(l))
+	rec := Record(l)
+	if p.ids.full() {
+		p.reset()
+	}
+	return p.file(id, &st, rec, match.Keys(rec))
 }
