@@ -191,3 +191,24 @@ func recAndKeys(l *lead.Lead) (match.Record, []string) {
 	r := Record(l)
 	return r, match.Keys(r)
 }
+
+// Leads are stored compressed; a lead stored as plain JSON (state from
+// before compression) is still read.
+func TestLeadEncoding(t *testing.T) {
+	st := newMapState()
+	p := open(t, st, filepath.Join(t.TempDir(), "fz"))
+	defer p.Close()
+	in := process(t, p, "r1", lead.Lead{FirstName: "Ada", LastName: "Lovelace", Email: "ada@analytical.example", Country: "GB"})
+	v, ok, _ := st.Get(keyLead + in.LeadID)
+	if !ok || len(v) == 0 || v[0] != compressedLead {
+		t.Fatalf("stored lead %q: want it compressed", v)
+	}
+	st.Put(keyLead+"ld_plain", []byte(`{"key":"k","lead":{"first_name":"Grace","email":"grace@navy.example"}}`))
+	var got leadState
+	if ok, err := p.getLead("ld_plain", &got); err != nil || !ok || got.Lead.FirstName != "Grace" || got.Key != "k" {
+		t.Fatalf("plain lead: %+v %v %v", got, ok, err)
+	}
+	if ok, err := p.getLead(in.LeadID, &got); err != nil || !ok || got.Lead.LastName != "Lovelace" {
+		t.Fatalf("compressed lead: %+v %v %v", got, ok, err)
+	}
+}
