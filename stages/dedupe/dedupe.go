@@ -19,9 +19,10 @@
 // mrec/ records in the background when the partition opens; until then
 // the fuzzy fallback sees only part of the leads.
 //
-// Lookups are kept off Badger where memory allows: the lead ids of the
-// blocking keys read so far and the decoded match records of 100,000
-// leads are cached, and a Bloom filter of the partition's blocking keys
+// Lookups are kept off Badger where memory allows: the leads of the
+// blocking keys read so far (as interned handles) and the decoded,
+// prepared match records of the 64k–128k leads used most recently are
+// cached, and a Bloom filter of the partition's blocking keys
 // (built from blk/ in the background on open) answers most lookups of
 // keys that no block holds. bench/README.md ("Dedupe at scale") has the
 // measurements.
@@ -69,7 +70,8 @@ const (
 	maxRecordsPerLead = 4  // source records kept per lead for matching
 	maxCandidates     = 20 // leads scored per incoming record (spec §4.1)
 	maxCachedBlocks   = 200000
-	maxCachedRecords  = 100000 // leads whose match records stay decoded
+	// leads whose match records stay decoded, per generation of recCache
+	maxCachedRecords = 64 << 10
 	// maxFuzzyCandidates bounds the leads the fuzzy index offers when the
 	// blocking keys find none.
 	maxFuzzyCandidates = 10
@@ -120,7 +122,7 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 	if s.Config != nil {
 		cfg = *s.Config
 	}
-	p := &Processor{table: t, cfg: cfg, ids: newLeadIDs(), blocks: make(map[string][]uint32), recs: make(map[uint32][]*match.Prepared)}
+	p := &Processor{table: t, cfg: cfg, ids: newLeadIDs(), blocks: make(map[string][]uint32), recs: newRecCache(maxCachedRecords)}
 	p.keys = newBloom()
 	ctx, cancel := context.WithCancel(context.Background())
 	p.keys.cancel = cancel
@@ -162,7 +164,7 @@ type Processor struct {
 	// recs caches the decoded and prepared match records of leads,
 	// written through by file; like blocks it lives as long as the
 	// partition is assigned.
-	recs map[uint32][]*match.Prepared
+	recs *recCache
 	// Buffers reused by candidates.
 	hitBuf []uint32
 	hits   []hit
@@ -188,7 +190,7 @@ func (p *Processor) Process(ctx context.Context, in *pipeline.Envelope, out *pip
 // reset empties the caches.
 func (p *Processor) reset() {
 	clear(p.blocks)
-	clear(p.recs)
+	p.recs.reset()
 	p.ids.reset()
 }
 
@@ -405,7 +407,7 @@ func (p *Processor) file(id string, st *leadState, rec match.Record, keys []stri
 	if err := p.putJSON(keyMatch+id, recs); err != nil {
 		return err
 	}
-	p.cacheRecords(h, preps)
+	p.recs.put(h, preps)
 	if p.fz != nil {
 		p.fz.put(id, recs)
 	}
@@ -433,7 +435,7 @@ func (p *Processor) file(id string, st *leadState, rec match.Record, keys []stri
 // (none for an unknown lead). The slice is shared: callers must not
 // modify it.
 func (p *Processor) matchRecords(h uint32, id string) ([]*match.Prepared, error) {
-	if preps, ok := p.recs[h]; ok {
+	if preps, ok := p.recs.get(h); ok {
 		return preps, nil
 	}
 	var recs []match.Record
@@ -444,15 +446,45 @@ func (p *Processor) matchRecords(h uint32, id string) ([]*match.Prepared, error)
 	for i, r := range recs {
 		preps[i] = match.Prepare(r)
 	}
-	p.cacheRecords(h, preps)
+	p.recs.put(h, preps)
 	return preps, nil
 }
 
-func (p *Processor) cacheRecords(h uint32, preps []*match.Prepared) {
-	if len(p.recs) >= maxCachedRecords {
-		clear(p.recs)
+// recCache holds the prepared match records of the leads used most
+// recently, in two generations: when the current one is full it becomes
+// the old one, and a lead found in the old one moves back to the current
+// one. Leads met again and again (the newest of crowded blocks) stay.
+type recCache struct {
+	cur, old map[uint32][]*match.Prepared
+	max      int // per generation
+}
+
+func newRecCache(limit int) *recCache {
+	return &recCache{cur: make(map[uint32][]*match.Prepared), old: make(map[uint32][]*match.Prepared), max: limit}
+}
+
+func (c *recCache) get(h uint32) ([]*match.Prepared, bool) {
+	if v, ok := c.cur[h]; ok {
+		return v, true
 	}
-	p.recs[h] = preps
+	v, ok := c.old[h]
+	if ok {
+		c.put(h, v)
+	}
+	return v, ok
+}
+
+func (c *recCache) put(h uint32, v []*match.Prepared) {
+	if len(c.cur) >= c.max {
+		c.cur, c.old = c.old, c.cur
+		clear(c.cur)
+	}
+	c.cur[h] = v
+}
+
+func (c *recCache) reset() {
+	clear(c.cur)
+	clear(c.old)
 }
 
 // block returns the leads filed under blocking key k, oldest first.
