@@ -19,8 +19,8 @@
 // mrec/ records in the background when the partition opens; until then
 // the fuzzy fallback sees only part of the leads.
 //
-// Lookups are kept off Badger where memory allows: the leads of the
-// blocking keys read so far (as interned handles) and the decoded,
+// Lookups are kept off Badger where memory allows: the leads (as
+// interned handles) of the 256k–512k blocking keys and the decoded,
 // prepared match records of the 64k–128k leads used most recently are
 // cached, and a Bloom filter of the partition's blocking keys
 // (built from blk/ in the background on open) answers most lookups of
@@ -69,9 +69,12 @@ const (
 	maxLeadsPerKey    = 64 // leads remembered per blocking key (most recent)
 	maxRecordsPerLead = 4  // source records kept per lead for matching
 	maxCandidates     = 20 // leads scored per incoming record (spec §4.1)
-	maxCachedBlocks   = 200000
-	// leads whose match records stay decoded, per generation of recCache
-	maxCachedRecords = 64 << 10
+	// Cache sizes, per generation (see genCache). A block this batch
+	// changed must not leave its cache before the batch is applied (a
+	// Scan sees committed state only): a generation outlasts any batch's
+	// ~15 keys per record by far.
+	maxCachedBlocks  = 256 << 10 // blocking keys
+	maxCachedRecords = 64 << 10  // leads whose match records stay decoded and prepared
 	// maxFuzzyCandidates bounds the leads the fuzzy index offers when the
 	// blocking keys find none.
 	maxFuzzyCandidates = 10
@@ -122,7 +125,8 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 	if s.Config != nil {
 		cfg = *s.Config
 	}
-	p := &Processor{table: t, cfg: cfg, ids: newLeadIDs(), blocks: make(map[string][]uint32), recs: newRecCache(maxCachedRecords)}
+	p := &Processor{table: t, cfg: cfg, ids: newLeadIDs(), blocks: newGenCache[string, []uint32](maxCachedBlocks),
+		recs: newGenCache[uint32, []*match.Prepared](maxCachedRecords)}
 	p.keys = newBloom()
 	ctx, cancel := context.WithCancel(context.Background())
 	p.keys.cancel = cancel
@@ -160,11 +164,11 @@ type Processor struct {
 	// order they were filed, including this batch's own additions. It
 	// lives as long as the partition is assigned; a failed batch ends the
 	// runner's session and so the cache with it.
-	blocks map[string][]uint32
+	blocks *genCache[string, []uint32]
 	// recs caches the decoded and prepared match records of leads,
 	// written through by file; like blocks it lives as long as the
 	// partition is assigned.
-	recs *recCache
+	recs *genCache[uint32, []*match.Prepared]
 	// Buffers reused by candidates.
 	hitBuf []uint32
 	hits   []hit
@@ -189,7 +193,7 @@ func (p *Processor) Process(ctx context.Context, in *pipeline.Envelope, out *pip
 
 // reset empties the caches.
 func (p *Processor) reset() {
-	clear(p.blocks)
+	p.blocks.reset()
 	p.recs.reset()
 	p.ids.reset()
 }
@@ -425,7 +429,7 @@ func (p *Processor) file(id string, st *leadState, rec match.Record, keys []stri
 			hs = hs[1:]
 		}
 		p.table.Put(keyBlock+k+blockSep+id, nil)
-		p.blocks[k] = append(hs, h)
+		p.blocks.put(k, append(hs, h))
 		p.keys.add(k)
 	}
 	return nil
@@ -450,53 +454,51 @@ func (p *Processor) matchRecords(h uint32, id string) ([]*match.Prepared, error)
 	return preps, nil
 }
 
-// recCache holds the prepared match records of the leads used most
-// recently, in two generations: when the current one is full it becomes
-// the old one, and a lead found in the old one moves back to the current
-// one. Leads met again and again (the newest of crowded blocks) stay.
-type recCache struct {
-	cur, old map[uint32][]*match.Prepared
-	max      int // per generation
+// genCache keeps the entries used most recently, in two generations:
+// when the current one is full it becomes the old one, and an entry found
+// in the old one moves back to the current one. Entries used again and
+// again (crowded blocks, the newest leads in them) stay; an entry leaves
+// only after a whole generation of other entries without a use.
+type genCache[K comparable, V any] struct {
+	cur, old map[K]V
+	max      int // entries per generation
 }
 
-func newRecCache(limit int) *recCache {
-	return &recCache{cur: make(map[uint32][]*match.Prepared), old: make(map[uint32][]*match.Prepared), max: limit}
+func newGenCache[K comparable, V any](limit int) *genCache[K, V] {
+	return &genCache[K, V]{cur: make(map[K]V), old: make(map[K]V), max: limit}
 }
 
-func (c *recCache) get(h uint32) ([]*match.Prepared, bool) {
-	if v, ok := c.cur[h]; ok {
+func (c *genCache[K, V]) get(k K) (V, bool) {
+	if v, ok := c.cur[k]; ok {
 		return v, true
 	}
-	v, ok := c.old[h]
+	v, ok := c.old[k]
 	if ok {
-		c.put(h, v)
+		c.put(k, v)
 	}
 	return v, ok
 }
 
-func (c *recCache) put(h uint32, v []*match.Prepared) {
+func (c *genCache[K, V]) put(k K, v V) {
 	if len(c.cur) >= c.max {
 		c.cur, c.old = c.old, c.cur
 		clear(c.cur)
 	}
-	c.cur[h] = v
+	c.cur[k] = v
 }
 
-func (c *recCache) reset() {
+func (c *genCache[K, V]) reset() {
 	clear(c.cur)
 	clear(c.old)
 }
 
 // block returns the leads filed under blocking key k, oldest first.
 func (p *Processor) block(k string) ([]uint32, error) {
-	if hs, ok := p.blocks[k]; ok {
+	if hs, ok := p.blocks.get(k); ok {
 		return hs, nil
 	}
 	if p.keys.absent(k) {
 		return nil, nil
-	}
-	if len(p.blocks) >= maxCachedBlocks {
-		clear(p.blocks)
 	}
 	prefix := keyBlock + k + blockSep
 	var ids []string
@@ -513,7 +515,7 @@ func (p *Processor) block(k string) ([]uint32, error) {
 	for i, id := range ids {
 		hs[i] = p.ids.intern(id)
 	}
-	p.blocks[k] = hs
+	p.blocks.put(k, hs)
 	return hs, nil
 }
 
