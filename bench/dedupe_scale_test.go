@@ -176,7 +176,7 @@ func preload(b testing.TB, dir string, n int, stage dedupe.Stage) *scaleState {
 	return &scaleState{dir: dir, store: store, state: st, proc: proc, leads: ls, took: time.Since(start)}
 }
 
-func (s *scaleState) close(b *testing.B) {
+func (s *scaleState) close(b testing.TB) {
 	if s.proc != nil {
 		if err := s.proc.Close(); err != nil {
 			b.Error(err)
@@ -230,8 +230,14 @@ func BenchmarkDedupeAtScale(b *testing.B) {
 		dir := b.TempDir()
 		b.Run(name, func(b *testing.B) {
 			n := benchLeads(b)
+			var err error
 			if s == nil {
 				stage := dedupe.Stage{FuzzyDir: filepath.Join(dir, "fuzzy"), NoFuzzy: !fz}
+				if v := os.Getenv("LEADSTREAM_BENCH_BLOCK_CACHE"); v != "" {
+					if stage.BlockCacheKeys, err = strconv.Atoi(v); err != nil {
+						b.Fatal(err)
+					}
+				}
 				s = preload(b, dir, n, stage)
 				s.proc.SyncFuzzy()
 				b.Logf("preloaded %d leads in %v", n, s.took.Round(time.Millisecond))
@@ -472,4 +478,41 @@ func BenchmarkDedupeRebuild(b *testing.B) {
 	b.ReportMetric(procStatus("VmHWM"), "hwm-MiB")
 	b.ReportMetric(procStatus("RssAnon"), "rss-anon-MiB")
 	b.ReportMetric(procStatus("RssFile"), "rss-file-MiB")
+}
+
+// The stage's decisions do not depend on the size of its block cache: a
+// block the current batch changed stays cached until the batch is
+// applied, however many other blocks come and go.
+func TestDedupeDecisionsIndependentOfBlockCache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("preloads Badger stores")
+	}
+	const leads, records, batch = 3000, 3000, 20
+	run := func(keys int) uint64 {
+		s := preload(t, t.TempDir(), leads, dedupe.Stage{NoFuzzy: true, BlockCacheKeys: keys})
+		defer s.close(t)
+		h := fnv.New64a()
+		ctx := context.Background()
+		for i := range records {
+			l, rid, _ := s.leads.next()
+			in := &pipeline.Envelope{TraceID: rid, Source: pipeline.Source{Provider: "bench", RecordID: rid},
+				FirstSeen: s.leads.t0.Add(time.Duration(s.leads.n) * time.Millisecond), Lead: &l}
+			if err := s.proc.Process(ctx, in, &pipeline.Emitter{}); err != nil {
+				t.Fatal(err)
+			}
+			h.Write([]byte(in.Decision + "/" + in.LeadID + "/" + string(in.Outcome) + "/" + strings.Join(in.Reasons, ",") + "\n"))
+			if (i+1)%batch == 0 {
+				if err := s.state.flush(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		return h.Sum64()
+	}
+	// 1,024 keys per generation: evicted all along (3,000 leads carry
+	// ~45,000 keys), yet far above the ~340 keys of one batch.
+	small, large := run(1024), run(1<<22)
+	if small != large {
+		t.Errorf("decisions with a small block cache %016x, with one that never evicts %016x", small, large)
+	}
 }

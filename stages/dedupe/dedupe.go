@@ -92,6 +92,10 @@ type Stage struct {
 	FuzzyDir string
 	// NoFuzzy turns the fuzzy candidate index off.
 	NoFuzzy bool
+	// BlockCacheKeys is how many blocking keys' leads each generation of
+	// the block cache holds (0: 256k). It must be well above the keys one
+	// batch touches (about 15 per record).
+	BlockCacheKeys int
 }
 
 // Name implements pipeline.Stage.
@@ -125,7 +129,11 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 	if s.Config != nil {
 		cfg = *s.Config
 	}
-	p := &Processor{table: t, cfg: cfg, ids: newLeadIDs(), blocks: newGenCache[string, []uint32](maxCachedBlocks),
+	blockKeys := s.BlockCacheKeys
+	if blockKeys <= 0 {
+		blockKeys = maxCachedBlocks
+	}
+	p := &Processor{table: t, cfg: cfg, ids: newLeadIDs(), blocks: newGenCache[string, []uint32](blockKeys),
 		recs: newGenCache[uint32, []*match.Prepared](maxCachedRecords)}
 	p.keys = newBloom()
 	ctx, cancel := context.WithCancel(context.Background())
