@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"hash/fnv"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -175,7 +176,7 @@ func preload(b testing.TB, dir string, n int, stage dedupe.Stage) *scaleState {
 	return &scaleState{dir: dir, store: store, state: st, proc: proc, leads: ls, took: time.Since(start)}
 }
 
-func (s *scaleState) close(b *testing.B) {
+func (s *scaleState) close(b testing.TB) {
 	if s.proc != nil {
 		if err := s.proc.Close(); err != nil {
 			b.Error(err)
@@ -229,8 +230,14 @@ func BenchmarkDedupeAtScale(b *testing.B) {
 		dir := b.TempDir()
 		b.Run(name, func(b *testing.B) {
 			n := benchLeads(b)
+			var err error
 			if s == nil {
 				stage := dedupe.Stage{FuzzyDir: filepath.Join(dir, "fuzzy"), NoFuzzy: !fz}
+				if v := os.Getenv("LEADSTREAM_BENCH_BLOCK_CACHE"); v != "" {
+					if stage.BlockCacheKeys, err = strconv.Atoi(v); err != nil {
+						b.Fatal(err)
+					}
+				}
 				s = preload(b, dir, n, stage)
 				s.proc.SyncFuzzy()
 				b.Logf("preloaded %d leads in %v", n, s.took.Round(time.Millisecond))
@@ -248,7 +255,21 @@ func BenchmarkDedupeAtScale(b *testing.B) {
 			}
 			lat := make([]time.Duration, 0, b.N)
 			outcomes := map[string]int{}
+			// decided fingerprints every decision, merge target and review
+			// candidate: equal sums mean equal decisions.
+			decided := fnv.New64a()
 			ctx := context.Background()
+			if f := os.Getenv("LEADSTREAM_BENCH_CPUPROFILE"); f != "" && b.N > 1 {
+				// The timed part only (-cpuprofile covers the preload too).
+				w, err := os.Create(f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := pprof.StartCPUProfile(w); err != nil {
+					b.Fatal(err)
+				}
+				defer func() { pprof.StopCPUProfile(); w.Close() }()
+			}
 			b.ResetTimer()
 			cpu0 := processCPU()
 			start := time.Now()
@@ -260,6 +281,7 @@ func BenchmarkDedupeAtScale(b *testing.B) {
 				}
 				lat = append(lat, time.Since(t))
 				outcomes[in.Decision]++
+				decided.Write([]byte(in.Decision + "/" + in.LeadID + "/" + string(in.Outcome) + "/" + strings.Join(in.Reasons, ",") + "\n"))
 				ins[i] = nil // a runner lets go of its records too
 				if (i+1)%flushEvery == 0 {
 					if err := s.state.flush(); err != nil {
@@ -301,7 +323,7 @@ func BenchmarkDedupeAtScale(b *testing.B) {
 			b.ReportMetric(float64(ms.Sys)/(1<<20), "gosys-MiB")
 			b.ReportMetric(float64(s.proc.FuzzySearches()-fz0)/float64(b.N), "fuzzy/op")
 			b.ReportMetric(float64(s.proc.BlockLookupsSkipped()-sk0)/float64(b.N), "filtered/op")
-			b.Logf("outcomes %v (new = the decision of a new lead; review records carry none)", outcomes)
+			b.Logf("outcomes %v (new = the decision of a new lead; review records carry none), decisions %016x", outcomes, decided.Sum64())
 			if b.N > 1 { // the last run: free the state before the next sub-benchmark
 				s.close(b)
 				s = nil
@@ -456,4 +478,41 @@ func BenchmarkDedupeRebuild(b *testing.B) {
 	b.ReportMetric(procStatus("VmHWM"), "hwm-MiB")
 	b.ReportMetric(procStatus("RssAnon"), "rss-anon-MiB")
 	b.ReportMetric(procStatus("RssFile"), "rss-file-MiB")
+}
+
+// The stage's decisions do not depend on the size of its block cache: a
+// block the current batch changed stays cached until the batch is
+// applied, however many other blocks come and go.
+func TestDedupeDecisionsIndependentOfBlockCache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("preloads Badger stores")
+	}
+	const leads, records, batch = 3000, 3000, 20
+	run := func(keys int) uint64 {
+		s := preload(t, t.TempDir(), leads, dedupe.Stage{NoFuzzy: true, BlockCacheKeys: keys})
+		defer s.close(t)
+		h := fnv.New64a()
+		ctx := context.Background()
+		for i := range records {
+			l, rid, _ := s.leads.next()
+			in := &pipeline.Envelope{TraceID: rid, Source: pipeline.Source{Provider: "bench", RecordID: rid},
+				FirstSeen: s.leads.t0.Add(time.Duration(s.leads.n) * time.Millisecond), Lead: &l}
+			if err := s.proc.Process(ctx, in, &pipeline.Emitter{}); err != nil {
+				t.Fatal(err)
+			}
+			h.Write([]byte(in.Decision + "/" + in.LeadID + "/" + string(in.Outcome) + "/" + strings.Join(in.Reasons, ",") + "\n"))
+			if (i+1)%batch == 0 {
+				if err := s.state.flush(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		return h.Sum64()
+	}
+	// 1,024 keys per generation: evicted all along (3,000 leads carry
+	// ~45,000 keys), yet far above the ~340 keys of one batch.
+	small, large := run(1024), run(1<<22)
+	if small != large {
+		t.Errorf("decisions with a small block cache %016x, with one that never evicts %016x", small, large)
+	}
 }

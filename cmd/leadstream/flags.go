@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +35,7 @@ type common struct {
 	maxBatch       int
 	sessionTimeout time.Duration
 	metricsAddr    string
+	memoryLimit    string
 }
 
 // newFlags creates a command's flag set with the shared flags.
@@ -56,6 +59,7 @@ func newFlags(name, synopsis, help string, stderr io.Writer) *common {
 	fs.IntVar(&c.maxBatch, "max-batch", 0, "records per batch and poll (0: 500, and 1500 for a sink writing to HaloPSA)")
 	fs.DurationVar(&c.sessionTimeout, "session-timeout", 10*time.Second, "consumer-group session timeout")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "127.0.0.1:9090", "address of /metrics, /healthz and /readyz (empty disables)")
+	fs.StringVar(&c.memoryLimit, "memory-limit", "", "soft limit of the Go heap and runtime memory, e.g. 800MiB or 1GiB: the garbage collector works harder near it (empty: GOMEMLIMIT, else none; Badger's memory-mapped files are not counted)")
 	return c
 }
 
@@ -75,7 +79,36 @@ func (c *common) parse(args []string) error {
 		fmt.Fprintf(c.fs.Output(), "leadstream %s: %v\n", c.fs.Name(), err)
 		return errUsage
 	}
+	if c.memoryLimit != "" {
+		n, err := parseBytes(c.memoryLimit)
+		if err != nil {
+			fmt.Fprintf(c.fs.Output(), "leadstream %s: --memory-limit: %v\n", c.fs.Name(), err)
+			return errUsage
+		}
+		debug.SetMemoryLimit(n)
+	}
 	return nil
+}
+
+// parseBytes parses a size in bytes with an optional unit: B, KiB, MiB,
+// GiB (or K, M, G, KB, MB, GB, all powers of 1024), e.g. "1.5GiB".
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := s, ""
+	if i >= 0 {
+		num, unit = s[:i], strings.TrimSpace(s[i:])
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("%q: want a positive size such as 800MiB or 1GiB", s)
+	}
+	shift := map[string]uint{"": 0, "b": 0, "k": 10, "kb": 10, "kib": 10, "m": 20, "mb": 20, "mib": 20, "g": 30, "gb": 30, "gib": 30}
+	sh, ok := shift[strings.ToLower(unit)]
+	if !ok {
+		return 0, fmt.Errorf("%q: unknown unit %q (B, KiB, MiB or GiB)", s, unit)
+	}
+	return int64(v * float64(uint64(1)<<sh)), nil
 }
 
 // logger builds the slog logger from --log-level and --log-format.

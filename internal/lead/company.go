@@ -143,9 +143,11 @@ var companyJoin = strings.NewReplacer(".", "", "'", "", "’", "")
 // not a letter or digit, reading "&" as "and".
 func companyTokens(name string) []string {
 	s, _ := cleanText(name)
-	t := transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	if out, _, err := transform.String(t, s); err == nil {
-		s = out
+	if !isASCII(s) { // ASCII has no accents: the transform would return it as is
+		t := transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+		if out, _, err := transform.String(t, s); err == nil {
+			s = out
+		}
 	}
 	s = strings.ToLower(s)
 	s = strings.ReplaceAll(s, "&", " and ")
@@ -153,4 +155,13 @@ func companyTokens(name string) []string {
 	// ("macy's") do not split words.
 	s = companyJoin.Replace(s)
 	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -19,9 +19,10 @@
 // mrec/ records in the background when the partition opens; until then
 // the fuzzy fallback sees only part of the leads.
 //
-// Lookups are kept off Badger where memory allows: the lead ids of the
-// blocking keys read so far and the decoded match records of 100,000
-// leads are cached, and a Bloom filter of the partition's blocking keys
+// Lookups are kept off Badger where memory allows: the leads (as
+// interned handles) of the 256k–512k blocking keys and the decoded,
+// prepared match records of the 64k–128k leads used most recently are
+// cached, and a Bloom filter of the partition's blocking keys
 // (built from blk/ in the background on open) answers most lookups of
 // keys that no block holds. bench/README.md ("Dedupe at scale") has the
 // measurements.
@@ -37,6 +38,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/segmentio/encoding/json"
 
 	"github.com/leadstream/leadstream/internal/lead"
@@ -57,7 +59,7 @@ const (
 // Table key prefixes.
 const (
 	keySource = "src/"  // source record key → decision
-	keyLead   = "lead/" // lead id → leadState
+	keyLead   = "lead/" // lead id → leadState (S2-compressed JSON, see putLead)
 	keyMatch  = "mrec/" // lead id → the match records of its source records
 	keyBlock  = "blk/"  // blocking key + sep + lead id → "" (one entry per lead)
 	blockSep  = "\x1f"
@@ -68,8 +70,12 @@ const (
 	maxLeadsPerKey    = 64 // leads remembered per blocking key (most recent)
 	maxRecordsPerLead = 4  // source records kept per lead for matching
 	maxCandidates     = 20 // leads scored per incoming record (spec §4.1)
-	maxCachedBlocks   = 200000
-	maxCachedRecords  = 100000 // leads whose match records stay decoded
+	// Cache sizes, per generation (see genCache). A block this batch
+	// changed must not leave its cache before the batch is applied (a
+	// Scan sees committed state only): a generation outlasts any batch's
+	// ~15 keys per record by far.
+	maxCachedBlocks  = 256 << 10 // blocking keys
+	maxCachedRecords = 64 << 10  // leads whose match records stay decoded and prepared
 	// maxFuzzyCandidates bounds the leads the fuzzy index offers when the
 	// blocking keys find none.
 	maxFuzzyCandidates = 10
@@ -92,6 +98,10 @@ type Stage struct {
 	Precedence lead.Precedence
 	// Metrics count the matcher's decisions (nil: none).
 	Metrics *Metrics
+	// BlockCacheKeys is how many blocking keys' leads each generation of
+	// the block cache holds (0: 256k). It must be well above the keys one
+	// batch touches (about 15 per record).
+	BlockCacheKeys int
 }
 
 // Name implements pipeline.Stage.
@@ -125,7 +135,12 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 	if s.Config != nil {
 		cfg = *s.Config
 	}
-	p := &Processor{table: t, cfg: cfg, prec: s.Precedence, blocks: make(map[string][]string), recs: make(map[string][]match.Record)}
+	blockKeys := s.BlockCacheKeys
+	if blockKeys <= 0 {
+		blockKeys = maxCachedBlocks
+	}
+	p := &Processor{table: t, cfg: cfg, prec: s.Precedence, ids: newLeadIDs(), blocks: newGenCache[string, []uint32](blockKeys),
+		recs: newGenCache[uint32, []*match.Prepared](maxCachedRecords)}
 	p.keys = newBloom()
 	ctx, cancel := context.WithCancel(context.Background())
 	p.keys.cancel = cancel
@@ -159,15 +174,23 @@ type Processor struct {
 	table State
 	cfg   match.Config
 	prec  lead.Precedence
-	// blocks caches the lead ids of each blocking key read so far, in the
+	// ids interns the lead ids the caches below hold.
+	ids *leadIDs
+	// blocks caches the leads of each blocking key read so far, in the
 	// order they were filed, including this batch's own additions. It
 	// lives as long as the partition is assigned; a failed batch ends the
 	// runner's session and so the cache with it.
-	blocks map[string][]string
-	// recs caches decoded match records by lead id, written through by
-	// file; like blocks it lives as long as the partition is assigned.
-	recs map[string][]match.Record
-	fz   *fuzzy // nil when off
+	blocks *genCache[string, []uint32]
+	// recs caches the decoded and prepared match records of leads,
+	// written through by file; like blocks it lives as long as the
+	// partition is assigned.
+	recs *genCache[uint32, []*match.Prepared]
+	// Buffers reused by candidates.
+	hitBuf []uint32
+	hits   []hit
+	cands  []match.Candidate
+	s2buf  []byte // putLead's encoding buffer
+	fz     *fuzzy // nil when off
 	// keys is a Bloom filter of the blocking keys in the state.
 	keys *bloom
 	// metrics count the matcher's decisions (nil: none).
@@ -181,10 +204,16 @@ func (p *Processor) Process(ctx context.Context, in *pipeline.Envelope, out *pip
 		// The runner rolls back this record's state changes; the caches
 		// may hold some of them, so they start again. (The key filter and
 		// the fuzzy index only ever over-report, which is harmless.)
-		clear(p.blocks)
-		clear(p.recs)
+		p.reset()
 	}
 	return err
+}
+
+// reset empties the caches.
+func (p *Processor) reset() {
+	p.blocks.reset()
+	p.recs.reset()
+	p.ids.reset()
 }
 
 func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
@@ -199,31 +228,36 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	}
 	approved := in.Decision == DecisionApproved
 	if seen && !(approved && d.Decision == DecisionReview) {
-		return p.repeat(in, d, out)
+		return p.repeat(in, d, out, nil)
+	}
+	if p.ids.full() {
+		p.reset()
 	}
 	rec := Record(in.Lead)
+	keys := match.Keys(rec)
 	var verdict match.Decision
 	if approved && seen {
 		// A person approved a held possible duplicate: a lead of its own.
 		verdict = match.Decision{Outcome: match.New}
 	} else {
-		cands, err := p.candidates(rec)
+		cands, err := p.candidates(rec, keys)
 		if err != nil {
 			return err
 		}
 		verdict = match.Decide(rec, cands, p.cfg)
 		p.metrics.decided(&verdict)
+		clear(cands) // the buffer is reused; let go of the records
 	}
+	var st leadState // the lead as filed, unless review
 	switch verdict.Outcome {
 	case match.AutoMerge:
-		var st leadState
-		if ok, err := p.getJSON(keyLead+verdict.Target, &st); err != nil || !ok {
+		if ok, err := p.getLead(verdict.Target, &st); err != nil || !ok {
 			return fmt.Errorf("dedupe: merge target %s missing from state: %v", verdict.Target, err)
 		}
 		// Spec §4.4: merge field by field, then recompute the quality score.
 		st.Lead.Merge(in.Lead, p.prec)
 		st.Lead.QualityScore, _ = validate.Quality(&st.Lead)
-		if err := p.file(verdict.Target, &st, rec); err != nil {
+		if err := p.file(verdict.Target, &st, rec, keys); err != nil {
 			return err
 		}
 		d = decision{LeadID: verdict.Target, Decision: DecisionMerge}
@@ -249,8 +283,8 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		fallthrough
 	default:
 		id := lead.NewID("ld_", in.FirstSeen, in.Source.Key())
-		st := leadState{Key: in.Lead.PartitionKey(), Lead: *in.Lead}
-		if err := p.file(id, &st, rec); err != nil {
+		st = leadState{Key: in.Lead.PartitionKey(), Lead: *in.Lead}
+		if err := p.file(id, &st, rec, keys); err != nil {
 			return err
 		}
 		d = decision{LeadID: id, Decision: DecisionNew}
@@ -258,7 +292,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	if err := p.putJSON(srcKey, d); err != nil {
 		return err
 	}
-	return p.repeat(in, d, out)
+	return p.repeat(in, d, out, &st)
 }
 
 // lowQuality reports whether validate marked a record low_quality.
@@ -267,8 +301,9 @@ func lowQuality(reasons []string) bool {
 }
 
 // repeat emits the record according to decision d and the lead as it
-// stands now.
-func (p *Processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emitter) error {
+// stands now: st when the caller has just filed it, else read from the
+// state.
+func (p *Processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emitter, st *leadState) error {
 	if d.Decision == DecisionReview {
 		if in.Outcome == "" {
 			in.Outcome = pipeline.OutcomeReview
@@ -279,9 +314,11 @@ func (p *Processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emit
 		out.Emit(pipeline.TopicReview, in.TraceID, in)
 		return nil
 	}
-	var st leadState
-	if ok, err := p.getJSON(keyLead+d.LeadID, &st); err != nil || !ok {
-		return fmt.Errorf("dedupe: lead %s missing from state: %v", d.LeadID, err)
+	if st == nil {
+		st = new(leadState)
+		if ok, err := p.getLead(d.LeadID, st); err != nil || !ok {
+			return fmt.Errorf("dedupe: lead %s missing from state: %v", d.LeadID, err)
+		}
 	}
 	in.LeadID, in.Decision = d.LeadID, d.Decision
 	in.Outcome, in.Reasons = "", nil
@@ -290,136 +327,219 @@ func (p *Processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emit
 	return nil
 }
 
-// candidates loads the leads that share blocking keys with rec, those
-// sharing the most keys first.
-func (p *Processor) candidates(rec match.Record) ([]match.Candidate, error) {
-	hits := map[string]int{}
-	for _, k := range match.Keys(rec) {
-		ids, err := p.block(k)
+// hit is a lead and the number of the record's blocking keys it shares.
+type hit struct {
+	h uint32
+	n int
+}
+
+// candidates loads the leads that share blocking keys with rec (keys is
+// match.Keys(rec)), those sharing the most keys first, then the newer lead.
+// The slice is reused by the next call.
+func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candidate, error) {
+	buf := p.hitBuf[:0]
+	for _, k := range keys {
+		hs, err := p.block(k)
 		if err != nil {
 			return nil, err
 		}
-		for _, id := range ids {
-			hits[id]++
+		buf = append(buf, hs...)
+	}
+	p.hitBuf = buf
+	out := p.cands[:0]
+	if len(buf) == 0 {
+		if p.fz == nil {
+			return nil, nil
 		}
-	}
-	type hit struct {
-		id string
-		n  int
-	}
-	hs := make([]hit, 0, len(hits))
-	for id, n := range hits {
-		hs = append(hs, hit{id, n})
-	}
-	if len(hs) == 0 && p.fz != nil {
+		// The fuzzy index's order, at most maxFuzzyCandidates leads.
 		fids, err := p.fz.search(rec)
 		if err != nil {
 			return nil, err
 		}
-		for i, id := range fids {
-			hs = append(hs, hit{id, len(fids) - i}) // keep the index's order
+		for _, id := range fids[:min(len(fids), maxCandidates)] {
+			if out, err = p.appendCandidates(out, p.ids.intern(id), id); err != nil {
+				return nil, err
+			}
 		}
+		p.cands = out
+		return out, nil
+	}
+	// Count each lead's keys: equal handles are adjacent once sorted.
+	slices.Sort(buf)
+	hits := p.hits[:0]
+	for i := 0; i < len(buf); {
+		j := i + 1
+		for j < len(buf) && buf[j] == buf[i] {
+			j++
+		}
+		hits = append(hits, hit{buf[i], j - i})
+		i = j
+	}
+	p.hits = hits
+	if len(hits) > maxCandidates {
+		// Only leads with at least the maxCandidates-th highest count can
+		// be among the first maxCandidates: sort those alone.
+		var perCount [64]int
+		for _, x := range hits {
+			perCount[min(x.n, len(perCount)-1)]++
+		}
+		floor, above := len(perCount)-1, 0
+		for ; floor > 0; floor-- {
+			if above += perCount[floor]; above >= maxCandidates {
+				break
+			}
+		}
+		kept := hits[:0]
+		for _, x := range hits {
+			if x.n >= floor {
+				kept = append(kept, x)
+			}
+		}
+		hits = kept
 	}
 	// Most shared keys first, then the newer lead (ids are ULIDs).
-	slices.SortFunc(hs, func(a, b hit) int {
+	slices.SortFunc(hits, func(a, b hit) int {
 		if a.n != b.n {
 			return b.n - a.n
 		}
-		return strings.Compare(b.id, a.id)
+		return p.ids.compare(b.h, a.h)
 	})
-	if len(hs) > maxCandidates {
-		hs = hs[:maxCandidates]
+	if len(hits) > maxCandidates {
+		hits = hits[:maxCandidates]
 	}
-	ids := make([]string, len(hs))
-	for i, h := range hs {
-		ids[i] = h.id
-	}
-	var out []match.Candidate
-	for _, id := range ids {
-		recs, err := p.matchRecords(id)
-		if err != nil {
+	for _, x := range hits {
+		var err error
+		if out, err = p.appendCandidates(out, x.h, p.ids.name(x.h)); err != nil {
 			return nil, err
 		}
-		for _, r := range recs {
-			out = append(out, match.Candidate{LeadID: id, Record: r})
-		}
+	}
+	p.cands = out
+	return out, nil
+}
+
+// appendCandidates appends the match records of lead id (handle h).
+func (p *Processor) appendCandidates(out []match.Candidate, h uint32, id string) ([]match.Candidate, error) {
+	recs, err := p.matchRecords(h, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		out = append(out, match.Candidate{LeadID: id, Record: r.Record(), Prepared: r})
 	}
 	return out, nil
 }
 
 // file stores a lead with one more source record and indexes the record's
-// blocking keys under it.
-func (p *Processor) file(id string, st *leadState, rec match.Record) error {
-	if err := p.putJSON(keyLead+id, st); err != nil {
+// blocking keys (keys, match.Keys(rec)) under it.
+func (p *Processor) file(id string, st *leadState, rec match.Record, keys []string) error {
+	if err := p.putLead(id, st); err != nil {
 		return err
 	}
+	h := p.ids.intern(id)
 	// The first record and the most recent ones represent the lead.
-	old, err := p.matchRecords(id)
+	old, err := p.matchRecords(h, id)
 	if err != nil {
 		return err
 	}
-	recs := append(old[:len(old):len(old)], rec)
-	if n := len(recs); n > maxRecordsPerLead {
-		recs = append(recs[:1], recs[n-maxRecordsPerLead+1:]...)
+	preps := append(old[:len(old):len(old)], match.Prepare(rec))
+	if n := len(preps); n > maxRecordsPerLead {
+		preps = append(preps[:1], preps[n-maxRecordsPerLead+1:]...)
+	}
+	recs := make([]match.Record, len(preps))
+	for i, x := range preps {
+		recs[i] = x.Record()
 	}
 	if err := p.putJSON(keyMatch+id, recs); err != nil {
 		return err
 	}
-	p.cacheRecords(id, recs)
+	p.recs.put(h, preps)
 	if p.fz != nil {
 		p.fz.put(id, recs)
 	}
-	for _, k := range match.Keys(rec) {
-		ids, err := p.block(k)
+	for _, k := range keys {
+		hs, err := p.block(k)
 		if err != nil {
 			return err
 		}
-		if contains(ids, id) {
+		if slices.Contains(hs, h) {
 			continue
 		}
-		if len(ids) >= maxLeadsPerKey {
+		if len(hs) >= maxLeadsPerKey {
 			// The oldest lead leaves the block.
-			p.table.Delete(keyBlock + k + blockSep + ids[0])
-			ids = ids[1:]
+			p.table.Delete(keyBlock + k + blockSep + p.ids.name(hs[0]))
+			hs = hs[1:]
 		}
 		p.table.Put(keyBlock+k+blockSep+id, nil)
-		p.blocks[k] = append(ids, id)
+		p.blocks.put(k, append(hs, h))
 		p.keys.add(k)
 	}
 	return nil
 }
 
-// matchRecords returns the match records of lead id (none for an
-// unknown lead). The slice is shared: callers must not modify it.
-func (p *Processor) matchRecords(id string) ([]match.Record, error) {
-	if recs, ok := p.recs[id]; ok {
-		return recs, nil
+// matchRecords returns the prepared match records of lead id, handle h
+// (none for an unknown lead). The slice is shared: callers must not
+// modify it.
+func (p *Processor) matchRecords(h uint32, id string) ([]*match.Prepared, error) {
+	if preps, ok := p.recs.get(h); ok {
+		return preps, nil
 	}
 	var recs []match.Record
 	if _, err := p.getJSON(keyMatch+id, &recs); err != nil {
 		return nil, err
 	}
-	p.cacheRecords(id, recs)
-	return recs, nil
-}
-
-func (p *Processor) cacheRecords(id string, recs []match.Record) {
-	if len(p.recs) >= maxCachedRecords {
-		clear(p.recs)
+	preps := make([]*match.Prepared, len(recs))
+	for i, r := range recs {
+		preps[i] = match.Prepare(r)
 	}
-	p.recs[id] = recs
+	p.recs.put(h, preps)
+	return preps, nil
 }
 
-// block returns the lead ids filed under blocking key k.
-func (p *Processor) block(k string) ([]string, error) {
-	if ids, ok := p.blocks[k]; ok {
-		return ids, nil
+// genCache keeps the entries used most recently, in two generations:
+// when the current one is full it becomes the old one, and an entry found
+// in the old one moves back to the current one. Entries used again and
+// again (crowded blocks, the newest leads in them) stay; an entry leaves
+// only after a whole generation of other entries without a use.
+type genCache[K comparable, V any] struct {
+	cur, old map[K]V
+	max      int // entries per generation
+}
+
+func newGenCache[K comparable, V any](limit int) *genCache[K, V] {
+	return &genCache[K, V]{cur: make(map[K]V), old: make(map[K]V), max: limit}
+}
+
+func (c *genCache[K, V]) get(k K) (V, bool) {
+	if v, ok := c.cur[k]; ok {
+		return v, true
+	}
+	v, ok := c.old[k]
+	if ok {
+		c.put(k, v)
+	}
+	return v, ok
+}
+
+func (c *genCache[K, V]) put(k K, v V) {
+	if len(c.cur) >= c.max {
+		c.cur, c.old = c.old, c.cur
+		clear(c.cur)
+	}
+	c.cur[k] = v
+}
+
+func (c *genCache[K, V]) reset() {
+	clear(c.cur)
+	clear(c.old)
+}
+
+// block returns the leads filed under blocking key k, oldest first.
+func (p *Processor) block(k string) ([]uint32, error) {
+	if hs, ok := p.blocks.get(k); ok {
+		return hs, nil
 	}
 	if p.keys.absent(k) {
 		return nil, nil
-	}
-	if len(p.blocks) >= maxCachedBlocks {
-		clear(p.blocks)
 	}
 	prefix := keyBlock + k + blockSep
 	var ids []string
@@ -432,17 +552,12 @@ func (p *Processor) block(k string) ([]string, error) {
 	}
 	// Lead ids are ULIDs: their order is the order leads were made.
 	sort.Strings(ids)
-	p.blocks[k] = ids
-	return ids, nil
-}
-
-func contains(ids []string, id string) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
+	hs := make([]uint32, len(ids))
+	for i, id := range ids {
+		hs[i] = p.ids.intern(id)
 	}
-	return false
+	p.blocks.put(k, hs)
+	return hs, nil
 }
 
 func (p *Processor) getJSON(key string, v any) (bool, error) {
@@ -452,6 +567,46 @@ func (p *Processor) getJSON(key string, v any) (bool, error) {
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return false, fmt.Errorf("dedupe: corrupt state at %q: %w", key, err)
+	}
+	return true, nil
+}
+
+// compressedLead marks a lead value as S2-compressed JSON; no JSON text
+// starts with this byte, so values written uncompressed stay readable.
+const compressedLead = 0xff
+
+// putLead stores a lead compressed: a lead's JSON with its provenance is
+// about 2 KB and compresses about threefold, which shrinks the value log,
+// the resident pages Badger maps and the changelog a rebuild reads.
+func (p *Processor) putLead(id string, st *leadState) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("dedupe: encode lead %s: %w", id, err)
+	}
+	if n := s2.MaxEncodedLen(len(b)); cap(p.s2buf) < n {
+		p.s2buf = make([]byte, n)
+	}
+	enc := s2.Encode(p.s2buf[:cap(p.s2buf)], b)
+	v := make([]byte, 1+len(enc))
+	v[0] = compressedLead
+	copy(v[1:], enc)
+	p.table.Put(keyLead+id, v)
+	return nil
+}
+
+// getLead reads the lead id into st; false when it is not in the state.
+func (p *Processor) getLead(id string, st *leadState) (bool, error) {
+	b, ok, err := p.table.Get(keyLead + id)
+	if err != nil || !ok {
+		return false, err
+	}
+	if len(b) > 0 && b[0] == compressedLead {
+		if b, err = s2.Decode(nil, b[1:]); err != nil {
+			return false, fmt.Errorf("dedupe: corrupt state at %q: %w", keyLead+id, err)
+		}
+	}
+	if err := json.Unmarshal(b, st); err != nil {
+		return false, fmt.Errorf("dedupe: corrupt state at %q: %w", keyLead+id, err)
 	}
 	return true, nil
 }
@@ -501,5 +656,9 @@ func Record(l *lead.Lead) match.Record {
 // to preload a partition.
 func (p *Processor) AddLead(id string, l *lead.Lead) error {
 	st := leadState{Key: l.PartitionKey(), Lead: *l}
-	return p.file(id, &st, Record(l))
+	rec := Record(l)
+	if p.ids.full() {
+		p.reset()
+	}
+	return p.file(id, &st, rec, match.Keys(rec))
 }

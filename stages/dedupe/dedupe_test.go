@@ -12,6 +12,7 @@ import (
 
 	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/pipeline"
+	"github.com/leadstream/leadstream/stages/dedupe/match"
 )
 
 // mapState is an in-memory State; Scan sees every write (the tests flush
@@ -92,7 +93,7 @@ func TestFuzzyFallback(t *testing.T) {
 
 	// Another first letter and no e-mail: no blocking key is shared.
 	look := lead.Lead{FirstName: "Konathan", LastName: "Pike", Company: "ACME IT Services", City: "Hamburg", Country: "DE"}
-	if c, _ := p.candidates(Record(&look)); len(c) == 0 || c[0].LeadID != first.LeadID {
+	if c, _ := p.candidates(recAndKeys(&look)); len(c) == 0 || c[0].LeadID != first.LeadID {
 		t.Fatalf("candidates %+v, want lead %s", c, first.LeadID)
 	}
 	if n := p.FuzzySearches() - n0; n != 1 {
@@ -100,7 +101,7 @@ func TestFuzzyFallback(t *testing.T) {
 	}
 	// The same name with the e-mail: blocking finds the lead, no search.
 	same := lead.Lead{FirstName: "Jonathan", LastName: "Pike", Email: "jonathan.pike@acme.example"}
-	if c, _ := p.candidates(Record(&same)); len(c) == 0 {
+	if c, _ := p.candidates(recAndKeys(&same)); len(c) == 0 {
 		t.Fatal("no candidates for the same e-mail")
 	}
 	if n := p.FuzzySearches() - n0; n != 1 {
@@ -108,7 +109,7 @@ func TestFuzzyFallback(t *testing.T) {
 	}
 	// Someone else entirely: nothing.
 	other := lead.Lead{FirstName: "Otto", LastName: "Lund", City: "Oslo", Country: "NO"}
-	if c, _ := p.candidates(Record(&other)); len(c) != 0 {
+	if c, _ := p.candidates(recAndKeys(&other)); len(c) != 0 {
 		t.Errorf("candidates for another person: %+v", c)
 	}
 }
@@ -127,7 +128,7 @@ func TestFuzzyRebuild(t *testing.T) {
 		p = open(t, st, dir)
 		p.SyncFuzzy()
 		look := lead.Lead{FirstName: "Konathan", LastName: "Pike", City: "Hamburg", Country: "DE"}
-		if c, _ := p.candidates(Record(&look)); len(c) == 0 || c[0].LeadID != first.LeadID {
+		if c, _ := p.candidates(recAndKeys(&look)); len(c) == 0 || c[0].LeadID != first.LeadID {
 			t.Errorf("dir %q: candidates after rebuild %+v, want lead %s", dir, c, first.LeadID)
 		}
 		if err := p.Close(); err != nil {
@@ -179,7 +180,7 @@ func TestBlockingKeyFilter(t *testing.T) {
 	// found again.
 	in := process(t, p, "r2", lead.Lead{FirstName: "Otto", LastName: "Lund", Email: "otto@lund.example", City: "Oslo", Country: "NO"})
 	ids, err := p.block("e|otto@lund.example")
-	if err != nil || len(ids) != 1 || ids[0] != in.LeadID {
+	if err != nil || len(ids) != 1 || p.ids.name(ids[0]) != in.LeadID {
 		t.Errorf("block after filing: %v %v", ids, err)
 	}
 }
@@ -230,5 +231,33 @@ func TestQualityGateHoldsOnlyNewLeads(t *testing.T) {
 	}
 	if approved.Decision != DecisionNew || approved.Outcome != "" {
 		t.Errorf("approved: decision %q outcome %q", approved.Decision, approved.Outcome)
+	}
+}
+
+// recAndKeys is the match record of l and its blocking keys, the
+// arguments of Processor.candidates.
+func recAndKeys(l *lead.Lead) (match.Record, []string) {
+	r := Record(l)
+	return r, match.Keys(r)
+}
+
+// Leads are stored compressed; a lead stored as plain JSON (state from
+// before compression) is still read.
+func TestLeadEncoding(t *testing.T) {
+	st := newMapState()
+	p := open(t, st, filepath.Join(t.TempDir(), "fz"))
+	defer p.Close()
+	in := process(t, p, "r1", lead.Lead{FirstName: "Ada", LastName: "Lovelace", Email: "ada@analytical.example", Country: "GB"})
+	v, ok, _ := st.Get(keyLead + in.LeadID)
+	if !ok || len(v) == 0 || v[0] != compressedLead {
+		t.Fatalf("stored lead %q: want it compressed", v)
+	}
+	st.Put(keyLead+"ld_plain", []byte(`{"key":"k","lead":{"first_name":"Grace","email":"grace@navy.example"}}`))
+	var got leadState
+	if ok, err := p.getLead("ld_plain", &got); err != nil || !ok || got.Lead.FirstName != "Grace" || got.Key != "k" {
+		t.Fatalf("plain lead: %+v %v %v", got, ok, err)
+	}
+	if ok, err := p.getLead(in.LeadID, &got); err != nil || !ok || got.Lead.LastName != "Lovelace" {
+		t.Fatalf("compressed lead: %+v %v %v", got, ok, err)
 	}
 }

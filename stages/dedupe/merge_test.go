@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/leadstream/leadstream/internal/lead"
+	"github.com/leadstream/leadstream/stages/dedupe/match"
 	"github.com/leadstream/leadstream/stages/validate"
 )
 
@@ -42,8 +43,8 @@ func TestAutoMergeByPrecedence(t *testing.T) {
 	if q, _ := validate.Quality(l); l.QualityScore != q || q <= q1 {
 		t.Errorf("quality %d, want %d (first record alone %d)", l.QualityScore, q, q1)
 	}
-	recs, err := p.matchRecords(a.LeadID)
-	if err != nil || len(recs) != 2 || recs[0] != Record(&first) || recs[1] != Record(&second) {
+	var recs []match.Record
+	if _, err := p.getJSON(keyMatch+a.LeadID, &recs); err != nil || len(recs) != 2 || recs[0] != Record(&first) || recs[1] != Record(&second) {
 		t.Errorf("match records %+v %v", recs, err)
 	}
 }

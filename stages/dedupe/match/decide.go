@@ -65,7 +65,7 @@ func Decide(in Record, candidates []Candidate, cfg Config) Decision {
 	var exactOrder []string
 	for i := range candidates {
 		c := &candidates[i]
-		pc := prepare(&c.Record)
+		pc := c.prepared()
 		bd := score(&pin, &pc, c.PhoneShared, &cfg)
 		bd.LeadID = c.LeadID
 		if in.Email != "" && in.Email == c.Record.Email && !in.EmailRole && !c.Record.EmailRole &&

@@ -119,6 +119,9 @@ type Candidate struct {
 	// PhoneShared is set when the candidate's phone has been seen on 3 or
 	// more distinct leads (§4.2 P).
 	PhoneShared bool
+	// Prepared, when set, is Prepare(Record): Decide then uses its
+	// comparison forms instead of computing them again. Nil: computed.
+	Prepared *Prepared
 }
 
 // Outcome is the result of matching one incoming record.

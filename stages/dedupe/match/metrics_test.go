@@ -2,6 +2,7 @@ package match
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/adrg/strutil/metrics"
@@ -29,6 +30,24 @@ func TestMetricsMatchReference(t *testing.T) {
 					t.Errorf("osaWithin(%q, %q, %d) = %v, want %v", a, b, k, got, want)
 				}
 			}
+		}
+	}
+}
+
+// The ASCII fast path of jaro gives exactly the rune path's results.
+func TestJaroASCII(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	word := func() string {
+		b := make([]byte, rng.IntN(14))
+		for i := range b {
+			b[i] = "abcdeilmnorst .-"[rng.IntN(16)]
+		}
+		return string(b)
+	}
+	for range 200000 {
+		a, b := word(), word()
+		if got, want := jaroASCII(a, b), jaroRunes(a, b); got != want {
+			t.Fatalf("jaroASCII(%q, %q) = %v, jaroRunes %v", a, b, got, want)
 		}
 	}
 }

@@ -107,6 +107,13 @@ func jwLoose(a, b string) float64 {
 // transpositions counted over the shorter list), on runes held in stack
 // buffers: the matcher calls it for every candidate pair.
 func jaro(a, b string) float64 {
+	if len(a) <= 48 && len(b) <= 48 && isASCII(a) && isASCII(b) {
+		return jaroASCII(a, b)
+	}
+	return jaroRunes(a, b)
+}
+
+func jaroRunes(a, b string) float64 {
 	var bufA, bufB, bufC [48]rune
 	ra, rb := appendRunes(bufA[:0], a), appendRunes(bufB[:0], b)
 	la, lb := len(ra), len(rb)
@@ -133,6 +140,62 @@ func jaro(a, b string) float64 {
 	}
 	fm := float64(len(ma))
 	return (fm/float64(la) + float64(len(mb))/float64(lb) + (fm-float64(t/2))/fm) / 3
+}
+
+// jaroASCII is jaro on ASCII strings of at most 48 bytes, where bytes are
+// runes: the same steps without decoding. 0xff marks a used byte (never
+// ASCII).
+func jaroASCII(a, b string) float64 {
+	la, lb := len(a), len(b)
+	if la == 0 && lb == 0 {
+		return 1
+	}
+	if la == 0 || lb == 0 {
+		return 0
+	}
+	half := max(la, lb) / 2
+	var work [48]byte
+	var mA, mB [48]byte
+	copy(work[:], b)
+	ma := matchingBytes(a, work[:lb], half, mA[:0])
+	copy(work[:], a)
+	mb := matchingBytes(b, work[:la], half, mB[:0])
+	if len(ma) == 0 || len(mb) == 0 {
+		return 0
+	}
+	t := 0
+	for i := range min(len(ma), len(mb)) {
+		if ma[i] != mb[i] {
+			t++
+		}
+	}
+	fm := float64(len(ma))
+	return (fm/float64(la) + float64(len(mb))/float64(lb) + (fm-float64(t/2))/fm) / 3
+}
+
+// matchingBytes is matchingRunes on ASCII bytes.
+func matchingBytes(a string, b []byte, limit int, out []byte) []byte {
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		end := min(i+limit+1, len(b))
+		for j := max(0, i-limit); j < end; j++ {
+			if c == b[j] {
+				out = append(out, c)
+				b[j] = 0xff
+				break
+			}
+		}
+	}
+	return out
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func appendRunes(buf []rune, s string) []rune {

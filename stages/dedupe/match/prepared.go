@@ -1,0 +1,30 @@
+package match
+
+// Prepared is a record with its comparison forms (name and address match
+// forms, e-mail parts) computed once. A store that offers the same
+// candidate records to many incoming records keeps them prepared, so
+// that Decide does not recompute the forms of every candidate each time.
+// A Prepared is read-only and may be shared.
+type Prepared struct {
+	rec Record
+	p   prep
+}
+
+// Prepare returns r with its comparison forms.
+func Prepare(r Record) *Prepared {
+	x := &Prepared{rec: r}
+	x.p = prepare(&x.rec)
+	return x
+}
+
+// Record returns the prepared record.
+func (x *Prepared) Record() Record { return x.rec }
+
+// prepared returns the comparison forms of c.Record: c.Prepared's when
+// set (a copy, so that per-pair memos stay with the pair), else computed.
+func (c *Candidate) prepared() prep {
+	if c.Prepared != nil {
+		return c.Prepared.p
+	}
+	return prepare(&c.Record)
+}
