@@ -4,9 +4,7 @@ import "sort"
 
 // Score scores an incoming record against one candidate record and checks
 // the pair guards G1 and G2 (G3 needs all candidates; see [Decide]). A
-// pair of two organisations (both records have an organisation domain and
-// they differ, or both have company mail addresses that are not a typo of
-// each other on unlike domains) that shares no personal phone number scores 0 and fails
+// pair at two organisations (see twoOrganisations) scores 0 and fails
 // guard "org": a namesake or a job change, so a new lead (§4.1, §4.3).
 func Score(in, cand Record, phoneShared bool, cfg Config) Breakdown {
 	a, b := prepare(&in), prepare(&cand)
@@ -15,19 +13,14 @@ func Score(in, cand Record, phoneShared bool, cfg Config) Breakdown {
 
 func score(a, b *prep, shared bool, cfg *Config) Breakdown {
 	var bd Breakdown
+	if twoOrganisations(a, b, shared) {
+		bd.Failed = append(bd.Failed, "org")
+		return bd // score 0: never merged, never reviewed
+	}
 	components(a, b, shared, cfg, &bd)
 	if cfg.Model == ModelFellegiSunter {
 		bd.MatchWeight = fsWeight(a, b, shared, &cfg.FS)
 		bd.Score = posterior(bd.MatchWeight + cfg.FS.Prior)
-	}
-	if (otherDomains(a, b) || otherOrganisations(a, b) && emailLevel(a, b) == 5) && phoneLevel(a, b, shared) != 0 {
-		// Two organisations (§4.3: the domain is the organisation key;
-		// a company mail domain is one too) and no personal number in
-		// common: a namesake, or the person changed jobs and is a new
-		// lead (§4.1).
-		bd.Score = 0
-		bd.Failed = append(bd.Failed, "org")
-		return bd
 	}
 	if bd.ComparableWeight < cfg.MinComparableWeight || !(bd.E.Comparable || bd.P.Comparable || bd.A.Comparable) {
 		bd.Failed = append(bd.Failed, "G1")
@@ -38,6 +31,15 @@ func score(a, b *prep, shared bool, cfg *Config) Breakdown {
 		bd.Failed = append(bd.Failed, "G2")
 	}
 	return bd
+}
+
+// twoOrganisations reports whether a pair belongs to two organisations
+// with no personal phone number in common: both records have an
+// organisation domain and the domains differ (§4.3: the domain is the
+// organisation key), or both have company mail addresses on unlike domains
+// that are not a typo of each other.
+func twoOrganisations(a, b *prep, shared bool) bool {
+	return (otherDomains(a, b) || otherOrganisations(a, b) && emailLevel(a, b) == 5) && phoneLevel(a, b, shared) != 0
 }
 
 // Decide matches an incoming record against the candidate records of
