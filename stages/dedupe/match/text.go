@@ -129,6 +129,13 @@ func jaroRunes(a, b string) float64 {
 	ma := matchingRunes(ra, work, half, mA[:0])
 	work = append(work[:0], ra...)
 	mb := matchingRunes(rb, work, half, mB[:0])
+	return jaroOfMatches(ma, mb, la, lb)
+}
+
+// jaroOfMatches is the Jaro similarity of two strings of lengths la and lb
+// from their matching characters in order (ma of the first, mb of the
+// second).
+func jaroOfMatches[T rune | byte](ma, mb []T, la, lb int) float64 {
 	if len(ma) == 0 || len(mb) == 0 {
 		return 0
 	}
@@ -160,17 +167,7 @@ func jaroASCII(a, b string) float64 {
 	ma := matchingBytes(a, work[:lb], half, mA[:0])
 	copy(work[:], a)
 	mb := matchingBytes(b, work[:la], half, mB[:0])
-	if len(ma) == 0 || len(mb) == 0 {
-		return 0
-	}
-	t := 0
-	for i := range min(len(ma), len(mb)) {
-		if ma[i] != mb[i] {
-			t++
-		}
-	}
-	fm := float64(len(ma))
-	return (fm/float64(la) + float64(len(mb))/float64(lb) + (fm-float64(t/2))/fm) / 3
+	return jaroOfMatches(ma, mb, la, lb)
 }
 
 // matchingBytes is matchingRunes on ASCII bytes.
