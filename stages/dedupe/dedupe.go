@@ -27,8 +27,9 @@
 // keys that no block holds. bench/README.md ("Dedupe at scale") has the
 // measurements.
 //
-// The matching rules relax the spec's guards G2 and G3 where issue 5's
-// recall targets need it (see the match package doc and bench/README.md).
+// The matching rules relax the spec's guards G1–G3 where issue 5's recall
+// targets need it, and keep two organisations apart (see the match package
+// doc and bench/README.md).
 package dedupe
 
 import (
@@ -141,11 +142,7 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 	}
 	p := &Processor{table: t, cfg: cfg, prec: s.Precedence, ids: newLeadIDs(), blocks: newGenCache[string, []uint32](blockKeys),
 		recs: newGenCache[uint32, []*match.Prepared](maxCachedRecords)}
-	p.keys = newBloom()
-	ctx, cancel := context.WithCancel(context.Background())
-	p.keys.cancel = cancel
-	p.keys.done.Add(1)
-	go p.keys.build(ctx, t)
+	p.keys = buildBloom(t)
 	p.metrics = s.Metrics
 	if !s.NoFuzzy {
 		if err := p.openFuzzy(s.FuzzyDir, partition); err != nil {
@@ -234,7 +231,8 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		p.reset()
 	}
 	rec := Record(in.Lead)
-	keys := match.Keys(rec)
+	prep := match.Prepare(rec) // its forms serve the keys, Decide and the filed record
+	keys := prep.Keys()
 	var verdict match.Decision
 	if approved && seen {
 		// A person approved a held possible duplicate: a lead of its own.
@@ -244,7 +242,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		if err != nil {
 			return err
 		}
-		verdict = match.Decide(rec, cands, p.cfg)
+		verdict = match.DecidePrepared(prep, cands, p.cfg)
 		p.metrics.decided(&verdict)
 		clear(cands) // the buffer is reused; let go of the records
 	}
@@ -257,7 +255,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		// Spec §4.4: merge field by field, then recompute the quality score.
 		st.Lead.Merge(in.Lead, p.prec)
 		st.Lead.QualityScore, _ = validate.Quality(&st.Lead)
-		if err := p.file(verdict.Target, &st, rec, keys); err != nil {
+		if err := p.file(verdict.Target, &st, prep, keys); err != nil {
 			return err
 		}
 		d = decision{LeadID: verdict.Target, Decision: DecisionMerge}
@@ -284,7 +282,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	default:
 		id := lead.NewID("ld_", in.FirstSeen, in.Source.Key())
 		st = leadState{Key: in.Lead.PartitionKey(), Lead: *in.Lead}
-		if err := p.file(id, &st, rec, keys); err != nil {
+		if err := p.file(id, &st, prep, keys); err != nil {
 			return err
 		}
 		d = decision{LeadID: id, Decision: DecisionNew}
@@ -430,8 +428,8 @@ func (p *Processor) appendCandidates(out []match.Candidate, h uint32, id string)
 }
 
 // file stores a lead with one more source record and indexes the record's
-// blocking keys (keys, match.Keys(rec)) under it.
-func (p *Processor) file(id string, st *leadState, rec match.Record, keys []string) error {
+// blocking keys (keys, rec.Keys()) under it.
+func (p *Processor) file(id string, st *leadState, rec *match.Prepared, keys []string) error {
 	if err := p.putLead(id, st); err != nil {
 		return err
 	}
@@ -441,7 +439,7 @@ func (p *Processor) file(id string, st *leadState, rec match.Record, keys []stri
 	if err != nil {
 		return err
 	}
-	preps := append(old[:len(old):len(old)], match.Prepare(rec))
+	preps := append(old[:len(old):len(old)], rec)
 	if n := len(preps); n > maxRecordsPerLead {
 		preps = append(preps[:1], preps[n-maxRecordsPerLead+1:]...)
 	}
@@ -656,9 +654,9 @@ func Record(l *lead.Lead) match.Record {
 // to preload a partition.
 func (p *Processor) AddLead(id string, l *lead.Lead) error {
 	st := leadState{Key: l.PartitionKey(), Lead: *l}
-	rec := Record(l)
+	rec := match.Prepare(Record(l))
 	if p.ids.full() {
 		p.reset()
 	}
-	return p.file(id, &st, rec, match.Keys(rec))
+	return p.file(id, &st, rec, rec.Keys())
 }

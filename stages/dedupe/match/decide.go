@@ -60,7 +60,22 @@ func Decide(in Record, candidates []Candidate, cfg Config) Decision {
 	if len(candidates) == 0 {
 		return Decision{Outcome: New}
 	}
-	pin := prepare(&in)
+	return decide(prepare(&in), candidates, cfg)
+}
+
+// DecidePrepared is Decide for a record already prepared (the caller
+// also takes its blocking keys and files it, from the same forms).
+func DecidePrepared(in *Prepared, candidates []Candidate, cfg Config) Decision {
+	if len(candidates) == 0 {
+		return Decision{Outcome: New}
+	}
+	return decide(in.p, candidates, cfg)
+}
+
+// decide is Decide on the incoming record's comparison forms pin (a copy:
+// its per-pair memos stay with this call).
+func decide(pin prep, candidates []Candidate, cfg Config) Decision {
+	in := pin.r
 	best := make(map[string]*Breakdown, len(candidates))
 	var order []string
 	exact := make(map[string]bool)
@@ -191,7 +206,7 @@ func namesAgree(a, b *prep) bool {
 		pa, pb = pb, pa
 	}
 	agree := func(x, y string) bool {
-		return jwLoose(x, y) >= 0.88 || nicknameEquivalent(x, y) || sameLetters(x, y) || nearlySameLetters(x, y)
+		return jwLoose(x, y) >= 0.88 || nicknameEquivalent(x, y) || scrambled(x, y)
 	}
 	if len(pa) == 1 {
 		return agree(pa[0], pb[0]) || len(pb) > 1 && agree(pa[0], pb[1])

@@ -203,7 +203,7 @@ func emailLevel(a, b *prep) int {
 			return 2
 		}
 		if osaWithin(a.local, b.local, 1) || len(a.local) >= 8 && jw(a.local, b.local) >= 0.92 ||
-			len(a.localPlain) >= 8 && (sameLetters(a.localPlain, b.localPlain) || nearlySameLetters(a.localPlain, b.localPlain)) ||
+			len(a.localPlain) >= 8 && scrambled(a.localPlain, b.localPlain) ||
 			min(len(a.local), len(b.local)) >= 6 && osaWithin(a.local, b.local, 2) && namesAgree(a, b) {
 			return 3 // a typo in the mailbox
 		}
@@ -254,7 +254,7 @@ func firstLevel(a, b string) int {
 		return 1
 	case f >= 0.85:
 		return 2
-	case sameLetters(a, b) || nearlySameLetters(a, b):
+	case scrambled(a, b):
 		return 3
 	}
 	return 4
@@ -271,11 +271,16 @@ func lastLevel(a, b string) int {
 		return 1
 	case l >= 0.85:
 		return 2
-	case sameLetters(a, b) || nearlySameLetters(a, b):
+	case scrambled(a, b):
 		return 3
 	}
 	return 4
 }
+
+// scrambled reports whether two words are the same letters in another
+// order (sameLetters), perhaps less one letter (nearlySameLetters): a
+// scrambled entry.
+func scrambled(a, b string) bool { return sameLetters(a, b) || nearlySameLetters(a, b) }
 
 // sameLetters reports whether two names of three or more letters are
 // anagrams of each other (scrambled entry).
@@ -433,7 +438,7 @@ func cityLevel(a, b *prep) int {
 	switch {
 	case a.cityNS == b.cityNS:
 		return 0
-	case jw(a.cityNS, b.cityNS) >= 0.88 || sameLetters(a.cityNS, b.cityNS) || nearlySameLetters(a.cityNS, b.cityNS):
+	case jw(a.cityNS, b.cityNS) >= 0.88 || scrambled(a.cityNS, b.cityNS):
 		return 1
 	}
 	return 2

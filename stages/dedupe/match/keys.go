@@ -15,6 +15,9 @@ import (
 //	p:   E.164 phone
 //	l:   email local part without . _ - (5+ characters, not a role
 //	     address): survives a corrupted or changed domain
+//	l1:  for a record with no organisation (no company, no domain), that
+//	     local part (6+ characters) and each of it less one character:
+//	     mailboxes one typo apart share a key
 //	d:   organisation domain (or non-free email domain) + Soundex of
 //	     either name part
 //	c:   company key + Soundex of either name part
@@ -32,6 +35,16 @@ import (
 // "rees" share keys.
 func Keys(r Record) []string {
 	p := prepare(&r)
+	return blockingKeys(&r, &p)
+}
+
+// Keys returns the blocking keys of the prepared record (see [Keys]).
+func (x *Prepared) Keys() []string {
+	p := x.p
+	return blockingKeys(&x.rec, &p)
+}
+
+func blockingKeys(r *Record, p *prep) []string {
 	var keys []string
 	add := func(parts ...string) {
 		for _, x := range parts[1:] {
