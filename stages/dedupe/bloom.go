@@ -62,6 +62,17 @@ func (f *bloom) absent(k string) bool {
 	return false
 }
 
+// buildBloom returns a filter that fills itself from st's blk/ entries in
+// the background (close stops it).
+func buildBloom(st State) *bloom {
+	f := newBloom()
+	ctx, cancel := context.WithCancel(context.Background())
+	f.cancel = cancel
+	f.done.Add(1)
+	go f.build(ctx, st)
+	return f
+}
+
 // build adds the blocking key of every blk/ entry in st, then marks the
 // filter ready.
 func (f *bloom) build(ctx context.Context, st State) {

@@ -41,16 +41,15 @@
 //   - Config.G3Margin: of several leads above the auto-merge threshold,
 //     the best merges when its match weight leads the next by 6 bits or
 //     more (G3 otherwise sends all of them to review).
-//
-// A mailbox on the same company domain within two edits of the other, with
-// agreeing names, is a typo rather than a colleague's mailbox.
-//
 //   - Config.ThinRecordsByCity: when one side is thin (a full name and a
 //     city, nothing else), the city makes the address comparable, so G1
 //     passes on name + city. Such a record adds only a name and a place to
 //     the lead it joins, so a wrong merge costs little; kept apart it
 //     becomes a near-empty duplicate contact. G2 and G3 still apply: two
 //     leads of that name in that city go to review.
+//
+// A mailbox on the same company domain within two edits of the other, with
+// agreeing names, is a typo rather than a colleague's mailbox.
 //
 // Two records at two organisations never auto-merge without a personal
 // phone number in common (guard "org", see [Score]): the domain is the
