@@ -55,6 +55,15 @@ const ReasonLowQuality = "low_quality"
 // (crm.md §7.4).
 const ReasonDoNotContact = "do_not_contact"
 
+// SuppressionEntry is the value of a do-not-contact list entry on
+// TopicSuppressions (keyed by a hashed e-mail or phone): where the entry
+// came from and when, never personal data. traceID names the record or
+// lead that listed it; leadID may be empty.
+func SuppressionEntry(traceID, leadID string, at time.Time, src Source) *Envelope {
+	return &Envelope{TraceID: "suppress:" + traceID, LeadID: leadID, FirstSeen: at, Source: src,
+		Reasons: []string{ReasonDoNotContact}}
+}
+
 // Outcomes lists the outcomes in summary order.
 var Outcomes = []Outcome{OutcomeSynced, OutcomeMerged, OutcomeReview, OutcomeRejected, OutcomeSuppressed, OutcomeDeadLettered}
 

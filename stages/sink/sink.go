@@ -731,8 +731,8 @@ func (p *processor) update(ctx context.Context, items []*item) error {
 // record of the person, whichever lead it would join (crm.md §7.4).
 func (p *processor) listSuppression(out *pipeline.Emitter, leadID string, l *lead.Lead, m mapping, origin string) {
 	for _, k := range p.suppressionKeys(l, m) {
-		out.Emit(pipeline.TopicSuppressions, k, &pipeline.Envelope{TraceID: "suppress:" + leadID, LeadID: leadID,
-			FirstSeen: p.stage.opts.Now().UTC(), Source: pipeline.Source{Provider: origin}, Reasons: []string{"do_not_contact"}})
+		out.Emit(pipeline.TopicSuppressions, k,
+			pipeline.SuppressionEntry(leadID, leadID, p.stage.opts.Now().UTC(), pipeline.Source{Provider: origin}))
 	}
 }
 

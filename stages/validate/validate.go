@@ -77,8 +77,7 @@ func (s Stage) Open(context.Context, int32, *pipeline.Table) (pipeline.Processor
 				in.Outcome, in.Reasons = pipeline.OutcomeSuppressed, []string{ReasonDoNotContact}
 				// The person's other e-mails and phones join the list.
 				for _, k := range keys {
-					out.Emit(pipeline.TopicSuppressions, k, &pipeline.Envelope{TraceID: "suppress:" + in.TraceID,
-						FirstSeen: in.FirstSeen, Source: in.Source, Reasons: []string{ReasonDoNotContact}})
+					out.Emit(pipeline.TopicSuppressions, k, pipeline.SuppressionEntry(in.TraceID, "", in.FirstSeen, in.Source))
 				}
 			}
 		}
