@@ -324,8 +324,8 @@ func (l *Lead) mergeEmails(other *Lead, p Precedence) {
 		}
 		// A usable entry beats an unusable one (a provider's "invalid"
 		// never outranks another's verification), then the winner rule.
-		mine, cur := origins[e.Address], l.Emails[i]
-		if e.Usable() != cur.Usable() && e.Usable() || e.Usable() == cur.Usable() && o.beats(mine) {
+		mine := origins[e.Address]
+		if supersedes(e.Usable(), l.Emails[i].Usable(), o, mine) {
 			l.Emails[i] = e
 			origins[e.Address] = combine(o, mine)
 		} else {
@@ -350,6 +350,16 @@ func (l *Lead) mergeEmails(other *Lead, p Precedence) {
 		l.Emails[i].Primary = i == best
 	}
 	l.Email = l.Emails[best].Address
+}
+
+// supersedes reports whether another lead's entry of an address or number
+// (valid theirs, origin o) replaces the lead's own (valid mine, origin m):
+// a valid entry beats an invalid one, then the winner rule.
+func supersedes(theirs, mine bool, o, m origin) bool {
+	if theirs != mine {
+		return theirs
+	}
+	return o.beats(m)
 }
 
 // combine is the origin of a value both leads carry, as the merged
@@ -400,14 +410,7 @@ func (l *Lead) mergePhones(other *Lead, p Precedence) {
 		case i < 0:
 			l.Phones = append(l.Phones, ph)
 			origins = append(origins, o)
-		case ph.Valid != l.Phones[i].Valid:
-			if ph.Valid {
-				l.Phones[i] = ph
-				origins[i] = combine(o, origins[i])
-			} else {
-				origins[i] = combine(origins[i], o)
-			}
-		case o.beats(origins[i]):
+		case supersedes(ph.Valid, l.Phones[i].Valid, o, origins[i]):
 			l.Phones[i] = ph
 			origins[i] = combine(o, origins[i])
 		default:
