@@ -16,6 +16,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/segmentio/encoding/json"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/leadstream/leadstream/internal/atomicfile"
 )
 
 // SourceRow is one record read from an import file: its fields, the
@@ -257,19 +259,12 @@ func ImportFile(ctx context.Context, cl *kgo.Client, path string, open func(io.R
 
 // writeJSONAtomic writes v to path through a temporary file and a rename.
 func writeJSONAtomic(path string, v any) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("checkpoint dir: %w", err)
-	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("checkpoint encode: %w", err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("checkpoint write: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("checkpoint rename: %w", err)
+	if err := atomicfile.Write(path, b, false); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
 }

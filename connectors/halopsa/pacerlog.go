@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/leadstream/leadstream/internal/atomicfile"
 )
 
 // pacerLog keeps a Pacer's window in a file, so that a process restarted
@@ -28,9 +29,6 @@ type pacerFile struct {
 // every completed request is written back. Call it before the first
 // Acquire. One process per file: the file is rewritten, not merged.
 func (p *Pacer) Persist(path string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("halopsa pacer log: %w", err)
-	}
 	b, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("halopsa pacer log: %w", err)
@@ -60,8 +58,5 @@ func (l *pacerLog) write(window time.Duration, done []time.Time) {
 	if err != nil {
 		return
 	}
-	tmp := l.path + ".tmp"
-	if os.WriteFile(tmp, b, 0o600) == nil {
-		_ = os.Rename(tmp, l.path)
-	}
+	_ = atomicfile.Write(l.path, b, false)
 }
