@@ -27,7 +27,7 @@ organisation, and only records in one partition can match: --partitions 1
 shows the matcher alone, the default shows what a deployment gets.
 
 Example:
-  leadstream eval --file ../shared/datasets/febrl1.csv`
+  leadstream eval --file testdata/datasets/febrl1.csv`
 
 // evalReport is what eval prints.
 type evalReport struct {
