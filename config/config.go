@@ -3,15 +3,21 @@
 // a JSON config file, over built-in defaults. Every setting is a flag; the
 // same name, upper-cased with dashes as underscores and prefixed with
 // LEADSTREAM_, is its environment variable, and the flag name is its key in
-// the file.
+// the file. Flags are github.com/spf13/pflag flags (GNU style, --name).
+//
+// A flag marked deprecated (pflag's MarkDeprecated: the CLI marks so the
+// shared flags a command accepts but does not use) is a known key of the
+// file, but neither the file nor the environment sets it, so one file and
+// one environment can serve every command.
 package config
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 // EnvName returns the environment variable of a flag: "data-dir" →
@@ -23,9 +29,9 @@ func EnvName(flagName string) string {
 // Resolve fills every flag of fs that was not given on the command line
 // from the environment, then from the JSON object in file (if file is not
 // empty). getenv is os.Getenv outside tests.
-func Resolve(fs *flag.FlagSet, file string, getenv func(string) string) error {
+func Resolve(fs *pflag.FlagSet, file string, getenv func(string) string) error {
 	set := make(map[string]bool)
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
 	fileValues := map[string]any{}
 	if file != "" {
 		b, err := os.ReadFile(file)
@@ -42,8 +48,8 @@ func Resolve(fs *flag.FlagSet, file string, getenv func(string) string) error {
 		}
 	}
 	var firstErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || firstErr != nil {
+	fs.VisitAll(func(f *pflag.Flag) {
+		if set[f.Name] || firstErr != nil || f.Deprecated != "" {
 			return
 		}
 		if v := getenv(EnvName(f.Name)); v != "" {
@@ -73,10 +79,13 @@ func Resolve(fs *flag.FlagSet, file string, getenv func(string) string) error {
 // List is a repeatable, comma-separable string flag.
 type List []string
 
-// String implements flag.Value.
+// String implements pflag.Value.
 func (l *List) String() string { return strings.Join(*l, ",") }
 
-// Set implements flag.Value.
+// Type implements pflag.Value: the word help shows after the flag.
+func (l *List) Type() string { return "list" }
+
+// Set implements pflag.Value.
 func (l *List) Set(v string) error {
 	for _, s := range strings.Split(v, ",") {
 		if s = strings.TrimSpace(s); s != "" {

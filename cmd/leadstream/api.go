@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/pflag"
 
 	"github.com/leadstream/leadstream/internal/api"
 	"github.com/leadstream/leadstream/internal/system"
@@ -22,7 +22,7 @@ type apiFlags struct {
 // credentials are best given as LEADSTREAM_WEBHOOK_USER,
 // LEADSTREAM_WEBHOOK_PASSWORD and LEADSTREAM_WEBHOOK_TOKEN (or in --config),
 // not on the command line.
-func addAPIFlags(fs *flag.FlagSet) *apiFlags {
+func addAPIFlags(fs *pflag.FlagSet) *apiFlags {
 	return &apiFlags{
 		addr:     fs.String("api-addr", api.DefaultAddr, "address of the REST API: POST "+api.WebhookPath+" and GET /health (empty disables)"),
 		user:     fs.String("webhook-user", "", "HTTP Basic user name of the HaloPSA webhook"),
@@ -43,7 +43,7 @@ func startAPI(ctx context.Context, f *apiFlags, sys *system.System, namespace st
 		Producer:    sys,
 		Namespace:   pipeline.Namespace(namespace),
 		Webhook:     api.WebhookAuth{User: *f.user, Password: *f.password, Token: *f.token},
-		Version:     version,
+		Version:     appVersion(),
 		Kafka:       sys.Ready,
 		Logger:      log,
 		Registerer:  reg,

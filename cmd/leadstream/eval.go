@@ -43,7 +43,7 @@ type evalReport struct {
 }
 
 func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newFlags("eval", "--file F.csv [flags]", evalHelp, stderr)
+	c := newFlags("eval", "--file F.csv [flags]", evalHelp, stderr, configFlag, topicFlags, logFlags, memoryFlags)
 	file := c.fs.String("file", "", "labelled canonical CSV")
 	truthCol := c.fs.String("truth-column", "entity_id", "column with the true entity of each record")
 	idCol := c.fs.String("id-column", "record_id", "column with each record's id")

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/leadstream/leadstream/config"
 	"github.com/leadstream/leadstream/pipeline"
 )
@@ -20,9 +21,53 @@ import (
 // errUsage marks a command-line mistake already reported to the user.
 var errUsage = errors.New("usage")
 
-// common are the settings every command that talks to Kafka shares.
+// errDescribed stops a command function that newFlags was given a
+// *describer: the command tree has its flags and nothing else runs.
+var errDescribed = errors.New("flags described")
+
+// flagGroup is a set of the shared flags newFlags declares. The groups a
+// command passes are listed in its help; the others are still accepted,
+// hidden and marked deprecated ("it has no effect on …"), so command lines
+// and config files written for the old CLI keep working.
+type flagGroup uint
+
+const (
+	// configFlag is --config.
+	configFlag flagGroup = 1 << iota
+	// kafkaFlags are --brokers and --namespace.
+	kafkaFlags
+	// topicFlags is --partitions (the partitions of topics it creates).
+	topicFlags
+	// dataFlags is --data-dir.
+	dataFlags
+	// logFlags are --log-level and --log-format.
+	logFlags
+	// stageFlags tune stage runners: --state-key, --exactly-once,
+	// --max-batch, --session-timeout.
+	stageFlags
+	// metricsFlags is --metrics-addr.
+	metricsFlags
+	// memoryFlags is --memory-limit.
+	memoryFlags
+
+	// allFlags are every shared flag: what newFlags declares when given
+	// no group.
+	allFlags = configFlag | kafkaFlags | topicFlags | dataFlags | logFlags | stageFlags | metricsFlags | memoryFlags
+	// noSharedFlags declares no shared flag as applying (version).
+	noSharedFlags flagGroup = 0
+)
+
+// sharedFlag annotates the flags newFlags declares, which help lists
+// after the command's own.
+const sharedFlag = "leadstream/shared"
+
+// common are the settings every command that talks to Kafka shares, and
+// the command's flag set (GNU style: --name, anywhere on the line).
 type common struct {
-	fs             *flag.FlagSet
+	fs             *pflag.FlagSet
+	name, synopsis string
+	help           string
+	describing     bool
 	configFile     string
 	brokers        config.List
 	dataDir        string
@@ -38,51 +83,95 @@ type common struct {
 	memoryLimit    string
 }
 
-// newFlags creates a command's flag set with the shared flags.
-func newFlags(name, synopsis, help string, stderr io.Writer) *common {
-	c := &common{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
-	fs := c.fs
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: leadstream %s %s\n\n%s\n\nFlags (each also LEADSTREAM_<FLAG> or a key in --config):\n", name, synopsis, help)
-		fs.PrintDefaults()
+// newFlags creates a command's flag set with the shared flags. groups
+// name the shared flags that apply to the command (none given: all of
+// them); the others are accepted but hidden, and say so when used. The
+// synopsis follows the command name in the usage line ("FILE... [flags]");
+// help is the text --help prints above the flags.
+func newFlags(name, synopsis, help string, stderr io.Writer, groups ...flagGroup) *common {
+	applies := allFlags
+	if len(groups) > 0 {
+		applies = 0
+		for _, g := range groups {
+			applies |= g
+		}
 	}
+	c := &common{fs: pflag.NewFlagSet(name, pflag.ContinueOnError), name: name, synopsis: synopsis, help: help}
+	fs := c.fs
+	fs.SortFlags = false
+	fs.SetOutput(stderr)
+	if d, ok := stderr.(*describer); ok {
+		d.c, c.describing = c, true
+		fs.SetOutput(io.Discard)
+	}
+	fs.Usage = func() { writeHelp(fs.Output(), c.name, c.synopsis, c.help, fs) }
+	type shared struct {
+		group flagGroup
+		name  string
+	}
+	var declared []shared
+	add := func(g flagGroup, name string) { declared = append(declared, shared{g, name}) }
 	fs.StringVar(&c.configFile, "config", "", "JSON file of settings, keys named like the flags")
-	fs.Var(&c.brokers, "brokers", "Kafka bootstrap brokers, comma-separated (run: empty starts the embedded broker)")
-	fs.StringVar(&c.dataDir, "data-dir", "./data", "where state, import checkpoints and the embedded broker's log live")
+	add(configFlag, "config")
+	fs.Var(&c.brokers, "brokers", "Kafka bootstrap brokers, comma-separated (empty: run starts the embedded broker; the other commands use the one of a run on this machine, "+pipeline.DefaultEmbeddedAddr+")")
 	fs.StringVar(&c.namespace, "namespace", "", "prefix for every topic and group, to share a cluster between pipelines")
+	add(kafkaFlags, "brokers")
+	add(kafkaFlags, "namespace")
 	fs.IntVar(&c.partitions, "partitions", pipeline.DefaultPartitions, "partitions per topic when creating topics")
+	add(topicFlags, "partitions")
+	fs.StringVar(&c.dataDir, "data-dir", "./data", "where state, import checkpoints and the embedded broker's log live")
+	add(dataFlags, "data-dir")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
+	add(logFlags, "log-level")
+	add(logFlags, "log-format")
 	fs.StringVar(&c.stateKeyHex, "state-key", "", "hex AES key (32, 48 or 64 hex digits) to encrypt stage state at rest")
 	fs.BoolVar(&c.exactlyOnce, "exactly-once", false, "process batches in Kafka transactions (EOS) instead of at-least-once")
 	fs.IntVar(&c.maxBatch, "max-batch", 0, "records per batch and poll (0: 500, and 1500 for a sink writing to HaloPSA)")
 	fs.DurationVar(&c.sessionTimeout, "session-timeout", 10*time.Second, "consumer-group session timeout")
+	for _, n := range []string{"state-key", "exactly-once", "max-batch", "session-timeout"} {
+		add(stageFlags, n)
+	}
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "127.0.0.1:9090", "address of /metrics, /healthz and /readyz (empty disables)")
+	add(metricsFlags, "metrics-addr")
 	fs.StringVar(&c.memoryLimit, "memory-limit", "", "soft limit of the Go heap and runtime memory, e.g. 800MiB or 1GiB: the garbage collector works harder near it (empty: GOMEMLIMIT, else none; Badger's memory-mapped files are not counted)")
+	add(memoryFlags, "memory-limit")
+	for _, d := range declared {
+		_ = fs.SetAnnotation(d.name, sharedFlag, []string{"true"})
+		if applies&d.group == 0 {
+			// MarkDeprecated only fails for an unknown name.
+			_ = fs.MarkDeprecated(d.name, "it has no effect on leadstream "+name)
+		}
+	}
 	return c
 }
 
-// parse parses args and resolves the environment and the config file.
+// parse parses args (flags anywhere among the arguments; "--" ends the
+// flags) and resolves the environment and the config file.
 func (c *common) parse(args []string) error {
+	if c.describing {
+		return errDescribed
+	}
 	if err := c.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+		if errors.Is(err, pflag.ErrHelp) {
+			c.fs.Usage()
 			return err
 		}
+		fmt.Fprintf(c.fs.Output(), "leadstream %s: %v\nRun \"leadstream %s --help\" for the flags.\n", c.name, err, c.name)
 		return errUsage
 	}
 	file := c.configFile
-	if file == "" {
+	if file == "" && c.fs.Lookup("config").Deprecated == "" {
 		file = os.Getenv(config.EnvName("config"))
 	}
 	if err := config.Resolve(c.fs, file, os.Getenv); err != nil {
-		fmt.Fprintf(c.fs.Output(), "leadstream %s: %v\n", c.fs.Name(), err)
+		fmt.Fprintf(c.fs.Output(), "leadstream %s: %v\n", c.name, err)
 		return errUsage
 	}
 	if c.memoryLimit != "" {
 		n, err := parseBytes(c.memoryLimit)
 		if err != nil {
-			fmt.Fprintf(c.fs.Output(), "leadstream %s: --memory-limit: %v\n", c.fs.Name(), err)
+			fmt.Fprintf(c.fs.Output(), "leadstream %s: --memory-limit: %v\n", c.name, err)
 			return errUsage
 		}
 		debug.SetMemoryLimit(n)
@@ -152,6 +241,6 @@ func (c *common) brokerList() []string {
 // environment or in the config file.
 func (c *common) given(name string) bool {
 	found := false
-	c.fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	c.fs.Visit(func(f *pflag.Flag) { found = found || f.Name == name })
 	return found
 }

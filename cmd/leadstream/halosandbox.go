@@ -21,7 +21,7 @@ Example:
   leadstream halo-sandbox --addr 127.0.0.1:8089 --rate-limit 300`
 
 func haloSandboxCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newFlags("halo-sandbox", "[flags]", haloSandboxHelp, stderr)
+	c := newFlags("halo-sandbox", "[flags]", haloSandboxHelp, stderr, configFlag, logFlags)
 	addr := c.fs.String("addr", "127.0.0.1:8089", "listen address")
 	clientID := c.fs.String("client-id", "sandbox-client", "accepted client id")
 	secret := c.fs.String("client-secret", "sandbox-secret", "accepted client secret")

@@ -9,17 +9,21 @@ import (
 	"github.com/leadstream/leadstream/pipeline"
 )
 
-const importHelp = `Streams canonical CSV files into leads.raw of a running pipeline (by
-default the embedded broker of a "leadstream run" on this machine), with a
-progress bar and back-pressure. Malformed rows go to leads.dlq naming the
-file and line; the rest of the file flows. A file imported before (same
-content) resumes after its last checkpoint instead of being sent twice.
+const importHelp = `Streams files into leads.raw of a running pipeline (by default the
+embedded broker of a "leadstream run" on this machine), with a progress bar
+and back-pressure. A file is canonical CSV or a provider's export as it
+comes (CSV with any delimiter, JSON, JSON lines or XLSX); the provider is
+detected from the header, or named with --provider (which then applies to
+every file). Malformed rows go to leads.dlq naming the file and line; the
+rest of the file flows. A file imported before (same content) resumes after
+its last checkpoint instead of being sent twice.
 
-Example:
-  leadstream import exports/apollo-2026-11.csv exports/zoominfo.csv`
+Examples:
+  leadstream import exports/apollo-2026-11.csv exports/zoominfo.xlsx
+  leadstream import bookyourdata.csv --provider bookyourdata`
 
 func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newFlags("import", "FILE... [flags]", importHelp, stderr)
+	c := newFlags("import", "FILE... [flags]", importHelp, stderr, configFlag, kafkaFlags, topicFlags, dataFlags, logFlags, memoryFlags)
 	provider := c.fs.String("provider", "", "source key of the import files (apollo, zoominfo, …; csv = canonical); empty detects it from the header")
 	mappings := c.fs.String("mappings", "", "JSON file overriding or adding field mappings per provider")
 	progress := c.fs.String("progress", "auto", "progress bars on stderr: auto, always or never")

@@ -38,7 +38,7 @@ type normalized struct {
 }
 
 func normalizeCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newFlags("normalize", "[FILE|-]... [flags]", normalizeHelp, stderr)
+	c := newFlags("normalize", "[FILE|-]... [flags]", normalizeHelp, stderr, configFlag, memoryFlags)
 	provider := c.fs.String("provider", "", "source key of the input (csv = canonical); empty detects it from the header")
 	mappings := c.fs.String("mappings", "", "JSON file overriding or adding field mappings per provider")
 	if err := c.parse(args); err != nil {

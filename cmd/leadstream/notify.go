@@ -43,11 +43,20 @@ func loadWebhooks(path string, log *slog.Logger, reg prometheus.Registerer) (*we
 			return nil, err
 		}
 	}
-	sender, err := webhooks.NewSender(subs, webhooks.Options{Logger: log, Version: version, Metrics: met})
+	sender, err := webhooks.NewSender(subs, webhooks.Options{Logger: log, Version: appVersion(), Metrics: met})
 	if err != nil {
 		return nil, fmt.Errorf("webhooks file %s: %w", path, err)
 	}
-	log.Info("outbound webhooks configured", "subscriptions", len(subs))
+	enabled := 0
+	for _, s := range subs {
+		if s.Enabled {
+			enabled++
+		}
+	}
+	if enabled == 0 {
+		log.Warn("no enabled subscription in the webhooks file: no webhook will be delivered", "path", path)
+	}
+	log.Info("outbound webhooks configured", "subscriptions", len(subs), "enabled", enabled)
 	return sender, nil
 }
 

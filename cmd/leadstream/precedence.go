@@ -1,10 +1,11 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/leadstream/leadstream/connectors/providers"
 	"github.com/leadstream/leadstream/internal/lead"
@@ -12,7 +13,7 @@ import (
 
 // addPrecedenceFlag registers --merge-precedence on fs; the returned
 // function parses it once the flags are parsed.
-func addPrecedenceFlag(fs *flag.FlagSet) func() (lead.Precedence, error) {
+func addPrecedenceFlag(fs *pflag.FlagSet) func() (lead.Precedence, error) {
 	order := fs.String("merge-precedence", "", "dedupe: provider source keys, highest first, that decide which value a merged lead keeps (empty: "+
 		strings.Join(lead.DefaultProviders(), ",")+"); values edited in HaloPSA or in review always win")
 	return func() (lead.Precedence, error) { return mergePrecedence(*order) }

@@ -38,7 +38,7 @@ Examples:
   leadstream pull --provider hunter --query @hunter-query.json`
 
 func pullCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newFlags("pull", "--provider P [flags]", pullHelp, stderr)
+	c := newFlags("pull", "--provider P [flags]", pullHelp, stderr, configFlag, kafkaFlags, topicFlags, dataFlags, logFlags, metricsFlags, memoryFlags)
 	provider := c.fs.String("provider", "", "source key: "+strings.Join(registry.Providers(), ", "))
 	query := c.fs.String("query", "{}", "the provider's search query as JSON, or @FILE")
 	name := c.fs.String("name", "", "checkpoint name (default: the provider); a new query wants a new name")

@@ -24,7 +24,7 @@ Examples:
   leadstream replay --group sink --to-time 2026-11-01T00:00:00Z`
 
 func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newFlags("replay", "--group G (--to-start | --to-time T) [flags]", replayHelp, stderr)
+	c := newFlags("replay", "--group G (--to-start | --to-time T) [flags]", replayHelp, stderr, configFlag, kafkaFlags)
 	group := c.fs.String("group", "", "stage name or consumer group to rewind")
 	toStart := c.fs.Bool("to-start", false, "rewind to the start of the input topic")
 	toTime := c.fs.String("to-time", "", "rewind to the first record at or after this RFC 3339 time")

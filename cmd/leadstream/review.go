@@ -23,17 +23,14 @@ Examples:
   leadstream review reject imp_7561020499e125715f25:43`
 
 func reviewCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newFlags("review", "list | approve ID | reject ID [flags]", reviewHelp, stderr)
-	var verb string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		verb, args = args[0], args[1:]
-	}
-	var id string
-	if (verb == review.Approve || verb == review.Reject) && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		id, args = args[0], args[1:]
-	}
+	c := newFlags("review", "list | approve ID | reject ID [flags]", reviewHelp, stderr, configFlag, kafkaFlags)
 	if err := c.parse(args); err != nil {
 		return err
+	}
+	verb, id := c.fs.Arg(0), c.fs.Arg(1)
+	if c.fs.NArg() > 2 || (verb == "list" && id != "") {
+		c.fs.Usage()
+		return errUsage
 	}
 	ns := pipeline.Namespace(c.namespace)
 	brokers := c.brokerList()

@@ -18,25 +18,34 @@ import (
 	"github.com/leadstream/leadstream/pipeline"
 )
 
-const runHelp = `Runs all five stages in this process. Without --brokers it starts the
-embedded broker (kfake) on --embedded-addr, persisting under --data-dir, so
-any Kafka tool can connect and a restart resumes where it stopped.
+const runHelp = `Runs the whole pipeline in this process: the main line normalize →
+validate → dedupe → enrich → sink, the review queue (records held for a
+person), crm (the HaloPSA webhook endpoint on --api-addr and the
+reconciliation poll) and, with --webhooks-file, notify (outbound webhooks).
+Without --brokers it starts the embedded broker (kfake) on --embedded-addr,
+persisting under --data-dir, so any Kafka tool can connect and a restart
+resumes where it stopped.
 
-With --import the files are streamed into leads.raw once the pipeline is up.
-With --until-idle the command waits until every imported record has reached
-exactly one outcome (synced, merged, review, rejected or dead-lettered),
-prints the summary and exits; it exits 1 if the counts do not add up.
+With --import the files are streamed into leads.raw once the pipeline is
+up: canonical CSV or a provider's export as it comes (CSV with any
+delimiter, JSON, JSON lines or XLSX), the provider detected from the header
+or named with --provider. A file imported before resumes after its last
+checkpoint. With --until-idle the command waits until every imported record
+has reached exactly one outcome (synced, merged, review, rejected,
+suppressed or dead-lettered), prints the summary and exits; it exits 1 if
+the counts do not add up. Without it the pipeline runs until Ctrl-C.
 
 Examples:
   leadstream run --import examples/leads.csv --until-idle
+  leadstream run --import apollo-export.csv --provider apollo --until-idle
   leadstream run --brokers kafka-1:9092,kafka-2:9092 --data-dir /var/lib/leadstream
 
 ` + haloEnvHelp
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newFlags("run", "[flags]", runHelp, stderr)
+	c := newFlags("run", "[flags]", runHelp, stderr, allFlags)
 	var imports config.List
-	c.fs.Var(&imports, "import", "canonical CSV file to stream in once the pipeline is up (repeatable)")
+	c.fs.Var(&imports, "import", "file to stream in once the pipeline is up: canonical CSV or a provider export (CSV, JSON, JSON lines, XLSX); repeatable")
 	untilIdle := c.fs.Bool("until-idle", false, "exit once every imported record has reached an outcome, printing the summary")
 	embeddedAddr := c.fs.String("embedded-addr", pipeline.DefaultEmbeddedAddr, "listen address of the embedded broker")
 	maxWait := c.fs.Duration("max-wait", 0, "with --until-idle, give up after this long and fail (0: no limit)")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,37 +17,41 @@ import (
 const stageHelp = `Runs one stage as its own process, a member of the stage's consumer group.
 Start as many replicas as the topics have partitions; partitions (and, for
 stateful stages, their state, rebuilt from the changelog) move between
-replicas as they come and go. Stages: normalize, validate, dedupe, enrich,
-sink, review and crm. A crm process also serves the HaloPSA webhook endpoint
-(--api-addr) and runs the reconciliation poll; sink and crm write to HaloPSA
-when HALOPSA_* is set.
+replicas as they come and go. Each replica of a stateful stage (dedupe,
+sink, review, crm) needs its own --data-dir.
+
+Stages: normalize, validate, dedupe, enrich and sink (the main line),
+review (records held for a person), crm and notify. A crm process also
+serves the HaloPSA webhook endpoint (--api-addr) and runs the
+reconciliation poll; sink and crm write to HaloPSA when HALOPSA_* is set.
+notify delivers the outbound webhooks of --webhooks-file.
 
 Examples:
   leadstream stage dedupe --brokers kafka:9092 --data-dir /var/lib/leadstream
-  LEADSTREAM_WEBHOOK_TOKEN=… leadstream stage crm --brokers kafka:9092 --api-addr :3000`
+  LEADSTREAM_WEBHOOK_TOKEN=… leadstream stage crm --brokers kafka:9092 --api-addr :3000
+  leadstream stage notify --brokers kafka:9092 --webhooks-file /etc/leadstream/webhooks.json
+`
 
 func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
-	c := newFlags("stage", "NAME [flags]", stageHelp, stderr)
+	c := newFlags("stage", "NAME [flags]", stageHelp, stderr, allFlags)
 	apiOpts := addAPIFlags(c.fs)
 	precedence := addPrecedenceFlag(c.fs)
 	pollEvery := c.fs.Duration("halo-poll-interval", 15*time.Minute, "crm: how often to poll HaloPSA for changes its webhooks missed (0 or less: never)")
-	// The name may come before or after the flags.
-	var name string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, args = args[0], args[1:]
-	}
+	webhooksFile := c.fs.String("webhooks-file", "", "notify (required there): JSON file of outbound webhook subscriptions [{url, secret, events, enabled}] (secrets: keep it private)")
 	if err := c.parse(args); err != nil {
 		return err
 	}
-	if name == "" && c.fs.NArg() > 0 {
-		name = c.fs.Arg(0)
-	}
-	if name == "" {
+	if c.fs.NArg() != 1 {
 		c.fs.Usage()
 		return errUsage
 	}
-	if _, err := system.StageByName(name); err != nil {
-		return err
+	name := c.fs.Arg(0)
+	if !slices.Contains(stageNames(), name) {
+		return fmt.Errorf("no stage named %q (stages: %s)", name, strings.Join(stageNames(), ", "))
+	}
+	if name == "notify" && *webhooksFile == "" {
+		fmt.Fprintln(stderr, "leadstream stage notify: give --webhooks-file (or LEADSTREAM_WEBHOOKS_FILE), the subscriptions to deliver to")
+		return errUsage
 	}
 	log, err := c.logger(stderr)
 	if err != nil {
@@ -62,8 +67,13 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	stageCfg := system.StageConfig{PollInterval: pollInterval(*pollEvery), SuppressionKey: suppressionKeyFromEnv(), Precedence: prec}
 	reg := opsserver.NewRegistry()
-	if name == "sink" || name == "crm" {
+	switch name {
+	case "sink", "crm":
 		if stageCfg.Halo, err = haloFromEnv(log, reg, c.dataDir); err != nil {
+			return err
+		}
+	case "notify":
+		if stageCfg.Notify, err = loadWebhooks(*webhooksFile, log, reg); err != nil {
 			return err
 		}
 	}

@@ -20,7 +20,7 @@ Example:
   leadstream topics --brokers kafka:9092 --partitions 12`
 
 func topicsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newFlags("topics", "[flags]", topicsHelp, stderr)
+	c := newFlags("topics", "[flags]", topicsHelp, stderr, configFlag, kafkaFlags, topicFlags)
 	if err := c.parse(args); err != nil {
 		return err
 	}
