@@ -4,7 +4,10 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -o /out/leadstream ./cmd/leadstream
+# `leadstream version` names the commit from the VCS stamp of the copied
+# .git; --build-arg VERSION=v1.2.3 names a release instead.
+ARG VERSION=dev
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-X main.version=${VERSION}" -o /out/leadstream ./cmd/leadstream
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/leadstream /usr/local/bin/leadstream
