@@ -283,3 +283,32 @@ func TestStageNotify(t *testing.T) {
 		t.Errorf("stage notify exited %d:\n%s", code, out.String())
 	}
 }
+
+// TestOutputStreams: help asked for and completion scripts go to stdout;
+// notes and errors to stderr, once, so stdout stays data.
+func TestOutputStreams(t *testing.T) {
+	tests := []struct {
+		args                []string
+		wantStdout, wantErr string
+		notStdout           string
+		errOnce             string
+	}{
+		{[]string{"normalize", leadsCSV, "--exactly-once"}, `"line":229`, "has no effect on leadstream normalize", "deprecated", "no effect"},
+		{[]string{"help", "normalize"}, "Usage: leadstream normalize", "", "", ""},
+		{[]string{"normalize", "--help"}, "Usage: leadstream normalize", "", "", ""},
+		{[]string{"completion", "bash"}, "bash completion", "", "", ""},
+		{[]string{"normalize", "--bogus"}, "", "unknown flag: --bogus", "unknown flag", "unknown flag"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			mainExit(context.Background(), tt.args, &stdout, &stderr)
+			if !strings.Contains(stdout.String(), tt.wantStdout) || (tt.notStdout != "" && strings.Contains(stdout.String(), tt.notStdout)) {
+				t.Errorf("stdout %.300q: want %q and not %q", stdout.String(), tt.wantStdout, tt.notStdout)
+			}
+			if !strings.Contains(stderr.String(), tt.wantErr) || (tt.errOnce != "" && strings.Count(stderr.String(), tt.errOnce) != 1) {
+				t.Errorf("stderr %q: want %q once", stderr.String(), tt.wantErr)
+			}
+		})
+	}
+}

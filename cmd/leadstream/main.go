@@ -164,10 +164,15 @@ type describer struct {
 // describe learns a command's flags by calling it with a describer. A
 // function that does not build its flags with newFlags yields nil (and
 // ran with no arguments and a cancelled context).
-func describe(run func(context.Context, []string, io.Writer, io.Writer) error) *common {
+func describe(run func(context.Context, []string, io.Writer, io.Writer) error) (c *common) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	d := &describer{Writer: io.Discard}
+	defer func() {
+		if recover() != nil {
+			c = nil // not described: the command parses its own arguments
+		}
+	}()
 	_ = run(ctx, nil, io.Discard, d)
 	return d.c
 }
@@ -216,7 +221,14 @@ func newCLI(stdout, stderr io.Writer) *cli {
 		if c := describe(run); c != nil {
 			x.flags[sub] = c
 			sub.Use, sub.Long = strings.TrimSpace(cmd.name+" "+c.synopsis), c.help
-			sub.Flags().AddFlagSet(c.fs)
+			c.fs.VisitAll(func(f *pflag.Flag) {
+				// cobra checks the command line with copies that do not
+				// say "has no effect": the command's own parse says it,
+				// once, on stderr (cobra would print it on stdout).
+				cp := *f
+				cp.Deprecated = ""
+				sub.Flags().AddFlag(&cp)
+			})
 			sub.RunE = func(cc *cobra.Command, _ []string) error {
 				// The function parses the arguments itself (cobra has
 				// checked them), with the environment and --config.
