@@ -101,7 +101,7 @@ func TestSharedFlagsPerCommand(t *testing.T) {
 // TestGNUArgs: the old single-dash long flags become GNU ones; values,
 // arguments and what follows "--" are left alone.
 func TestGNUArgs(t *testing.T) {
-	x := newCLI(io.Discard, io.Discard)
+	x := newCLI(commands(), io.Discard, io.Discard)
 	tests := []struct{ in, want []string }{
 		{[]string{"run", "-data-dir", "d", "--until-idle"}, []string{"run", "--data-dir", "d", "--until-idle"}},
 		{[]string{"run", "-data-dir=d", "-until-idle"}, []string{"run", "--data-dir=d", "--until-idle"}},
@@ -308,6 +308,75 @@ func TestOutputStreams(t *testing.T) {
 			}
 			if !strings.Contains(stderr.String(), tt.wantErr) || (tt.errOnce != "" && strings.Count(stderr.String(), tt.errOnce) != 1) {
 				t.Errorf("stderr %q: want %q once", stderr.String(), tt.wantErr)
+			}
+		})
+	}
+}
+
+// greetCmd is a command written the way commands were before cobra (the
+// contract of the package doc): newFlags with no group, flags on c.fs,
+// c.parse.
+func greetCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newFlags("greet", "NAME [flags]", "Greets NAME.", stderr)
+	loud := c.fs.Bool("loud", false, "shout")
+	var times int
+	c.fs.IntVar(&times, "times", 1, "how many times")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if c.fs.NArg() != 1 {
+		c.fs.Usage()
+		return errUsage
+	}
+	if c.fs.Arg(0) == "nobody" {
+		return fmt.Errorf("nobody to greet")
+	}
+	for range times {
+		msg := "hello " + c.fs.Arg(0) + " via " + strings.Join(c.brokerList(), ",")
+		if *loud {
+			msg = strings.ToUpper(msg)
+		}
+		fmt.Fprintln(stdout, msg)
+	}
+	return nil
+}
+
+// rawCmd builds no flags: it gets its arguments as they are.
+func rawCmd(_ context.Context, args []string, stdout, _ io.Writer) error {
+	fmt.Fprintf(stdout, "args %q\n", args)
+	return nil
+}
+
+// TestCommandContract registers commands in the old style with one line
+// each and checks they parse, help and fail as the built-in ones do.
+func TestCommandContract(t *testing.T) {
+	cmds := append(commands(), command{"greet", "say hello", greetCmd}, command{"raw", "echo", rawCmd})
+	t.Setenv("LEADSTREAM_TIMES", "")
+	tests := []struct {
+		args     []string
+		env      string
+		wantCode int
+		want     string
+	}{
+		{[]string{"greet", "ada", "--loud", "--brokers", "k:1"}, "", 0, "HELLO ADA VIA K:1"},
+		{[]string{"greet", "--times=2", "ada"}, "", 0, "hello ada via 127.0.0.1:9092\nhello ada via 127.0.0.1:9092\n"},
+		{[]string{"greet", "ada"}, "3", 0, "hello ada via 127.0.0.1:9092\nhello ada via 127.0.0.1:9092\nhello ada via 127.0.0.1:9092\n"},
+		{[]string{"greet", "-loud", "ada"}, "", 0, "HELLO ADA"},
+		{[]string{"help", "greet"}, "", 0, "--exactly-once"}, // no group given: every shared flag applies
+		{[]string{"greet", "--help"}, "", 0, "Greets NAME."},
+		{[]string{"help"}, "", 0, "say hello"},
+		{[]string{"greet"}, "", 2, "Usage: leadstream greet NAME [flags]"},
+		{[]string{"greet", "ada", "--nope"}, "", 2, "unknown flag: --nope"},
+		{[]string{"greet", "nobody"}, "", 1, "leadstream greet: nobody to greet"},
+		{[]string{"raw", "x", "--y", "-z"}, "", 0, `args ["x" "--y" "-z"]`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Setenv("LEADSTREAM_TIMES", tt.env)
+			var out bytes.Buffer
+			code := runCLI(context.Background(), cmds, tt.args, &out, &out)
+			if code != tt.wantCode || !strings.Contains(out.String(), tt.want) {
+				t.Errorf("exit %d (want %d), output:\n%s\nwant %q", code, tt.wantCode, out.String(), tt.want)
 			}
 		})
 	}

@@ -155,7 +155,7 @@ func TestComposeFile(t *testing.T) {
 // command tree mainExit uses, returning the command's flags and arguments.
 func parseLikeCLI(t *testing.T, args []string) (*common, []string) {
 	t.Helper()
-	x := newCLI(io.Discard, io.Discard)
+	x := newCLI(commands(), io.Discard, io.Discard)
 	args = x.gnuArgs(args)
 	sub, rest, err := x.root.Find(args)
 	c := x.flags[sub]

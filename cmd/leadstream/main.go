@@ -107,10 +107,10 @@ LEADSTREAM_BROKERS, LEADSTREAM_DATA_DIR) or in a JSON file named by --config.
 Run "leadstream help <command>" (or "leadstream <command> --help") for a
 command's flags, and "leadstream completion --help" to set up completion.`
 
-// writeUsage prints the top-level help.
-func writeUsage(w io.Writer) {
+// writeUsage prints the top-level help listing cmds.
+func writeUsage(w io.Writer, cmds []command) {
 	fmt.Fprintf(w, "%s\n\nUsage:\n  leadstream <command> [arguments] [flags]\n\nCommands:\n", rootHelp)
-	for _, c := range commands() {
+	for _, c := range cmds {
 		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "  %-13s %s\n", "completion", "print the shell completion script (bash, zsh, fish or powershell)")
@@ -203,8 +203,9 @@ type cli struct {
 	args []string
 }
 
-// newCLI builds the command tree; commands write to stdout and stderr.
-func newCLI(stdout, stderr io.Writer) *cli {
+// newCLI builds the command tree of cmds; commands write to stdout and
+// stderr.
+func newCLI(cmds []command, stdout, stderr io.Writer) *cli {
 	x := &cli{flags: map[*cobra.Command]*common{}}
 	x.root = &cobra.Command{
 		Use:           "leadstream",
@@ -215,7 +216,7 @@ func newCLI(stdout, stderr io.Writer) *cli {
 	}
 	x.root.SetOut(stdout)
 	x.root.SetErr(stderr)
-	for _, cmd := range commands() {
+	for _, cmd := range cmds {
 		sub := &cobra.Command{Use: cmd.name, Short: cmd.summary}
 		run := cmd.run
 		if c := describe(run); c != nil {
@@ -248,7 +249,7 @@ func newCLI(stdout, stderr io.Writer) *cli {
 	x.root.SetHelpFunc(func(cmd *cobra.Command, args []string) {
 		switch c := x.flags[cmd]; {
 		case cmd == x.root:
-			writeUsage(cmd.OutOrStdout())
+			writeUsage(cmd.OutOrStdout(), cmds)
 		case c != nil:
 			writeHelp(cmd.OutOrStdout(), c.name, c.synopsis, c.help, c.fs)
 		default:
@@ -277,7 +278,12 @@ func main() {
 // mainExit runs the CLI and returns the process exit code: 0 done (or
 // help shown), 2 a usage mistake, 1 a failure.
 func mainExit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	x := newCLI(stdout, stderr)
+	return runCLI(ctx, commands(), args, stdout, stderr)
+}
+
+// runCLI runs the command line args over the commands cmds.
+func runCLI(ctx context.Context, cmds []command, args []string, stdout, stderr io.Writer) int {
+	x := newCLI(cmds, stdout, stderr)
 	x.args = x.gnuArgs(args)
 	x.root.SetArgs(x.args)
 	err := x.root.ExecuteContext(ctx)
@@ -301,7 +307,7 @@ func mainExit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	default:
 		// An unknown command or a misplaced argument.
 		fmt.Fprintf(stderr, "leadstream: %v\n\n", err)
-		writeUsage(stderr)
+		writeUsage(stderr, cmds)
 		return 2
 	}
 }
