@@ -301,6 +301,9 @@ func runCLI(ctx context.Context, cmds []command, args []string, stdout, stderr i
 		}
 		fmt.Fprintf(stderr, "leadstream %s: %v\n", ce.name, ce.err)
 		return 1
+	case errors.As(err, &fe) && fe.name == x.root.Name():
+		fmt.Fprintf(stderr, "leadstream: %v\nRun \"leadstream help\" for the commands.\n", fe.err)
+		return 2
 	case errors.As(err, &fe):
 		fmt.Fprintf(stderr, "leadstream %s: %v\nRun \"leadstream %s --help\" for the flags.\n", fe.name, fe.err, fe.name)
 		return 2

@@ -30,6 +30,8 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{[]string{"--help"}, 0, "completion", ""},
 		{[]string{"version"}, 0, "leadstream dev", ""},
 		{[]string{"nope"}, 2, `unknown command "nope"`, ""},
+		{[]string{"--nope"}, 2, "leadstream: unknown flag: --nope", ""},
+		{[]string{"--state-key", "abc", "run"}, 1, "--state-key must be", ""}, // flags may even come before the command
 		{[]string{"run", "--help"}, 0, "--until-idle", "five stages"},
 		{[]string{"help", "run"}, 0, "Usage: leadstream run", "Commands:"},
 		{[]string{"help", "run"}, 0, "a provider export (CSV, JSON, JSON lines, XLSX)", "canonical CSV file to stream"},
