@@ -62,6 +62,11 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	stageCfg := system.StageConfig{PollInterval: pollInterval(*pollEvery), SuppressionKey: suppressionKeyFromEnv(), Precedence: prec}
 	reg := opsserver.NewRegistry()
+	if name == "enrich" {
+		if stageCfg.Enrich, err = enrichFromEnv(log, reg, c.partitions); err != nil {
+			return err
+		}
+	}
 	if name == "sink" || name == "crm" {
 		if stageCfg.Halo, err = haloFromEnv(log, reg, c.dataDir); err != nil {
 			return err
