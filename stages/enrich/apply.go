@@ -29,10 +29,20 @@ func (p *processor) apply(it *item, provider string, r enrich.Result, now time.T
 		switch a {
 		case enrich.Email:
 			ok = applyEmail(l, provider, r, now)
-		case enrich.Phone:
-			ok = applyPhone(l, provider, r.Phone, lead.PhoneDirect, now)
-		case enrich.Mobile:
-			ok = applyPhone(l, provider, r.Mobile, lead.PhoneMobile, now)
+		case enrich.Phone, enrich.Mobile:
+			raw, kind := r.Phone, lead.PhoneDirect
+			if a == enrich.Mobile {
+				raw, kind = r.Mobile, lead.PhoneMobile
+			}
+			var answered bool
+			ok, answered = applyPhone(l, provider, raw, kind, now)
+			if !ok && answered {
+				// The provider has a number, just not a valid one: kept in
+				// provenance, and the waterfall stops here rather than pay
+				// the next provider for what is likely the same number.
+				it.exhaust[a] = true
+				it.why[a] = reasonInvalidValue
+			}
 		case enrich.Company:
 			if !r.Company.Empty() {
 				ok = applyFacts(l, provider, r.Company, now)
@@ -116,17 +126,19 @@ func rank(status string) int {
 	return 0
 }
 
-func applyPhone(l *lead.Lead, provider, raw, kind string, now time.Time) bool {
+// applyPhone adds a phone; answered says the provider had a number at all.
+func applyPhone(l *lead.Lead, provider, raw, kind string, now time.Time) (filled, answered bool) {
 	if raw == "" {
-		return false
+		return false, false
 	}
 	ph := lead.NormalizePhone(raw, l.Country, kind)
 	if !ph.Valid {
-		return false
+		observe(l, "phone", ph.Raw, provider, 0, now, false)
+		return false, true
 	}
 	for _, have := range l.Phones {
 		if have.E164 == ph.E164 && have.Extension == ph.Extension {
-			return false
+			return false, true
 		}
 	}
 	l.Phones = append(l.Phones, ph)
@@ -134,39 +146,39 @@ func applyPhone(l *lead.Lead, provider, raw, kind string, now time.Time) bool {
 		l.Phone = ph.E164
 	}
 	observe(l, "phone", ph.E164, provider, 0, now, l.Phone == ph.E164)
-	return true
+	return true, true
 }
 
 // applyFacts fills the company facts the lead lacks.
 func applyFacts(l *lead.Lead, provider string, f enrich.CompanyFacts, now time.Time) bool {
-	any := false
+	filled := false
 	if l.Industry == "" && f.Industry != "" {
 		l.Industry = titleCase(f.Industry)
 		observe(l, "industry", l.Industry, provider, 0, now, true)
-		any = true
+		filled = true
 	}
 	if l.EmployeeCount == nil && (f.EmployeesMin > 0 || f.EmployeesMax > 0) {
 		l.EmployeeCount = &lead.Range{Min: f.EmployeesMin, Max: f.EmployeesMax}
 		observe(l, "employee_count", rangeText(l.EmployeeCount), provider, 0, now, true)
-		any = true
+		filled = true
 	}
 	if l.RevenueUSD == nil && (f.RevenueMin > 0 || f.RevenueMax > 0) {
 		l.RevenueUSD = &lead.Range{Min: f.RevenueMin, Max: f.RevenueMax}
 		observe(l, "revenue_usd", rangeText(l.RevenueUSD), provider, 0, now, true)
-		any = true
+		filled = true
 	}
 	for _, t := range f.Technologies {
 		if !slices.ContainsFunc(l.Technologies, func(h string) bool { return strings.EqualFold(h, t) }) {
 			l.Technologies = append(l.Technologies, t)
 			observe(l, "technologies", t, provider, 0, now, true)
-			any = true
+			filled = true
 		}
 	}
 	if l.FoundedYear == 0 && f.FoundedYear > 0 {
 		l.FoundedYear = f.FoundedYear
-		any = true
+		filled = true
 	}
-	return any
+	return filled
 }
 
 func rangeText(r *lead.Range) string {

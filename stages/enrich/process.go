@@ -24,6 +24,7 @@ const (
 	reasonNotConfigured = "not_configured"
 	reasonNotFound      = "not_found"
 	reasonNoIdentity    = "no_identity"
+	reasonInvalidValue  = "invalid_value"
 )
 
 // maxConcurrentCalls bounds one provider's requests in flight per
@@ -40,7 +41,8 @@ type processor struct {
 // item is one lead going down the waterfall.
 type item struct {
 	l        *lead.Lead
-	pk, dk   string
+	pk, dk   string   // the primary person key (ledger item) and the domain key
+	keys     []string // every person key, pk first
 	need     []enrich.Attribute
 	filled   map[enrich.Attribute]bool
 	tried    map[string]bool // person lookups at a provider, answered or skipped
@@ -83,7 +85,12 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 			if len(need) == 0 {
 				continue
 			}
-			items = append(items, &item{l: l, pk: ledger.PersonKey(l), dk: ledger.DomainKey(l.Domain), need: need,
+			keys := ledger.PersonKeys(env.LeadID, l)
+			pk := ""
+			if len(keys) > 0 {
+				pk = keys[0]
+			}
+			items = append(items, &item{l: l, pk: pk, keys: keys, dk: ledger.DomainKey(l.Domain), need: need,
 				filled: map[enrich.Attribute]bool{}, tried: map[string]bool{}, triedCo: map[string]bool{},
 				why: map[enrich.Attribute]string{}, exhaust: map[enrich.Attribute]bool{}})
 		}
@@ -108,6 +115,7 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 type personCall struct {
 	provider string
 	pk       string
+	keys     []string
 	person   enrich.Person
 	want     []enrich.Attribute
 	items    []*item
@@ -200,10 +208,10 @@ func (p *processor) enrich(ctx context.Context, items []*item, now time.Time) er
 		if it.lookedUp {
 			m.lookedUp.Add(1)
 		}
-		any := false
+		filledAny := false
 		for _, a := range it.need {
 			if it.filled[a] {
-				any = true
+				filledAny = true
 				continue
 			}
 			why := it.why[a]
@@ -213,7 +221,7 @@ func (p *processor) enrich(ctx context.Context, items []*item, now time.Time) er
 			m.Unfilled.WithLabelValues(string(a), why).Inc()
 			it.l.Issues = append(it.l.Issues, lead.Issue{Field: string(a), Code: "enrich_" + why})
 		}
-		if any {
+		if filledAny {
 			m.filled.Add(1)
 			it.l.Rederive()
 		}
@@ -286,24 +294,38 @@ func (p *processor) planPerson(ctx context.Context, it *item, prov string, want 
 		it.skip(want, reasonNoIdentity)
 		return nil
 	}
-	if c, ok := calls[prov+"|"+it.pk]; ok {
-		c.items = append(c.items, it)
-		for _, a := range want {
-			if !slices.Contains(c.want, a) {
-				c.want = append(c.want, a)
+	for _, k := range it.keys {
+		if c, ok := calls[prov+"|"+k]; ok {
+			// The same person in this round: one call serves both. (A
+			// wanted attribute added now may miss a reveal already planned.)
+			it.lookedUp = true
+			c.items = append(c.items, it)
+			for _, a := range want {
+				if !slices.Contains(c.want, a) {
+					c.want = append(c.want, a)
+				}
 			}
+			return nil
 		}
-		return nil
 	}
-	ans, ok, err := p.lg.Person(prov, it.pk, now)
-	if err != nil {
-		return err
-	}
-	if ok {
+	for _, k := range it.keys {
+		ans, ok, err := p.lg.Person(prov, k, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
 		it.lookedUp = true
 		m.hit(prov)
 		if ans.RevealPending {
-			ans = p.reconcile(ctx, prov, it.pk, ans)
+			ans = p.reconcile(ctx, prov, k, ans)
+		}
+		// Found under another key: the lead's own keys learn it too.
+		for _, other := range it.keys {
+			if other != k {
+				p.lg.PutPerson(prov, other, ans)
+			}
 		}
 		p.apply(it, prov, ans.Result, now)
 		return nil
@@ -318,11 +340,13 @@ func (p *processor) planPerson(ctx context.Context, it *item, prov string, want 
 		return nil
 	}
 	it.lookedUp = true
-	k := prov + "|" + it.pk
-	calls[k] = &personCall{provider: prov, pk: it.pk, want: slices.Clone(want), items: []*item{it}, person: enrich.Person{
+	c := &personCall{provider: prov, pk: it.pk, keys: it.keys, want: slices.Clone(want), items: []*item{it}, person: enrich.Person{
 		Ref: it.pk, FirstName: it.l.FirstName, LastName: it.l.LastName, Company: it.l.Company, Domain: it.l.Domain,
 		Email: it.l.Email, LinkedIn: it.l.LinkedInURL}}
-	*order = append(*order, k)
+	for _, k := range it.keys {
+		calls[prov+"|"+k] = c
+	}
+	*order = append(*order, prov+"|"+it.pk)
 	return nil
 }
 
@@ -340,6 +364,7 @@ func (p *processor) planCompany(it *item, prov string, now time.Time, calls map[
 		return nil
 	}
 	if c, ok := calls[prov+"|"+it.dk]; ok {
+		it.lookedUp = true
 		c.items = append(c.items, it)
 		return nil
 	}
@@ -455,7 +480,13 @@ func (p *processor) failed(prov string, err error, now time.Time) string {
 	if errors.Is(err, enrich.ErrUnavailable) || errors.Is(err, enrich.ErrQuota) || pull.KindOf(err) == pull.KindAuth {
 		p.s.health.markDown(prov, why, until)
 	}
-	p.s.opts.Logger.Warn("enrichment provider failed; leads pass on without it", "provider", prov, "reason", why, "err", err)
+	// The error may quote a request URL with a person's name: log its kind only.
+	var pe *pull.Error
+	status := 0
+	if errors.As(err, &pe) {
+		status = pe.Status
+	}
+	p.s.opts.Logger.Warn("enrichment provider failed; leads pass on without it", "provider", prov, "reason", why, "kind", pull.KindOf(err).String(), "status", status)
 	return why
 }
 
@@ -483,7 +514,9 @@ func (p *processor) settlePerson(c *personCall, now time.Time) error {
 	if r.RequestID != "" && wantsPhones && r.Phone == "" && r.Mobile == "" {
 		ans.RevealPending = true
 	}
-	p.lg.PutPerson(c.provider, c.pk, ans)
+	for _, k := range c.keys {
+		p.lg.PutPerson(c.provider, k, ans)
+	}
 	if err := p.lg.Finish(c.provider, c.pk, r.Credits, now); err != nil {
 		return err
 	}

@@ -66,6 +66,28 @@ func PersonKey(l *lead.Lead) string {
 	return digest(s)
 }
 
+// LeadKey is the cache key of a lead: dedupe gives a lead its id for
+// life, so the lead's later records (a name spelt another way, a reimport
+// in another order) find the answers its first one paid for.
+func LeadKey(leadID string) string {
+	if leadID == "" {
+		return ""
+	}
+	return digest("l|" + leadID)
+}
+
+// PersonKeys are the cache keys of a lead, the lead's own first: answers
+// are stored under each and found under any.
+func PersonKeys(leadID string, l *lead.Lead) []string {
+	var out []string
+	for _, k := range []string{LeadKey(leadID), PersonKey(l)} {
+		if k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // DomainKey is the cache key of a company domain.
 func DomainKey(domain string) string {
 	if domain = norm(domain); domain == "" {

@@ -51,8 +51,12 @@ type Rule struct {
 // Conditions select the leads that need an attribute; any condition that
 // holds is enough (FitBuckets restricts all of them).
 type Conditions struct {
-	// Missing: the lead has no value.
+	// Missing: the lead has no value at all.
 	Missing bool `json:"missing,omitempty"`
+	// Invalid: the lead has values but none is usable (an e-mail that
+	// failed syntax or was marked invalid, a phone that is not a valid
+	// number).
+	Invalid bool `json:"invalid,omitempty"`
 	// Unverified: the e-mail's status is unverified or none (e-mail only).
 	Unverified bool `json:"unverified,omitempty"`
 	// ConfidenceBelow: the value's known confidence is under this (0: off).
@@ -146,21 +150,26 @@ func (c Config) Needs(l *lead.Lead, now time.Time) []enrich.Attribute {
 	return out
 }
 
-// Has reports whether l already has a value for a.
-func Has(l *lead.Lead, a enrich.Attribute) bool {
+// Has reports whether l already has a usable value for a.
+func Has(l *lead.Lead, a enrich.Attribute) bool { return has(l, a, true) }
+
+// HasAny reports whether l has any value for a, usable or not.
+func HasAny(l *lead.Lead, a enrich.Attribute) bool { return has(l, a, false) }
+
+func has(l *lead.Lead, a enrich.Attribute, usable bool) bool {
 	switch a {
 	case enrich.Email:
-		return l.Email != ""
-	case enrich.Phone:
-		for _, p := range l.Phones {
-			if p.Valid && p.Kind != lead.PhoneMobile && p.Kind != lead.PhoneCompany {
-				return true
-			}
+		if l.Email != "" {
+			return true
 		}
-		return false
-	case enrich.Mobile:
+		return !usable && len(l.Emails) > 0
+	case enrich.Phone, enrich.Mobile:
 		for _, p := range l.Phones {
-			if p.Valid && p.Kind == lead.PhoneMobile {
+			mobile := p.Kind == lead.PhoneMobile
+			if p.Kind == lead.PhoneCompany || mobile != (a == enrich.Mobile) {
+				continue
+			}
+			if p.Valid || !usable {
 				return true
 			}
 		}
@@ -186,8 +195,11 @@ func needs(w Conditions, a enrich.Attribute, l *lead.Lead, now time.Time) bool {
 	if len(w.FitBuckets) > 0 && !slices.ContainsFunc(w.FitBuckets, func(b string) bool { return strings.EqualFold(b, l.FitBucket) }) {
 		return false
 	}
-	if !Has(l, a) {
+	if !HasAny(l, a) {
 		return w.Missing
+	}
+	if !Has(l, a) {
+		return w.Invalid
 	}
 	if a == enrich.Email {
 		e, ok := l.PrimaryEmail()
