@@ -102,11 +102,19 @@ func (s *Stage) HasSideEffects() bool { return s.Enabled() }
 
 // Open implements pipeline.Stage.
 func (s *Stage) Open(_ context.Context, partition int32, table *pipeline.Table) (pipeline.Processor, error) {
+	if table == nil {
+		return s.open(partition, nil), nil
+	}
+	return s.open(partition, table), nil
+}
+
+// open returns the processor of a partition over its state table.
+func (s *Stage) open(partition int32, table stateTable) *processor {
 	p := &processor{s: s, partition: partition, table: table}
-	if s.opts.Waterfall != nil {
+	if s.opts.Waterfall != nil && table != nil {
 		p.lg = &ledger.Ledger{T: table, TTL: s.opts.Waterfall.TTL()}
 	}
-	return p, nil
+	return p
 }
 
 // health remembers, process-wide, providers that failed or ran out.

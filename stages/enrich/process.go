@@ -31,10 +31,16 @@ const (
 // partition; the client's limiter paces them.
 const maxConcurrentCalls = 8
 
+// stateTable is the part of pipeline.Table the processor uses.
+type stateTable interface {
+	ledger.Table
+	Commit(ctx context.Context) error
+}
+
 type processor struct {
 	s         *Stage
 	partition int32
-	table     *pipeline.Table
+	table     stateTable
 	lg        *ledger.Ledger
 }
 
