@@ -100,6 +100,16 @@ func (*Stage) Stateful() bool { return true }
 // rolled back with a Kafka transaction; the ledger makes them idempotent.
 func (s *Stage) HasSideEffects() bool { return s.Enabled() }
 
+// BatchTuning implements pipeline.BatchTuner: with enrichment on, fuller
+// batches share each provider round trip (and its 50–200 ms) among more
+// leads, and Apollo, ZoomInfo and Lusha requests carry more people.
+func (s *Stage) BatchTuning() pipeline.BatchTuning {
+	if !s.Enabled() {
+		return pipeline.BatchTuning{}
+	}
+	return pipeline.BatchTuning{MaxRecords: 2000, MaxWait: 250 * time.Millisecond}
+}
+
 // Open implements pipeline.Stage.
 func (s *Stage) Open(_ context.Context, partition int32, table *pipeline.Table) (pipeline.Processor, error) {
 	if table == nil {
