@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -20,7 +23,10 @@ from the providers you pay for) is on when LEADSTREAM_ENRICH_CONFIG names a
 waterfall file (config/enrich.json documents the format). Each provider it
 names needs <PROVIDER>_API_KEY (APOLLO, HUNTER, LUSHA, UPLEAD), and may take
 <PROVIDER>_BASE_URL; "leadstream provider-sandbox --env-file F" writes all of
-them for its emulators.`
+them for its emulators. Apollo delivers phone reveals to a webhook: set
+APOLLO_WEBHOOK_ADDR (listen address) and, behind a proxy, APOLLO_WEBHOOK_URL
+(its public base URL); without them reveals are read from Apollo's
+/webhook_result.`
 
 // enrichFromEnv builds the enrich stage from LEADSTREAM_ENRICH_CONFIG and
 // the providers' keys; nil (scoring only) when no waterfall is configured.
@@ -44,6 +50,11 @@ func enrichFromEnv(log *slog.Logger, reg prometheus.Registerer, partitions int) 
 	clients, err := registry.Build(cfg.ProviderNames(), os.Getenv, rates, pm.Instrument)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if clients.ApolloInbox != nil {
+		if err := serveApolloInbox(os.Getenv("APOLLO_WEBHOOK_ADDR"), clients.ApolloInboxPath, clients.ApolloInbox, log); err != nil {
+			return nil, err
+		}
 	}
 	for _, m := range clients.Missing {
 		log.Warn("enrichment provider has no API key; the waterfall skips it", "provider", m, "env", fmt.Sprintf("%s_API_KEY", upperASCII(m)))
@@ -74,4 +85,19 @@ func reportEnrich(w io.Writer, st *enrich.Stage) {
 	}
 	t := st.Metrics().Totals()
 	fmt.Fprintf(w, "enrich: %d looked up, %d filled, %g credits spent, %d cache hits\n", t.LookedUp, t.Filled, t.Credits, t.CacheHits)
+}
+
+// serveApolloInbox listens for Apollo's reveal deliveries for the life of
+// the process.
+func serveApolloInbox(addr, path string, h http.Handler, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("APOLLO_WEBHOOK_ADDR %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(path, h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("receiving Apollo phone reveals", "addr", ln.Addr().String())
+	return nil
 }

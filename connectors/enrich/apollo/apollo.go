@@ -44,6 +44,9 @@ type Config struct {
 	PollEvery time.Duration
 	// PollFor bounds the wait for a reveal (default 2 minutes).
 	PollFor time.Duration
+	// Inbox receives the deliveries to WebhookURL (nil: none; every reveal
+	// is read from /webhook_result).
+	Inbox *Inbox
 }
 
 // Client enriches people and companies through Apollo.
@@ -230,7 +233,11 @@ func (cl *Client) Enrich(ctx context.Context, people []enrich.Person, want []enr
 		byID[m.ID] = i
 	}
 	if reveal && ans.RequestID != "" && len(byID) > 0 {
-		revealed, done, err := cl.poll(ctx, ans.RequestID.String())
+		ids := make([]string, 0, len(byID))
+		for id := range byID {
+			ids = append(ids, id)
+		}
+		revealed, done, err := cl.poll(ctx, ans.RequestID.String(), ids)
 		if err != nil {
 			return out, nil // the e-mails are paid for and kept; phones come on reconcile
 		}
@@ -248,10 +255,16 @@ func (cl *Client) Enrich(ctx context.Context, people []enrich.Person, want []enr
 	return out, nil
 }
 
-// poll reads /webhook_result until the reveal is done or PollFor passes.
-func (cl *Client) poll(ctx context.Context, id string) ([]enrich.Result, bool, error) {
+// poll waits for the reveal: from the inbox when the delivery has come,
+// else from /webhook_result, until PollFor passes.
+func (cl *Client) poll(ctx context.Context, id string, personIDs []string) ([]enrich.Result, bool, error) {
 	deadline := time.Now().Add(cl.cfg.PollFor)
 	for {
+		if cl.cfg.Inbox != nil {
+			if res, ok := cl.cfg.Inbox.take(personIDs); ok {
+				return res, true, nil
+			}
+		}
 		res, done, err := cl.Reconcile(ctx, id)
 		if err != nil || done {
 			return res, done, err

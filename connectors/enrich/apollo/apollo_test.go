@@ -2,6 +2,7 @@ package apollo
 
 import (
 	"context"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -68,5 +69,24 @@ func TestOrganizationEnrich(t *testing.T) {
 	bad := New(Config{ClientConfig: enrich.ClientConfig{BaseURL: e.BaseURL(), APIKey: "wrong"}})
 	if _, _, _, err := bad.EnrichCompany(context.Background(), "example.com"); err == nil {
 		t.Error("a wrong key was accepted")
+	}
+}
+
+func TestRevealArrivesAtTheWebhook(t *testing.T) {
+	inbox := NewInbox(0)
+	hook := httptest.NewServer(inbox)
+	defer hook.Close()
+	// The reveal stays pending at /webhook_result: only the delivery can
+	// complete it.
+	e := emu.New(emukit.Config{Key: "k", People: people, NeverComplete: true})
+	defer e.Close()
+	cl := New(Config{ClientConfig: enrich.ClientConfig{BaseURL: e.BaseURL(), APIKey: "k", PerSecond: 1000},
+		WebhookURL: hook.URL + "/apollo/webhook/secret", Inbox: inbox, PollEvery: time.Millisecond, PollFor: 10 * time.Second})
+	res, err := cl.Enrich(context.Background(), []enrich.Person{{FirstName: "Jane", LastName: "Doe", Domain: "example.com"}}, []enrich.Attribute{enrich.Phone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Phone != "+14155550100" || res[0].Mobile != "+14155550199" {
+		t.Errorf("result %+v, want the phones from the webhook delivery", res[0])
 	}
 }

@@ -1,11 +1,16 @@
 // Package registry builds the enrichment clients a waterfall names from
 // the environment: <PROVIDER>_API_KEY and, for emulators and proxies,
-// <PROVIDER>_BASE_URL (APOLLO_WEBHOOK_URL for Apollo's phone reveals). A
-// provider without a key is left out, and the stage skips it with the
-// reason not_configured.
+// <PROVIDER>_BASE_URL. Apollo's phone reveals are delivered to a webhook:
+// with APOLLO_WEBHOOK_ADDR set the caller serves Clients.ApolloInbox there
+// under an unguessable path (APOLLO_WEBHOOK_URL is the public URL that
+// reaches it, default http://<addr><path>); without it every reveal is
+// read from GET /webhook_result. A provider without a key is left out,
+// and the stage skips it with the reason not_configured.
 package registry
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"slices"
@@ -28,6 +33,10 @@ type Clients struct {
 	Companies map[string]enrich.CompanyProvider
 	// Missing names providers the waterfall uses that have no key.
 	Missing []string
+	// ApolloInbox receives Apollo's reveals at ApolloInboxPath on
+	// APOLLO_WEBHOOK_ADDR (nil without it).
+	ApolloInbox     *apollo.Inbox
+	ApolloInboxPath string
 }
 
 // Build makes a client for each provider in names (unknown names are an
@@ -52,7 +61,21 @@ func Build(names []string, getenv func(string) string, perSecond map[string]floa
 		cfg := enrich.ClientConfig{BaseURL: getenv(env + "_BASE_URL"), APIKey: key, HTTP: hc, PerSecond: perSecond[n]}
 		switch n {
 		case apollo.Provider:
-			cl := apollo.New(apollo.Config{ClientConfig: cfg, WebhookURL: getenv("APOLLO_WEBHOOK_URL")})
+			ac := apollo.Config{ClientConfig: cfg, WebhookURL: getenv("APOLLO_WEBHOOK_URL")}
+			if addr := getenv("APOLLO_WEBHOOK_ADDR"); addr != "" {
+				var tok [16]byte
+				if _, err := rand.Read(tok[:]); err != nil {
+					return Clients{}, err
+				}
+				c.ApolloInbox, c.ApolloInboxPath = apollo.NewInbox(0), "/apollo/webhook/"+hex.EncodeToString(tok[:])
+				if ac.WebhookURL == "" {
+					ac.WebhookURL = "http://" + addr + c.ApolloInboxPath
+				} else {
+					ac.WebhookURL = strings.TrimRight(ac.WebhookURL, "/") + c.ApolloInboxPath
+				}
+				ac.Inbox = c.ApolloInbox
+			}
+			cl := apollo.New(ac)
 			c.People[n], c.Companies[n] = cl, cl
 		case hunter.Provider:
 			c.People[n] = hunter.New(cfg)
