@@ -1,7 +1,7 @@
 package enrich
 
 import (
-	"errors"
+	"fmt"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,10 +40,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.Lookups, m.Credits, m.Hits, m.Filled, m.Skipped, m.Unfilled} {
 			if err := reg.Register(c); err != nil {
-				var are prometheus.AlreadyRegisteredError
-				if !errors.As(err, &are) {
-					return nil, err
-				}
+				return nil, fmt.Errorf("enrich metrics: %w", err)
 			}
 		}
 	}
