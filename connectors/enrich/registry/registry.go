@@ -1,5 +1,6 @@
 // Package registry builds the enrichment clients a waterfall names from
-// the environment: <PROVIDER>_API_KEY and, for emulators and proxies,
+// the environment: <PROVIDER>_API_KEY (ZoomInfo: ZOOMINFO_CLIENT_ID and
+// ZOOMINFO_CLIENT_SECRET) and, for emulators and proxies,
 // <PROVIDER>_BASE_URL. Apollo's phone reveals are delivered to a webhook:
 // with APOLLO_WEBHOOK_ADDR set the caller serves Clients.ApolloInbox there
 // under an unguessable path (APOLLO_WEBHOOK_URL is the public URL that
@@ -22,10 +23,11 @@ import (
 	"github.com/leadstream/leadstream/connectors/enrich/hunter"
 	"github.com/leadstream/leadstream/connectors/enrich/lusha"
 	"github.com/leadstream/leadstream/connectors/enrich/uplead"
+	"github.com/leadstream/leadstream/connectors/enrich/zoominfo"
 )
 
 // Known lists the providers with an enrichment client.
-var Known = []string{apollo.Provider, hunter.Provider, lusha.Provider, uplead.Provider}
+var Known = []string{apollo.Provider, hunter.Provider, lusha.Provider, uplead.Provider, zoominfo.Provider}
 
 // Clients are the built clients.
 type Clients struct {
@@ -50,6 +52,9 @@ func Build(names []string, getenv func(string) string, perSecond map[string]floa
 		}
 		env := strings.ToUpper(n)
 		key := getenv(env + "_API_KEY")
+		if n == zoominfo.Provider {
+			key = getenv("ZOOMINFO_CLIENT_SECRET")
+		}
 		if key == "" {
 			c.Missing = append(c.Missing, n)
 			continue
@@ -81,6 +86,8 @@ func Build(names []string, getenv func(string) string, perSecond map[string]floa
 			c.People[n] = hunter.New(cfg)
 		case lusha.Provider:
 			c.People[n] = lusha.New(cfg)
+		case zoominfo.Provider:
+			c.People[n] = zoominfo.New(zoominfo.Config{ClientConfig: cfg, ClientID: getenv("ZOOMINFO_CLIENT_ID")})
 		case uplead.Provider:
 			cl := uplead.New(cfg)
 			c.People[n], c.Companies[n] = cl, cl

@@ -1,5 +1,5 @@
 // Package sandbox serves the provider emulators that enrichment uses
-// (Apollo, Hunter, Lusha, UpLead) on one address, each under its own
+// (Apollo, Hunter, Lusha, UpLead, ZoomInfo) on one address, each under its own
 // prefix, answering for the people of a canonical CSV file, with credit
 // accounting (GET /_control/credits), a count of items paid for more than
 // once (GET /_control/paid_twice) and an optional answer latency. It is
@@ -23,6 +23,7 @@ import (
 	"github.com/leadstream/leadstream/connectors/pull/emulators/hunter"
 	"github.com/leadstream/leadstream/connectors/pull/emulators/lusha"
 	"github.com/leadstream/leadstream/connectors/pull/emulators/uplead"
+	"github.com/leadstream/leadstream/connectors/pull/emulators/zoominfo"
 )
 
 // Keys are the API keys the sandbox accepts.
@@ -31,6 +32,8 @@ const (
 	HunterKey = "sandbox-hunter-key"
 	LushaKey  = "sandbox-lusha-key"
 	UpLeadKey = "sandbox-uplead-key"
+	// ZoomInfoSecret goes with zoominfo.ClientID.
+	ZoomInfoSecret = "sandbox-zoominfo-secret"
 )
 
 // Options configure a sandbox.
@@ -48,12 +51,13 @@ type Options struct {
 
 // Sandbox is the set of emulators behind one handler.
 type Sandbox struct {
-	Apollo *apollo.Emulator
-	Hunter *hunter.Emulator
-	Lusha  *lusha.Emulator
-	UpLead *uplead.Emulator
-	opts   Options
-	mux    *http.ServeMux
+	Apollo   *apollo.Emulator
+	Hunter   *hunter.Emulator
+	Lusha    *lusha.Emulator
+	UpLead   *uplead.Emulator
+	ZoomInfo *zoominfo.Emulator
+	opts     Options
+	mux      *http.ServeMux
 }
 
 // New builds a sandbox.
@@ -62,17 +66,19 @@ func New(opts Options) *Sandbox {
 		return emukit.Config{Key: key, People: opts.People, RateLimit: opts.RateLimit, PendingPolls: opts.PendingPolls}
 	}
 	s := &Sandbox{
-		Apollo: apollo.NewHandler(cfg(ApolloKey)),
-		Hunter: hunter.NewHandler(cfg(HunterKey)),
-		Lusha:  lusha.NewHandler(cfg(LushaKey)),
-		UpLead: uplead.NewHandler(cfg(UpLeadKey)),
-		opts:   opts,
-		mux:    http.NewServeMux(),
+		Apollo:   apollo.NewHandler(cfg(ApolloKey)),
+		Hunter:   hunter.NewHandler(cfg(HunterKey)),
+		Lusha:    lusha.NewHandler(cfg(LushaKey)),
+		UpLead:   uplead.NewHandler(cfg(UpLeadKey)),
+		ZoomInfo: zoominfo.NewHandler(cfg(ZoomInfoSecret)),
+		opts:     opts,
+		mux:      http.NewServeMux(),
 	}
 	s.mux.Handle("/apollo/", http.StripPrefix("/apollo", s.Apollo.Handler))
 	s.mux.Handle("/hunter/", http.StripPrefix("/hunter", s.Hunter.Handler))
 	s.mux.Handle("/lusha/", http.StripPrefix("/lusha", s.Lusha.Handler))
 	s.mux.Handle("/uplead/", http.StripPrefix("/uplead", s.UpLead.Handler))
+	s.mux.Handle("/zoominfo/", http.StripPrefix("/zoominfo", s.ZoomInfo.Handler))
 	s.mux.HandleFunc("GET /_control/credits", func(w http.ResponseWriter, _ *http.Request) {
 		b, _ := json.Marshal(s.Credits())
 		emukit.WriteJSON(w, http.StatusOK, string(b))
@@ -103,7 +109,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sandbox) kits() map[string]*emukit.Kit {
-	return map[string]*emukit.Kit{"apollo": s.Apollo.Kit, "hunter": s.Hunter.Kit, "lusha": s.Lusha.Kit, "uplead": s.UpLead.Kit}
+	return map[string]*emukit.Kit{"apollo": s.Apollo.Kit, "hunter": s.Hunter.Kit, "lusha": s.Lusha.Kit, "uplead": s.UpLead.Kit, "zoominfo": s.ZoomInfo.Kit}
 }
 
 // Credits returns the credits spent per provider.
@@ -135,6 +141,7 @@ func Env(base, waterfall string) []string {
 		"HUNTER_BASE_URL=" + base + "/hunter/v2", "HUNTER_API_KEY=" + HunterKey,
 		"LUSHA_BASE_URL=" + base + "/lusha", "LUSHA_API_KEY=" + LushaKey,
 		"UPLEAD_BASE_URL=" + base + "/uplead/v2", "UPLEAD_API_KEY=" + UpLeadKey,
+		"ZOOMINFO_BASE_URL=" + base + "/zoominfo", "ZOOMINFO_CLIENT_ID=" + zoominfo.ClientID, "ZOOMINFO_CLIENT_SECRET=" + ZoomInfoSecret,
 		"LEADSTREAM_ENRICH_CONFIG=" + waterfall,
 	}
 }
