@@ -120,6 +120,13 @@ type Reconciler interface {
 	Reconcile(ctx context.Context, requestID string) ([]Result, bool, error)
 }
 
+// FreeRepeater is a Provider that never charges twice for one record
+// (UpLead; ZoomInfo within 12 months): a call whose answer a crash lost is
+// simply made again.
+type FreeRepeater interface {
+	RepeatsFree() bool
+}
+
 // ErrUnavailable says the provider is down (5xx, timeouts, repeated
 // throttling past the retry budget): the stage moves on without it.
 var ErrUnavailable = errors.New("provider unavailable")

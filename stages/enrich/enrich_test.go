@@ -214,3 +214,24 @@ func TestSameLeadTwiceInABatchIsOneCall(t *testing.T) {
 		t.Errorf("asked %v; emails %q %q", first.asked, a.Lead.Email, b.Lead.Email)
 	}
 }
+
+// freeRepeater is a provider that never charges a record twice.
+type freeRepeater struct{ *fakeProvider }
+
+func (freeRepeater) RepeatsFree() bool { return true }
+
+func TestOpenLedgerEntryIsAskedAgainWhereARepeatIsFree(t *testing.T) {
+	first := &fakeProvider{name: "first", batch: 1, known: map[string]enrich.Result{"Doe": {Found: true, Email: "a@example.com", Credits: 1}}}
+	cfg, _ := waterfall.Parse([]byte(cfg("")))
+	s := New(Options{Waterfall: &cfg, Providers: map[string]enrich.Provider{"first": freeRepeater{first}}, Now: func() time.Time { return clock }})
+	tbl := &memTable{m: map[string][]byte{}}
+	e := envelope("l1", person("Doe"))
+	lg := &ledger.Ledger{T: tbl, TTL: time.Hour}
+	if err := lg.Begin("first", ledger.PersonKeys("l1", e.Lead)[0], 1, clock.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	run(t, s.open(0, tbl), e)
+	if first.calls != 1 || e.Lead.Email != "a@example.com" {
+		t.Errorf("calls %d, email %q: want the lost answer fetched again", first.calls, e.Lead.Email)
+	}
+}

@@ -16,6 +16,8 @@ type Metrics struct {
 	Filled   *prometheus.CounterVec // attribute, provider
 	Skipped  *prometheus.CounterVec // provider, reason
 	Unfilled *prometheus.CounterVec // attribute, reason
+	// Reconciled counts lost answers fetched again where a repeat is free.
+	Reconciled *prometheus.CounterVec // provider
 
 	lookedUp, filled, cacheHits atomic.Int64
 	creditsMilli                atomic.Int64
@@ -36,9 +38,11 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Lookups not made: budget (day or month budget spent), provider_down, quota (the provider's credits), ledger_open (paid before, answer lost in a crash), not_configured."}, []string{"provider", "reason"}),
 		Unfilled: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "leadstream_enrich_unfilled_total",
 			Help: "Attributes a lead needed that passed on unfilled, by the last reason."}, []string{"attribute", "reason"}),
+		Reconciled: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "leadstream_enrich_reconciled_total",
+			Help: "Calls whose answer a crash lost, made again at a provider that does not charge a repeat."}, []string{"provider"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.Lookups, m.Credits, m.Hits, m.Filled, m.Skipped, m.Unfilled} {
+		for _, c := range []prometheus.Collector{m.Lookups, m.Credits, m.Hits, m.Filled, m.Skipped, m.Unfilled, m.Reconciled} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("enrich metrics: %w", err)
 			}

@@ -274,8 +274,14 @@ func (p *processor) admit(prov, item string, cost float64, now time.Time) (strin
 		return "", err
 	} else if ok && e.State == ledger.Open {
 		// Paid for before and the answer was lost (a crash between the
-		// call and storing it): never pay again for it.
-		return reasonLedgerOpen, nil
+		// call and storing it): never pay again for it, unless the
+		// provider does not charge a repeat, which is then the way to
+		// get the answer back.
+		if fr, ok := p.s.opts.Providers[prov].(enrich.FreeRepeater); !ok || !fr.RepeatsFree() {
+			return reasonLedgerOpen, nil
+		}
+		p.s.opts.Metrics.Reconciled.WithLabelValues(prov).Inc()
+		return "", nil
 	}
 	pc := p.s.opts.Waterfall.Providers[prov]
 	ok, err := p.lg.Allows(prov, cost, p.budgetShare(pc.Budget.Day), p.budgetShare(pc.Budget.Month), now)

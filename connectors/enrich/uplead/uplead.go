@@ -42,6 +42,10 @@ func (*Client) Fills() []enrich.Attribute {
 	return []enrich.Attribute{enrich.Email, enrich.Phone, enrich.Mobile}
 }
 
+// RepeatsFree implements enrich.FreeRepeater: a record is never charged
+// twice.
+func (*Client) RepeatsFree() bool { return true }
+
 // BatchSize implements enrich.Provider.
 func (*Client) BatchSize() int { return 1 }
 

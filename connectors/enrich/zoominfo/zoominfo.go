@@ -61,6 +61,10 @@ func (*Client) Fills() []enrich.Attribute {
 	return []enrich.Attribute{enrich.Email, enrich.Phone, enrich.Mobile, enrich.Company}
 }
 
+// RepeatsFree implements enrich.FreeRepeater: a record is never charged
+// twice.
+func (*Client) RepeatsFree() bool { return true }
+
 // BatchSize implements enrich.Provider.
 func (*Client) BatchSize() int { return 25 }
 
