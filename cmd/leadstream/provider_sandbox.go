@@ -15,11 +15,13 @@ import (
 	"github.com/leadstream/leadstream/connectors/pull/emulators/sandbox"
 )
 
-const providerSandboxHelp = `Serves the provider emulators enrichment uses (Apollo, Hunter, Lusha and
-UpLead) on one address, answering search and enrichment for the people and
+const providerSandboxHelp = `Serves the provider emulators enrichment uses (Apollo, Hunter, Lusha, UpLead
+and ZoomInfo) on one address, answering search and enrichment for the people and
 companies of --people (a canonical CSV), with each provider's auth, batch
 sizes, rate-limit answers and credit accounting. Each provider sits under
-its own prefix (/apollo/api/v1, /hunter/v2, /lusha, /uplead/v2).
+its own prefix (/apollo/api/v1, /hunter/v2, /lusha, /uplead/v2, /zoominfo).
+Companies get stable made-up firmographics per domain (a canonical CSV has
+none).
 GET /_control/credits answers {"<provider>": credits spent, …} and
 GET /_control/paid_twice how many people or companies each charged for more
 than once.
