@@ -133,7 +133,9 @@ func (c StageConfig) ByName(name string) (pipeline.Stage, error) {
 func Catalogue(ns pipeline.Namespace, partitions int32) pipeline.Catalogue {
 	var stateful []string
 	for _, s := range Stages() {
-		if s.Stateful() {
+		// enrich keeps state only with a waterfall configured; its
+		// changelog exists anyway, so enrichment can be switched on.
+		if s.Stateful() || s.Name() == "enrich" {
 			stateful = append(stateful, s.Name())
 		}
 	}

@@ -93,8 +93,10 @@ func (*Stage) Name() string { return "enrich" }
 // Input implements pipeline.Stage.
 func (*Stage) Input() string { return pipeline.TopicUnique }
 
-// Stateful implements pipeline.Stage: the cache, ledger and spend.
-func (*Stage) Stateful() bool { return true }
+// Stateful implements pipeline.Stage: with a waterfall the stage keeps
+// the cache, ledger and spend; without one it only scores and keeps
+// nothing. (Its changelog topic exists either way; see system.Catalogue.)
+func (s *Stage) Stateful() bool { return s.Enabled() }
 
 // HasSideEffects implements pipeline.SideEffecter: paid calls cannot be
 // rolled back with a Kafka transaction; the ledger makes them idempotent.
