@@ -191,9 +191,13 @@ func TestEnrichFillsBlankedEmailsIntoHaloPSA(t *testing.T) {
 	if share < 0.9 {
 		t.Errorf("%.1f%% of the blanked e-mails reached HaloPSA, want ≥ 90%%", 100*share)
 	}
-	if credits/float64(max(tot.Filled, 1)) > 2 {
-		t.Errorf("%.2f credits per filled lead, want ≤ 2", credits/float64(tot.Filled))
+	// Filled counts a lead each time a pass filled it (a lead merged into
+	// again is filled again, from the cache); the stricter figure charges
+	// every credit, phones included, to the distinct blanked e-mails filled.
+	if perEmail := credits / float64(max(filled, 1)); perEmail > 2 {
+		t.Errorf("%.2f credits per filled blanked e-mail, want ≤ 2", perEmail)
 	}
+	t.Logf("credits per filled blanked e-mail (all credits, phones included): %.2f", credits/float64(max(filled, 1)))
 	if tw := f.sb.PaidTwice(); tw["hunter"]+tw["lusha"]+tw["apollo"]+tw["uplead"] != 0 {
 		t.Errorf("some people were paid for twice: %v", tw)
 	}
