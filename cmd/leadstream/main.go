@@ -84,6 +84,8 @@ func commands() []command {
 		{"replay", "rewind a stage's consumer group to reprocess records", replayCmd},
 		{"eval", "measure dedupe precision and recall on a labelled file", evalCmd},
 		{"halo-sandbox", "serve a HaloPSA emulator to try the flow without a tenant", haloSandboxCmd},
+		{"provider-sandbox", "serve the enrichment providers' emulators for the people of a file", providerSandboxCmd},
+		{"enrich", "estimate the credits enriching a file would spend (--dry-run)", enrichCmd},
 		{"version", "print the version and the commit it was built from", versionCmd},
 	}
 }

@@ -40,7 +40,9 @@ Examples:
   leadstream run --import apollo-export.csv --provider apollo --until-idle
   leadstream run --brokers kafka-1:9092,kafka-2:9092 --data-dir /var/lib/leadstream
 
-` + haloEnvHelp
+` + haloEnvHelp + `
+
+` + enrichEnvHelp
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newFlags("run", "[flags]", runHelp, stderr, allFlags)
@@ -83,6 +85,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	enricher, err := enrichFromEnv(log, reg, c.partitions)
+	if err != nil {
+		return err
+	}
 	sys, err := system.Start(ctx, system.Options{
 		Brokers:        c.brokers,
 		EmbeddedAddr:   *embeddedAddr,
@@ -99,7 +105,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Progress:       progressWriter(*progress, stderr),
 		Namespace:      pipeline.Namespace(c.namespace),
 		StageConfig: system.StageConfig{Halo: halo, Notify: notifier, PollInterval: pollInterval(*pollEvery), Precedence: prec,
-			SuppressionKey: suppressionKeyFromEnv()},
+			SuppressionKey: suppressionKeyFromEnv(), Enrich: enricher},
 	})
 	if err != nil {
 		return err
@@ -141,6 +147,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintln(stdout, "summary:")
 	sum.Print(stdout)
+	reportEnrich(stdout, enricher)
 	reportHalo(stdout, halo, sum)
 	if err == nil {
 		notifySyncCompleted(ctx, notifier, results, sum, log)

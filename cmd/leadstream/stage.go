@@ -68,6 +68,10 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	stageCfg := system.StageConfig{PollInterval: pollInterval(*pollEvery), SuppressionKey: suppressionKeyFromEnv(), Precedence: prec}
 	reg := opsserver.NewRegistry()
 	switch name {
+	case "enrich":
+		if stageCfg.Enrich, err = enrichFromEnv(log, reg, c.partitions); err != nil {
+			return err
+		}
 	case "sink", "crm":
 		if stageCfg.Halo, err = haloFromEnv(log, reg, c.dataDir); err != nil {
 			return err

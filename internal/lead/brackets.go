@@ -157,6 +157,10 @@ func ParseFoundedYear(raw string, now time.Time) (int, bool) {
 	return y, true
 }
 
+// Rederive recomputes the derived custom-field values after attributes
+// were added outside normalisation and merging (enrichment).
+func (l *Lead) Rederive() { l.CustomFields = l.derive() }
+
 // derive computes the custom-field values that follow from the lead's
 // attributes (spec §5.2), or nil when none does.
 func (l *Lead) derive() *CustomFields {

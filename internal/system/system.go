@@ -71,6 +71,16 @@ type StageConfig struct {
 	ReviewMetrics *review.Metrics
 	// Notify delivers outbound webhooks; nil leaves the notify stage out.
 	Notify *webhooks.Sender
+	// Enrich is the enrich stage with its waterfall and provider clients;
+	// nil only scores leads.
+	Enrich *enrich.Stage
+}
+
+func (c StageConfig) enrichStage() *enrich.Stage {
+	if c.Enrich != nil {
+		return c.Enrich
+	}
+	return enrich.New(enrich.Options{})
 }
 
 // Stages returns the stages in pipeline order, the five of the main line
@@ -80,7 +90,7 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
-	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence, Metrics: c.DedupeMetrics}, enrich.Stage{},
+	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence, Metrics: c.DedupeMetrics}, c.enrichStage(),
 		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics}), review.Stage{Metrics: c.ReviewMetrics}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})
@@ -123,7 +133,9 @@ func (c StageConfig) ByName(name string) (pipeline.Stage, error) {
 func Catalogue(ns pipeline.Namespace, partitions int32) pipeline.Catalogue {
 	var stateful []string
 	for _, s := range Stages() {
-		if s.Stateful() {
+		// enrich keeps state only with a waterfall configured; its
+		// changelog exists anyway, so enrichment can be switched on.
+		if s.Stateful() || s.Name() == "enrich" {
 			stateful = append(stateful, s.Name())
 		}
 	}

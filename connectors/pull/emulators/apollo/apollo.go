@@ -1,8 +1,12 @@
-// Package apollo emulates Apollo.io's People API Search and bulk match for
-// tests: x-api-key auth (401 text/plain), 403 API_INACCESSIBLE for a
-// configured key, page/per_page search with total_entries, bulk_match with
-// credits_consumed, the x-{minute,hourly,daily}-* headers and a 429 with
-// Apollo's message and Retry-After.
+// Package apollo emulates Apollo.io's People API Search, bulk match and
+// organization enrich for tests: x-api-key auth (401 text/plain), 403
+// API_INACCESSIBLE for a configured key, page/per_page search with
+// total_entries, bulk_match by id or by name, domain, e-mail or LinkedIn with
+// credits_consumed (1 per match, +8 per revealed mobile), phone reveals
+// delivered asynchronously to the request's webhook_url and kept for GET
+// /webhook_result/{request_id} (pending for Config.PendingPolls reads), the
+// x-{minute,hourly,daily}-* headers and a 429 with Apollo's message and
+// Retry-After.
 package apollo
 
 import (
@@ -12,14 +16,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/leadstream/leadstream/connectors/pull/emulators/emukit"
 )
 
 // Paths served, relative to the server URL (use URL+"/api/v1" as base).
 const (
-	SearchPath = "/api/v1/mixed_people/api_search"
-	MatchPath  = "/api/v1/people/bulk_match"
+	SearchPath        = "/api/v1/mixed_people/api_search"
+	MatchPath         = "/api/v1/people/bulk_match"
+	OrgEnrichPath     = "/api/v1/organizations/enrich"
+	WebhookResultPath = "/api/v1/webhook_result/"
 )
 
 // Emulator is a running Apollo emulator.
@@ -28,15 +36,37 @@ type Emulator struct {
 	Kit *emukit.Kit
 	// ForbiddenKey is answered with 403 API_INACCESSIBLE.
 	ForbiddenKey string
+	// Handler serves the API (also without a Server, to mount elsewhere).
+	Handler http.Handler
+	// Webhooks delivers phone reveals (default http.DefaultClient).
+	Webhooks *http.Client
+
+	mu      sync.Mutex
+	reqSeq  int64
+	results map[string]*asyncResult
+}
+
+type asyncResult struct {
+	polls   int
+	payload map[string]any
 }
 
 // New starts an emulator; Close it when done.
 func New(cfg emukit.Config) *Emulator {
-	e := &Emulator{Kit: emukit.New(cfg)}
+	e := NewHandler(cfg)
+	e.Server = httptest.NewServer(e.Handler)
+	return e
+}
+
+// NewHandler returns an emulator that is not listening; mount e.Handler.
+func NewHandler(cfg emukit.Config) *Emulator {
+	e := &Emulator{Kit: emukit.New(cfg), results: map[string]*asyncResult{}, Webhooks: http.DefaultClient}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+SearchPath, e.search)
 	mux.HandleFunc("POST "+MatchPath, e.match)
-	e.Server = httptest.NewServer(mux)
+	mux.HandleFunc("GET "+OrgEnrichPath, e.orgEnrich)
+	mux.HandleFunc("GET "+WebhookResultPath+"{id}", e.webhookResult)
+	e.Handler = mux
 	return e
 }
 
@@ -113,46 +143,199 @@ func (e *Emulator) search(w http.ResponseWriter, r *http.Request) {
 	emukit.WriteJSON(w, http.StatusOK, fmt.Sprintf(`{"total_entries":%d,"people":%s}`, e.Kit.Cfg.Records, rows))
 }
 
+// matchDetail is one entry of bulk_match's details.
+type matchDetail struct {
+	ID               string `json:"id"`
+	FirstName        string `json:"first_name"`
+	LastName         string `json:"last_name"`
+	Name             string `json:"name"`
+	Email            string `json:"email"`
+	OrganizationName string `json:"organization_name"`
+	Domain           string `json:"domain"`
+	LinkedInURL      string `json:"linkedin_url"`
+}
+
+func (d matchDetail) query() emukit.Query {
+	first, last := d.FirstName, d.LastName
+	if first == "" && last == "" {
+		if f := strings.Fields(d.Name); len(f) >= 2 {
+			first, last = f[0], strings.Join(f[1:], " ")
+		}
+	}
+	return emukit.Query{ID: d.ID, Email: d.Email, LinkedIn: d.LinkedInURL, First: first, Last: last, Domain: d.Domain, Company: d.OrganizationName}
+}
+
+func org(e *Emulator, p emukit.Person) map[string]any {
+	o := map[string]any{"id": "org" + p.Domain, "name": p.Company, "primary_domain": p.Domain,
+		"website_url": "http://www." + p.Domain, "estimated_num_employees": p.Employees}
+	if c, ok := e.Kit.Company(p.Domain); ok {
+		o["industry"] = strings.ToLower(c.Industry)
+		o["estimated_num_employees"] = c.Employees
+		o["annual_revenue"] = c.Revenue
+		o["technology_names"] = c.Technologies
+		o["linkedin_url"] = c.LinkedIn
+		o["founded_year"] = c.FoundedYear
+	}
+	return o
+}
+
 func (e *Emulator) match(w http.ResponseWriter, r *http.Request) {
 	if _, ok := e.gate(w, r); !ok {
 		return
 	}
 	var body struct {
-		Details []struct {
-			ID string `json:"id"`
-		} `json:"details"`
+		Details []matchDetail `json:"details"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil || len(body.Details) == 0 || len(body.Details) > 10 {
 		emukit.WriteJSON(w, http.StatusUnprocessableEntity, `{"error":"Invalid parameters"}`)
 		return
 	}
+	q := r.URL.Query()
+	revealPhone := q.Get("reveal_phone_number") == "true"
+	hook := q.Get("webhook_url")
+	if revealPhone && hook == "" {
+		emukit.WriteJSON(w, http.StatusUnprocessableEntity, `{"error":"Please add a valid 'webhook_url' parameter when using 'reveal_phone_number'"}`)
+		return
+	}
 	var matches []any
-	found := 0
+	var people []emukit.Person
+	found, credits := 0, 0.0
 	for _, d := range body.Details {
-		i, err := strconv.Atoi(d.ID)
-		if err != nil || i < 100000 || i-100000 >= e.Kit.Cfg.Records {
+		p, ok := e.Kit.Find(d.query())
+		if !ok {
 			matches = append(matches, nil)
 			continue
 		}
-		p := e.Kit.Person(i - 100000)
 		found++
+		people = append(people, p)
+		cost := 1.0
+		if revealPhone && p.Mobile != "" {
+			cost += 8
+		}
+		credits += cost
 		matches = append(matches, map[string]any{
 			"id": p.ID, "first_name": p.First, "last_name": p.Last, "name": p.First + " " + p.Last,
 			"title": p.Title, "seniority": p.Seniority, "departments": []string{p.Department},
-			"email": p.Email, "email_status": "verified", "linkedin_url": p.LinkedIn,
+			"email": strings.ToLower(p.Email), "email_status": "verified", "linkedin_url": p.LinkedIn,
 			"city": p.City, "state": p.State, "country": p.Country,
-			"organization": map[string]any{"id": "org" + p.Domain, "name": p.Company, "primary_domain": p.Domain,
-				"website_url": "http://www." + p.Domain, "estimated_num_employees": p.Employees},
+			"organization": org(e, p),
 		})
 	}
-	if !e.Kit.Charge(float64(found)) {
+	// One charge per person revealed (a repeat is charged again, as Apollo does).
+	for i, p := range people {
+		_ = i
+		cost := 1.0
+		if revealPhone && p.Mobile != "" {
+			cost += 8
+		}
+		if !e.Kit.ChargeFor("person:"+p.ID, cost) {
+			emukit.WriteJSON(w, http.StatusPaymentRequired, `{"error":"You have insufficient credits","error_code":"INSUFFICIENT_CREDITS"}`)
+			return
+		}
+	}
+	resp := map[string]any{
+		"status": "success", "error_code": nil, "error_message": nil,
+		"total_requested_enrichments": len(body.Details), "unique_enriched_records": found,
+		"missing_records": len(body.Details) - found, "credits_consumed": credits, "matches": matches,
+	}
+	if revealPhone {
+		id := e.startReveal(people, hook)
+		resp["request_id"] = json.Number(id)
+		resp["waterfall"] = map[string]any{"status": "accepted", "message": "Results will be delivered to the webhook_url"}
+	}
+	b, _ := json.Marshal(resp)
+	emukit.WriteJSON(w, http.StatusOK, string(b))
+}
+
+// startReveal keeps the phone payload for /webhook_result and delivers it
+// to hook in the background (a lost delivery is what the fallback is for).
+func (e *Emulator) startReveal(people []emukit.Person, hook string) string {
+	e.mu.Lock()
+	e.reqSeq++
+	id := strconv.FormatInt(-(1_039_995_589_705_121_900 + e.reqSeq), 10)
+	var rows []any
+	for _, p := range people {
+		var phones []any
+		if p.Phone != "" {
+			phones = append(phones, map[string]any{"raw_number": p.Phone, "sanitized_number": p.Phone, "type_cd": "work_direct", "status_cd": "valid_number"})
+		}
+		if p.Mobile != "" {
+			phones = append(phones, map[string]any{"raw_number": p.Mobile, "sanitized_number": p.Mobile, "type_cd": "mobile", "status_cd": "valid_number"})
+		}
+		rows = append(rows, map[string]any{"id": p.ID, "phone_numbers": phones})
+	}
+	payload := map[string]any{"status": "success", "total_requested_enrichments": len(people), "unique_enriched_records": len(people),
+		"missing_records": 0, "credits_consumed": 0, "people": rows}
+	e.results[id] = &asyncResult{payload: payload}
+	e.mu.Unlock()
+	if hook != "" && !strings.Contains(hook, ".invalid/") {
+		go func() {
+			b, _ := json.Marshal(payload)
+			req, err := http.NewRequest(http.MethodPost, hook, strings.NewReader(string(b)))
+			if err != nil {
+				return
+			}
+			req.Header.Set("Content-Type", "application/json")
+			if resp, err := e.Webhooks.Do(req); err == nil {
+				_ = resp.Body.Close()
+			}
+		}()
+	}
+	return id
+}
+
+func (e *Emulator) webhookResult(w http.ResponseWriter, r *http.Request) {
+	if _, ok := e.gate(w, r); !ok {
+		return
+	}
+	id := r.PathValue("id")
+	e.mu.Lock()
+	res, ok := e.results[id]
+	pending := false
+	if ok {
+		res.polls++
+		pending = e.Kit.Cfg.NeverComplete || res.polls <= e.Kit.Cfg.PendingPolls
+	}
+	e.mu.Unlock()
+	if !ok {
+		emukit.WriteJSON(w, http.StatusNotFound, `{"error":"Webhook result not found","error_code":"NOT_FOUND"}`)
+		return
+	}
+	out := map[string]any{"request_id": id, "request_type": "phone", "last_dispatched_at": "2026-12-01T10:00:00Z", "failure_reason": nil}
+	if pending {
+		out["webhook_status"] = "pending"
+		out["webhook_result"] = nil
+	} else {
+		out["webhook_status"] = "success"
+		out["webhook_result"] = res.payload
+	}
+	b, _ := json.Marshal(out)
+	emukit.WriteJSON(w, http.StatusOK, string(b))
+}
+
+// orgEnrich answers GET /organizations/enrich?domain=, one credit when the
+// organisation is known.
+func (e *Emulator) orgEnrich(w http.ResponseWriter, r *http.Request) {
+	if _, ok := e.gate(w, r); !ok {
+		return
+	}
+	domain := r.URL.Query().Get("domain")
+	if domain == "" {
+		emukit.WriteJSON(w, http.StatusUnprocessableEntity, `{"error":"Invalid parameters"}`)
+		return
+	}
+	c, ok := e.Kit.Company(domain)
+	if !ok {
+		emukit.WriteJSON(w, http.StatusOK, `{"organization":{}}`)
+		return
+	}
+	if !e.Kit.ChargeFor("org:"+c.Domain, 1) {
 		emukit.WriteJSON(w, http.StatusPaymentRequired, `{"error":"You have insufficient credits","error_code":"INSUFFICIENT_CREDITS"}`)
 		return
 	}
-	b, _ := json.Marshal(map[string]any{
-		"status": "success", "error_code": nil, "error_message": nil,
-		"total_requested_enrichments": len(body.Details), "unique_enriched_records": found,
-		"missing_records": len(body.Details) - found, "credits_consumed": found, "matches": matches,
-	})
+	b, _ := json.Marshal(map[string]any{"organization": map[string]any{"id": "org" + c.Domain, "name": c.Name,
+		"primary_domain": c.Domain, "website_url": "http://www." + c.Domain, "industry": strings.ToLower(c.Industry),
+		"estimated_num_employees": c.Employees, "annual_revenue": c.Revenue, "technology_names": c.Technologies,
+		"linkedin_url": c.LinkedIn, "founded_year": c.FoundedYear}})
 	emukit.WriteJSON(w, http.StatusOK, string(b))
 }

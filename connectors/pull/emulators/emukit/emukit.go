@@ -48,6 +48,10 @@ type Config struct {
 	PendingPolls int
 	// NeverComplete keeps async jobs pending forever.
 	NeverComplete bool
+	// People, when set, replaces the synthetic dataset: Person(i) is
+	// People[i] and Records is len(People) (a provider sandbox serving a
+	// file of real-looking people).
+	People []Person
 }
 
 // Person is one synthetic contact.
@@ -68,6 +72,8 @@ type Kit struct {
 	Cfg Config
 
 	mu        sync.Mutex
+	index     *peopleIndex
+	paid      map[string]int
 	seq       int
 	window    int
 	spent     float64
@@ -81,7 +87,10 @@ func New(cfg Config) *Kit {
 	if cfg.RetryAfter <= 0 {
 		cfg.RetryAfter = 1
 	}
-	return &Kit{Cfg: cfg, paths: map[string]int{}}
+	if cfg.People != nil {
+		cfg.Records = len(cfg.People)
+	}
+	return &Kit{Cfg: cfg, paths: map[string]int{}, paid: map[string]int{}}
 }
 
 // Gate is the per-request verdict of Begin.
@@ -195,6 +204,9 @@ var (
 
 // Person returns the i-th synthetic person (0-based).
 func (k *Kit) Person(i int) Person {
+	if k.Cfg.People != nil {
+		return k.Cfg.People[i]
+	}
 	f, l := firsts[i%len(firsts)], lasts[(i/len(firsts))%len(lasts)]
 	co := i % 7
 	c := cities[i%len(cities)]

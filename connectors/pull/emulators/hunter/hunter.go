@@ -1,6 +1,7 @@
-// Package hunter emulates Hunter.io's Domain Search for tests: api_key query
-// auth (X-API-KEY and Bearer also accepted), limit/offset paging with
-// meta.results, one credit per call, 403 too_many_requests for the rate
+// Package hunter emulates Hunter.io's Domain Search and Email Finder for
+// tests: api_key query auth (X-API-KEY and Bearer also accepted),
+// limit/offset paging with meta.results, one credit per search and per
+// finder call that finds an address, 403 too_many_requests for the rate
 // limit and 429 usage_limit when the credits run out.
 package hunter
 
@@ -15,21 +16,34 @@ import (
 	"github.com/leadstream/leadstream/connectors/pull/emulators/emukit"
 )
 
-// SearchPath is the domain-search path; use URL+"/v2" as the base URL.
-const SearchPath = "/v2/domain-search"
+// Paths served; use URL+"/v2" as the base URL.
+const (
+	SearchPath = "/v2/domain-search"
+	FinderPath = "/v2/email-finder"
+)
 
 // Emulator is a running Hunter emulator.
 type Emulator struct {
 	*httptest.Server
 	Kit *emukit.Kit
+	// Handler serves the API (also without a Server, to mount elsewhere).
+	Handler http.Handler
 }
 
 // New starts an emulator.
 func New(cfg emukit.Config) *Emulator {
+	e := NewHandler(cfg)
+	e.Server = httptest.NewServer(e.Handler)
+	return e
+}
+
+// NewHandler returns an emulator that is not listening; mount e.Handler.
+func NewHandler(cfg emukit.Config) *Emulator {
 	e := &Emulator{Kit: emukit.New(cfg)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+SearchPath, e.search)
-	e.Server = httptest.NewServer(mux)
+	mux.HandleFunc("GET "+FinderPath, e.finder)
+	e.Handler = mux
 	return e
 }
 
@@ -40,7 +54,8 @@ func hunterError(w http.ResponseWriter, status int, id, details string) {
 	emukit.WriteJSON(w, status, fmt.Sprintf(`{"errors":[{"id":%q,"code":%d,"details":%q}]}`, id, status, details))
 }
 
-func (e *Emulator) search(w http.ResponseWriter, r *http.Request) {
+// auth checks the key and the limiter; false when it answered.
+func (e *Emulator) auth(w http.ResponseWriter, r *http.Request) bool {
 	key := r.URL.Query().Get("api_key")
 	if key == "" {
 		key = r.Header.Get("X-API-KEY")
@@ -51,12 +66,19 @@ func (e *Emulator) search(w http.ResponseWriter, r *http.Request) {
 	if key != e.Kit.Cfg.Key {
 		e.Kit.AuthFailed(r.URL.Path)
 		hunterError(w, http.StatusUnauthorized, "authentication_failed", "No user found for the API key supplied")
-		return
+		return false
 	}
 	g := e.Kit.Begin(r.URL.Path)
 	if e.Kit.Fail(w, g, emukit.Responders{RateLimited: func(w http.ResponseWriter, _ int) {
 		hunterError(w, http.StatusForbidden, "too_many_requests", "Too many requests, try again later.")
 	}}) {
+		return false
+	}
+	return true
+}
+
+func (e *Emulator) search(w http.ResponseWriter, r *http.Request) {
+	if !e.auth(w, r) {
 		return
 	}
 	q := r.URL.Query()
@@ -84,4 +106,50 @@ func (e *Emulator) search(w http.ResponseWriter, r *http.Request) {
 	d, _ := json.Marshal(domain)
 	emukit.WriteJSON(w, http.StatusOK, fmt.Sprintf(`{"data":{"domain":%s,"disposable":false,"webmail":false,"accept_all":false,"pattern":"{first}","organization":"Example Co","emails":%s},"meta":{"results":%d,"limit":%d,"offset":%d,"params":{"domain":%s}}}`,
 		d, rows, e.Kit.Cfg.Records, limit, offset, d))
+}
+
+// finder answers GET /email-finder: domain (or company) with first_name and
+// last_name (or full_name). A finder call is charged only when it finds an
+// address; a miss answers 200 with "email": null.
+func (e *Emulator) finder(w http.ResponseWriter, r *http.Request) {
+	if !e.auth(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	first, last := q.Get("first_name"), q.Get("last_name")
+	if first == "" && last == "" {
+		if f := strings.Fields(q.Get("full_name")); len(f) >= 2 {
+			first, last = f[0], strings.Join(f[1:], " ")
+		}
+	}
+	if (q.Get("domain") == "" && q.Get("company") == "") || first == "" || last == "" {
+		hunterError(w, http.StatusBadRequest, "wrong_params", "You are missing the domain or the name parameters")
+		return
+	}
+	p, ok := e.Kit.Find(emukit.Query{First: first, Last: last, Domain: q.Get("domain"), Company: q.Get("company")})
+	if !ok || p.Email == "" {
+		b, _ := json.Marshal(map[string]any{"data": map[string]any{"first_name": first, "last_name": last, "email": nil, "score": nil,
+			"domain": q.Get("domain"), "accept_all": false, "position": nil, "company": nil, "sources": []any{}, "verification": map[string]any{"date": nil, "status": nil}},
+			"meta": map[string]any{"params": map[string]any{"first_name": first, "last_name": last, "domain": q.Get("domain")}}})
+		emukit.WriteJSON(w, http.StatusOK, string(b))
+		return
+	}
+	if !e.Kit.ChargeFor("person:"+strings.ToLower(p.Email), 1) {
+		hunterError(w, http.StatusTooManyRequests, "usage_limit", "You have reached your monthly usage limit.")
+		return
+	}
+	b, _ := json.Marshal(map[string]any{"data": map[string]any{"first_name": p.First, "last_name": p.Last,
+		"email": strings.ToLower(p.Email), "score": 94, "domain": p.Domain, "accept_all": false, "position": p.Title,
+		"twitter": nil, "linkedin_url": nilIfEmpty(p.LinkedIn), "phone_number": nil, "company": p.Company,
+		"sources":      []any{map[string]any{"domain": p.Domain, "uri": "http://" + p.Domain + "/team", "extracted_on": "2025-06-09", "last_seen_on": "2026-03-21", "still_on_page": true}},
+		"verification": map[string]any{"date": "2026-01-05", "status": "valid"}},
+		"meta": map[string]any{"params": map[string]any{"first_name": first, "last_name": last, "domain": q.Get("domain")}}})
+	emukit.WriteJSON(w, http.StatusOK, string(b))
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

@@ -1,5 +1,6 @@
-// Package lusha emulates Lusha's V3 prospecting and enrich endpoints for
-// tests: api_key header auth ({"statusCode":401,"message":"Invalid API
+// Package lusha emulates Lusha's V3 prospecting and enrich endpoints and
+// the V2 bulk person enrichment (POST /v2/person, ≤100 contacts keyed by
+// contactId, isCreditCharged, one credit per revealed contact) for tests: api_key header auth ({"statusCode":401,"message":"Invalid API
 // key"}), 0-based pagination, billing.creditsCharged, 402 when credits run
 // out, the x-*-requests-left headers and a 429 with RateLimit-* headers.
 package lusha
@@ -20,22 +21,114 @@ import (
 const (
 	ProspectPath = "/v3/contacts/prospecting"
 	EnrichPath   = "/v3/contacts/enrich"
+	PersonPath   = "/v2/person"
 )
 
 // Emulator is a running Lusha emulator.
 type Emulator struct {
 	*httptest.Server
 	Kit *emukit.Kit
+	// Handler serves the API (also without a Server, to mount elsewhere).
+	Handler http.Handler
 }
 
 // New starts an emulator.
 func New(cfg emukit.Config) *Emulator {
+	e := NewHandler(cfg)
+	e.Server = httptest.NewServer(e.Handler)
+	return e
+}
+
+// NewHandler returns an emulator that is not listening; mount e.Handler.
+func NewHandler(cfg emukit.Config) *Emulator {
 	e := &Emulator{Kit: emukit.New(cfg)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+ProspectPath, e.prospect)
 	mux.HandleFunc("POST "+EnrichPath, e.enrich)
-	e.Server = httptest.NewServer(mux)
+	mux.HandleFunc("POST "+PersonPath, e.person)
+	e.Handler = mux
 	return e
+}
+
+// person answers the V2 bulk enrichment: up to 100 contacts, each found by
+// e-mail, LinkedIn URL, or full name with a company name or domain.
+func (e *Emulator) person(w http.ResponseWriter, r *http.Request) {
+	if !e.gate(w, r) {
+		return
+	}
+	var body struct {
+		Contacts []struct {
+			ContactID   string `json:"contactId"`
+			FullName    string `json:"fullName"`
+			FirstName   string `json:"firstName"`
+			LastName    string `json:"lastName"`
+			Email       string `json:"email"`
+			LinkedinURL string `json:"linkedinUrl"`
+			Companies   []struct {
+				Name   string `json:"name"`
+				Domain string `json:"domain"`
+			} `json:"companies"`
+		} `json:"contacts"`
+		Metadata struct {
+			RevealEmails *bool `json:"revealEmails"`
+			RevealPhones *bool `json:"revealPhones"`
+		} `json:"metadata"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 4<<20)).Decode(&body); err != nil || len(body.Contacts) == 0 || len(body.Contacts) > 100 {
+		lushaError(w, http.StatusBadRequest, "contacts must hold 1 to 100 entries")
+		return
+	}
+	emails := body.Metadata.RevealEmails == nil || *body.Metadata.RevealEmails
+	phones := body.Metadata.RevealPhones == nil || *body.Metadata.RevealPhones
+	out := map[string]any{}
+	for _, c := range body.Contacts {
+		q := emukit.Query{Email: c.Email, LinkedIn: c.LinkedinURL, First: c.FirstName, Last: c.LastName}
+		if q.First == "" && q.Last == "" {
+			if f := strings.Fields(c.FullName); len(f) >= 2 {
+				q.First, q.Last = f[0], strings.Join(f[1:], " ")
+			}
+		}
+		for _, co := range c.Companies {
+			q.Domain, q.Company = co.Domain, co.Name
+			break
+		}
+		p, ok := e.Kit.Find(q)
+		if !ok {
+			out[c.ContactID] = map[string]any{"error": map[string]any{"code": 404, "message": "Could not find requested data"}, "isCreditCharged": false, "data": nil}
+			continue
+		}
+		data := map[string]any{"personId": p.ID, "companyId": "co_" + p.Domain, "firstName": p.First, "lastName": p.Last,
+			"fullName":    p.First + " " + p.Last,
+			"location":    map[string]any{"country": p.Country, "city": p.City, "state": p.State},
+			"jobTitle":    map[string]any{"title": p.Title, "seniority": p.Seniority, "departments": []string{p.Department}},
+			"socialLinks": map[string]any{"linkedin": p.LinkedIn},
+			"company":     map[string]any{"name": p.Company, "fqdn": p.Domain, "domains": map[string]any{"homepage": p.Domain, "email": p.Domain}}}
+		revealed := false
+		if emails && p.Email != "" {
+			data["emailAddresses"] = []any{map[string]any{"email": strings.ToLower(p.Email), "emailType": "work", "emailConfidence": "A+", "updateDate": "2026-01-05"}}
+			revealed = true
+		}
+		if phones {
+			var nums []any
+			if p.Phone != "" {
+				nums = append(nums, map[string]any{"number": p.Phone, "phoneType": "Direct", "doNotCall": false, "updateDate": "2026-01-05"})
+			}
+			if p.Mobile != "" {
+				nums = append(nums, map[string]any{"number": p.Mobile, "phoneType": "Mobile", "doNotCall": false, "updateDate": "2026-01-05"})
+			}
+			if len(nums) > 0 {
+				data["phoneNumbers"] = nums
+				revealed = true
+			}
+		}
+		if revealed && !e.Kit.ChargeFor("person:"+p.ID, 1) {
+			lushaError(w, http.StatusPaymentRequired, "Not enough credits")
+			return
+		}
+		out[c.ContactID] = map[string]any{"error": nil, "isCreditCharged": revealed, "data": data}
+	}
+	b, _ := json.Marshal(map[string]any{"contacts": out, "companies": map[string]any{}})
+	emukit.WriteJSON(w, http.StatusOK, string(b))
 }
 
 func lushaError(w http.ResponseWriter, status int, msg string) {

@@ -2,7 +2,9 @@
 // client-credentials token endpoint, JSON:API contact search with
 // page[number]/page[size] and contact enrich with matchStatus, the
 // X-RateLimit-*-{Second,Hour,Day} headers, and 429 with Retry-After,
-// X-RateLimit-Rejected-Bucket and error code ZI0004.
+// X-RateLimit-Rejected-Bucket and error code ZI0004. Enrich matches a
+// personId, an emailAddress, or firstName + lastName with companyName (or
+// fullName), one credit per new record (re-enriching one is free).
 package zoominfo
 
 import (
@@ -12,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/leadstream/leadstream/connectors/pull/emulators/emukit"
@@ -32,6 +35,9 @@ type Emulator struct {
 	// TokenTTL is expires_in in seconds (default 3600).
 	TokenTTL int
 
+	// Handler serves the API (also without a Server, to mount elsewhere).
+	Handler http.Handler
+
 	mu     sync.Mutex
 	tokens map[string]bool
 	issued int
@@ -39,12 +45,19 @@ type Emulator struct {
 
 // New starts an emulator; the valid credentials are ClientID and cfg.Key.
 func New(cfg emukit.Config) *Emulator {
+	e := NewHandler(cfg)
+	e.Server = httptest.NewServer(e.Handler)
+	return e
+}
+
+// NewHandler returns an emulator that is not listening; mount e.Handler.
+func NewHandler(cfg emukit.Config) *Emulator {
 	e := &Emulator{Kit: emukit.New(cfg), tokens: map[string]bool{}, TokenTTL: 3600}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+TokenPath, e.token)
 	mux.HandleFunc("POST "+SearchPath, e.search)
 	mux.HandleFunc("POST "+EnrichPath, e.enrich)
-	e.Server = httptest.NewServer(mux)
+	e.Handler = mux
 	return e
 }
 
@@ -155,7 +168,12 @@ func (e *Emulator) enrich(w http.ResponseWriter, r *http.Request) {
 		Data struct {
 			Attributes struct {
 				MatchPersonInput []struct {
-					PersonID json.Number `json:"personId"`
+					PersonID     json.Number `json:"personId"`
+					EmailAddress string      `json:"emailAddress"`
+					FirstName    string      `json:"firstName"`
+					LastName     string      `json:"lastName"`
+					FullName     string      `json:"fullName"`
+					CompanyName  string      `json:"companyName"`
 				} `json:"matchPersonInput"`
 			} `json:"attributes"`
 		} `json:"data"`
@@ -167,23 +185,31 @@ func (e *Emulator) enrich(w http.ResponseWriter, r *http.Request) {
 	}
 	var out []any
 	for _, m := range *in {
-		i, err := strconv.Atoi(m.PersonID.String())
-		idx := i - 100000
-		if err != nil || idx < 0 || idx >= e.Kit.Cfg.Records {
+		q := emukit.Query{ID: m.PersonID.String(), Email: m.EmailAddress, First: m.FirstName, Last: m.LastName, Company: m.CompanyName}
+		if q.First == "" && q.Last == "" {
+			if f := strings.Fields(m.FullName); len(f) >= 2 {
+				q.First, q.Last = f[0], strings.Join(f[1:], " ")
+			}
+		}
+		p, found := e.Kit.Find(q)
+		if !found {
 			out = append(out, map[string]any{"id": "0", "type": "NoMatch", "meta": map[string]any{"input": map[string]any{"personId": m.PersonID}, "matchStatus": "NO_MATCH"}})
 			continue
 		}
-		if !e.Kit.Charge(1) {
+		if !e.Kit.ChargeOnce("person:"+p.ID, 1) {
 			out = append(out, map[string]any{"id": "0", "type": "NoMatch", "meta": map[string]any{"input": map[string]any{"personId": m.PersonID}, "matchStatus": "LIMIT_EXCEEDED"}})
 			continue
 		}
-		p := e.Kit.Person(idx)
 		a := attrs(p)
 		a["email"], a["phone"], a["mobilePhone"] = p.Email, p.Phone, p.Mobile
 		a["managementLevel"] = []string{"VP-Level"}
 		a["jobFunction"] = map[string]any{"name": p.Department, "department": p.Department}
 		a["city"], a["state"], a["country"] = p.City, p.State, p.Country
 		a["externalUrls"] = []any{map[string]any{"type": "linkedin.com", "url": p.LinkedIn}}
+		if c, ok := e.Kit.Company(p.Domain); ok {
+			a["company"] = map[string]any{"id": 346572700 + p.Index%7, "name": p.Company, "employeeCount": c.Employees,
+				"primaryIndustry": []string{c.Industry}, "website": "www." + c.Domain, "revenue": strconv.FormatInt(c.Revenue/1000, 10)}
+		}
 		out = append(out, map[string]any{"id": p.ID, "type": "Contact", "attributes": a,
 			"meta": map[string]any{"input": map[string]any{"personId": m.PersonID}, "matchStatus": "FULL_MATCH"}})
 	}

@@ -1,0 +1,211 @@
+// Package zoominfo is the ZoomInfo enrichment client (GTM Data API V1):
+// an OAuth2 client-credentials token (Basic client_id:client_secret,
+// refreshed before it expires and after a 401), then POST
+// /gtm/data/v1/contacts/enrich with up to 25 matchPersonInput entries (an
+// e-mail, or first and last name with the company name) for e-mail,
+// direct and mobile phone and company facts. ZoomInfo has no e-mail
+// status: contactAccuracyScore is the confidence. A match status of
+// LIMIT_EXCEEDED is the credit stop. Paced at 20 requests a second (the
+// Standard package allows 25).
+package zoominfo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/leadstream/leadstream/connectors/enrich"
+	"github.com/leadstream/leadstream/connectors/pull"
+)
+
+// Provider is the source key.
+const Provider = "zoominfo"
+
+// DefaultBaseURL is ZoomInfo's API root (the GTM paths start with /gtm).
+const DefaultBaseURL = "https://api.zoominfo.com"
+
+// Config adds the OAuth client id to the common settings (APIKey is the
+// client secret).
+type Config struct {
+	enrich.ClientConfig
+	ClientID string
+}
+
+// Client enriches people through ZoomInfo.
+type Client struct {
+	cfg  Config
+	base string
+	c    *enrich.Caller
+
+	mu      sync.Mutex
+	token   string
+	expires time.Time
+}
+
+// New returns a client.
+func New(cfg Config) *Client {
+	return &Client{cfg: cfg, base: cfg.Base(DefaultBaseURL), c: enrich.NewCaller(Provider, cfg.HTTP, cfg.Rate(20), 5, cfg.APIKey)}
+}
+
+// Name implements enrich.Provider.
+func (*Client) Name() string { return Provider }
+
+// Fills implements enrich.Provider.
+func (*Client) Fills() []enrich.Attribute {
+	return []enrich.Attribute{enrich.Email, enrich.Phone, enrich.Mobile, enrich.Company}
+}
+
+// RepeatsFree implements enrich.FreeRepeater: a record is never charged
+// twice.
+func (*Client) RepeatsFree() bool { return true }
+
+// BatchSize implements enrich.Provider.
+func (*Client) BatchSize() int { return 25 }
+
+// Cost implements enrich.Provider: one credit per new record.
+func (*Client) Cost([]enrich.Attribute) float64 { return 1 }
+
+// bearer returns a valid token, fetching one when there is none or it is
+// about to expire.
+func (cl *Client) bearer(ctx context.Context, refresh bool) (string, error) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if !refresh && cl.token != "" && time.Until(cl.expires) > time.Minute {
+		return cl.token, nil
+	}
+	resp, err := cl.c.Do(ctx, func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.base+"/gtm/oauth/v1/token",
+			strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
+		if err != nil {
+			return nil, err
+		}
+		req.SetBasicAuth(cl.cfg.ClientID, cl.cfg.APIKey)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return req, nil
+	}, nil)
+	if err != nil {
+		return "", err
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
+	}
+	if err := cl.c.Decode("POST /gtm/oauth/v1/token", resp, &tok); err != nil {
+		return "", err
+	}
+	if tok.AccessToken == "" {
+		return "", cl.c.Malformed("POST /gtm/oauth/v1/token", resp, "no access_token")
+	}
+	cl.token, cl.expires = tok.AccessToken, time.Now().Add(time.Duration(tok.ExpiresIn)*time.Second)
+	cl.c.AddSecret(tok.AccessToken)
+	return cl.token, nil
+}
+
+type contact struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	Attributes struct {
+		Email                string `json:"email"`
+		Phone                string `json:"phone"`
+		MobilePhone          string `json:"mobilePhone"`
+		ContactAccuracyScore int    `json:"contactAccuracyScore"`
+		ExternalURLs         []struct {
+			Type string `json:"type"`
+			URL  string `json:"url"`
+		} `json:"externalUrls"`
+		Company struct {
+			Name            string   `json:"name"`
+			EmployeeCount   int64    `json:"employeeCount"`
+			PrimaryIndustry []string `json:"primaryIndustry"`
+			Revenue         string   `json:"revenue"` // thousands of USD
+		} `json:"company"`
+	} `json:"attributes"`
+	Meta struct {
+		MatchStatus string `json:"matchStatus"`
+	} `json:"meta"`
+}
+
+// Enrich implements enrich.Provider.
+func (cl *Client) Enrich(ctx context.Context, people []enrich.Person, _ []enrich.Attribute) ([]enrich.Result, error) {
+	in := make([]map[string]string, len(people))
+	for i, p := range people {
+		m := map[string]string{}
+		switch {
+		case p.Email != "":
+			m["emailAddress"] = p.Email
+		default:
+			m["firstName"], m["lastName"], m["companyName"] = p.FirstName, p.LastName, p.Company
+		}
+		in[i] = m
+	}
+	body, _ := json.Marshal(map[string]any{"data": map[string]any{"type": "ContactEnrich", "attributes": map[string]any{
+		"matchPersonInput": in, "outputFields": []string{"email", "phone", "mobilePhone", "contactAccuracyScore", "externalUrls", "company"}}}})
+	var resp *pull.Response
+	for attempt := 0; ; attempt++ {
+		tok, err := cl.bearer(ctx, attempt > 0)
+		if err != nil {
+			return nil, err
+		}
+		resp, err = cl.c.Do(ctx, func(ctx context.Context) (*http.Request, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.base+"/gtm/data/v1/contacts/enrich", bytes.NewReader(body))
+			if err != nil {
+				return nil, err
+			}
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Content-Type", "application/vnd.api+json")
+			req.Header.Set("Accept", "application/vnd.api+json")
+			return req, nil
+		}, nil)
+		if err != nil && pull.KindOf(err) == pull.KindAuth && attempt == 0 {
+			continue // the token was revoked or expired early: one fresh one
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
+	}
+	var ans struct {
+		Data []contact `json:"data"`
+	}
+	if err := cl.c.Decode("POST /gtm/data/v1/contacts/enrich", resp, &ans); err != nil {
+		return nil, err
+	}
+	if len(ans.Data) != len(people) {
+		return nil, cl.c.Malformed("POST /gtm/data/v1/contacts/enrich", resp, strconv.Itoa(len(ans.Data))+" results for "+strconv.Itoa(len(people))+" people")
+	}
+	out := make([]enrich.Result, len(people))
+	for i, c := range ans.Data {
+		out[i].Ref = people[i].Ref
+		switch c.Meta.MatchStatus {
+		case "LIMIT_EXCEEDED":
+			return nil, &pull.Error{Provider: Provider, Kind: pull.KindQuota, Op: "POST /gtm/data/v1/contacts/enrich", Status: resp.Status, Msg: "LIMIT_EXCEEDED"}
+		case "FULL_MATCH", "CONTACT_ONLY_MATCH":
+		default:
+			continue
+		}
+		a := c.Attributes
+		r := enrich.Result{Ref: people[i].Ref, Found: true, ProviderID: c.ID, Email: a.Email, Confidence: a.ContactAccuracyScore,
+			Phone: a.Phone, Mobile: a.MobilePhone, Credits: 1}
+		for _, u := range a.ExternalURLs {
+			if strings.Contains(strings.ToLower(u.Type), "linkedin") {
+				r.LinkedIn = u.URL
+			}
+		}
+		f := enrich.CompanyFacts{Name: a.Company.Name, EmployeesMin: a.Company.EmployeeCount, EmployeesMax: a.Company.EmployeeCount}
+		if len(a.Company.PrimaryIndustry) > 0 {
+			f.Industry = a.Company.PrimaryIndustry[0]
+		}
+		if k, err := strconv.ParseInt(strings.TrimSpace(a.Company.Revenue), 10, 64); err == nil && k > 0 {
+			f.RevenueMin, f.RevenueMax = k*1000, k*1000 // company revenue is in thousands
+		}
+		r.Company = f
+		out[i] = r
+	}
+	return out, nil
+}

@@ -1,0 +1,37 @@
+package zoominfo
+
+import (
+	"context"
+	"testing"
+
+	"github.com/leadstream/leadstream/connectors/enrich"
+	"github.com/leadstream/leadstream/connectors/pull/emulators/emukit"
+	emu "github.com/leadstream/leadstream/connectors/pull/emulators/zoominfo"
+)
+
+func TestContactEnrich(t *testing.T) {
+	e := emu.New(emukit.Config{Key: "secret", People: []emukit.Person{
+		{ID: "100000", First: "Jane", Last: "Doe", Email: "jane@example.com", Phone: "+14155550100", Mobile: "+14155550199", Company: "Example Co", Domain: "example.com"}}})
+	defer e.Close()
+	cl := New(Config{ClientConfig: enrich.ClientConfig{BaseURL: e.URL, APIKey: "secret", PerSecond: 1000}, ClientID: emu.ClientID})
+	people := []enrich.Person{{FirstName: "Jane", LastName: "Doe", Company: "Example Co"}, {FirstName: "No", LastName: "Body", Company: "Example Co"}}
+	res, err := cl.Enrich(context.Background(), people, []enrich.Attribute{enrich.Email})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res[0]
+	if !r.Found || r.Email != "jane@example.com" || r.Mobile != "+14155550199" || r.Confidence != 95 || r.Company.RevenueMin < 1_000_000 || r.Company.Industry == "" {
+		t.Errorf("jane = %+v", r)
+	}
+	if res[1].Found {
+		t.Errorf("an unknown person matched: %+v", res[1])
+	}
+	// A revoked token is replaced once; re-enriching a record is free.
+	e.RevokeAll()
+	if _, err := cl.Enrich(context.Background(), people[:1], nil); err != nil {
+		t.Fatal(err)
+	}
+	if e.Issued() != 2 || e.Kit.Spent() != 1 {
+		t.Errorf("tokens issued %d (want 2), credits %g (want 1)", e.Issued(), e.Kit.Spent())
+	}
+}
