@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 )
 
 // ItemError is the failure of one element of a bisected batch.
@@ -25,6 +26,22 @@ func (e *ItemError) Unwrap() error { return e.Err }
 // errors (for the dead-letter queue). Any other error (auth, retries
 // exhausted, context) aborts and is returned as err.
 func (c *Client) UpsertIsolated(ctx context.Context, resource string, items []any) (results []json.RawMessage, failed []ItemError, err error) {
+	return c.isolated(ctx, resource, items, false)
+}
+
+// CreateIsolated is UpsertIsolated for creates: an array whose outcome is
+// unknown (5xx, timeout, a connection broken after sending) is not sent
+// again. The call stops there with an error matching ErrOutcomeUnknown;
+// results hold what earlier arrays created, and the caller reads back
+// which of the rest exist before creating what is really missing.
+func (c *Client) CreateIsolated(ctx context.Context, resource string, items []any) (results []json.RawMessage, failed []ItemError, err error) {
+	return c.isolated(ctx, resource, items, true)
+}
+
+// Backoff is the pause before the n-th retry (base·2ⁿ, capped).
+func (c *Client) Backoff(n int) time.Duration { return c.backoff(n) }
+
+func (c *Client) isolated(ctx context.Context, resource string, items []any, create bool) (results []json.RawMessage, failed []ItemError, err error) {
 	results = make([]json.RawMessage, len(items))
 	var run func(lo, hi int) error
 	run = func(lo, hi int) error {
@@ -38,7 +55,7 @@ func (c *Client) UpsertIsolated(ctx context.Context, resource string, items []an
 			}
 			return run(mid, hi)
 		}
-		got, err := c.UpsertRaw(ctx, resource, items[lo:hi])
+		got, err := c.upsertRaw(ctx, resource, items[lo:hi], create)
 		if err == nil {
 			copy(results[lo:hi], got)
 			return nil
