@@ -40,8 +40,13 @@ func (s *Server) SeedTenant(n int, seed uint64) {
 		domain := fmt.Sprintf("%s-%d.net", strings.ToLower(a+strings.ReplaceAll(b, " ", "")), i+1)
 		c, _ := s.apply(client, &elem{create: true, f: map[string]any{"name": name, "website": "https://www." + domain,
 			"notes": "customer since " + then.Format("2006")}, createOnly: map[string]any{"newclient_sitename": "Head Office"}}, then)
+		seen := ""
 		for j := range 1 + i%2 {
 			first, last := pick(tenantFirst), pick(tenantLast)
+			if first+last == seen {
+				first = "Chris"
+			}
+			seen = first + last
 			u, _ := s.apply(users, &elem{create: true, f: map[string]any{"firstname": first, "surname": last,
 				"emailaddress": fmt.Sprintf("%s.%s@%s", strings.ToLower(first), strings.ToLower(last), domain),
 				"client_id":    c.id}}, then)

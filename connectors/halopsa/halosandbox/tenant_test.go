@@ -97,3 +97,19 @@ func TestSeededTenant(t *testing.T) {
 		t.Errorf("no ticket 30001")
 	}
 }
+
+// TestAudit counts duplicate Users, Clients and lead Tickets and Users
+// linked to another company's Client.
+func TestAudit(t *testing.T) {
+	if a := New(Options{SeedClients: 40}).Audit(1); !a.Clean() {
+		t.Fatalf("seeded tenant: %+v", a)
+	}
+	h := newHarness(t, Options{})
+	h.do("POST", "/api/Client", `[{"name":"Acme","website":"https://acme.example"},{"name":"Acme again","website":"acme.example"},{"name":"Other","website":"other.example"}]`)
+	h.do("POST", "/api/Users", `[{"name":"Ann","client_id":1,"emailaddress":"ann@acme.example"},{"name":"Ann","client_id":3,"emailaddress":"ANN@acme.example"}]`)
+	h.do("POST", "/api/Tickets", `[{"summary":"a","tickettype_id":1,"user_id":1},{"summary":"b","tickettype_id":1,"user_id":1},{"summary":"c","tickettype_id":1,"user_id":1,"status_id":9}]`)
+	a := h.sb.Audit(1)
+	if a.DuplicateClients != 1 || a.DuplicateUsers != 1 || a.WrongLinks != 1 || a.DuplicateLeadTickets != 1 {
+		t.Errorf("audit %+v; want one of each", a)
+	}
+}
