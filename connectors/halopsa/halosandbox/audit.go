@@ -86,4 +86,3 @@ func (s *Server) Audit(leadTypeID int) Audit {
 	}
 	return a
 }
-
