@@ -86,9 +86,16 @@ func haloSandboxCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		defer cancel()
 		_ = hs.Shutdown(sctx)
 	})
-	fmt.Fprintf(stdout, "HaloPSA sandbox on http://%s (client id %s); Ctrl-C stops it\n", ln.Addr(), *clientID)
+	fmt.Fprintf(stdout, "HaloPSA sandbox on http://%s (client id %s; %d clients, %d users, %d tickets); Ctrl-C stops it and prints an audit\n",
+		ln.Addr(), *clientID, srv.Count("Client"), srv.Count("Users"), srv.Count("Tickets"))
 	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("halo-sandbox: %w", err)
 	}
+	// What the tenant saw, as its owner would check it.
+	st, a := srv.Stats(), srv.Audit(1)
+	fmt.Fprintf(stdout, "served %d API requests (%d answered 429, %d faults injected, %d of them after applying the write); peak %d in one window\n",
+		st.APIRequests, st.RateLimited, st.Injected, st.Committed, st.PeakInWindow)
+	fmt.Fprintf(stdout, "tenant: %d clients, %d users, %d tickets; %d duplicate users (by e-mail), %d duplicate clients (by website domain), %d duplicate open lead tickets (per user), %d wrong links (user e-mail domain ≠ client website domain)\n",
+		srv.Count("Client"), srv.Count("Users"), srv.Count("Tickets"), a.DuplicateUsers, a.DuplicateClients, a.DuplicateLeadTickets, a.WrongLinks)
 	return nil
 }

@@ -90,7 +90,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Progress:       progressWriter(*progress, stderr),
 		Namespace:      pipeline.Namespace(c.namespace),
 		StageConfig: system.StageConfig{Halo: halo, Notify: notifier, PollInterval: pollInterval(*pollEvery), Precedence: prec,
-			SuppressionKey: suppressionKeyFromEnv()},
+			SuppressionKey: suppressionKeyFromEnv(), ImportSourceLabel: os.Getenv("HALOPSA_IMPORT_SOURCE")},
 	})
 	if err != nil {
 		return err

@@ -49,6 +49,9 @@ type StageConfig struct {
 	// SuppressionKey is the HMAC key of the do-not-contact list's entries
 	// (default DefaultSuppressionKey). Every process must use the same one.
 	SuppressionKey []byte
+	// ImportSourceLabel is the sink's CF_101 (lead source) for leads from
+	// canonical files (default "Import").
+	ImportSourceLabel string
 	// Suppressions is the do-not-contact list validate checks (Start
 	// follows it when validate runs).
 	Suppressions *pipeline.GlobalTable
@@ -81,7 +84,7 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
 	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence, Metrics: c.DedupeMetrics}, enrich.Stage{},
-		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics}), review.Stage{Metrics: c.ReviewMetrics}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
+		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics, ImportSourceLabel: c.ImportSourceLabel}), review.Stage{Metrics: c.ReviewMetrics}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})
 	}
