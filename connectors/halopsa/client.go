@@ -88,6 +88,13 @@ func (c *Client) Stats() Stats {
 	}
 }
 
+// Identity names the tenant and application the client talks to (base
+// URL, tenant, client id), for keeping state per tenant. It holds no
+// secret.
+func (c *Client) Identity() string {
+	return c.opts.BaseURL + "|" + c.opts.Tenant + "|" + c.opts.ClientID
+}
+
 // Pacer returns the client's rate limiter (share it via Options.Pacer).
 func (c *Client) Pacer() *Pacer { return c.pacer }
 

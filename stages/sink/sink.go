@@ -106,6 +106,9 @@ type Options struct {
 	// (leads.suppressions), which the sink writes when a lead becomes
 	// suppressed.
 	SuppressionKey []byte
+	// StateDir keeps the copy of what the tenant holds, so a restart reads
+	// only what changed ("": the tenant is read whole by every process).
+	StateDir string
 	// ImportSourceLabel is CF_101 (lead source) of leads from canonical
 	// files, which name no provider (default "Import").
 	ImportSourceLabel string
@@ -195,7 +198,7 @@ func (s *Stage) Open(ctx context.Context, _ int32, t *pipeline.Table) (pipeline.
 	if err != nil {
 		return nil, err
 	}
-	if err := s.tenant.load(ctx, s.opts.Halo, s.opts.LeadTicketTypeID); err != nil {
+	if err := s.tenant.load(ctx, s.opts.Halo, s.opts.LeadTicketTypeID, s.opts.StateDir, s.log); err != nil {
 		return nil, err
 	}
 	p.w = live{c: s.opts.Halo}

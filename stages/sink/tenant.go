@@ -2,23 +2,36 @@ package sink
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
 	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/segmentio/encoding/json"
+
 	"github.com/leadstream/leadstream/connectors/halopsa"
+	"github.com/leadstream/leadstream/internal/atomicfile"
 	"github.com/leadstream/leadstream/internal/lead"
 )
 
-// tenantIndex is what the tenant already holds, read once per process
-// before the first write (the initial sync): every Client with its
-// website, every User by e-mail, and the open lead Tickets by User. Each
-// read is paged (page_size 100), so adopting a tenant costs N/100
-// requests per resource, never one per Client. Records leadstream creates
-// are added as they are made.
+// tenantIndex is what the tenant already holds: every Client with its
+// website, every User by e-mail, and the open lead Tickets by User. The
+// first process against a tenant reads it whole (the initial sync); the
+// copy is kept in a file under the data directory, so a restart reads
+// only what changed since the last read (lastupdatefromdate). Each read
+// is paged (page_size 100): adopting a tenant costs N/100 requests per
+// resource, never one per Client. Records leadstream creates are added as
+// they are made.
 //
 // A new organisation is matched against it before a Client is created
 // (crm.md §6.2): by website domain first; by normalised name only when a
@@ -26,15 +39,45 @@ import (
 // domains are different companies. A lead's contact is matched by e-mail
 // (by name at the same Client when the lead has none), and a User that
 // already has an open lead Ticket keeps it instead of getting a second.
+//
+// A Client or User deleted in HaloPSA stays in the copy until a write
+// naming it fails (the sink then forgets the id, crm.md §6.1).
 type tenantIndex struct {
 	mu       sync.Mutex
 	loaded   bool
 	loadedAt time.Time
+	// The records, by id (what the file keeps).
+	clients map[int]savedClient
+	people  map[int]savedUser
+	tickets map[int]int // user id → open lead ticket id
+	// Derived lookups.
 	byDomain map[string]orgRecord
 	byName   map[string][]indexedClient
 	users    map[string]userRef // lower-case e-mail → User
 	named    map[string]userRef // "<client id>/<lower-case name>" → User
-	tickets  map[int]int        // user id → open lead ticket id
+}
+
+// savedClient and savedUser are the index's records of a Client and a User.
+type savedClient struct {
+	Name   string `json:"n,omitempty"`
+	Domain string `json:"d,omitempty"`
+	SiteID int    `json:"s,omitempty"`
+}
+
+type savedUser struct {
+	ClientID int    `json:"c,omitempty"`
+	SiteID   int    `json:"s,omitempty"`
+	Email    string `json:"e,omitempty"`
+	Name     string `json:"n,omitempty"`
+}
+
+// tenantSnapshot is the index's file.
+type tenantSnapshot struct {
+	Identity string              `json:"identity"`
+	ReadAt   time.Time           `json:"read_at"`
+	Clients  map[int]savedClient `json:"clients"`
+	Users    map[int]savedUser   `json:"users"`
+	Tickets  map[int]int         `json:"tickets"`
 }
 
 // indexedClient is a Client and the registrable domain it is known by
@@ -49,74 +92,142 @@ type userRef struct {
 	ID, ClientID, SiteID int
 }
 
-// load reads the tenant once: Clients with their websites, Users, and
-// the open tickets of the lead type.
-func (ti *tenantIndex) load(ctx context.Context, c *halopsa.Client, leadTypeID int) error {
+// load reads the tenant once per process: all of it the first time, what
+// changed since the last read when dir holds a copy from an earlier run.
+func (ti *tenantIndex) load(ctx context.Context, c *halopsa.Client, leadTypeID int, dir string, log *slog.Logger) error {
 	ti.mu.Lock()
 	defer ti.mu.Unlock()
 	if ti.loaded {
 		return nil
 	}
 	at := time.Now()
-	clients, err := halopsa.ListAll[halopsa.Area](ctx, c, halopsa.ResClient, url.Values{"include_website": {"true"}})
+	ti.reset()
+	path := ""
+	var since time.Time
+	if dir != "" {
+		sum := sha256.Sum256([]byte(c.Identity()))
+		path = filepath.Join(dir, "tenant-"+hex.EncodeToString(sum[:6])+".json")
+		if snap, ok := readSnapshot(path, c.Identity(), log); ok {
+			ti.clients, ti.people, ti.tickets = snap.Clients, snap.Users, snap.Tickets
+			since = snap.ReadAt.Add(-clockSkew)
+		}
+	}
+	query := func(kv ...string) url.Values {
+		q := url.Values{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			q.Set(kv[i], kv[i+1])
+		}
+		if !since.IsZero() {
+			q.Set("lastupdatefromdate", since.UTC().Format("2006-01-02T15:04:05"))
+		}
+		return q
+	}
+	clients, err := halopsa.ListAll[halopsa.Area](ctx, c, halopsa.ResClient, query("include_website", "true"))
 	if err != nil {
 		return fmt.Errorf("sink: reading HaloPSA clients: %w", err)
 	}
-	users, err := halopsa.ListAll[halopsa.User](ctx, c, halopsa.ResUsers, nil)
+	users, err := halopsa.ListAll[halopsa.User](ctx, c, halopsa.ResUsers, query())
 	if err != nil {
 		return fmt.Errorf("sink: reading HaloPSA users: %w", err)
 	}
 	tickets, err := halopsa.ListAll[halopsa.Ticket](ctx, c, halopsa.ResTickets,
-		url.Values{"requesttype_id": {strconv.Itoa(leadTypeID)}, "open_only": {"true"}})
+		query("requesttype_id", strconv.Itoa(leadTypeID), "open_only", "true"))
 	if err != nil {
 		return fmt.Errorf("sink: reading HaloPSA lead tickets: %w", err)
 	}
-	ti.reset()
 	for _, a := range clients {
-		ti.addClientLocked(a.Name, lead.RegistrableDomain(a.Website), orgRecord{ClientID: a.ID, SiteID: a.MainSiteID, Adopted: true})
+		ti.clients[a.ID] = savedClient{Name: a.Name, Domain: lead.RegistrableDomain(a.Website), SiteID: a.MainSiteID}
 	}
 	for _, u := range users {
-		ti.addUserLocked(u)
+		ti.people[u.ID] = savedUser{ClientID: u.ClientID, SiteID: int(u.SiteID), Email: u.EmailAddress, Name: u.Name}
 	}
 	for _, t := range tickets {
 		if _, ok := ti.tickets[t.UserID]; !ok && t.UserID != 0 {
 			ti.tickets[t.UserID] = t.ID
 		}
 	}
+	ti.derive()
 	ti.loaded, ti.loadedAt = true, at
+	log.Info("read the HaloPSA tenant", "incremental", !since.IsZero(), "clients_read", len(clients), "users_read", len(users),
+		"tickets_read", len(tickets), "clients", len(ti.clients), "users", len(ti.people))
+	if path != "" {
+		b, err := json.Marshal(tenantSnapshot{Identity: c.Identity(), ReadAt: at, Clients: ti.clients, Users: ti.people, Tickets: ti.tickets})
+		if err == nil {
+			err = atomicfile.Write(path, b, false)
+		}
+		if err != nil {
+			log.Warn("could not keep the copy of the HaloPSA tenant; the next start reads it whole", "path", path, "err", err)
+		}
+	}
 	return nil
 }
 
+// readSnapshot reads the index's file; a missing, unreadable or other
+// tenant's file is no copy.
+func readSnapshot(path, identity string, log *slog.Logger) (tenantSnapshot, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			log.Warn("could not read the copy of the HaloPSA tenant; reading it whole", "path", path, "err", err)
+		}
+		return tenantSnapshot{}, false
+	}
+	var snap tenantSnapshot
+	if err := json.Unmarshal(b, &snap); err != nil || snap.Identity != identity || snap.ReadAt.IsZero() {
+		log.Warn("the copy of the HaloPSA tenant is unusable; reading it whole", "path", path)
+		return tenantSnapshot{}, false
+	}
+	if snap.Clients == nil {
+		snap.Clients = map[int]savedClient{}
+	}
+	if snap.Users == nil {
+		snap.Users = map[int]savedUser{}
+	}
+	if snap.Tickets == nil {
+		snap.Tickets = map[int]int{}
+	}
+	return snap, true
+}
+
 func (ti *tenantIndex) reset() {
+	ti.clients = map[int]savedClient{}
+	ti.people = map[int]savedUser{}
+	ti.tickets = map[int]int{}
+	ti.derive()
+}
+
+// derive rebuilds the lookups from the records, oldest id first.
+func (ti *tenantIndex) derive() {
 	ti.byDomain = map[string]orgRecord{}
 	ti.byName = map[string][]indexedClient{}
 	ti.users = map[string]userRef{}
 	ti.named = map[string]userRef{}
-	ti.tickets = map[int]int{}
+	for _, id := range slices.Sorted(maps.Keys(ti.clients)) {
+		c := ti.clients[id]
+		ti.deriveClient(id, c)
+	}
+	for _, id := range slices.Sorted(maps.Keys(ti.people)) {
+		ti.deriveUser(id, ti.people[id])
+	}
 }
 
-// addClientLocked keeps the first Client seen per domain (the oldest id)
+// deriveClient keeps the first Client seen per domain (the oldest id)
 // and every Client per name.
-func (ti *tenantIndex) addClientLocked(name, domain string, rec orgRecord) {
-	if ti.byDomain == nil {
-		ti.reset()
-	}
-	if domain != "" {
-		if _, ok := ti.byDomain[domain]; !ok {
-			ti.byDomain[domain] = rec
+func (ti *tenantIndex) deriveClient(id int, c savedClient) {
+	rec := orgRecord{ClientID: id, SiteID: c.SiteID, Adopted: true}
+	if c.Domain != "" {
+		if _, ok := ti.byDomain[c.Domain]; !ok {
+			ti.byDomain[c.Domain] = rec
 		}
 	}
-	if k := lead.CompanyKey(name); k != "" {
-		ti.byName[k] = append(ti.byName[k], indexedClient{rec: rec, domain: domain})
+	if k := lead.CompanyKey(c.Name); k != "" {
+		ti.byName[k] = append(ti.byName[k], indexedClient{rec: rec, domain: c.Domain})
 	}
 }
 
-func (ti *tenantIndex) addUserLocked(u halopsa.User) {
-	if ti.users == nil {
-		ti.reset()
-	}
-	ref := userRef{ID: u.ID, ClientID: u.ClientID, SiteID: int(u.SiteID)}
-	if e := strings.ToLower(strings.TrimSpace(u.EmailAddress)); e != "" {
+func (ti *tenantIndex) deriveUser(id int, u savedUser) {
+	ref := userRef{ID: id, ClientID: u.ClientID, SiteID: u.SiteID}
+	if e := strings.ToLower(strings.TrimSpace(u.Email)); e != "" {
 		if _, ok := ti.users[e]; !ok {
 			ti.users[e] = ref
 		}
@@ -127,6 +238,15 @@ func (ti *tenantIndex) addUserLocked(u halopsa.User) {
 			ti.named[k] = ref
 		}
 	}
+}
+
+func (ti *tenantIndex) addUserLocked(u halopsa.User) {
+	if ti.people == nil {
+		ti.reset()
+	}
+	su := savedUser{ClientID: u.ClientID, SiteID: int(u.SiteID), Email: u.EmailAddress, Name: u.Name}
+	ti.people[u.ID] = su
+	ti.deriveUser(u.ID, su)
 }
 
 // since reports whether the index was read after t (so it holds whatever
@@ -164,7 +284,12 @@ func (ti *tenantIndex) lookup(key, name string) (orgRecord, bool) {
 func (ti *tenantIndex) addClient(key, name string, rec orgRecord) {
 	ti.mu.Lock()
 	defer ti.mu.Unlock()
-	ti.addClientLocked(name, domainOf(key), rec)
+	if ti.clients == nil {
+		ti.reset()
+	}
+	c := savedClient{Name: name, Domain: domainOf(key), SiteID: rec.SiteID}
+	ti.clients[rec.ClientID] = c
+	ti.deriveClient(rec.ClientID, c)
 }
 
 // user finds the User of a lead: by e-mail, else (no e-mail) by name at

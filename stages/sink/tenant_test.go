@@ -1,10 +1,14 @@
 package sink
 
 import (
+	"context"
 	stdjson "encoding/json"
+	"log/slog"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/leadstream/leadstream/connectors/halopsa"
+	"github.com/leadstream/leadstream/connectors/halopsa/halosandbox"
 	"github.com/leadstream/leadstream/internal/lead"
 )
 
@@ -83,4 +87,64 @@ func TestMatchClients(t *testing.T) {
 	if string(got[0]) != string(rows[1]) || got[1] != nil || string(got[2]) != string(rows[2]) {
 		t.Errorf("matched %v", got)
 	}
+}
+
+// The first process reads the whole tenant in pages; the next reads only
+// what changed since, from its copy under the data directory.
+func TestTenantIndexLoadsOnceThenIncrementally(t *testing.T) {
+	ctx := context.Background()
+	sb := halosandbox.New(halosandbox.Options{SeedClients: 250, IDOffsets: halosandbox.TenantIDOffsets()})
+	hs := httptest.NewServer(sb)
+	defer hs.Close()
+	co := halopsa.DefaultOptions()
+	co.BaseURL, co.ClientID, co.ClientSecret = hs.URL, "sandbox-client", "sandbox-secret"
+	c, err := halopsa.New(co)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, log := t.TempDir(), slog.New(slog.DiscardHandler)
+
+	var first tenantIndex
+	if err := first.load(ctx, c, 1, dir, log); err != nil {
+		t.Fatal(err)
+	}
+	// 250 Clients, 375 Users and 167 open lead tickets: 3 + 4 + 2 pages
+	// (the token is not counted).
+	if n := c.Stats().Requests; n != 9 {
+		t.Errorf("initial sync: %d requests, want 9 (pages of 100, never one per Client)", n)
+	}
+	if rec, ok := first.lookup("d:"+domainOfClient(t, sb, 1201), "whatever"); !ok || rec.ClientID != 1201 {
+		t.Errorf("client 1201 not found by its domain: %v %v", rec, ok)
+	}
+
+	// A person adds a Client; the next process reads only that.
+	if _, err := c.UpsertClients(ctx, halopsa.Area{Name: "Fresh Co", Website: "https://fresh.example"}); err != nil {
+		t.Fatal(err)
+	}
+	before := c.Stats().Requests
+	var next tenantIndex
+	if err := next.load(ctx, c, 1, dir, log); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Stats().Requests - before; n != 3 {
+		t.Errorf("restart: %d requests, want 3 (one page of changes per resource)", n)
+	}
+	if _, ok := next.lookup("d:fresh.example", "Fresh Co"); !ok {
+		t.Error("the new Client is not in the index")
+	}
+	if _, ok := next.lookup("d:"+domainOfClient(t, sb, 1201), ""); !ok {
+		t.Error("the copy lost client 1201")
+	}
+	if len(next.people) != 375 || len(next.tickets) != 167 {
+		t.Errorf("the copy holds %d users and %d tickets, want 375 and 167", len(next.people), len(next.tickets))
+	}
+}
+
+func domainOfClient(t *testing.T, sb *halosandbox.Server, id int) string {
+	t.Helper()
+	c, ok := sb.Record("Client", id)
+	if !ok {
+		t.Fatalf("no client %d", id)
+	}
+	return lead.RegistrableDomain(c["website"].(string))
 }
