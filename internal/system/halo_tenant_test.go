@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,12 +63,19 @@ func TestLiveSinkFirstRunAgainstAPopulatedTenant(t *testing.T) {
 	synced := sum.Counts[pipeline.OutcomeSynced]
 	checkAudit(t, h, users, tickets, synced)
 	perClient := 0
+	kinds := map[string]int{}
 	for _, r := range h.sb.RequestLog() {
 		q, _ := url.ParseQuery(r.Query)
 		if r.Method == "GET" && q.Get("client_id") != "" {
 			perClient++
 		}
+		kind := r.Method + " " + r.Path
+		if r.Method == "POST" && strings.Contains(r.Body, `"id":`) {
+			kind += " (update)"
+		}
+		kinds[kind]++
 	}
+	t.Logf("requests by kind: %v", kinds)
 	st := h.c.Stats()
 	t.Logf("%+v; %d HaloPSA requests for %d synced leads (%.3f per lead), %d per-Client reads", sum.Counts, st.Requests, synced,
 		float64(st.Requests)/float64(max(synced, 1)), perClient)

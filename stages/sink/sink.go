@@ -174,13 +174,13 @@ func (*Stage) Stateful() bool { return true }
 func (s *Stage) HasSideEffects() bool { return s.opts.Halo != nil }
 
 // BatchTuning implements pipeline.BatchTuner: writing to HaloPSA, the sink
-// gathers up to 1,500 records for up to two seconds per batch, so its
+// gathers up to 1,500 records for up to five seconds per batch, so its
 // arrays are full and the requests per lead stay low.
 func (s *Stage) BatchTuning() pipeline.BatchTuning {
 	if s.opts.Halo == nil {
 		return pipeline.BatchTuning{}
 	}
-	return pipeline.BatchTuning{MaxRecords: 1500, MaxWait: 2 * time.Second}
+	return pipeline.BatchTuning{MaxRecords: 1500, MaxWait: 5 * time.Second}
 }
 
 // Open implements pipeline.Stage. The first open checks the tenant's
