@@ -31,9 +31,10 @@ func (c *Client) UpsertIsolated(ctx context.Context, resource string, items []an
 
 // CreateIsolated is UpsertIsolated for creates: an array whose outcome is
 // unknown (5xx, timeout, a connection broken after sending) is not sent
-// again. The call stops there with an error matching ErrOutcomeUnknown;
-// results hold what earlier arrays created, and the caller reads back
-// which of the rest exist before creating what is really missing.
+// again. Its elements stay nil in results, the other arrays are sent, and
+// the call returns an error matching ErrOutcomeUnknown: the caller reads
+// back which of the missing elements exist before creating what is really
+// missing.
 func (c *Client) CreateIsolated(ctx context.Context, resource string, items []any) (results []json.RawMessage, failed []ItemError, err error) {
 	return c.isolated(ctx, resource, items, true)
 }
@@ -43,6 +44,7 @@ func (c *Client) Backoff(n int) time.Duration { return c.backoff(n) }
 
 func (c *Client) isolated(ctx context.Context, resource string, items []any, create bool) (results []json.RawMessage, failed []ItemError, err error) {
 	results = make([]json.RawMessage, len(items))
+	var unknown error // the first array whose outcome is unknown
 	var run func(lo, hi int) error
 	run = func(lo, hi int) error {
 		if lo >= hi {
@@ -60,6 +62,14 @@ func (c *Client) isolated(ctx context.Context, resource string, items []any, cre
 			copy(results[lo:hi], got)
 			return nil
 		}
+		if create && errors.Is(err, ErrOutcomeUnknown) && ctx.Err() == nil {
+			// The other arrays are independent creates: send them, and
+			// leave this one's elements nil for the caller to read back.
+			if unknown == nil {
+				unknown = err
+			}
+			return nil
+		}
 		if !errors.Is(err, ErrBadRequest) && !errors.Is(err, ErrNotFound) {
 			return err
 		}
@@ -74,6 +84,9 @@ func (c *Client) isolated(ctx context.Context, resource string, items []any, cre
 		return run(mid, hi)
 	}
 	err = run(0, len(items))
+	if err == nil {
+		err = unknown
+	}
 	return results, failed, err
 }
 

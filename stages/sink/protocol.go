@@ -36,8 +36,8 @@ type readBack func(rows []stdjson.RawMessage, missing []int) map[int]stdjson.Raw
 // connection broken after sending) is never sent again as it was.
 // Instead the sink waits, reads back what changed in resource since just
 // before the send (query narrows the read), lets match claim the rows its
-// missing creates made, and sends again only those still missing — up to
-// createAttempts rounds. results[i] is the created (or found) row of
+// missing creates made, and sends again only those still missing — until
+// createAttempts rounds in a row settle nothing. results[i] is the created (or found) row of
 // items[i]; an error leaves the rest to the lead's next attempt, whose
 // intent marker makes it read back first.
 func (p *processor) createAll(ctx context.Context, resource string, items []map[string]any, leads []string, query url.Values, match readBack) ([]stdjson.RawMessage, []halopsa.ItemError, error) {
@@ -47,7 +47,7 @@ func (p *processor) createAll(ctx context.Context, resource string, items []map[
 	for i := range pending {
 		pending[i] = i
 	}
-	for attempt := 0; ; attempt++ {
+	for attempt, stalls := 0, 0; ; attempt++ {
 		sub := make([]map[string]any, len(pending))
 		subLeads := make([]string, len(pending))
 		for j, i := range pending {
@@ -75,10 +75,17 @@ func (p *processor) createAll(ctx context.Context, resource string, items []map[
 		p.stage.opts.Metrics.unknownOutcome(resource)
 		p.stage.log.Warn("HaloPSA write outcome unknown; reading back before sending again",
 			"resource", resource, "elements", len(missing), "attempt", attempt+1, "error", err)
-		if attempt+1 >= createAttempts {
-			return results, failed, err
+		// Rounds that settle some elements do not count against the
+		// bound; createAttempts rounds in a row that settle none do.
+		if len(missing) == len(pending) {
+			stalls++
+		} else {
+			stalls = 0
 		}
-		if err := sleep(ctx, p.w.pause(attempt)); err != nil {
+		if stalls >= createAttempts {
+			return results, failed, errUnresolved(resource, err)
+		}
+		if err := sleep(ctx, p.w.pause(stalls)); err != nil {
 			return results, failed, err
 		}
 		rows, rerr := p.w.recent(ctx, resource, query, sent.Add(-clockSkew))
@@ -86,6 +93,9 @@ func (p *processor) createAll(ctx context.Context, resource string, items []map[
 			return results, failed, errors.Join(err, rerr)
 		}
 		found := match(rows, missing)
+		if len(found) > 0 {
+			stalls = 0
+		}
 		pending = pending[:0]
 		for _, i := range missing {
 			if row, ok := found[i]; ok {
@@ -213,7 +223,8 @@ func matchTickets(todo []*item) readBack {
 	}
 }
 
-// errUnresolved is an item whose create stayed unknown after every read-back.
+// errUnresolved is the error of creates whose outcome stayed unknown
+// through createAttempts read-backs in a row that settled nothing.
 func errUnresolved(resource string, err error) error {
-	return fmt.Errorf("sink: HaloPSA %s create: outcome unknown after %d read-backs; the lead's next record reads back again: %w", resource, createAttempts-1, err)
+	return fmt.Errorf("sink: HaloPSA %s create: outcome still unknown after %d read-backs; the lead's next record reads back again: %w", resource, createAttempts, err)
 }
