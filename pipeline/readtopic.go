@@ -2,10 +2,12 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -52,9 +54,23 @@ func ReadTopic(ctx context.Context, brokers []string, topic string, fn func(*kgo
 // catchUpOffsets are the end offsets of topic's non-empty partitions: where a
 // reader that starts at the beginning has caught up.
 func catchUpOffsets(ctx context.Context, cl *kgo.Client, topic string) (map[int32]int64, error) {
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
-	if err == nil {
-		err = ends.Error()
+	var ends kadm.ListedOffsets
+	var err error
+	// A topic created a moment ago may not be known to every broker yet
+	// (a real cluster answers UNKNOWN_TOPIC_OR_PARTITION for a while).
+	for try := 0; ; try++ {
+		ends, err = kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+		if err == nil {
+			err = ends.Error()
+		}
+		if !errors.Is(err, kerr.UnknownTopicOrPartition) || try >= 50 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("end offsets: %w", ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("end offsets: %w", err)

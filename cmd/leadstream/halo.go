@@ -18,9 +18,10 @@ import (
 // haloEnvHelp documents the HaloPSA environment for --help texts.
 const haloEnvHelp = `HaloPSA: with HALOPSA_BASE_URL, HALOPSA_CLIENT_ID and HALOPSA_CLIENT_SECRET set
 (HALOPSA_TENANT for shared hosted auth, HALOPSA_RATE_LIMIT requests per 5 minutes,
-default 250, HALOPSA_BATCH_SIZE elements per POSTed array, default 100), the sink
-writes Clients, Users and lead Tickets to that tenant; without them it runs dry
-and records the writes it would make.`
+default 250, HALOPSA_BATCH_SIZE elements per POSTed array, default 100,
+HALOPSA_IMPORT_SOURCE the lead source CF_101 of canonical files, default Import),
+the sink writes Clients, Users and lead Tickets to that tenant; without them it
+runs dry and records the writes it would make.`
 
 // defaultHaloBatch is leadstream's array size for HaloPSA writes. The
 // spec's 50 costs three requests per 50 new leads (Client, Users, Tickets),

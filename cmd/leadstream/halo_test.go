@@ -200,3 +200,58 @@ func haloLine(out string) string {
 	}
 	return ""
 }
+
+// TestLiveSinkKillDuringAppliedWrite: against a tenant that already holds
+// 720 alike-named Clients, each resource's first write is applied by
+// HaloPSA and answered 504 only after a long delay; leadstream is
+// SIGKILLed while that answer is pending, once per resource, and then
+// runs to the end. The tenant ends with no duplicate and no User at
+// another company's Client.
+func TestLiveSinkKillDuringAppliedWrite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: real restarts")
+	}
+	const records = 1000
+	dir := t.TempDir()
+	input := writeLeads(t, dir, records, 11)
+	sb := halosandbox.New(halosandbox.Options{RateLimit: -1, SeedClients: 720, IDOffsets: halosandbox.TenantIDOffsets()})
+	hs := httptest.NewServer(sb)
+	defer hs.Close()
+	seededUsers, seededTickets := sb.Count("Users"), sb.Count("Tickets")
+	env := []string{"HALOPSA_BASE_URL=" + hs.URL, "HALOPSA_CLIENT_ID=sandbox-client", "HALOPSA_CLIENT_SECRET=sandbox-secret", "HALOPSA_RATE_LIMIT=100000"}
+	dataDir := filepath.Join(dir, "data")
+	ns := fmt.Sprintf("haloapplied%d", time.Now().UnixNano())
+	addr := testkafka.FreeAddr(t)
+	args := append([]string{"run", "--import", input, "--until-idle", "--max-wait", "5m"}, pipelineArgs(t, dataDir, addr, ns)...)
+
+	for _, res := range []string{"Client", "Users", "Tickets"} {
+		sb.InjectFaults(res, halosandbox.Fault{Status: 504, Delay: 10 * time.Second, Commit: true, Method: "POST"})
+		before := sb.Stats().Committed
+		r := startCLIEnv(t, env, args...)
+		deadline := time.Now().Add(3 * time.Minute)
+		for sb.Stats().Committed == before && time.Now().Before(deadline) && !exited(r) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if exited(r) || sb.Stats().Committed == before {
+			t.Fatalf("%s: the applied 504 was never reached\nstdout:\n%s\nstderr:\n%s", res, r.stdout.String(), r.stderr.String())
+		}
+		_ = r.cmd.Process.Signal(syscall.SIGKILL)
+		<-r.done
+		t.Logf("killed while a %s write's 504 was pending: %d clients, %d users, %d tickets", res, sb.Count("Client"), sb.Count("Users"), sb.Count("Tickets"))
+	}
+	final := startCLIEnv(t, env, args...)
+	if err := waitBg(t, final, 6*time.Minute); err != nil {
+		t.Fatalf("final run: %v\nstdout:\n%s\nstderr:\n%s", err, final.stdout.String(), final.stderr.String())
+	}
+	sum := parseSummary(final.stdout.String())
+	t.Logf("after the kills: %v\n%s", sum, haloLine(final.stdout.String()))
+	checkExactlyOnce(t, sum, records)
+	a := sb.Audit(1)
+	if !a.Clean() {
+		t.Errorf("tenant audit: %d duplicate users, %d duplicate clients, %d duplicate lead tickets, %d wrong links; e.g. %v",
+			a.DuplicateUsers, a.DuplicateClients, a.DuplicateLeadTickets, a.WrongLinks, a.Examples)
+	}
+	if u, tk := sb.Count("Users")-seededUsers, sb.Count("Tickets")-seededTickets; u != sum["synced"] || tk != sum["synced"] {
+		t.Errorf("%d users and %d lead tickets created for %d synced leads, want one each", u, tk, sum["synced"])
+	}
+}

@@ -105,7 +105,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Progress:       progressWriter(*progress, stderr),
 		Namespace:      pipeline.Namespace(c.namespace),
 		StageConfig: system.StageConfig{Halo: halo, Notify: notifier, PollInterval: pollInterval(*pollEvery), Precedence: prec,
-			SuppressionKey: suppressionKeyFromEnv(), Enrich: enricher},
+			SuppressionKey: suppressionKeyFromEnv(), Enrich: enricher, ImportSourceLabel: os.Getenv("HALOPSA_IMPORT_SOURCE")},
 	})
 	if err != nil {
 		return err

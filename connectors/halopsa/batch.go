@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 )
 
 // ItemError is the failure of one element of a bisected batch.
@@ -25,7 +26,25 @@ func (e *ItemError) Unwrap() error { return e.Err }
 // errors (for the dead-letter queue). Any other error (auth, retries
 // exhausted, context) aborts and is returned as err.
 func (c *Client) UpsertIsolated(ctx context.Context, resource string, items []any) (results []json.RawMessage, failed []ItemError, err error) {
+	return c.isolated(ctx, resource, items, false)
+}
+
+// CreateIsolated is UpsertIsolated for creates: an array whose outcome is
+// unknown (5xx, timeout, a connection broken after sending) is not sent
+// again. Its elements stay nil in results, the other arrays are sent, and
+// the call returns an error matching ErrOutcomeUnknown: the caller reads
+// back which of the missing elements exist before creating what is really
+// missing.
+func (c *Client) CreateIsolated(ctx context.Context, resource string, items []any) (results []json.RawMessage, failed []ItemError, err error) {
+	return c.isolated(ctx, resource, items, true)
+}
+
+// Backoff is the pause before the n-th retry (base·2ⁿ, capped).
+func (c *Client) Backoff(n int) time.Duration { return c.backoff(n) }
+
+func (c *Client) isolated(ctx context.Context, resource string, items []any, create bool) (results []json.RawMessage, failed []ItemError, err error) {
 	results = make([]json.RawMessage, len(items))
+	var unknown error // the first array whose outcome is unknown
 	var run func(lo, hi int) error
 	run = func(lo, hi int) error {
 		if lo >= hi {
@@ -38,9 +57,17 @@ func (c *Client) UpsertIsolated(ctx context.Context, resource string, items []an
 			}
 			return run(mid, hi)
 		}
-		got, err := c.UpsertRaw(ctx, resource, items[lo:hi])
+		got, err := c.upsertRaw(ctx, resource, items[lo:hi], create)
 		if err == nil {
 			copy(results[lo:hi], got)
+			return nil
+		}
+		if create && errors.Is(err, ErrOutcomeUnknown) && ctx.Err() == nil {
+			// The other arrays are independent creates: send them, and
+			// leave this one's elements nil for the caller to read back.
+			if unknown == nil {
+				unknown = err
+			}
 			return nil
 		}
 		if !errors.Is(err, ErrBadRequest) && !errors.Is(err, ErrNotFound) {
@@ -57,6 +84,9 @@ func (c *Client) UpsertIsolated(ctx context.Context, resource string, items []an
 		return run(mid, hi)
 	}
 	err = run(0, len(items))
+	if err == nil {
+		err = unknown
+	}
 	return results, failed, err
 }
 

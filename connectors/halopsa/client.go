@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -85,6 +86,13 @@ func (c *Client) Stats() Stats {
 		Retries:       c.retries.Load(),
 		RateLimited:   c.rateLimited.Load(),
 	}
+}
+
+// Identity names the tenant and application the client talks to (base
+// URL, tenant, client id), for keeping state per tenant. It holds no
+// secret.
+func (c *Client) Identity() string {
+	return c.opts.BaseURL + "|" + c.opts.Tenant + "|" + c.opts.ClientID
 }
 
 // Pacer returns the client's rate limiter (share it via Options.Pacer).
@@ -300,6 +308,16 @@ func cleanPath(p string) string {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body any) ([]byte, error) {
+	return c.send(ctx, method, path, query, body, false)
+}
+
+// send is do; with create set, an answer that leaves the write's outcome
+// unknown (500/502/503/504, a timeout or a broken connection once the
+// request may have left) is not retried but returned as an
+// *OutcomeUnknownError: sending the same creates again could double them
+// (the caller reads back instead). Failures that prove nothing was sent
+// (no token, a refused dial, 401, 429) are retried as usual.
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, body any, create bool) ([]byte, error) {
 	var payload []byte
 	if body != nil {
 		var err error
@@ -341,9 +359,15 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 				return nil, fmt.Errorf("halopsa: %s %s: %w", method, p, err)
 			}
 			if ctx.Err() != nil {
+				if create {
+					return nil, &OutcomeUnknownError{Method: method, Path: p, Err: ctx.Err()}
+				}
 				return nil, fmt.Errorf("halopsa: %s %s: %w", method, p, ctx.Err())
 			}
 			lastErr = fmt.Errorf("halopsa: %s %s: %w", method, p, err)
+			if create && !notSent(err) {
+				return nil, &OutcomeUnknownError{Method: method, Path: p, Err: lastErr}
+			}
 			n5xx++
 			if n5xx > c.opts.Max5xxRetries {
 				return nil, &RetriesExhaustedError{Method: method, Path: p, Attempts: attempt + 1, Err: lastErr}
@@ -384,6 +408,11 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			continue // the pacer enforces the pause
 		case status == 500 || status == 502 || status == 503 || status == 504:
 			lastErr = &APIError{Method: method, Path: p, StatusCode: status, Body: raw}
+			if create {
+				c.log.LogAttrs(ctx, slog.LevelWarn, "halopsa server error on a create; reading back before anything is sent again",
+					append(logAttrs, slog.Int("status", status))...)
+				return nil, &OutcomeUnknownError{Method: method, Path: p, Err: lastErr}
+			}
 			n5xx++
 			if n5xx > c.opts.Max5xxRetries {
 				return nil, &RetriesExhaustedError{Method: method, Path: p, Attempts: attempt + 1, Err: lastErr}
@@ -406,6 +435,13 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			return nil, e
 		}
 	}
+}
+
+// notSent reports whether a transport error proves the request never
+// reached the server: the connection was refused or never made.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 func (c *Client) dropToken(used string) {

@@ -812,3 +812,41 @@ func TestRedaction(t *testing.T) {
 }
 
 func fmtV(v any) string { return fmt.Sprintf("%v %+v", v, v) }
+
+// TestCreatesAreNotResentWhenTheOutcomeIsUnknown: a create answered 500
+// or 504 after HaloPSA applied it is not sent again by CreateIsolated
+// (which says the outcome is unknown), while an update is retried, and a
+// fault before the write leaves nothing behind.
+func TestCreatesAreNotResentWhenTheOutcomeIsUnknown(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		fault     halosandbox.Fault
+		wantUsers int
+	}{
+		{"applied then 500", halosandbox.Fault{Status: 500, Commit: true}, 1},
+		{"applied then late 504", halosandbox.Fault{Status: 504, Commit: true, Delay: 20 * time.Millisecond}, 1},
+		{"500 before applying", halosandbox.Fault{Status: 500}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, halosandbox.Options{}, halopsa.Options{})
+			ctx := context.Background()
+			cl, err := e.c.UpsertClients(ctx, halopsa.Area{Name: "Acme"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.sb.InjectFaults("Users", tc.fault)
+			res, failed, err := e.c.CreateIsolated(ctx, halopsa.ResUsers, []any{map[string]any{"name": "Ann", "client_id": cl[0].ID}})
+			if !errors.Is(err, halopsa.ErrOutcomeUnknown) || len(failed) != 0 || res[0] != nil {
+				t.Fatalf("err %v, failed %v, result %s; want the outcome unknown", err, failed, res[0])
+			}
+			if n := e.sb.Count("Users"); n != tc.wantUsers {
+				t.Errorf("%d users, want %d (nothing sent twice)", n, tc.wantUsers)
+			}
+			// An update with the same fault is retried and lands.
+			e.sb.InjectFaults("Client", tc.fault)
+			if _, _, err := e.c.UpsertIsolated(ctx, halopsa.ResClient, []any{map[string]any{"id": cl[0].ID, "notes": "x"}}); err != nil {
+				t.Errorf("update: %v", err)
+			}
+		})
+	}
+}

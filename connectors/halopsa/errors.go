@@ -209,3 +209,24 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// ErrOutcomeUnknown matches an *OutcomeUnknownError.
+var ErrOutcomeUnknown = errors.New("halopsa: outcome of the write unknown")
+
+// OutcomeUnknownError is a create that may or may not have been applied:
+// HaloPSA (or its gateway) answered 5xx, the attempt timed out, or the
+// connection broke after the request was sent. It is never retried
+// blindly; read back what exists before creating again.
+type OutcomeUnknownError struct {
+	Method, Path string
+	Err          error
+}
+
+func (e *OutcomeUnknownError) Error() string {
+	return fmt.Sprintf("halopsa: %s %s: outcome unknown (the write may have been applied): %v", e.Method, e.Path, e.Err)
+}
+
+func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrOutcomeUnknown) hold.
+func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }

@@ -8,7 +8,11 @@
 // limit (300 requests per rolling 5 minutes on hosted Halo) is never
 // exceeded; a 429 is treated as a slow-down signal (Retry-After is honoured
 // when present), and 5xx answers and timeouts are retried with exponential
-// backoff up to a budget before a typed error is returned.
+// backoff up to a budget before a typed error is returned — except for
+// creates sent with CreateIsolated: a create whose outcome is unknown (5xx,
+// timeout, a connection broken after sending) may have been applied, so it
+// is returned as an OutcomeUnknownError for the caller to read back,
+// never sent again blindly.
 //
 // Writes are POSTed JSON arrays (Halo's upsert: no id creates, an id
 // updates only the keys sent), list reads always page, and custom-field ids

@@ -199,10 +199,14 @@ const (
 // id update only the keys they carry. Halo answers one object for a
 // one-element array and an array otherwise; both are accepted.
 func (c *Client) UpsertRaw(ctx context.Context, resource string, items []any) ([]json.RawMessage, error) {
+	return c.upsertRaw(ctx, resource, items, false)
+}
+
+func (c *Client) upsertRaw(ctx context.Context, resource string, items []any, create bool) ([]json.RawMessage, error) {
 	out := make([]json.RawMessage, 0, len(items))
 	for start := 0; start < len(items); start += c.opts.BatchSize {
 		batch := items[start:min(start+c.opts.BatchSize, len(items))]
-		raw, err := c.do(ctx, "POST", resource, nil, batch)
+		raw, err := c.send(ctx, "POST", resource, nil, batch, create)
 		if err != nil {
 			return out, fmt.Errorf("halopsa: upsert %s batch at %d: %w", resource, start, err)
 		}

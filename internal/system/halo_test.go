@@ -23,7 +23,7 @@ type haloEnv struct {
 	c  *halopsa.Client
 }
 
-func newHaloEnv(t *testing.T, so halosandbox.Options) *haloEnv {
+func newHaloEnv(t *testing.T, so halosandbox.Options, tune ...func(*halopsa.Options)) *haloEnv {
 	t.Helper()
 	sb := halosandbox.New(so)
 	hs := httptest.NewServer(sb)
@@ -31,6 +31,9 @@ func newHaloEnv(t *testing.T, so halosandbox.Options) *haloEnv {
 	co := halopsa.DefaultOptions()
 	co.BaseURL, co.ClientID, co.ClientSecret = hs.URL, "sandbox-client", "sandbox-secret"
 	co.BackoffBase, co.BackoffMax = 5*time.Millisecond, 50*time.Millisecond
+	for _, f := range tune {
+		f(&co)
+	}
 	c, err := halopsa.New(co)
 	if err != nil {
 		t.Fatal(err)

@@ -49,12 +49,19 @@ type StageConfig struct {
 	// SuppressionKey is the HMAC key of the do-not-contact list's entries
 	// (default DefaultSuppressionKey). Every process must use the same one.
 	SuppressionKey []byte
+	// ImportSourceLabel is the sink's CF_101 (lead source) for leads from
+	// canonical files (default "Import").
+	ImportSourceLabel string
 	// Suppressions is the do-not-contact list validate checks (Start
 	// follows it when validate runs).
 	Suppressions *pipeline.GlobalTable
 	// Precedence orders the sources when dedupe merges a record into a
 	// lead (zero: the default order of crm.md §1.1).
 	Precedence lead.Precedence
+	// HaloStateDir holds the sink's copy of what the HaloPSA tenant holds,
+	// so a restart reads only what changed (Start sets it under the data
+	// directory).
+	HaloStateDir string
 	// FuzzyDir holds dedupe's fuzzy candidate indexes (Start sets it under
 	// the data directory).
 	FuzzyDir string
@@ -91,7 +98,7 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
 	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence, Metrics: c.DedupeMetrics}, c.enrichStage(),
-		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics}), review.Stage{Metrics: c.ReviewMetrics}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
+		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics, ImportSourceLabel: c.ImportSourceLabel, StateDir: c.HaloStateDir}), review.Stage{Metrics: c.ReviewMetrics}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})
 	}
@@ -225,6 +232,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		opts.SessionTimeout = 10 * time.Second
 	}
 	s := &System{opts: opts, log: opts.Logger, brokers: opts.Brokers, metrics: pipeline.NewMetrics(opts.Registerer)}
+	if opts.StageConfig.HaloStateDir == "" {
+		opts.StageConfig.HaloStateDir = filepath.Join(opts.DataDir, "state", string(opts.Namespace), "sink-tenant")
+	}
 	if opts.StageConfig.FuzzyDir == "" {
 		opts.StageConfig.FuzzyDir = filepath.Join(opts.DataDir, "state", string(opts.Namespace), "dedupe-fuzzy")
 	}

@@ -12,6 +12,7 @@ import (
 type Metrics struct {
 	mismatches *prometheus.CounterVec   // field
 	endToEnd   *prometheus.HistogramVec // source
+	unknown    *prometheus.CounterVec   // resource
 }
 
 // NewMetrics makes the sink's instruments and registers them with reg
@@ -25,9 +26,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "leadstream_end_to_end_seconds", Help: "Time from a record's ingest to its HaloPSA write, by source.",
 			Buckets: []float64{0.1, 0.5, 1, 5, 30, 60, 300, 900},
 		}, []string{"source"}),
+		unknown: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leadstream_halopsa_unknown_outcome_total", Help: "Create arrays whose outcome HaloPSA left unknown (5xx, timeout, broken connection), read back before sending again, by resource.",
+		}, []string{"resource"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.mismatches, m.endToEnd} {
+		for _, c := range []prometheus.Collector{m.mismatches, m.endToEnd, m.unknown} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("sink metrics: %w", err)
 			}
@@ -46,5 +50,12 @@ func (m *Metrics) mismatch(field string) {
 func (m *Metrics) written(source string, d time.Duration) {
 	if m != nil {
 		m.endToEnd.WithLabelValues(source).Observe(d.Seconds())
+	}
+}
+
+// unknownOutcome counts a create array whose outcome was unknown.
+func (m *Metrics) unknownOutcome(resource string) {
+	if m != nil {
+		m.unknown.WithLabelValues(resource).Inc()
 	}
 }

@@ -132,8 +132,14 @@ func (p *processor) ticketCFs(l *lead.Lead) []cfValue {
 		}
 	}
 	addv("CF_102", l.Industry)
+	// CF_101 is required (crm.md §5.2): a provider's name, else the label
+	// of canonical files.
+	source := p.stage.opts.ImportSourceLabel
+	if cf := l.CustomFields; cf != nil && cf.LeadSource != "" {
+		source = cf.LeadSource
+	}
+	addv("CF_101", source)
 	if cf := l.CustomFields; cf != nil {
-		addv("CF_101", cf.LeadSource)
 		addv("CF_106", cf.TechnologyStack)
 		addv("CF_107", cf.RevenueRange)
 		addv("CF_108", cf.EmployeeRange)
@@ -185,8 +191,10 @@ func (p *processor) userBody(l *lead.Lead, m mapping) map[string]any {
 	setIf(b, "surname", l.LastName)
 	setIf(b, "name", personName(l))
 	setIf(b, "emailaddress", l.Email)
+	// The direct number (crm.md §6.3), else a primary number of unknown
+	// kind; never the company's main number, which is the Client's.
 	direct := phoneOf(l, lead.PhoneDirect)
-	if direct == "" && l.Phone != "" && phoneOf(l, lead.PhoneMobile) != l.Phone {
+	if direct == "" && l.Phone != "" && l.Phone == phoneOf(l, lead.PhoneOther) {
 		direct = l.Phone
 	}
 	setIf(b, "phonenumber", direct)

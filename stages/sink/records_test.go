@@ -76,3 +76,37 @@ func TestRecordBodies(t *testing.T) {
 		t.Errorf("cfValues = %v", got)
 	}
 }
+
+// CF_101 is set for every lead: the provider's name, else the label of
+// canonical files; a User's phone is the direct number only, never the
+// company's main number.
+func TestLeadSourceAndDirectPhone(t *testing.T) {
+	fs := defaultFieldSet()
+	for _, tc := range []struct {
+		name       string
+		opts       Options
+		l          *lead.Lead
+		wantSource string
+		wantPhone  string
+	}{
+		{"provider", Options{}, &lead.Lead{CustomFields: &lead.CustomFields{LeadSource: "ZoomInfo"},
+			Phones: []lead.Phone{{E164: "+4420700000", Kind: lead.PhoneDirect, Valid: true}}}, "ZoomInfo", "+4420700000"},
+		{"canonical file, default label", Options{}, &lead.Lead{FirstSource: "csv", Phone: "+4420711111",
+			Phones: []lead.Phone{{E164: "+4420711111", Kind: lead.PhoneCompany, Valid: true}}}, "Import", ""},
+		{"canonical file, own label", Options{ImportSourceLabel: "Trade show 2026"}, &lead.Lead{FirstSource: "csv",
+			CustomFields: &lead.CustomFields{EmployeeRange: "1-10"}}, "Trade show 2026", ""},
+		{"number of unknown kind", Options{}, &lead.Lead{FirstSource: "csv", Phone: "+12125550100",
+			Phones: []lead.Phone{{E164: "+12125550100", Kind: lead.PhoneOther, Valid: true}}}, "Import", "+12125550100"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &processor{stage: New(tc.opts), fields: fs}
+			got := cfValues(fs.values(p.ticketCFs(tc.l)), fs)["CF_101"]
+			if got != tc.wantSource {
+				t.Errorf("CF_101 = %q, want %q", got, tc.wantSource)
+			}
+			if ph, _ := p.userBody(tc.l, mapping{})["phonenumber"].(string); ph != tc.wantPhone {
+				t.Errorf("phonenumber = %q, want %q", ph, tc.wantPhone)
+			}
+		})
+	}
+}

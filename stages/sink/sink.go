@@ -5,12 +5,56 @@
 //
 // Writes are batched: the records of one poll are written with one POSTed
 // array per resource (Client, then Users, then Tickets), so the requests
-// per synced lead stay far below one. They are idempotent across crashes,
-// restarts and replays: every returned id is stored in the partition's
-// state (and its changelog) before the next dependent call, a create is
-// preceded by a durable intent marker, and a lead whose marker survived an
-// interrupted batch is resolved by search (Users by e-mail, Tickets by the
-// lead id in details, Clients by name) before anything is created again.
+// per synced lead stay far below one.
+//
+// # Adopting the tenant
+//
+// Before its first write a process reads what the tenant already holds,
+// once and paged (N/100 requests per resource): every Client with its
+// website (include_website=true; list rows carry none without it), every
+// User, and the open lead Tickets. A new organisation takes an existing
+// Client with its website domain; a Client of the same normalised name
+// only when a domain is missing on one side (crm.md §4.3), since alike
+// names at other domains are other companies. A lead's contact takes the
+// User with its e-mail (without one: its name at the same Client) and
+// never writes that User's fields; a User's open lead Ticket is the
+// lead's, never doubled.
+//
+// # Writing when the outcome is unknown
+//
+// A create is never sent twice blindly. Updates carry ids and are safe to
+// repeat; a create array answered 5xx, timed out, or cut after it was sent
+// may have been applied. The protocol, per resource and array:
+//
+//  1. An intent marker per organisation (ointent/) or lead (intent/, with
+//     the phase: user or ticket) and the send time, plus every id stored
+//     so far, is committed to the partition's state and changelog.
+//  2. The array is POSTed (halopsa.Client.CreateIsolated, which does not
+//     retry an unknown outcome).
+//  3. On an unknown outcome the sink waits, reads back the resource's
+//     records changed since the send (lastupdatefromdate, less two minutes
+//     for clock skew; Clients with their websites), claims for each
+//     missing create the record it made — Clients by website domain (by
+//     name without one), Users by e-mail (by name at the Client without
+//     one), lead Tickets by their User, who has one open lead Ticket — and
+//     sends again only what is really missing, up to four rounds. What is
+//     still unknown is the record's error; its marker stays.
+//  4. Each returned or claimed id is stored before the next dependent
+//     array; a lead's marker is removed with its Ticket's id.
+//
+// Crash points, and why none doubles a record:
+//
+//   - Before 1 commits: nothing was sent; the batch is processed again.
+//   - After 1, before or during 2, or before 4 is committed (a SIGKILL
+//     while a 504 is pending, or before the ids are stored): the marker
+//     survives. The restarted process reads the tenant at start, after
+//     the send, so its index holds whatever the interrupted array created
+//     and the lead takes it from there (as leadstream's own: what it wrote
+//     is the lead's). A write still in flight when the index was read (the
+//     marker is less than two minutes older than the index) is read back
+//     as in 3 first.
+//   - After 4: the ids are in the state; a repeated record finds its lead
+//     complete and only fills empty fields.
 //
 // Later records of a known lead only fill fields that are still empty and
 // not person-owned (§7.5); do-not-contact leads are never written again
@@ -25,8 +69,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,6 +106,12 @@ type Options struct {
 	// (leads.suppressions), which the sink writes when a lead becomes
 	// suppressed.
 	SuppressionKey []byte
+	// StateDir keeps the copy of what the tenant holds, so a restart reads
+	// only what changed ("": the tenant is read whole by every process).
+	StateDir string
+	// ImportSourceLabel is CF_101 (lead source) of leads from canonical
+	// files, which name no provider (default "Import").
+	ImportSourceLabel string
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -74,7 +128,7 @@ type Stage struct {
 
 	resolveMu sync.Mutex
 	fields    *fieldSet
-	clients   clientIndex
+	tenant    tenantIndex
 }
 
 // New returns the sink stage.
@@ -93,6 +147,9 @@ func New(opts Options) *Stage {
 	}
 	if opts.FallbackClientName == "" {
 		opts.FallbackClientName = "leadstream: contacts without a company"
+	}
+	if opts.ImportSourceLabel == "" {
+		opts.ImportSourceLabel = "Import"
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -117,13 +174,13 @@ func (*Stage) Stateful() bool { return true }
 func (s *Stage) HasSideEffects() bool { return s.opts.Halo != nil }
 
 // BatchTuning implements pipeline.BatchTuner: writing to HaloPSA, the sink
-// gathers up to 1,500 records for up to two seconds per batch, so its
+// gathers up to 1,500 records for up to five seconds per batch, so its
 // arrays are full and the requests per lead stay low.
 func (s *Stage) BatchTuning() pipeline.BatchTuning {
 	if s.opts.Halo == nil {
 		return pipeline.BatchTuning{}
 	}
-	return pipeline.BatchTuning{MaxRecords: 1500, MaxWait: 2 * time.Second}
+	return pipeline.BatchTuning{MaxRecords: 1500, MaxWait: 5 * time.Second}
 }
 
 // Open implements pipeline.Stage. The first open checks the tenant's
@@ -141,7 +198,7 @@ func (s *Stage) Open(ctx context.Context, _ int32, t *pipeline.Table) (pipeline.
 	if err != nil {
 		return nil, err
 	}
-	if err := s.clients.load(ctx, s.opts.Halo); err != nil {
+	if err := s.tenant.load(ctx, s.opts.Halo, s.opts.LeadTicketTypeID, s.opts.StateDir, s.log); err != nil {
 		return nil, err
 	}
 	p.w = live{c: s.opts.Halo}
@@ -287,17 +344,22 @@ func (p *processor) create(ctx context.Context, creators []*item) error {
 	return nil
 }
 
+// orgWork is one organisation of a batch whose Client is being resolved.
+type orgWork struct {
+	key, name string
+	first     *item
+	members   []*item
+	rec       orgRecord
+}
+
 // createClients resolves or creates the Client of every creator's
-// organisation: the stored record, then (after an interrupted create, and
-// always for the fallback client) a search by name, then one array POST.
+// organisation: the stored record, then the tenant's Clients (by domain,
+// else by name when a domain is missing on one side), then one array
+// POST. After an interrupted create the Clients changed since are read
+// back first, unless the tenant index was read late enough to hold them.
 func (p *processor) createClients(ctx context.Context, creators []*item) error {
-	type orgWork struct {
-		key, name string
-		first     *item
-		members   []*item
-		rec       orgRecord
-	}
-	var todo []*orgWork
+	var todo, reread []*orgWork
+	var since time.Time
 	byKey := map[string]*orgWork{}
 	for _, it := range creators {
 		if it.m.ClientID != 0 {
@@ -318,39 +380,60 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 				return err
 			}
 			if !found {
-				interrupted, err := p.st.has(keyOrgIntent + it.org)
+				interrupted, at, err := p.st.intentAt(keyOrgIntent + it.org)
 				if err != nil {
 					return err
 				}
-				switch {
-				case interrupted || it.org == fallbackOrg:
-					id, site, err := p.w.findClient(ctx, ow.name)
-					if err := fatal(ctx, err); err != nil {
-						return err
-					}
-					if err != nil {
-						it.err = err
-						continue
-					}
-					ow.rec = orgRecord{ClientID: id, SiteID: site, Adopted: it.org == fallbackOrg}
-				default:
-					if rec, ok := p.stage.clients.lookup(it.org, ow.name); ok {
-						ow.rec = rec
+				if rec, ok := p.stage.tenant.lookup(it.org, ow.name); ok {
+					ow.rec = rec
+				} else if interrupted && !p.stage.tenant.since(at.Add(lateWrite)) {
+					reread = append(reread, ow)
+					if since.IsZero() || at.Before(since) {
+						since = at
 					}
 				}
 			}
 			byKey[it.org] = ow
-			if ow.rec.ClientID == 0 {
-				todo = append(todo, ow)
-			}
 		}
 		ow.members = append(ow.members, it)
 	}
+	if len(reread) > 0 {
+		rows, err := p.w.recent(ctx, halopsa.ResClient, url.Values{"include_website": {"true"}}, since.Add(-clockSkew))
+		if err := fatal(ctx, err); err != nil {
+			return err
+		}
+		if err != nil {
+			for _, ow := range reread {
+				for _, it := range ow.members {
+					it.err = err
+				}
+			}
+		} else {
+			idx := make([]int, len(reread))
+			for i := range idx {
+				idx[i] = i
+			}
+			for i, row := range matchClients(reread)(rows, idx) {
+				var a halopsa.Area
+				if json.Unmarshal(row, &a) == nil {
+					reread[i].rec = orgRecord{ClientID: a.ID, SiteID: a.MainSiteID}
+					p.stage.tenant.addClient(reread[i].key, reread[i].name, reread[i].rec)
+				}
+			}
+		}
+	}
+	for _, ow := range byKey {
+		if ow.rec.ClientID == 0 && ow.members[0].err == nil {
+			todo = append(todo, ow)
+		}
+	}
+	slices.SortFunc(todo, func(a, b *orgWork) int { return strings.Compare(a.key, b.key) })
 	if len(todo) > 0 {
 		items := make([]map[string]any, len(todo))
 		leads := make([]string, len(todo))
+		now := p.stage.opts.Now().UTC()
 		for i, ow := range todo {
-			if err := p.st.put(keyOrgIntent+ow.key, ow.first.in.LeadID); err != nil {
+			if err := p.st.put(keyOrgIntent+ow.key, intent{Phase: phaseClient, At: now}); err != nil {
 				return err
 			}
 			items[i] = p.clientBody(ow.name, ow.first.in.Lead, ow.key == fallbackOrg)
@@ -359,7 +442,7 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 		if err := p.st.t.Commit(ctx); err != nil {
 			return err
 		}
-		results, failed, err := p.w.upsert(ctx, halopsa.ResClient, items, leads)
+		results, failed, err := p.createAll(ctx, halopsa.ResClient, items, leads, url.Values{"include_website": {"true"}}, matchClients(todo))
 		if err := fatal(ctx, err); err != nil {
 			return err
 		}
@@ -378,7 +461,7 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 				continue
 			}
 			ow.rec = orgRecord{ClientID: a.ID, SiteID: a.MainSiteID}
-			p.stage.clients.add(ow.key, ow.name, ow.rec)
+			p.stage.tenant.addClient(ow.key, ow.name, ow.rec)
 		}
 	}
 	for _, ow := range byKey {
@@ -401,50 +484,49 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 	return nil
 }
 
-// createUsers resolves or creates each creator's User. Users whose create
-// may have reached HaloPSA before an interruption are looked for first,
-// one listing per Client.
+// createUsers resolves or creates each creator's User: the tenant's Users
+// by e-mail (by name at the lead's Client without one), after an
+// interrupted create the Users changed since, then one array POST.
 func (p *processor) createUsers(ctx context.Context, creators []*item) error {
-	found := map[int][]halopsa.User{}
+	var reread []*item
+	var since time.Time
 	for _, it := range creators {
 		if it.err != nil || it.m.UserID != 0 || it.m.ClientID == 0 {
 			continue
 		}
-		adopted, err := p.adopted(it)
-		if err != nil {
-			return err
-		}
-		if it.prior.Phase != phaseUser && !adopted {
-			continue
-		}
-		us, ok := found[it.m.ClientID]
-		if !ok {
-			var err error
-			us, err = p.w.usersOf(ctx, it.m.ClientID)
-			if err := fatal(ctx, err); err != nil {
+		if u, ok := p.stage.tenant.user(it.in.Lead, it.m.ClientID); ok {
+			if err := p.linkUser(it, u, it.prior.Phase == phaseUser); err != nil {
 				return err
 			}
+			continue
+		}
+		if it.prior.Phase == phaseUser && !p.stage.tenant.since(it.prior.At.Add(lateWrite)) {
+			reread = append(reread, it)
+			if since.IsZero() || it.prior.At.Before(since) {
+				since = it.prior.At
+			}
+		}
+	}
+	if len(reread) > 0 {
+		rows, err := p.w.recent(ctx, halopsa.ResUsers, nil, since.Add(-clockSkew))
+		if err := fatal(ctx, err); err != nil {
+			return err
+		}
+		for _, r := range rows {
+			var u halopsa.User
+			if json.Unmarshal(r, &u) == nil && u.ID != 0 {
+				p.stage.tenant.addUser(u)
+			}
+		}
+		for _, it := range reread {
 			if err != nil {
 				it.err = err
 				continue
 			}
-			found[it.m.ClientID] = us
-		}
-		if id := matchUser(us, it.in.Lead); id != 0 {
-			it.m.UserID = id
-			if it.prior.Phase == phaseUser {
-				// leadstream's own create, interrupted before its id was
-				// stored: what it wrote is the lead's.
-				it.m.User = stringFields(p.userBody(it.in.Lead, it.m))
-			} else {
-				// A contact people keep in HaloPSA: leadstream links the
-				// lead to it and never writes its fields.
-				for k := range stringFields(p.userBody(it.in.Lead, it.m)) {
-					it.m.Owned = append(it.m.Owned, ownedUser+k)
+			if u, ok := p.stage.tenant.user(it.in.Lead, it.m.ClientID); ok {
+				if err := p.linkUser(it, u, true); err != nil {
+					return err
 				}
-			}
-			if err := p.save(it); err != nil {
-				return err
 			}
 		}
 	}
@@ -462,7 +544,7 @@ func (p *processor) createUsers(ctx context.Context, creators []*item) error {
 	if err := p.intend(ctx, todo, phaseUser); err != nil || len(todo) == 0 {
 		return err
 	}
-	results, failed, err := p.w.upsert(ctx, halopsa.ResUsers, items, leads)
+	results, failed, err := p.createAll(ctx, halopsa.ResUsers, items, leads, nil, matchUsers(todo))
 	if err := fatal(ctx, err); err != nil {
 		return err
 	}
@@ -476,6 +558,7 @@ func (p *processor) createUsers(ctx context.Context, creators []*item) error {
 			it.err = fmt.Errorf("sink: HaloPSA answered a Users create without an id: %s", truncate(results[i]))
 			continue
 		}
+		p.stage.tenant.addUser(u)
 		it.m.UserID = u.ID
 		it.m.User = stringFields(items[i])
 		if err := p.save(it); err != nil {
@@ -485,17 +568,25 @@ func (p *processor) createUsers(ctx context.Context, creators []*item) error {
 	return nil
 }
 
-// adopted reports whether the lead's Client was in HaloPSA before
-// leadstream (its Users may already hold the contact).
-func (p *processor) adopted(it *item) (bool, error) {
-	if it.m.OrgKey == "" {
-		return it.m.ClientID == p.stage.opts.FallbackClientID, nil
+// linkUser ties a lead to a User already in HaloPSA. own: leadstream's
+// own create, interrupted before its id was stored, so what it wrote is
+// the lead's; otherwise a contact people keep, whose fields leadstream
+// never writes. The lead follows the User's Client.
+func (p *processor) linkUser(it *item, u userRef, own bool) error {
+	it.m.UserID = u.ID
+	if u.ClientID != 0 && u.ClientID != it.m.ClientID {
+		it.m.ClientID, it.m.SiteID = u.ClientID, u.SiteID
 	}
-	var rec orgRecord
-	if _, err := p.st.get(keyOrg+it.m.OrgKey, &rec); err != nil {
-		return false, err
+	if own {
+		it.m.User = stringFields(p.userBody(it.in.Lead, it.m))
+	} else {
+		for k := range stringFields(p.userBody(it.in.Lead, it.m)) {
+			if !it.m.owned(ownedUser + k) {
+				it.m.Owned = append(it.m.Owned, ownedUser+k)
+			}
+		}
 	}
-	return rec.Adopted, nil
+	return p.save(it)
 }
 
 // intend marks the items as about to be created in phase and makes that,
@@ -510,33 +601,48 @@ func (p *processor) intend(ctx context.Context, todo []*item, phase string) erro
 	return p.st.t.Commit(ctx)
 }
 
-// createTickets resolves or creates each creator's lead ticket. Tickets
-// whose create may have reached HaloPSA before an interruption are looked
-// for first, in one listing of the lead tickets changed since then.
+// createTickets resolves or creates each creator's lead ticket: the open
+// lead ticket the User already has (people's, or leadstream's own from an
+// interrupted create), after an interrupted create the lead tickets
+// changed since, then one array POST.
 func (p *processor) createTickets(ctx context.Context, creators []*item) error {
+	var reread []*item
 	var since time.Time
 	for _, it := range creators {
-		if it.err == nil && it.m.TicketID == 0 && it.prior.Phase == phaseTicket && (since.IsZero() || it.prior.At.Before(since)) {
-			since = it.prior.At
+		if it.err != nil || it.m.TicketID != 0 || it.m.UserID == 0 {
+			continue
+		}
+		if id, ok := p.stage.tenant.ticket(it.m.UserID); ok {
+			if err := p.linkTicket(it, id, it.prior.Phase == phaseTicket); err != nil {
+				return err
+			}
+			continue
+		}
+		if it.prior.Phase == phaseTicket && !p.stage.tenant.since(it.prior.At.Add(lateWrite)) {
+			reread = append(reread, it)
+			if since.IsZero() || it.prior.At.Before(since) {
+				since = it.prior.At
+			}
 		}
 	}
-	if !since.IsZero() {
-		found, err := p.w.leadTickets(ctx, p.stage.opts.LeadTicketTypeID, since.Add(-5*time.Minute))
+	if len(reread) > 0 {
+		rows, err := p.w.recent(ctx, halopsa.ResTickets, p.leadTicketQuery(), since.Add(-clockSkew))
 		if err := fatal(ctx, err); err != nil {
 			return err
 		}
-		for _, it := range creators {
-			if it.err != nil || it.m.TicketID != 0 || it.prior.Phase != phaseTicket {
-				continue
+		for _, r := range rows {
+			var t halopsa.Ticket
+			if json.Unmarshal(r, &t) == nil && t.ID != 0 && t.UserID != 0 {
+				p.stage.tenant.addTicket(t.UserID, t.ID)
 			}
+		}
+		for _, it := range reread {
 			if err != nil {
 				it.err = err
 				continue
 			}
-			if id := found[it.m.UserID]; id != 0 {
-				_, cfs := p.ticketBody(it)
-				it.m.TicketID, it.m.StatusID, it.m.Ticket = id, p.stage.opts.NewStatusID, cfValues(cfs, p.fields)
-				if err := p.save(it); err != nil {
+			if id, ok := p.stage.tenant.ticket(it.m.UserID); ok {
+				if err := p.linkTicket(it, id, true); err != nil {
 					return err
 				}
 			}
@@ -559,7 +665,7 @@ func (p *processor) createTickets(ctx context.Context, creators []*item) error {
 	if err := p.intend(ctx, todo, phaseTicket); err != nil || len(todo) == 0 {
 		return err
 	}
-	results, failed, err := p.w.upsert(ctx, halopsa.ResTickets, items, leads)
+	results, failed, err := p.createAll(ctx, halopsa.ResTickets, items, leads, p.leadTicketQuery(), matchTickets(todo))
 	if err := fatal(ctx, err); err != nil {
 		return err
 	}
@@ -573,13 +679,39 @@ func (p *processor) createTickets(ctx context.Context, creators []*item) error {
 			it.err = fmt.Errorf("sink: HaloPSA answered a Tickets create without an id: %s", truncate(results[i]))
 			continue
 		}
-		p.verify(it.in.LeadID, sent[i], t.CustomFields)
+		if len(t.CustomFields) > 0 {
+			p.verify(it.in.LeadID, sent[i], t.CustomFields)
+		}
+		p.stage.tenant.addTicket(it.m.UserID, t.ID)
 		it.m.TicketID, it.m.StatusID, it.m.Ticket = t.ID, p.stage.opts.NewStatusID, cfValues(sent[i], p.fields)
 		if err := p.save(it); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// leadTicketQuery narrows a ticket read-back to the lead type.
+func (p *processor) leadTicketQuery() url.Values {
+	return url.Values{"requesttype_id": {strconv.Itoa(p.stage.opts.LeadTicketTypeID)}}
+}
+
+// linkTicket ties a lead to the open lead ticket its User already has.
+// own: leadstream's interrupted create (what it wrote is the lead's);
+// otherwise a ticket people made, whose fields leadstream never writes.
+func (p *processor) linkTicket(it *item, id int, own bool) error {
+	it.m.TicketID = id
+	if own {
+		_, cfs := p.ticketBody(it)
+		it.m.StatusID, it.m.Ticket = p.stage.opts.NewStatusID, cfValues(cfs, p.fields)
+	} else {
+		for _, k := range leadFields {
+			if !it.m.owned(ownedTicketCF + k) {
+				it.m.Owned = append(it.m.Owned, ownedTicketCF+k)
+			}
+		}
+	}
+	return p.save(it)
 }
 
 // update applies the fill-empty rule to every known lead of the batch and

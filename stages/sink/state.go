@@ -57,6 +57,7 @@ type intent struct {
 }
 
 const (
+	phaseClient = "client"
 	phaseUser   = "user"
 	phaseTicket = "ticket"
 )
@@ -97,4 +98,19 @@ func (s state) put(key string, v any) error {
 func (s state) has(key string) (bool, error) {
 	_, found, err := s.t.Get(key)
 	return found, err
+}
+
+// intentAt reads an intent marker: whether there is one, and when its
+// create was sent (zero for markers of older versions, which held the
+// lead id: any process reading them now started after that write).
+func (s state) intentAt(key string) (bool, time.Time, error) {
+	b, found, err := s.t.Get(key)
+	if err != nil || !found {
+		return false, time.Time{}, err
+	}
+	var in intent
+	if json.Unmarshal(b, &in) != nil {
+		return true, time.Time{}, nil
+	}
+	return true, in.At, nil
 }

@@ -5,14 +5,11 @@ import (
 	stdjson "encoding/json"
 	"fmt"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/segmentio/encoding/json"
 
 	"github.com/leadstream/leadstream/connectors/halopsa"
-	"github.com/leadstream/leadstream/internal/lead"
 )
 
 // writer is where the sink's HaloPSA requests go: the tenant, or in a dry
@@ -20,92 +17,55 @@ import (
 type writer interface {
 	// upsert POSTs items to resource in arrays; results[i] is the echoed
 	// object of items[i], or nil when it failed (failed says why). leads[i]
-	// is the lead the item is written for (dry-run bookkeeping).
+	// is the lead the item is written for (dry-run bookkeeping). Used for
+	// updates, which are safe to send twice.
 	upsert(ctx context.Context, resource string, items []map[string]any, leads []string) (results []stdjson.RawMessage, failed []halopsa.ItemError, err error)
-	// findClient finds a Client by exact name.
-	findClient(ctx context.Context, name string) (id, siteID int, err error)
-	// usersOf lists a Client's Users.
-	usersOf(ctx context.Context, clientID int) ([]halopsa.User, error)
-	// leadTickets maps user ids to the tickets of typeID changed since
-	// since (list rows carry no details, but a lead ticket's user is its
-	// lead's own).
-	leadTickets(ctx context.Context, typeID int, since time.Time) (map[int]int, error)
+	// create is upsert for creates: an array whose outcome is unknown is
+	// not sent again; err then matches halopsa.ErrOutcomeUnknown.
+	create(ctx context.Context, resource string, items []map[string]any, leads []string) (results []stdjson.RawMessage, failed []halopsa.ItemError, err error)
+	// recent lists the rows of resource changed since since, paged, with
+	// the extra query (the read-back of the write protocol).
+	recent(ctx context.Context, resource string, query url.Values, since time.Time) ([]stdjson.RawMessage, error)
+	// pause is the wait before the n-th read-back.
+	pause(n int) time.Duration
 }
 
 // live writes to HaloPSA.
 type live struct{ c *halopsa.Client }
 
-func (w live) upsert(ctx context.Context, resource string, items []map[string]any, _ []string) ([]stdjson.RawMessage, []halopsa.ItemError, error) {
-	anys := make([]any, len(items))
+func anys(items []map[string]any) []any {
+	out := make([]any, len(items))
 	for i, it := range items {
-		anys[i] = it
+		out[i] = it
 	}
-	return w.c.UpsertIsolated(ctx, resource, anys)
+	return out
 }
 
-func (w live) findClient(ctx context.Context, name string) (int, int, error) {
-	rows, err := halopsa.ListAll[halopsa.Area](ctx, w.c, halopsa.ResClient, url.Values{"search": {name}, "search_name_only": {"true"}})
-	if err != nil {
-		return 0, 0, fmt.Errorf("sink: find client: %w", err)
-	}
-	for _, r := range rows {
-		if strings.EqualFold(strings.TrimSpace(r.Name), strings.TrimSpace(name)) {
-			if r.MainSiteID == 0 {
-				// List rows are reduced; the main site is on the full object.
-				var full halopsa.Area
-				if err := w.c.Get(ctx, halopsa.ResClient, r.ID, &full); err == nil {
-					r.MainSiteID = full.MainSiteID
-				}
-			}
-			return r.ID, r.MainSiteID, nil
-		}
-	}
-	return 0, 0, nil
+func (w live) upsert(ctx context.Context, resource string, items []map[string]any, _ []string) ([]stdjson.RawMessage, []halopsa.ItemError, error) {
+	return w.c.UpsertIsolated(ctx, resource, anys(items))
 }
 
-func (w live) usersOf(ctx context.Context, clientID int) ([]halopsa.User, error) {
-	us, err := halopsa.ListAll[halopsa.User](ctx, w.c, halopsa.ResUsers, url.Values{"client_id": {strconv.Itoa(clientID)}})
-	if err != nil {
-		return nil, fmt.Errorf("sink: list users of client %d: %w", clientID, err)
-	}
-	return us, nil
+func (w live) create(ctx context.Context, resource string, items []map[string]any, _ []string) ([]stdjson.RawMessage, []halopsa.ItemError, error) {
+	return w.c.CreateIsolated(ctx, resource, anys(items))
 }
 
-func (w live) leadTickets(ctx context.Context, typeID int, since time.Time) (map[int]int, error) {
+func (w live) recent(ctx context.Context, resource string, query url.Values, since time.Time) ([]stdjson.RawMessage, error) {
 	q := url.Values{"lastupdatefromdate": {since.UTC().Format("2006-01-02T15:04:05")}}
-	if typeID > 0 {
-		q.Set("requesttype_id", strconv.Itoa(typeID))
+	for k, v := range query {
+		q[k] = v
 	}
-	rows, err := halopsa.ListAll[halopsa.Ticket](ctx, w.c, halopsa.ResTickets, q)
+	var rows []stdjson.RawMessage
+	err := w.c.List(ctx, resource, q, func(r stdjson.RawMessage) error {
+		rows = append(rows, r)
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("sink: list lead tickets: %w", err)
+		return nil, fmt.Errorf("sink: reading back %s changed since %s: %w", resource, since.UTC().Format(time.RFC3339), err)
 	}
-	out := make(map[int]int, len(rows))
-	for _, t := range rows {
-		if t.UserID != 0 {
-			out[t.UserID] = t.ID
-		}
-	}
-	return out, nil
+	return rows, nil
 }
 
-// matchUser finds a lead's User among a Client's: by e-mail address, else
-// by exact name when the lead has no address.
-func matchUser(us []halopsa.User, l *lead.Lead) int {
-	for _, u := range us {
-		if l.Email != "" && strings.EqualFold(strings.TrimSpace(u.EmailAddress), l.Email) {
-			return u.ID
-		}
-	}
-	if l.Email == "" {
-		for _, u := range us {
-			if strings.EqualFold(u.Name, personName(l)) {
-				return u.ID
-			}
-		}
-	}
-	return 0
-}
+func (w live) pause(n int) time.Duration { return w.c.Backoff(n) }
 
 // Write is one HaloPSA request element a dry-run sink recorded.
 type Write struct {
@@ -173,8 +133,12 @@ func (w dry) nextID() (int, error) {
 	return n, w.st.put(keyDrySeq, n)
 }
 
-func (dry) findClient(context.Context, string) (int, int, error) { return 0, 0, nil }
-func (dry) usersOf(context.Context, int) ([]halopsa.User, error) { return nil, nil }
-func (dry) leadTickets(context.Context, int, time.Time) (map[int]int, error) {
+func (w dry) create(ctx context.Context, resource string, items []map[string]any, leads []string) ([]stdjson.RawMessage, []halopsa.ItemError, error) {
+	return w.upsert(ctx, resource, items, leads)
+}
+
+func (dry) recent(context.Context, string, url.Values, time.Time) ([]stdjson.RawMessage, error) {
 	return nil, nil
 }
+
+func (dry) pause(int) time.Duration { return 0 }

@@ -66,12 +66,15 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request, parts []strin
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
-	if f, ok := s.nextFault(res); ok {
+	e := entities[res]
+	if f, ok := s.nextFault(res, r.Method); ok {
+		if f.Commit && e != nil && len(parts) == 1 && r.Method == http.MethodPost && isJSONContentType(r.Header.Get("Content-Type")) {
+			s.upsert(&discardWriter{}, e, body)
+		}
 		s.answerFault(w, f)
 		return
 	}
 
-	e := entities[res]
 	_, ro := readOnly[res]
 	if e == nil && !ro {
 		w.WriteHeader(http.StatusNotFound)
@@ -260,8 +263,14 @@ func (s *Server) list(w http.ResponseWriter, e *entity, q url.Values) {
 		env["record_count"] = total
 	}
 	out := make([]map[string]any, 0, len(rows))
+	// Client rows carry the website only when asked for (as HaloPSA does).
+	dropWebsite := e.name == "Client" && !isTrue(q.Get("include_website"))
 	for _, r := range rows {
-		out = append(out, s.render(e, r, false, cfs))
+		row := s.render(e, r, false, cfs)
+		if dropWebsite {
+			delete(row, "website")
+		}
+		out = append(out, row)
 	}
 	s.mu.Unlock()
 	env[e.key] = out

@@ -93,6 +93,24 @@ type Options struct {
 	// idempotency.
 	DuplicateWebhooks bool
 
+	// FaultRate is the share of /api entity requests answered with a
+	// random fault (500, or 504 after FaultDelay), drawn from FaultSeed.
+	// FaultCommitShare of the faulted POSTs are applied first (a committed
+	// fault: the write is stored, the answer still says it failed).
+	FaultRate        float64
+	FaultCommitShare float64
+	FaultDelay       time.Duration
+	FaultSeed        uint64
+
+	// IDOffsets starts a resource's ids after an offset, as in a tenant
+	// that has been in use for years ("Client": 1200 makes the first new
+	// Client 1201). Tickets and Opportunities share one id space.
+	IDOffsets map[string]int
+	// SeedClients pre-populates the tenant (SeedTenant): that many Clients
+	// with alike names and other domains than leadstream's, their Users and
+	// lead Tickets people made.
+	SeedClients int
+
 	// MaxBodyBytes bounds request bodies (default 8 MiB).
 	MaxBodyBytes int64
 	// MaxLoggedRequests bounds the request log (default 10000).

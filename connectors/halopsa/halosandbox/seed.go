@@ -144,7 +144,7 @@ func DefaultSeed() Seed {
 		return FieldInfo{ID: id, Name: key, Label: label, Type: 4, InputType: 4, TypeID: typeTickets, Usage: 1}
 	}
 	s.FieldInfo = []FieldInfo{
-		dropdown(101, 1001, "CF_101_lead_source", "Lead Source", "Apollo.io", "ZoomInfo", "Hunter.io", "UpLead", "Lusha", "Seamless.ai", "Lead411", "RocketReach", "BookYourData", "LeadsBlue"),
+		dropdown(101, 1001, "CF_101_lead_source", "Lead Source", "Apollo.io", "ZoomInfo", "Hunter.io", "UpLead", "Lusha", "Seamless.ai", "Lead411", "RocketReach", "BookYourData", "LeadsBlue", "Import"),
 		text(102, "CF_102_services_offered", "Services Offered"),
 		text(103, "CF_103_growth_signals", "Growth Signals"),
 		text(104, "CF_104_project_pipelines", "Project Pipelines"),

@@ -1,7 +1,7 @@
 package halosandbox
 
 import (
-	"crypto/rand"
+	crand "crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
@@ -28,6 +29,7 @@ type Server struct {
 	tables   map[string]*table
 	windows  map[string][]time.Time
 	faults   map[string][]Fault
+	rng      *rand.Rand // random faults (Options.FaultRate), under mu
 	reqLog   []LoggedRequest
 	stats    Stats
 	webhooks []*Webhook
@@ -53,6 +55,14 @@ type Fault struct {
 	Delay time.Duration
 	// RetryAfter, when set, is sent as the Retry-After header.
 	RetryAfter string
+	// Commit applies the request first (a POST's write is stored) and then
+	// answers Status: a gateway that timed out on a write the tenant made,
+	// or a 500 raised after the commit. The caller cannot tell it from a
+	// failed write.
+	Commit bool
+	// Method limits the fault to requests of that method ("POST"); other
+	// requests pass it by and it waits for the next one that matches.
+	Method string
 }
 
 // LoggedRequest is one entry of the request log.
@@ -74,6 +84,7 @@ type Stats struct {
 	RateLimited   int         // 429 answers from the limiter (injected faults excluded)
 	Unauthorized  int         // 401 answers
 	Injected      int         // injected faults answered
+	Committed     int         // of those, faults answered after the write was applied
 	PeakInWindow  int         // most accepted requests seen in one rolling window (any key)
 	ByStatus      map[int]int // answers by status code
 }
@@ -89,11 +100,20 @@ func New(opts Options) *Server {
 		windows: map[string][]time.Time{},
 		faults:  map[string][]Fault{},
 		stats:   Stats{ByStatus: map[int]int{}},
+		rng:     rand.New(rand.NewPCG(opts.FaultSeed, opts.FaultSeed^0x5deece66d)),
 	}
 	for _, e := range entities {
 		if _, ok := s.tables[e.table]; !ok {
 			s.tables[e.table] = &table{rows: map[int]*record{}}
 		}
+	}
+	for res, off := range opts.IDOffsets {
+		if e, ok := entities[strings.ToLower(res)]; ok {
+			s.tables[e.table].next = max(s.tables[e.table].next, off)
+		}
+	}
+	if opts.SeedClients > 0 {
+		s.SeedTenant(opts.SeedClients, opts.FaultSeed)
 	}
 	return s
 }
@@ -294,7 +314,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, body []byte
 			return
 		}
 	}
-	if f, ok := s.nextFault("auth/token"); ok {
+	if f, ok := s.nextFault("auth/token", r.Method); ok {
 		s.answerFault(w, f)
 		return
 	}
@@ -412,23 +432,43 @@ func (s *Server) rateLimitMessage() string {
 
 // ---- faults ----------------------------------------------------------------
 
-func (s *Server) nextFault(res string) (Fault, bool) {
+// nextFault takes the first scripted fault queued for res (or "*") that
+// applies to method, else draws a random one (Options.FaultRate) for an
+// entity route.
+func (s *Server) nextFault(res, method string) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, k := range []string{res, "*"} {
 		if k == "*" && res == "auth/token" {
 			continue
 		}
-		if q := s.faults[k]; len(q) > 0 {
-			s.faults[k] = q[1:]
+		for i, f := range s.faults[k] {
+			if f.Method != "" && !strings.EqualFold(f.Method, method) {
+				continue
+			}
+			s.faults[k] = append(s.faults[k][:i:i], s.faults[k][i+1:]...)
 			s.stats.Injected++
-			return q[0], true
+			return f, true
 		}
 	}
-	return Fault{}, false
+	if s.opts.FaultRate <= 0 || entities[res] == nil || s.rng.Float64() >= s.opts.FaultRate {
+		return Fault{}, false
+	}
+	f := Fault{Status: http.StatusInternalServerError}
+	if s.rng.IntN(2) == 1 {
+		f = Fault{Status: http.StatusGatewayTimeout, Delay: s.opts.FaultDelay}
+	}
+	f.Commit = method == http.MethodPost && s.rng.Float64() < s.opts.FaultCommitShare
+	s.stats.Injected++
+	return f, true
 }
 
 func (s *Server) answerFault(w http.ResponseWriter, f Fault) {
+	if f.Commit {
+		s.mu.Lock()
+		s.stats.Committed++
+		s.mu.Unlock()
+	}
 	if f.Delay > 0 {
 		time.Sleep(f.Delay)
 	}
@@ -441,6 +481,18 @@ func (s *Server) answerFault(w http.ResponseWriter, f Fault) {
 	}
 	w.WriteHeader(f.Status)
 }
+
+// discardWriter swallows the answer to a write a committed fault replaces.
+type discardWriter struct{ h http.Header }
+
+func (d *discardWriter) Header() http.Header {
+	if d.h == nil {
+		d.h = http.Header{}
+	}
+	return d.h
+}
+func (*discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (*discardWriter) WriteHeader(int)             {}
 
 // ---- helpers ---------------------------------------------------------------
 
@@ -457,13 +509,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func newOpaque(n int) string {
 	b := make([]byte, n)
-	_, _ = rand.Read(b)
+	_, _ = crand.Read(b)
 	return hex.EncodeToString(b)
 }
 
 func newGUID() string {
 	b := make([]byte, 16)
-	_, _ = rand.Read(b)
+	_, _ = crand.Read(b)
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b)

@@ -1,0 +1,131 @@
+package system
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadstream/leadstream/bench/leadgen"
+	"github.com/leadstream/leadstream/connectors/halopsa"
+	"github.com/leadstream/leadstream/connectors/halopsa/halosandbox"
+	"github.com/leadstream/leadstream/pipeline"
+)
+
+// generated writes n leadgen rows (seed) to a temporary file.
+func generated(t *testing.T, n int, seed uint64) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "generated.csv")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := leadgen.Write(f, leadgen.Options{Records: n, Seed: seed}); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// checkAudit fails on any duplicate or wrong link in the tenant, and on
+// synced leads without their one User and lead Ticket.
+func checkAudit(t *testing.T, h *haloEnv, seededUsers, seededTickets, synced int) {
+	t.Helper()
+	a := h.sb.Audit(1)
+	if !a.Clean() {
+		t.Errorf("tenant audit: %d duplicate users, %d duplicate clients, %d duplicate lead tickets, %d wrong links; e.g. %v",
+			a.DuplicateUsers, a.DuplicateClients, a.DuplicateLeadTickets, a.WrongLinks, a.Examples)
+	}
+	if u, tk := h.sb.Count("Users")-seededUsers, h.sb.Count("Tickets")-seededTickets; u != synced || tk != synced {
+		t.Errorf("%d users and %d lead tickets created for %d synced leads, want one each", u, tk, synced)
+	}
+}
+
+// The first run against a tenant that already holds 720 Clients with
+// alike names and other domains (every real customer's first run): no
+// lead is attached to another company's Client, nothing is doubled, and
+// the tenant is read in pages, never one request per Client.
+func TestLiveSinkFirstRunAgainstAPopulatedTenant(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	h := newHaloEnv(t, halosandbox.Options{SeedClients: 720, IDOffsets: halosandbox.TenantIDOffsets()},
+		func(o *halopsa.Options) { o.BatchSize = 100 })
+	users, tickets := h.sb.Count("Users"), h.sb.Count("Tickets")
+	opts := testOptions(t)
+	opts.StageConfig.Halo = h.c
+	sum := importOnce(ctx, t, opts, generated(t, 1000, 1))
+	if err := sum.Check(); err != nil {
+		t.Fatal(err)
+	}
+	synced := sum.Counts[pipeline.OutcomeSynced]
+	checkAudit(t, h, users, tickets, synced)
+	perClient := 0
+	kinds := map[string]int{}
+	for _, r := range h.sb.RequestLog() {
+		q, _ := url.ParseQuery(r.Query)
+		if r.Method == "GET" && q.Get("client_id") != "" {
+			perClient++
+		}
+		kind := r.Method + " " + r.Path
+		if r.Method == "POST" && strings.Contains(r.Body, `"id":`) {
+			kind += " (update)"
+		}
+		kinds[kind]++
+	}
+	t.Logf("requests by kind: %v", kinds)
+	st := h.c.Stats()
+	t.Logf("%+v; %d HaloPSA requests for %d synced leads (%.3f per lead), %d per-Client reads", sum.Counts, st.Requests, synced,
+		float64(st.Requests)/float64(max(synced, 1)), perClient)
+	if perClient > 0 {
+		t.Errorf("%d requests read one Client's users; the tenant is read in pages", perClient)
+	}
+	// Counting requests, not time: a generous bound that one request per
+	// Client (0.83 per lead) breaks.
+	if float64(st.Requests) > 0.3*float64(synced) {
+		t.Errorf("%d requests for %d synced leads", st.Requests, synced)
+	}
+}
+
+// HaloPSA (or its gateway) applies writes and still answers 500 or 504:
+// one scripted applied 504 per resource, then 10 % faults of which half
+// were applied, in arrays of 10. Nothing is doubled: each unknown outcome
+// is read back before anything is sent again.
+func TestLiveSinkAppliedFaultsDoubleNothing(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	h := newHaloEnv(t, halosandbox.Options{SeedClients: 100, FaultRate: 0.1, FaultCommitShare: 0.5, FaultSeed: 7,
+		FaultDelay: 20 * time.Millisecond}, func(o *halopsa.Options) { o.BatchSize = 10 })
+	users, tickets := h.sb.Count("Users"), h.sb.Count("Tickets")
+	for _, res := range []string{"Client", "Users", "Tickets"} {
+		h.sb.InjectFaults(res, halosandbox.Fault{Status: 504, Delay: 50 * time.Millisecond, Commit: true, Method: "POST"})
+	}
+	opts := testOptions(t)
+	opts.StageConfig.Halo = h.c
+	sum := importOnce(ctx, t, opts, generated(t, 600, 5))
+	if err := sum.Check(); err != nil {
+		t.Fatal(err)
+	}
+	st := h.sb.Stats()
+	t.Logf("%+v; %d faults injected, %d after applying the write", sum.Counts, st.Injected, st.Committed)
+	if st.Committed < 3 {
+		t.Fatalf("only %d applied faults; the test proves nothing", st.Committed)
+	}
+	a := h.sb.Audit(1)
+	if !a.Clean() {
+		t.Errorf("tenant audit: %d duplicate users, %d duplicate clients, %d duplicate lead tickets, %d wrong links; e.g. %v",
+			a.DuplicateUsers, a.DuplicateClients, a.DuplicateLeadTickets, a.WrongLinks, a.Examples)
+	}
+	// A lead whose writes stayed unknown after every read-back is
+	// dead-lettered, not doubled; every other synced lead has its User
+	// and Ticket.
+	synced := sum.Counts[pipeline.OutcomeSynced]
+	if u, tk := h.sb.Count("Users")-users, h.sb.Count("Tickets")-tickets; u < synced || tk < synced {
+		t.Errorf("%d users and %d lead tickets for %d synced leads", u, tk, synced)
+	}
+	if dl := sum.Counts[pipeline.OutcomeDeadLettered]; dl > synced/20 {
+		t.Errorf("%d records dead-lettered", dl)
+	}
+}

@@ -1,0 +1,342 @@
+package sink
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/segmentio/encoding/json"
+
+	"github.com/leadstream/leadstream/connectors/halopsa"
+	"github.com/leadstream/leadstream/internal/atomicfile"
+	"github.com/leadstream/leadstream/internal/lead"
+)
+
+// tenantIndex is what the tenant already holds: every Client with its
+// website, every User by e-mail, and the open lead Tickets by User. The
+// first process against a tenant reads it whole (the initial sync); the
+// copy is kept in a file under the data directory, so a restart reads
+// only what changed since the last read (lastupdatefromdate). Each read
+// is paged (page_size 100): adopting a tenant costs N/100 requests per
+// resource, never one per Client. Records leadstream creates are added as
+// they are made.
+//
+// A new organisation is matched against it before a Client is created
+// (crm.md §6.2): by website domain first; by normalised name only when a
+// domain is missing on one side (§4.3), since alike names at different
+// domains are different companies. A lead's contact is matched by e-mail
+// (by name at the same Client when the lead has none), and a User that
+// already has an open lead Ticket keeps it instead of getting a second.
+//
+// A Client or User deleted in HaloPSA stays in the copy until a write
+// naming it fails (the sink then forgets the id, crm.md §6.1).
+type tenantIndex struct {
+	mu       sync.Mutex
+	loaded   bool
+	loadedAt time.Time
+	// The records, by id (what the file keeps).
+	clients map[int]savedClient
+	people  map[int]savedUser
+	tickets map[int]int // user id → open lead ticket id
+	// Derived lookups.
+	byDomain map[string]orgRecord
+	byName   map[string][]indexedClient
+	users    map[string]userRef // lower-case e-mail → User
+	named    map[string]userRef // "<client id>/<lower-case name>" → User
+}
+
+// savedClient and savedUser are the index's records of a Client and a User.
+type savedClient struct {
+	Name   string `json:"n,omitempty"`
+	Domain string `json:"d,omitempty"`
+	SiteID int    `json:"s,omitempty"`
+}
+
+type savedUser struct {
+	ClientID int    `json:"c,omitempty"`
+	SiteID   int    `json:"s,omitempty"`
+	Email    string `json:"e,omitempty"`
+	Name     string `json:"n,omitempty"`
+}
+
+// tenantSnapshot is the index's file.
+type tenantSnapshot struct {
+	Identity string              `json:"identity"`
+	ReadAt   time.Time           `json:"read_at"`
+	Clients  map[int]savedClient `json:"clients"`
+	Users    map[int]savedUser   `json:"users"`
+	Tickets  map[int]int         `json:"tickets"`
+}
+
+// indexedClient is a Client and the registrable domain it is known by
+// ("" when none).
+type indexedClient struct {
+	rec    orgRecord
+	domain string
+}
+
+// userRef is a User already in the tenant.
+type userRef struct {
+	ID, ClientID, SiteID int
+}
+
+// load reads the tenant once per process: all of it the first time, what
+// changed since the last read when dir holds a copy from an earlier run.
+func (ti *tenantIndex) load(ctx context.Context, c *halopsa.Client, leadTypeID int, dir string, log *slog.Logger) error {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	if ti.loaded {
+		return nil
+	}
+	at := time.Now()
+	ti.reset()
+	path := ""
+	var since time.Time
+	if dir != "" {
+		sum := sha256.Sum256([]byte(c.Identity()))
+		path = filepath.Join(dir, "tenant-"+hex.EncodeToString(sum[:6])+".json")
+		if snap, ok := readSnapshot(path, c.Identity(), log); ok {
+			ti.clients, ti.people, ti.tickets = snap.Clients, snap.Users, snap.Tickets
+			since = snap.ReadAt.Add(-clockSkew)
+		}
+	}
+	query := func(kv ...string) url.Values {
+		q := url.Values{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			q.Set(kv[i], kv[i+1])
+		}
+		if !since.IsZero() {
+			q.Set("lastupdatefromdate", since.UTC().Format("2006-01-02T15:04:05"))
+		}
+		return q
+	}
+	clients, err := halopsa.ListAll[halopsa.Area](ctx, c, halopsa.ResClient, query("include_website", "true"))
+	if err != nil {
+		return fmt.Errorf("sink: reading HaloPSA clients: %w", err)
+	}
+	users, err := halopsa.ListAll[halopsa.User](ctx, c, halopsa.ResUsers, query())
+	if err != nil {
+		return fmt.Errorf("sink: reading HaloPSA users: %w", err)
+	}
+	tickets, err := halopsa.ListAll[halopsa.Ticket](ctx, c, halopsa.ResTickets,
+		query("requesttype_id", strconv.Itoa(leadTypeID), "open_only", "true"))
+	if err != nil {
+		return fmt.Errorf("sink: reading HaloPSA lead tickets: %w", err)
+	}
+	for _, a := range clients {
+		ti.clients[a.ID] = savedClient{Name: a.Name, Domain: lead.RegistrableDomain(a.Website), SiteID: a.MainSiteID}
+	}
+	for _, u := range users {
+		ti.people[u.ID] = savedUser{ClientID: u.ClientID, SiteID: int(u.SiteID), Email: u.EmailAddress, Name: u.Name}
+	}
+	for _, t := range tickets {
+		if _, ok := ti.tickets[t.UserID]; !ok && t.UserID != 0 {
+			ti.tickets[t.UserID] = t.ID
+		}
+	}
+	ti.derive()
+	ti.loaded, ti.loadedAt = true, at
+	log.Info("read the HaloPSA tenant", "incremental", !since.IsZero(), "clients_read", len(clients), "users_read", len(users),
+		"tickets_read", len(tickets), "clients", len(ti.clients), "users", len(ti.people))
+	if path != "" {
+		b, err := json.Marshal(tenantSnapshot{Identity: c.Identity(), ReadAt: at, Clients: ti.clients, Users: ti.people, Tickets: ti.tickets})
+		if err == nil {
+			err = atomicfile.Write(path, b, false)
+		}
+		if err != nil {
+			log.Warn("could not keep the copy of the HaloPSA tenant; the next start reads it whole", "path", path, "err", err)
+		}
+	}
+	return nil
+}
+
+// readSnapshot reads the index's file; a missing, unreadable or other
+// tenant's file is no copy.
+func readSnapshot(path, identity string, log *slog.Logger) (tenantSnapshot, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			log.Warn("could not read the copy of the HaloPSA tenant; reading it whole", "path", path, "err", err)
+		}
+		return tenantSnapshot{}, false
+	}
+	var snap tenantSnapshot
+	if err := json.Unmarshal(b, &snap); err != nil || snap.Identity != identity || snap.ReadAt.IsZero() {
+		log.Warn("the copy of the HaloPSA tenant is unusable; reading it whole", "path", path)
+		return tenantSnapshot{}, false
+	}
+	if snap.Clients == nil {
+		snap.Clients = map[int]savedClient{}
+	}
+	if snap.Users == nil {
+		snap.Users = map[int]savedUser{}
+	}
+	if snap.Tickets == nil {
+		snap.Tickets = map[int]int{}
+	}
+	return snap, true
+}
+
+func (ti *tenantIndex) reset() {
+	ti.clients = map[int]savedClient{}
+	ti.people = map[int]savedUser{}
+	ti.tickets = map[int]int{}
+	ti.derive()
+}
+
+// derive rebuilds the lookups from the records, oldest id first.
+func (ti *tenantIndex) derive() {
+	ti.byDomain = map[string]orgRecord{}
+	ti.byName = map[string][]indexedClient{}
+	ti.users = map[string]userRef{}
+	ti.named = map[string]userRef{}
+	for _, id := range slices.Sorted(maps.Keys(ti.clients)) {
+		c := ti.clients[id]
+		ti.deriveClient(id, c)
+	}
+	for _, id := range slices.Sorted(maps.Keys(ti.people)) {
+		ti.deriveUser(id, ti.people[id])
+	}
+}
+
+// deriveClient keeps the first Client seen per domain (the oldest id)
+// and every Client per name.
+func (ti *tenantIndex) deriveClient(id int, c savedClient) {
+	rec := orgRecord{ClientID: id, SiteID: c.SiteID, Adopted: true}
+	if c.Domain != "" {
+		if _, ok := ti.byDomain[c.Domain]; !ok {
+			ti.byDomain[c.Domain] = rec
+		}
+	}
+	if k := lead.CompanyKey(c.Name); k != "" {
+		ti.byName[k] = append(ti.byName[k], indexedClient{rec: rec, domain: c.Domain})
+	}
+}
+
+func (ti *tenantIndex) deriveUser(id int, u savedUser) {
+	ref := userRef{ID: id, ClientID: u.ClientID, SiteID: u.SiteID}
+	if e := strings.ToLower(strings.TrimSpace(u.Email)); e != "" {
+		if _, ok := ti.users[e]; !ok {
+			ti.users[e] = ref
+		}
+	}
+	if n := strings.ToLower(strings.TrimSpace(u.Name)); n != "" {
+		k := strconv.Itoa(u.ClientID) + "/" + n
+		if _, ok := ti.named[k]; !ok {
+			ti.named[k] = ref
+		}
+	}
+}
+
+func (ti *tenantIndex) addUserLocked(u halopsa.User) {
+	if ti.people == nil {
+		ti.reset()
+	}
+	su := savedUser{ClientID: u.ClientID, SiteID: int(u.SiteID), Email: u.EmailAddress, Name: u.Name}
+	ti.people[u.ID] = su
+	ti.deriveUser(u.ID, su)
+}
+
+// since reports whether the index was read after t (so it holds whatever
+// a write sent before t created).
+func (ti *tenantIndex) since(t time.Time) bool {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	return ti.loaded && ti.loadedAt.After(t)
+}
+
+// lookup finds the Client of an organisation key: by its domain, else by
+// name when the key or the Client has no domain.
+func (ti *tenantIndex) lookup(key, name string) (orgRecord, bool) {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	d := domainOf(key)
+	if d != "" {
+		if rec, ok := ti.byDomain[d]; ok {
+			return rec, true
+		}
+	}
+	k := lead.CompanyKey(name)
+	if k == "" {
+		return orgRecord{}, false
+	}
+	for _, c := range ti.byName[k] {
+		if c.domain == "" || d == "" {
+			return c.rec, true
+		}
+	}
+	return orgRecord{}, false
+}
+
+// addClient records a Client leadstream created (or found again).
+func (ti *tenantIndex) addClient(key, name string, rec orgRecord) {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	if ti.clients == nil {
+		ti.reset()
+	}
+	c := savedClient{Name: name, Domain: domainOf(key), SiteID: rec.SiteID}
+	ti.clients[rec.ClientID] = c
+	ti.deriveClient(rec.ClientID, c)
+}
+
+// user finds the User of a lead: by e-mail, else (no e-mail) by name at
+// the lead's Client.
+func (ti *tenantIndex) user(l *lead.Lead, clientID int) (userRef, bool) {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	if l.Email != "" {
+		u, ok := ti.users[strings.ToLower(l.Email)]
+		return u, ok
+	}
+	u, ok := ti.named[strconv.Itoa(clientID)+"/"+strings.ToLower(personName(l))]
+	return u, ok
+}
+
+// addUser records a User leadstream created (or found again).
+func (ti *tenantIndex) addUser(u halopsa.User) {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	ti.addUserLocked(u)
+}
+
+// ticket is the open lead ticket of a User.
+func (ti *tenantIndex) ticket(userID int) (int, bool) {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	id, ok := ti.tickets[userID]
+	return id, ok
+}
+
+// addTicket records a lead ticket leadstream created (or found again).
+func (ti *tenantIndex) addTicket(userID, ticketID int) {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	if ti.tickets == nil {
+		ti.reset()
+	}
+	if _, ok := ti.tickets[userID]; !ok {
+		ti.tickets[userID] = ticketID
+	}
+}
+
+// domainOf is the domain of a "d:" organisation key, else "".
+func domainOf(key string) string {
+	d, _ := strings.CutPrefix(key, "d:")
+	if d == key {
+		return ""
+	}
+	return d
+}

@@ -1,0 +1,150 @@
+package sink
+
+import (
+	"context"
+	stdjson "encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/leadstream/leadstream/connectors/halopsa"
+	"github.com/leadstream/leadstream/connectors/halopsa/halosandbox"
+	"github.com/leadstream/leadstream/internal/lead"
+)
+
+// An organisation finds an existing Client by domain, else by name only
+// when a domain is missing on one side: alike names at different domains
+// are different companies.
+func TestTenantIndexLookup(t *testing.T) {
+	var ti tenantIndex
+	ti.addClient("d:summitsystems.example", "Summit Systems LLC", orgRecord{ClientID: 1})
+	ti.addClient("c:contoso", "Contoso Ltd", orgRecord{ClientID: 2})
+	ti.addClient("d:summit-cloud-7.net", "Summit Cloud Ltd", orgRecord{ClientID: 3})
+	ti.addClient("d:summitcloud12.com", "Summit Cloud Inc", orgRecord{ClientID: 4})
+	for _, tc := range []struct {
+		name      string
+		key, org  string
+		want      int
+		wantFound bool
+	}{
+		{"same domain", "d:summitsystems.example", "Summit Systems", 1, true},
+		{"same name, no domain", "c:summitsystems", "Summit Systems Inc", 1, true},
+		{"same name, another domain", "d:summit-systems.example", "Summit Systems Inc", 0, false},
+		{"named Client without a domain", "d:contoso.example", "Contoso", 2, true},
+		{"alike names, both with other domains", "d:summitcloud99.com", "Summit Cloud GmbH", 0, false},
+		{"domain wins over an alike name", "d:summitcloud12.com", "Summit Cloud Inc", 4, true},
+		{"unknown", "d:other.example", "Other Ltd", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, ok := ti.lookup(tc.key, tc.org)
+			if ok != tc.wantFound || rec.ClientID != tc.want {
+				t.Errorf("lookup(%q, %q) = %d, %v; want %d, %v", tc.key, tc.org, rec.ClientID, ok, tc.want, tc.wantFound)
+			}
+		})
+	}
+}
+
+// Users are found by e-mail, and by name at the same Client only when
+// the lead has no e-mail.
+func TestTenantIndexUsers(t *testing.T) {
+	var ti tenantIndex
+	ti.addUser(halopsa.User{ID: 10, ClientID: 1, Name: "Ann Lee", EmailAddress: "Ann.Lee@acme.example"})
+	ti.addUser(halopsa.User{ID: 11, ClientID: 2, Name: "Bob Roe"})
+	for _, tc := range []struct {
+		name   string
+		l      *lead.Lead
+		client int
+		want   int
+	}{
+		{"e-mail, any case", &lead.Lead{Email: "ann.lee@acme.example"}, 1, 10},
+		{"other e-mail, same name", &lead.Lead{Email: "ann@other.example", FullName: "Ann Lee"}, 1, 0},
+		{"no e-mail, name at the Client", &lead.Lead{FullName: "Bob Roe"}, 2, 11},
+		{"no e-mail, name at another Client", &lead.Lead{FullName: "Bob Roe"}, 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u, _ := ti.user(tc.l, tc.client)
+			if u.ID != tc.want {
+				t.Errorf("user = %d, want %d", u.ID, tc.want)
+			}
+		})
+	}
+}
+
+// The read-back claims for each missing Client create the row with its
+// domain (or, without one, its name), never an alike-named one.
+func TestMatchClients(t *testing.T) {
+	rows := []stdjson.RawMessage{
+		stdjson.RawMessage(`{"id":1201,"name":"Summit Cloud Ltd","website":"https://www.summitcloud-3.net","main_site_id":2401}`),
+		stdjson.RawMessage(`{"id":1202,"name":"Summit Cloud Inc","website":"https://summitcloud12.com","main_site_id":2402}`),
+		stdjson.RawMessage(`{"id":1203,"name":"Contoso Ltd","main_site_id":2403}`),
+	}
+	orgs := []*orgWork{
+		{key: "d:summitcloud12.com", name: "Summit Cloud Inc"},
+		{key: "d:summitcloud77.com", name: "Summit Cloud Inc"},
+		{key: "c:contoso", name: "Contoso"},
+	}
+	got := matchClients(orgs)(rows, []int{0, 1, 2})
+	if string(got[0]) != string(rows[1]) || got[1] != nil || string(got[2]) != string(rows[2]) {
+		t.Errorf("matched %v", got)
+	}
+}
+
+// The first process reads the whole tenant in pages; the next reads only
+// what changed since, from its copy under the data directory.
+func TestTenantIndexLoadsOnceThenIncrementally(t *testing.T) {
+	ctx := context.Background()
+	sb := halosandbox.New(halosandbox.Options{SeedClients: 250, IDOffsets: halosandbox.TenantIDOffsets()})
+	hs := httptest.NewServer(sb)
+	defer hs.Close()
+	co := halopsa.DefaultOptions()
+	co.BaseURL, co.ClientID, co.ClientSecret = hs.URL, "sandbox-client", "sandbox-secret"
+	c, err := halopsa.New(co)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, log := t.TempDir(), slog.New(slog.DiscardHandler)
+
+	var first tenantIndex
+	if err := first.load(ctx, c, 1, dir, log); err != nil {
+		t.Fatal(err)
+	}
+	// 250 Clients, 375 Users and 167 open lead tickets: 3 + 4 + 2 pages
+	// (the token is not counted).
+	if n := c.Stats().Requests; n != 9 {
+		t.Errorf("initial sync: %d requests, want 9 (pages of 100, never one per Client)", n)
+	}
+	if rec, ok := first.lookup("d:"+domainOfClient(t, sb, 1201), "whatever"); !ok || rec.ClientID != 1201 {
+		t.Errorf("client 1201 not found by its domain: %v %v", rec, ok)
+	}
+
+	// A person adds a Client; the next process reads only that.
+	if _, err := c.UpsertClients(ctx, halopsa.Area{Name: "Fresh Co", Website: "https://fresh.example"}); err != nil {
+		t.Fatal(err)
+	}
+	before := c.Stats().Requests
+	var next tenantIndex
+	if err := next.load(ctx, c, 1, dir, log); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Stats().Requests - before; n != 3 {
+		t.Errorf("restart: %d requests, want 3 (one page of changes per resource)", n)
+	}
+	if _, ok := next.lookup("d:fresh.example", "Fresh Co"); !ok {
+		t.Error("the new Client is not in the index")
+	}
+	if _, ok := next.lookup("d:"+domainOfClient(t, sb, 1201), ""); !ok {
+		t.Error("the copy lost client 1201")
+	}
+	if len(next.people) != 375 || len(next.tickets) != 167 {
+		t.Errorf("the copy holds %d users and %d tickets, want 375 and 167", len(next.people), len(next.tickets))
+	}
+}
+
+func domainOfClient(t *testing.T, sb *halosandbox.Server, id int) string {
+	t.Helper()
+	c, ok := sb.Record("Client", id)
+	if !ok {
+		t.Fatalf("no client %d", id)
+	}
+	return lead.RegistrableDomain(c["website"].(string))
+}
