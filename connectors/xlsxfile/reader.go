@@ -47,7 +47,6 @@ type Reader struct {
 	rc      io.ReadCloser
 	cr      *countReader
 	dec     *xmlstream.Decoder
-	held    *xmlstream.Token // a <row> start read while reporting stray text
 	shared  *sharedStrings
 	header  []string
 	drop    []bool
@@ -137,11 +136,7 @@ func (r *Reader) Next() (pipeline.SourceRow, error) {
 		if err != nil {
 			var big *tooBig
 			if errors.As(err, &big) {
-				where := fmt.Sprintf("row %d", n)
-				if big.what != "" {
-					where = fmt.Sprintf("after row %d", n-1)
-				}
-				return pipeline.SourceRow{Line: n, Err: fmt.Errorf("%s: %w", where, err), Raw: []byte(big.head)}, nil
+				return pipeline.SourceRow{Line: n, Err: fmt.Errorf("row %d: %w", n, err), Raw: []byte(big.head)}, nil
 			}
 			r.done = true
 			return pipeline.SourceRow{}, fmt.Errorf("xlsx: row %d: %w", n, err)
@@ -193,7 +188,7 @@ func (r *Reader) setHeader(cells []string) {
 type tooBig struct {
 	limit int
 	head  string
-	what  string
+	what  string // what is too large; empty: the row
 }
 
 func (e *tooBig) Error() string {
@@ -205,15 +200,11 @@ func (e *tooBig) Error() string {
 
 // row reads the next <row> element: its number and cell texts by column.
 // Non-blank text outside any row (which Excel never writes) longer than
-// MaxRecordBytes is reported like an oversized row, numbered after the
-// row before it; shorter stray text is ignored. Either way it is counted,
+// MaxRecordBytes makes the row after it malformed (or, at the end of the
+// sheet, a malformed row numbered after the last), so every row number
+// stays unique; shorter stray text is ignored. Either way it is counted,
 // never kept.
 func (r *Reader) row() (int, []string, error) {
-	if r.held != nil {
-		tok := *r.held
-		r.held = nil
-		return r.readRow(tok)
-	}
 	stray := 0
 	for {
 		tok, err := r.dec.Token()
@@ -221,7 +212,7 @@ func (r *Reader) row() (int, []string, error) {
 			if errors.Is(err, io.EOF) {
 				if stray > r.opts.MaxRecordBytes {
 					r.nextRow++
-					return r.nextRow, nil, &tooBig{limit: r.opts.MaxRecordBytes, what: "text outside any row"}
+					return r.nextRow, nil, &tooBig{limit: r.opts.MaxRecordBytes, what: "the text after the last row"}
 				}
 				return r.nextRow, nil, io.EOF
 			}
@@ -234,13 +225,11 @@ func (r *Reader) row() (int, []string, error) {
 		if tok.Kind != xmlstream.StartElement || tok.Name != "row" {
 			continue
 		}
-		if stray > r.opts.MaxRecordBytes {
-			// Report the stray text first; the row is read on the next call.
-			r.nextRow++
-			r.held = &tok
-			return r.nextRow, nil, &tooBig{limit: r.opts.MaxRecordBytes, what: "text outside any row"}
+		n, cells, err := r.readRow(tok)
+		if err == nil && stray > r.opts.MaxRecordBytes {
+			err = &tooBig{limit: r.opts.MaxRecordBytes, what: "the text before it, outside any row,", head: string(csvLine(cells))}
 		}
-		return r.readRow(tok)
+		return n, cells, err
 	}
 }
 
