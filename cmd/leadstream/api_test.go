@@ -37,7 +37,9 @@ func TestAPIFlagsResolve(t *testing.T) {
 				t.Fatalf("got addr=%q user=%q password=%q token=%q", *f.addr, *f.user, *f.password, *f.token)
 			}
 			if tc.addr == "" {
-				startAPI(context.Background(), f, nil, "", nil, nil) // disabled: returns without touching the system
+				if err := startAPI(context.Background(), f, nil, "", nil, nil); err != nil { // disabled: returns without touching the system
+					t.Fatal(err)
+				}
 			}
 		})
 	}
