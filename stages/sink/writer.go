@@ -13,6 +13,7 @@ import (
 
 	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/internal/lead"
+	"github.com/leadstream/leadstream/internal/textsafe"
 )
 
 // writer is where the sink's HaloPSA requests go: the tenant, or in a dry
@@ -49,7 +50,8 @@ func (w live) findClient(ctx context.Context, name string) (int, int, error) {
 		return 0, 0, fmt.Errorf("sink: find client: %w", err)
 	}
 	for _, r := range rows {
-		if strings.EqualFold(strings.TrimSpace(r.Name), strings.TrimSpace(name)) {
+		// What was written is the neutralised name (records.go).
+		if strings.EqualFold(strings.TrimSpace(r.Name), strings.TrimSpace(textsafe.Cell(name))) {
 			if r.MainSiteID == 0 {
 				// List rows are reduced; the main site is on the full object.
 				var full halopsa.Area
@@ -93,13 +95,13 @@ func (w live) leadTickets(ctx context.Context, typeID int, since time.Time) (map
 // by exact name when the lead has no address.
 func matchUser(us []halopsa.User, l *lead.Lead) int {
 	for _, u := range us {
-		if l.Email != "" && strings.EqualFold(strings.TrimSpace(u.EmailAddress), l.Email) {
+		if l.Email != "" && strings.EqualFold(strings.TrimSpace(u.EmailAddress), textsafe.Cell(l.Email)) {
 			return u.ID
 		}
 	}
 	if l.Email == "" {
 		for _, u := range us {
-			if strings.EqualFold(u.Name, personName(l)) {
+			if strings.EqualFold(u.Name, textsafe.Cell(personName(l))) {
 				return u.ID
 			}
 		}
