@@ -18,6 +18,9 @@ type EmbeddedOptions struct {
 	// DataDir is the leadstream data directory; the broker persists under
 	// DataDir/broker so a restart resumes where it stopped.
 	DataDir string
+	// Dir, when set, is where the broker persists instead of
+	// DataDir/broker. With neither, the broker keeps its topics in memory.
+	Dir string
 	// Addr is the listen address; only the port is used (kfake binds to
 	// loopback). Port 0 picks a free port.
 	Addr string
@@ -55,8 +58,11 @@ func StartEmbedded(opts EmbeddedOptions) (*EmbeddedBroker, error) {
 		kfake.DefaultNumPartitions(opts.Partitions),
 		kfake.AllowAutoTopicCreation(),
 	}
-	if opts.DataDir != "" {
-		kopts = append(kopts, kfake.DataDir(filepath.Join(opts.DataDir, "broker")))
+	if opts.Dir == "" && opts.DataDir != "" {
+		opts.Dir = filepath.Join(opts.DataDir, "broker")
+	}
+	if opts.Dir != "" {
+		kopts = append(kopts, kfake.DataDir(opts.Dir))
 	}
 	if opts.Logger != nil {
 		kopts = append(kopts, kfake.WithLogger(kfakeLogger{opts.Logger}))

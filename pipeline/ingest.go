@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/segmentio/encoding/json"
@@ -66,6 +68,9 @@ type ImportResult struct {
 	Malformed   int // rows sent to leads.dlq by this run
 	Resumed     int // rows skipped because an earlier run already wrote them
 	FirstErrors []string
+	// Err is why the file could not be read (or was read in part); set by
+	// callers that go on with the next file.
+	Err error
 }
 
 // importCheckpoint is persisted under DataDir/imports.
@@ -215,7 +220,7 @@ func ImportFile(ctx context.Context, cl *kgo.Client, path string, open func(io.R
 		var rec *kgo.Record
 		if row.Err != nil {
 			res.Malformed++
-			msg := fmt.Sprintf("%s:%d: %v", base, row.Line, row.Err)
+			msg := SafeText(fmt.Sprintf("%s:%d: %v", base, row.Line, row.Err))
 			if len(res.FirstErrors) < opts.MaxErrorsShown {
 				res.FirstErrors = append(res.FirstErrors, msg)
 			}
@@ -256,6 +261,45 @@ func ImportFile(ctx context.Context, cl *kgo.Client, path string, open func(io.R
 	opts.Logger.Info("import finished", "file", base, "import_id", id, "rows", res.Rows, "produced", res.Produced, "malformed", res.Malformed, "resumed", res.Resumed)
 	return res, nil
 }
+
+// SafeText makes text read from a file fit for a message: control
+// characters and invalid UTF-8 are escaped (\x1b, \x00), never printed, and
+// the text is cut at 500 bytes.
+func SafeText(s string) string {
+	const limit = 500
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if b.Len() >= limit {
+			b.WriteString("…")
+			break
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// SafeError shows err's message through SafeText; errors.Is and errors.As
+// still see err.
+func SafeError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return safeError{err}
+}
+
+type safeError struct{ err error }
+
+func (e safeError) Error() string { return SafeText(e.err.Error()) }
+func (e safeError) Unwrap() error { return e.err }
 
 // writeJSONAtomic writes v to path through a temporary file and a rename.
 func writeJSONAtomic(path string, v any) error {

@@ -6,11 +6,13 @@ import (
 	"testing"
 
 	"github.com/leadstream/leadstream/internal/api"
+	"github.com/leadstream/leadstream/internal/testkafka"
 )
 
 // TestAPIFlagsResolve checks the API settings resolve like every other
 // flag: defaults, LEADSTREAM_* variables, and the command line first.
 func TestAPIFlagsResolve(t *testing.T) {
+	free := testkafka.FreeAddr(t) // never bound here, but no fixed port either
 	for _, tc := range []struct {
 		name                   string
 		args                   []string
@@ -19,8 +21,8 @@ func TestAPIFlagsResolve(t *testing.T) {
 	}{
 		{name: "defaults", addr: api.DefaultAddr},
 		{name: "environment", env: map[string]string{"LEADSTREAM_WEBHOOK_USER": "halo", "LEADSTREAM_WEBHOOK_PASSWORD": "pw",
-			"LEADSTREAM_WEBHOOK_TOKEN": "tok", "LEADSTREAM_API_ADDR": "127.0.0.1:3999"},
-			addr: "127.0.0.1:3999", user: "halo", pass: "pw", tokn: "tok"},
+			"LEADSTREAM_WEBHOOK_TOKEN": "tok", "LEADSTREAM_API_ADDR": free},
+			addr: free, user: "halo", pass: "pw", tokn: "tok"},
 		{name: "flags win", args: []string{"--api-addr", "", "--webhook-token", "flag"}, env: map[string]string{"LEADSTREAM_WEBHOOK_TOKEN": "env"},
 			tokn: "flag"},
 	} {
@@ -37,7 +39,9 @@ func TestAPIFlagsResolve(t *testing.T) {
 				t.Fatalf("got addr=%q user=%q password=%q token=%q", *f.addr, *f.user, *f.password, *f.token)
 			}
 			if tc.addr == "" {
-				startAPI(context.Background(), f, nil, "", nil, nil) // disabled: returns without touching the system
+				if err := startAPI(context.Background(), f, nil, "", nil, nil); err != nil { // disabled: returns without touching the system
+					t.Fatal(err)
+				}
 			}
 		})
 	}

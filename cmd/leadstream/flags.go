@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/leadstream/leadstream/config"
+	"github.com/leadstream/leadstream/internal/secrets"
 	"github.com/leadstream/leadstream/pipeline"
 )
 
@@ -76,6 +78,7 @@ type common struct {
 	logLevel       string
 	logFormat      string
 	stateKeyHex    string
+	stateKeyFile   string
 	exactlyOnce    bool
 	maxBatch       int
 	sessionTimeout time.Duration
@@ -125,11 +128,12 @@ func newFlags(name, synopsis, help string, stderr io.Writer, groups ...flagGroup
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
 	add(logFlags, "log-level")
 	add(logFlags, "log-format")
-	fs.StringVar(&c.stateKeyHex, "state-key", "", "hex AES key (32, 48 or 64 hex digits) to encrypt stage state at rest")
+	fs.StringVar(&c.stateKeyHex, "state-key", "", "hex AES key (32, 48 or 64 hex digits) to encrypt stage state at rest (prefer LEADSTREAM_STATE_KEY or --state-key-file: the command line is visible in ps)")
+	fs.StringVar(&c.stateKeyFile, "state-key-file", "", "file holding the --state-key (mode 0600)")
 	fs.BoolVar(&c.exactlyOnce, "exactly-once", false, "process batches in Kafka transactions (EOS) instead of at-least-once")
 	fs.IntVar(&c.maxBatch, "max-batch", 0, "records per batch and poll (0: 500, and 1500 for a sink writing to HaloPSA)")
 	fs.DurationVar(&c.sessionTimeout, "session-timeout", 10*time.Second, "consumer-group session timeout")
-	for _, n := range []string{"state-key", "exactly-once", "max-batch", "session-timeout"} {
+	for _, n := range []string{"state-key", "state-key-file", "exactly-once", "max-batch", "session-timeout"} {
 		add(stageFlags, n)
 	}
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "127.0.0.1:9090", "address of /metrics, /healthz and /readyz (empty disables)")
@@ -160,6 +164,7 @@ func (c *common) parse(args []string) error {
 		fmt.Fprintf(c.fs.Output(), "leadstream %s: %v\nRun \"leadstream %s --help\" for the flags.\n", c.name, err, c.name)
 		return errUsage
 	}
+	warnSecretsOnArgv(c.fs)
 	file := c.configFile
 	if file == "" && c.fs.Lookup("config").Deprecated == "" {
 		file = os.Getenv(config.EnvName("config"))
@@ -216,12 +221,36 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: want text or json", c.logFormat)
 }
 
-// stateKey decodes --state-key.
+// secretFlags hold secrets: given on the command line they are visible to
+// every user of the machine.
+var secretFlags = []string{"state-key", "webhook-password", "webhook-token"}
+
+// warnSecretsOnArgv tells the user a secret was given as a command-line
+// argument, and where to put it instead.
+func warnSecretsOnArgv(fs *pflag.FlagSet) {
+	fs.Visit(func(f *pflag.Flag) {
+		if slices.Contains(secretFlags, f.Name) && f.Value.String() != "" {
+			fmt.Fprintf(fs.Output(), "leadstream %s: warning: --%s on the command line is visible to other users (ps); set %s or --%s-file instead\n",
+				fs.Name(), f.Name, config.EnvName(f.Name), f.Name)
+		}
+	})
+}
+
+// secretWarn reports a secret file readable by others on stderr.
+func (c *common) secretWarn(msg string, args ...any) {
+	fmt.Fprintf(c.fs.Output(), "leadstream %s: warning: %s %v\n", c.fs.Name(), msg, args)
+}
+
+// stateKey decodes --state-key or the content of --state-key-file.
 func (c *common) stateKey() ([]byte, error) {
-	if c.stateKeyHex == "" {
+	v, err := secrets.Value("--state-key", c.stateKeyHex, c.stateKeyFile, c.secretWarn)
+	if err != nil {
+		return nil, err
+	}
+	if v == "" {
 		return nil, nil
 	}
-	k, err := hex.DecodeString(strings.TrimSpace(c.stateKeyHex))
+	k, err := hex.DecodeString(strings.TrimSpace(v))
 	if err != nil || (len(k) != 16 && len(k) != 24 && len(k) != 32) {
 		return nil, errors.New("--state-key must be 32, 48 or 64 hex digits (an AES-128/192/256 key)")
 	}

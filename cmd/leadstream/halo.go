@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leadstream/leadstream/connectors/halopsa"
+	"github.com/leadstream/leadstream/internal/secrets"
 	"github.com/leadstream/leadstream/pipeline"
 )
 
@@ -126,6 +127,12 @@ func pollInterval(d time.Duration) time.Duration {
 	return d
 }
 
-// suppressionKeyFromEnv is the do-not-contact list's HMAC key,
-// LEADSTREAM_SUPPRESSION_KEY (every process must share it).
-func suppressionKeyFromEnv() []byte { return []byte(os.Getenv("LEADSTREAM_SUPPRESSION_KEY")) }
+// suppressionKeyFromEnv is the do-not-contact list's shared HMAC key,
+// LEADSTREAM_SUPPRESSION_KEY or the content of the file named by
+// LEADSTREAM_SUPPRESSION_KEY_FILE (every process must share it; without
+// one, system.Start generates a key for a single process).
+func suppressionKeyFromEnv(log *slog.Logger) ([]byte, error) {
+	v, err := secrets.Value("LEADSTREAM_SUPPRESSION_KEY", os.Getenv("LEADSTREAM_SUPPRESSION_KEY"), os.Getenv("LEADSTREAM_SUPPRESSION_KEY_FILE"),
+		func(msg string, args ...any) { log.Warn(msg, args...) })
+	return []byte(v), err
+}

@@ -55,10 +55,16 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer sys.Close()
 	results, err := sys.Import(ctx, c.fs.Args()...)
 	reportImports(stdout, results)
-	var rows, sent, bad int
+	var rows, sent, bad, failed int
 	for _, r := range results {
 		rows, sent, bad = rows+r.Rows, sent+r.Produced, bad+r.Malformed
+		if r.Err != nil {
+			failed++
+		}
 	}
-	fmt.Fprintf(stdout, "total: %d files, %d rows, %d sent to leads.raw, %d malformed to leads.dlq\n", len(results), rows, sent, bad)
-	return err
+	fmt.Fprintf(stdout, "total: %d files (%d failed), %d rows, %d sent to leads.raw, %d malformed to leads.dlq\n", len(results), failed, rows, sent, bad)
+	if err != nil {
+		return fmt.Errorf("%d of %d files failed (see above)", failed, len(results))
+	}
+	return nil
 }

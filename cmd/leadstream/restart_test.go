@@ -49,7 +49,7 @@ func startCLIWith(t *testing.T, env []string, args ...string) *cliRun {
 // test: the real one of LEADSTREAM_TEST_BROKERS (in its own namespace), or
 // the embedded broker on addr.
 func pipelineArgs(t *testing.T, dataDir, addr, ns string) []string {
-	args := []string{"--data-dir", dataDir, "--metrics-addr", "", "--progress", "never", "--partitions", "3", "--log-level", "warn"}
+	args := []string{"--data-dir", dataDir, "--metrics-addr", "", "--api-addr", "", "--progress", "never", "--partitions", "3", "--log-level", "warn"}
 	if b := testkafka.Brokers(); b != nil {
 		return append(args, "--brokers", strings.Join(b, ","), "--namespace", ns)
 	}

@@ -56,6 +56,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	pollEvery := c.fs.Duration("halo-poll-interval", 15*time.Minute, "how often the crm stage polls HaloPSA for changes its webhooks missed (0 or less: never)")
 	webhooksFile := c.fs.String("webhooks-file", "", "JSON file of outbound webhook subscriptions [{url, secret, events, enabled}] (secrets: keep it private)")
 	progress := c.fs.String("progress", "auto", "progress bars on stderr: auto (when it is a terminal), always or never")
+	brokerDir := c.fs.String("broker-dir", "", "where the embedded broker keeps its topics (default DATA_DIR/broker; "+system.BrokerInMemory+": in memory only, lost when the process stops). The broker cannot encrypt them, so with --state-key give a directory on an encrypted volume or "+system.BrokerInMemory)
 	apiOpts := addAPIFlags(c.fs)
 	precedence := addPrecedenceFlag(c.fs)
 	if err := c.parse(args); err != nil {
@@ -67,6 +68,13 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	key, err := c.stateKey()
 	if err != nil {
+		return err
+	}
+	supKey, err := suppressionKeyFromEnv(log)
+	if err != nil {
+		return err
+	}
+	if err := apiOpts.resolveSecrets(c.secretWarn); err != nil {
 		return err
 	}
 	prec, err := precedence()
@@ -97,6 +105,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		ExactlyOnce:    c.exactlyOnce,
 		MaxBatch:       c.maxBatch,
 		StateKey:       key,
+		BrokerDir:      *brokerDir,
 		SessionTimeout: c.sessionTimeout,
 		Logger:         log,
 		Registerer:     reg,
@@ -105,19 +114,23 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Progress:       progressWriter(*progress, stderr),
 		Namespace:      pipeline.Namespace(c.namespace),
 		StageConfig: system.StageConfig{Halo: halo, Notify: notifier, PollInterval: pollInterval(*pollEvery), Precedence: prec,
-			SuppressionKey: suppressionKeyFromEnv(), Enrich: enricher, ImportSourceLabel: os.Getenv("HALOPSA_IMPORT_SOURCE")},
+			SuppressionKey: supKey, Enrich: enricher, ImportSourceLabel: os.Getenv("HALOPSA_IMPORT_SOURCE")},
 	})
 	if err != nil {
 		return err
 	}
 	defer sys.Close()
-	startOps(ctx, c.metricsAddr, reg, sys.Ready, log)
-	startAPI(ctx, apiOpts, sys, c.namespace, reg, log)
-
-	results, err := sys.Import(ctx, imports...)
-	reportImports(stderr, results)
-	if err != nil {
+	if err := startOps(ctx, c.metricsAddr, reg, sys.Ready, log); err != nil {
 		return err
+	}
+	if err := startAPI(ctx, apiOpts, sys, c.namespace, reg, log); err != nil {
+		return err
+	}
+
+	results, importErr := sys.Import(ctx, imports...)
+	reportImports(stderr, results)
+	if importErr != nil && (ctx.Err() != nil || !*untilIdle) {
+		return importErr
 	}
 	if !*untilIdle {
 		<-ctx.Done()
@@ -161,21 +174,28 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		return err
 	}
+	if importErr != nil {
+		// The files that could be read have reached their outcomes; the
+		// run still fails for the ones that could not.
+		return importErr
+	}
 	return sum.Check()
 }
 
-// startOps serves metrics and health checks, warning (not failing) when the
+// startOps serves metrics and health checks; a busy address fails the
+// start (a process without its metrics or health checks would look dead to
+// whatever watches it).
 // address is taken.
-func startOps(ctx context.Context, addr string, reg *prometheus.Registry, ready func(context.Context) error, log *slog.Logger) {
+func startOps(ctx context.Context, addr string, reg *prometheus.Registry, ready func(context.Context) error, log *slog.Logger) error {
 	if addr == "" {
-		return
+		return nil
 	}
 	bound, err := opsserver.Start(ctx, addr, reg, ready, log)
 	if err != nil {
-		log.Warn("metrics and health endpoints unavailable", "err", err)
-		return
+		return fmt.Errorf("--metrics-addr %s: %w (is another leadstream running? give another address, or an empty one to serve no metrics)", addr, err)
 	}
 	log.Info("serving /metrics, /healthz and /readyz", "addr", bound)
+	return nil
 }
 
 // progressWriter decides where progress bars go.
@@ -195,6 +215,12 @@ func progressWriter(mode string, stderr io.Writer) io.Writer {
 // reportImports prints per-file counts and the first errors.
 func reportImports(w io.Writer, results []pipeline.ImportResult) {
 	for _, r := range results {
+		if r.Err != nil {
+			fmt.Fprintf(w, "failed %s: %v\n", r.File, r.Err)
+			if r.Rows == 0 {
+				continue
+			}
+		}
 		fmt.Fprintf(w, "imported %s: %d rows, %d sent, %d malformed, %d already imported (import %s)\n",
 			r.File, r.Rows, r.Produced, r.Malformed, r.Resumed, r.ImportID)
 		for _, e := range r.FirstErrors {

@@ -66,7 +66,14 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stageCfg := system.StageConfig{PollInterval: pollInterval(*pollEvery), SuppressionKey: suppressionKeyFromEnv(), Precedence: prec,
+	supKey, err := suppressionKeyFromEnv(log)
+	if err != nil {
+		return err
+	}
+	if err := apiOpts.resolveSecrets(c.secretWarn); err != nil {
+		return err
+	}
+	stageCfg := system.StageConfig{PollInterval: pollInterval(*pollEvery), SuppressionKey: supKey, Precedence: prec,
 		ImportSourceLabel: os.Getenv("HALOPSA_IMPORT_SOURCE")}
 	reg := opsserver.NewRegistry()
 	switch name {
@@ -101,9 +108,13 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer sys.Close()
-	startOps(ctx, c.metricsAddr, reg, sys.Ready, log)
+	if err := startOps(ctx, c.metricsAddr, reg, sys.Ready, log); err != nil {
+		return err
+	}
 	if name == "crm" {
-		startAPI(ctx, apiOpts, sys, c.namespace, reg, log)
+		if err := startAPI(ctx, apiOpts, sys, c.namespace, reg, log); err != nil {
+			return err
+		}
 	}
 	<-ctx.Done()
 	log.Info("stopping stage", "stage", name)

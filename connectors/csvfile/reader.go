@@ -77,16 +77,18 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("line 1: header: %w", err)
 	}
-	seen := make(map[string]bool, len(fields))
+	seen := make(map[string]int, len(fields))
 	for i, f := range fields {
 		name := strings.ToLower(strings.TrimSpace(f))
 		if name == "" {
 			return nil, fmt.Errorf("line 1: header: column %d has no name", i+1)
 		}
-		if seen[name] {
-			return nil, fmt.Errorf("line 1: header: column %q appears twice", name)
+		// Positions, not names: in a file without a header row the names
+		// are a person's data.
+		if j, dup := seen[name]; dup {
+			return nil, fmt.Errorf("line 1: header: columns %d and %d have the same name", j, i+1)
 		}
-		seen[name] = true
+		seen[name] = i + 1
 		rd.header = append(rd.header, name)
 		dropped := false
 		for _, d := range opts.DropColumns {

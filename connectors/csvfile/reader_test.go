@@ -97,7 +97,7 @@ func TestReader(t *testing.T) {
 			want: []wantRow{{line: 3, fields: map[string]string{"id": "1", "name": "A B"}}},
 		},
 		{name: "empty file", in: "", wantErr: "empty file"},
-		{name: "duplicate header", in: "a,A\n1,2\n", wantErr: `column "a" appears twice`},
+		{name: "duplicate header", in: "a,A\n1,2\n", wantErr: `columns 1 and 2 have the same name`},
 		{name: "nameless column", in: "a,,c\n", wantErr: "column 2 has no name"},
 	}
 	for _, tt := range tests {

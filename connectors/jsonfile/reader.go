@@ -556,7 +556,11 @@ func Flatten(b []byte, maxDepth int) (map[string]string, error) {
 		return nil, fmt.Errorf("record is %s, not an object", describe(tok))
 	}
 	out := make(map[string]string)
-	if err := walkObject(dec, "", 1, maxDepth, out); err != nil {
+	// Field paths repeat their prefixes, so a record can flatten to far more
+	// than its own size ({"<long key>": [1, 1, 1, …]}); every leaf is charged
+	// its path and value against a budget proportional to the record.
+	budget := flattenBudget(len(b))
+	if err := walkObject(dec, "", 1, maxDepth, &walker{out: out, budget: budget}); err != nil {
 		return nil, err
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
@@ -565,7 +569,28 @@ func Flatten(b []byte, maxDepth int) (map[string]string, error) {
 	return out, nil
 }
 
-func walkObject(dec *json.Decoder, prefix string, depth, maxDepth int, out map[string]string) error {
+// MaxFieldPath bounds the length of one flattened field path.
+const MaxFieldPath = 4 << 10
+
+// flattenBudget is how many bytes of paths and values a record of n bytes
+// may flatten to.
+func flattenBudget(n int) int { return 16*n + 64<<10 }
+
+// walker collects flattened fields within a byte budget.
+type walker struct {
+	out    map[string]string
+	budget int
+}
+
+func (w *walker) charge(path string, n int) error {
+	w.budget -= len(path) + n
+	if w.budget < 0 {
+		return errors.New("record flattens to too many field names and values")
+	}
+	return nil
+}
+
+func walkObject(dec *json.Decoder, prefix string, depth, maxDepth int, w *walker) error {
 	for {
 		tok, err := dec.Token()
 		if err != nil {
@@ -578,16 +603,29 @@ func walkObject(dec *json.Decoder, prefix string, depth, maxDepth int, out map[s
 		if !ok {
 			return fmt.Errorf("invalid JSON in %s: key is %s", orRoot(prefix), describe(tok))
 		}
-		if err := walkValue(dec, join(prefix, key), depth, maxDepth, out); err != nil {
+		if len(prefix)+len(key) >= MaxFieldPath {
+			return fmt.Errorf("a field name in %s is longer than %d bytes", orRoot(truncPath(prefix)), MaxFieldPath)
+		}
+		if err := walkValue(dec, join(prefix, key), depth, maxDepth, w); err != nil {
 			return err
 		}
 	}
 }
 
-func walkValue(dec *json.Decoder, path string, depth, maxDepth int, out map[string]string) error {
+func walkValue(dec *json.Decoder, path string, depth, maxDepth int, w *walker) error {
+	out := w.out
 	tok, err := dec.Token()
 	if err != nil {
-		return fmt.Errorf("invalid JSON at %s: %w", path, err)
+		return fmt.Errorf("invalid JSON at %s: %w", truncPath(path), err)
+	}
+	if _, nested := tok.(json.Delim); !nested {
+		n := 0
+		if v, ok := tok.(string); ok {
+			n = len(v)
+		}
+		if err := w.charge(path, n); err != nil {
+			return err
+		}
 	}
 	switch v := tok.(type) {
 	case json.Delim:
@@ -595,7 +633,7 @@ func walkValue(dec *json.Decoder, path string, depth, maxDepth int, out map[stri
 			return fmt.Errorf("field %s is nested deeper than %d levels", path, maxDepth)
 		}
 		if v == '{' {
-			return walkObject(dec, path, depth+1, maxDepth, out)
+			return walkObject(dec, path, depth+1, maxDepth, w)
 		}
 		for i := 0; ; i++ {
 			if !dec.More() {
@@ -604,7 +642,7 @@ func walkValue(dec *json.Decoder, path string, depth, maxDepth int, out map[stri
 				}
 				return nil
 			}
-			if err := walkValue(dec, path+"."+strconv.Itoa(i), depth+1, maxDepth, out); err != nil {
+			if err := walkValue(dec, path+"."+strconv.Itoa(i), depth+1, maxDepth, w); err != nil {
 				return err
 			}
 		}
@@ -621,6 +659,14 @@ func walkValue(dec *json.Decoder, path string, depth, maxDepth int, out map[stri
 	case nil:
 	}
 	return nil
+}
+
+// truncPath shortens a field path for a message.
+func truncPath(p string) string {
+	if len(p) > 80 {
+		return strings.ToValidUTF8(p[:80], "") + "…"
+	}
+	return p
 }
 
 func join(prefix, key string) string {

@@ -72,12 +72,10 @@ func (s *Set) Detect(header []string) (string, error) {
 	case 1:
 		return best[0], nil
 	case 0:
-		shown := header
-		if len(shown) > 8 {
-			shown = append(slices.Clone(shown[:8]), "…")
-		}
-		return "", fmt.Errorf("no provider's header signature matches the columns [%s]; pass --provider with one of %s (and a mapping file for a new layout)",
-			strings.Join(shown, ", "), strings.Join(Keys(), ", "))
+		// The names are not shown: in a file without a header row they
+		// are a person's name, e-mail and phone.
+		return "", fmt.Errorf("no provider's header signature matches the %d columns of the first row (is it a header?); pass --provider with one of %s, or csv for the canonical columns (and a mapping file for a new layout)",
+			len(header), strings.Join(Keys(), ", "))
 	default:
 		return "", fmt.Errorf("the header matches both %s equally (%d known columns each); pass --provider", orList(best), bestN)
 	}
@@ -114,4 +112,44 @@ func orList(keys []string) string {
 		return keys[0]
 	}
 	return strings.Join(keys[:len(keys)-1], ", ") + " and " + keys[len(keys)-1]
+}
+
+// IsCanonical reports whether a header is in the canonical format: at least
+// two canonical column names (Canonical, and the datasets' entity_id), and
+// no column that a provider's mapping reads but the canonical format does
+// not (BookYourData's "Full Name" beside "Email" and "Phone" makes an
+// export, not a canonical file).
+func (s *Set) IsCanonical(header []string) bool {
+	known := 0
+	for _, h := range header {
+		n := fold(strings.TrimPrefix(h, "\ufeff"))
+		if slices.Contains(canonical, n) || n == "entity_id" {
+			known++
+			continue
+		}
+		if s.providerColumn(n) {
+			return false
+		}
+	}
+	return known >= 2
+}
+
+// providerColumn reports whether some provider's signature or mapping
+// names the (folded) column.
+func (s *Set) providerColumn(name string) bool {
+	for _, m := range s.m {
+		for _, n := range append(slices.Clone(m.Signature.Markers), m.Signature.Fields...) {
+			if fold(n) == name {
+				return true
+			}
+		}
+		for _, r := range m.rules {
+			for _, p := range r.paths {
+				if fold(p.text) == name {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -13,13 +13,21 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
+	xtransform "golang.org/x/text/transform"
 
 	"github.com/leadstream/leadstream/connectors/csvfile"
 	"github.com/leadstream/leadstream/connectors/jsonfile"
 	"github.com/leadstream/leadstream/connectors/xlsxfile"
 	"github.com/leadstream/leadstream/pipeline"
 )
+
+// CanonicalKey is the source key of the canonical format (README "Input
+// formats"), which needs no mapping.
+const CanonicalKey = "csv"
 
 // File formats Open recognises.
 const (
@@ -98,7 +106,7 @@ func (s *Set) Opener(path, provider string, opts Options) (func(io.Reader) (pipe
 	defer f.Close()
 	format := opts.Format
 	if format == "" {
-		if format, err = sniff(path, f); err != nil {
+		if format, err = sniff(path, Transcode(f)); err != nil {
 			return nil, "", fmt.Errorf("%s: %w", base, err)
 		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -123,8 +131,14 @@ func (s *Set) Opener(path, provider string, opts Options) (func(io.Reader) (pipe
 			return nil, "", fmt.Errorf("%s: the first record is malformed, so the provider cannot be detected; pass --provider", base)
 		}
 		if provider, err = s.Detect(header); err != nil {
-			return nil, "", fmt.Errorf("%s: %w", base, err)
+			if !s.IsCanonical(header) {
+				return nil, "", fmt.Errorf("%s: %w", base, err)
+			}
+			provider = CanonicalKey
 		}
+	}
+	if provider == CanonicalKey {
+		return canonicalOpener(format, opts), CanonicalKey, nil
 	}
 	m, err := s.Mapping(provider)
 	if err != nil {
@@ -138,6 +152,45 @@ func (s *Set) Opener(path, provider string, opts Options) (func(io.Reader) (pipe
 		return &mapped{src: raw, m: m, identity: opts.RequireIdentity}, nil
 	}
 	return open, provider, nil
+}
+
+// canonicalOpener reads the canonical format: a CSV strictly (csvfile: a
+// repeated or blank column name is an error), other formats with their
+// field names as they are.
+func canonicalOpener(format string, opts Options) func(io.Reader) (pipeline.RowSource, error) {
+	return func(r io.Reader) (pipeline.RowSource, error) {
+		if format == FormatCSV {
+			drop := make([]string, len(opts.DropColumns))
+			for i, d := range opts.DropColumns {
+				drop[i] = strings.ToLower(strings.TrimSpace(d))
+			}
+			return csvfile.NewReader(Transcode(r), csvfile.Options{Delimiter: opts.Delimiter, MaxRecordBytes: opts.MaxRecordBytes, DropColumns: drop})
+		}
+		return openRaw(r, format, opts)
+	}
+}
+
+// Transcode returns a reader of r's text in UTF-8: a UTF-16 or UTF-32
+// byte-order mark (Excel's "Unicode text" is UTF-16LE, tab-separated)
+// selects that encoding's decoder; anything else is read as it is (the
+// readers handle UTF-8, its BOM, and Windows-1252).
+func Transcode(r io.Reader) io.Reader {
+	br := bufio.NewReaderSize(r, 64<<10)
+	b, _ := br.Peek(4)
+	var dec *encoding.Decoder
+	switch {
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE, 0, 0}):
+		dec = utf32.UTF32(utf32.LittleEndian, utf32.ExpectBOM).NewDecoder()
+	case bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}):
+		dec = utf32.UTF32(utf32.BigEndian, utf32.ExpectBOM).NewDecoder()
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
+		dec = unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()
+	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
+		dec = unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()
+	default:
+		return br
+	}
+	return xtransform.NewReader(br, dec)
 }
 
 // OpenRaw reads an export without mapping it: rows keep the provider's own
@@ -154,8 +207,9 @@ type headered interface {
 func openRaw(r io.Reader, format string, opts Options) (headered, error) {
 	switch format {
 	case FormatCSV:
-		return newCSV(r, opts)
+		return newCSV(Transcode(r), opts)
 	case FormatJSON, FormatJSONL:
+		r = Transcode(r)
 		jf := jsonfile.Array
 		if format == FormatJSONL {
 			jf = jsonfile.Lines
@@ -203,6 +257,8 @@ func sniff(path string, r io.Reader) (string, error) {
 	switch {
 	case len(t) == 0:
 		return "", errors.New("empty file")
+	case bytes.Count(t, []byte{0}) > len(t)/8:
+		return "", errors.New("the file holds NUL bytes: UTF-16 or UTF-32 text without a byte-order mark, or not text at all; save it as UTF-8 (or \"Unicode text\", which has one)")
 	case ext == ".jsonl" || ext == ".ndjson":
 		return FormatJSONL, nil
 	case t[0] == '[':

@@ -1,7 +1,10 @@
 // Package xlsxfile reads the first (or a named) worksheet of an XLSX
-// workbook row by row: the sheet XML is streamed from the zip archive with
-// encoding/xml, so memory is bounded by one row plus the shared-strings
-// table (itself bounded by Options.MaxSharedStringBytes). The first
+// workbook row by row: the sheet XML is streamed from the zip archive
+// through internal/xmlstream, whose text comes in bounded chunks, so memory
+// is bounded by one row (Options.MaxRecordBytes, however long a text run in
+// the file is) plus the shared-strings table (Options.MaxSharedStringBytes).
+// A row over its limit, and stray text between rows over it, come back as
+// malformed rows to be dead-lettered; the rest of the sheet flows. The first
 // non-empty row is the header; names are trimmed and lower-cased like
 // connectors/csvfile, a repeated name keeps its first column and later
 // ones become "name (2)", and a value under a blank header cell is kept as
@@ -21,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/leadstream/leadstream/internal/xmlstream"
 	"github.com/leadstream/leadstream/pipeline"
 )
 
@@ -42,8 +46,8 @@ type Reader struct {
 	opts    Options
 	rc      io.ReadCloser
 	cr      *countReader
-	dec     *xml.Decoder
-	shared  []string
+	dec     *xmlstream.Decoder
+	shared  *sharedStrings
 	header  []string
 	drop    []bool
 	scale   float64 // compressed/uncompressed size of the sheet
@@ -85,7 +89,7 @@ func NewReader(ra io.ReaderAt, size int64, opts Options) (*Reader, error) {
 	}
 	rd.rc = rc
 	rd.cr = &countReader{r: rc}
-	rd.dec = xml.NewDecoder(rd.cr)
+	rd.dec = xmlstream.NewDecoder(rd.cr, xmlstream.Options{})
 	if sf.UncompressedSize64 > 0 {
 		rd.scale = float64(sf.CompressedSize64) / float64(sf.UncompressedSize64)
 	}
@@ -184,38 +188,77 @@ func (r *Reader) setHeader(cells []string) {
 type tooBig struct {
 	limit int
 	head  string
+	what  string // what is too large; empty: the row
 }
 
-func (e *tooBig) Error() string { return fmt.Sprintf("row is larger than %d bytes", e.limit) }
+func (e *tooBig) Error() string {
+	if e.what != "" {
+		return fmt.Sprintf("%s is larger than %d bytes", e.what, e.limit)
+	}
+	return fmt.Sprintf("row is larger than %d bytes", e.limit)
+}
 
 // row reads the next <row> element: its number and cell texts by column.
+// Non-blank text outside any row (which Excel never writes) longer than
+// MaxRecordBytes makes the row after it malformed (or, at the end of the
+// sheet, a malformed row numbered after the last), so every row number
+// stays unique; shorter stray text is ignored. Either way it is counted,
+// never kept.
 func (r *Reader) row() (int, []string, error) {
+	stray := 0
 	for {
 		tok, err := r.dec.Token()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
+				if stray > r.opts.MaxRecordBytes {
+					r.nextRow++
+					return r.nextRow, nil, &tooBig{limit: r.opts.MaxRecordBytes, what: "the text after the last row"}
+				}
 				return r.nextRow, nil, io.EOF
 			}
 			return r.nextRow + 1, nil, fmt.Errorf("sheet XML: %w", err)
 		}
-		se, ok := tok.(xml.StartElement)
-		if !ok || se.Name.Local != "row" {
+		if tok.Kind == xmlstream.CharData {
+			stray += nonSpace(tok.Data)
 			continue
 		}
-		n := r.nextRow + 1
-		if v := attr(se, "r"); v != "" {
-			if k, err := strconv.Atoi(v); err == nil && k > 0 {
-				n = k
-			}
+		if tok.Kind != xmlstream.StartElement || tok.Name != "row" {
+			continue
 		}
-		r.nextRow = n
-		cells, err := r.cells(n)
+		n, cells, err := r.readRow(tok)
+		if err == nil && stray > r.opts.MaxRecordBytes {
+			err = &tooBig{limit: r.opts.MaxRecordBytes, what: "the text before it, outside any row,", head: string(csvLine(cells))}
+		}
 		return n, cells, err
 	}
 }
 
-// cells reads the cells of one row up to its end tag.
-func (r *Reader) cells(n int) ([]string, error) {
+func (r *Reader) readRow(se xmlstream.Token) (int, []string, error) {
+	n := r.nextRow + 1
+	if v := se.Attr("r"); v != "" {
+		if k, err := strconv.Atoi(v); err == nil && k > 0 {
+			n = k
+		}
+	}
+	r.nextRow = n
+	cells, err := r.cells()
+	return n, cells, err
+}
+
+// nonSpace counts the bytes of b that are not XML white space.
+func nonSpace(b []byte) int {
+	n := 0
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			n++
+		}
+	}
+	return n
+}
+
+// cells reads the cells of one row up to its end tag. Text of the row
+// outside its cells counts towards the row's size.
+func (r *Reader) cells() ([]string, error) {
 	var cells []string
 	size := 0
 	var overflow error
@@ -225,29 +268,33 @@ func (r *Reader) cells(n int) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sheet XML: %w", err)
 		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			if t.Name.Local == "row" {
+		switch tok.Kind {
+		case xmlstream.EndElement:
+			if tok.Name == "row" {
 				if overflow != nil {
 					return nil, overflow
 				}
 				return cells, nil
 			}
-		case xml.StartElement:
-			if t.Name.Local != "c" {
+		case xmlstream.CharData:
+			if size += nonSpace(tok.Data); size > r.opts.MaxRecordBytes && overflow == nil {
+				overflow = &tooBig{limit: r.opts.MaxRecordBytes, head: string(csvLine(cells))}
+			}
+		case xmlstream.StartElement:
+			if tok.Name != "c" {
 				continue
 			}
 			col := next
-			if ref := attr(t, "r"); ref != "" {
+			if ref := tok.Attr("r"); ref != "" {
 				if c, ok := colIndex(ref); ok {
 					col = c
 				}
 			}
 			if col > 16383 {
-				return nil, fmt.Errorf("cell %s is past column XFD", attr(t, "r"))
+				return nil, fmt.Errorf("cell %s is past column XFD", safeRef(tok.Attr("r")))
 			}
 			next = col + 1
-			v, err := r.cell(t, r.opts.MaxRecordBytes-size)
+			v, err := r.cell(tok, max(r.opts.MaxRecordBytes-size, 0))
 			if err != nil {
 				return nil, err
 			}
@@ -266,53 +313,66 @@ func (r *Reader) cells(n int) ([]string, error) {
 	}
 }
 
+// safeRef keeps a cell reference printable and short for a message.
+func safeRef(ref string) string {
+	var b strings.Builder
+	for i := 0; i < len(ref) && i < 12; i++ {
+		if c := ref[i]; c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z' {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('?')
+		}
+	}
+	return b.String()
+}
+
 // cell reads one <c> element and returns its text, keeping at most room+1
-// bytes of it.
-func (r *Reader) cell(start xml.StartElement, room int) (string, error) {
-	typ := attr(start, "t")
-	var text strings.Builder
-	in := "" // element whose character data is collected: "v" or "t"
+// bytes of it; the rest streams past.
+func (r *Reader) cell(start xmlstream.Token, room int) (string, error) {
+	typ := start.Attr("t")
+	var text []byte
+	in := false // inside <v> or <t>, whose character data is the value
 	depth := 0
 	skipPh := 0
 	for {
 		tok, err := r.dec.Token()
 		if err != nil {
-			return "", fmt.Errorf("sheet XML in cell %s: %w", attr(start, "r"), err)
+			return "", fmt.Errorf("sheet XML in cell %s: %w", safeRef(start.Attr("r")), err)
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		switch tok.Kind {
+		case xmlstream.StartElement:
 			depth++
-			switch t.Name.Local {
+			switch tok.Name {
 			case "v", "t":
-				in = t.Name.Local
+				in = true
 			case "rPh":
 				skipPh++
 			}
-		case xml.EndElement:
+		case xmlstream.EndElement:
 			if depth == 0 {
-				return cellValue(typ, text.String(), r.shared), nil
+				return cellValue(typ, strings.ToValidUTF8(string(text), "\uFFFD"), r.shared), nil
 			}
 			depth--
-			if t.Name.Local == "rPh" {
+			if tok.Name == "rPh" {
 				skipPh--
 			}
-			in = ""
-		case xml.CharData:
-			if in != "" && skipPh == 0 && text.Len() <= room {
-				text.Write(t[:min(len(t), room+1-text.Len())])
+			in = false
+		case xmlstream.CharData:
+			if in && skipPh == 0 && len(text) <= room {
+				text = append(text, tok.Data[:min(len(tok.Data), room+1-len(text))]...)
 			}
 		}
 	}
 }
 
-func cellValue(typ, v string, shared []string) string {
+func cellValue(typ, v string, shared *sharedStrings) string {
 	switch typ {
 	case "s":
 		i, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || i < 0 || i >= len(shared) {
+		if err != nil {
 			return ""
 		}
-		return shared[i]
+		return shared.at(i)
 	case "b":
 		if strings.TrimSpace(v) == "1" {
 			return "true"
@@ -332,17 +392,40 @@ func cellValue(typ, v string, shared []string) string {
 	return v
 }
 
-// readShared loads the shared-strings table.
-func readShared(f *zip.File, limit int64) ([]string, error) {
+// sharedStrings holds the shared-strings table in one byte slice and the
+// end offset of each string, so a table of many tiny strings costs 4 bytes
+// per entry beside its text.
+type sharedStrings struct {
+	text []byte
+	ends []uint32
+}
+
+func (s *sharedStrings) at(i int) string {
+	if s == nil || i < 0 || i >= len(s.ends) {
+		return ""
+	}
+	from := uint32(0)
+	if i > 0 {
+		from = s.ends[i-1]
+	}
+	return string(s.text[from:s.ends[i]])
+}
+
+// size is the memory the table holds.
+func (s *sharedStrings) size() int64 { return int64(len(s.text)) + 4*int64(len(s.ends)) }
+
+// readShared loads the shared-strings table; its text plus 4 bytes per
+// entry may not exceed limit, and the part's XML is read through the
+// bounded tokenizer.
+func readShared(f *zip.File, limit int64) (*sharedStrings, error) {
 	rc, err := f.Open()
 	if err != nil {
 		return nil, fmt.Errorf("xlsx: open sharedStrings.xml: %w", err)
 	}
 	defer rc.Close()
-	dec := xml.NewDecoder(io.LimitReader(rc, limit+1))
-	cr := 0
-	var out []string
-	var cur strings.Builder
+	tooLarge := fmt.Errorf("xlsx: sharedStrings.xml is larger than %d bytes", limit)
+	dec := xmlstream.NewDecoder(rc, xmlstream.Options{})
+	out := &sharedStrings{}
 	inSI, inT, ph := false, false, 0
 	for {
 		tok, err := dec.Token()
@@ -350,40 +433,38 @@ func readShared(f *zip.File, limit int64) ([]string, error) {
 			return out, nil
 		}
 		if err != nil {
-			if int64(cr) >= limit {
-				return nil, fmt.Errorf("xlsx: sharedStrings.xml is larger than %d bytes", limit)
-			}
 			return nil, fmt.Errorf("xlsx: sharedStrings.xml: %w", err)
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
+		switch tok.Kind {
+		case xmlstream.StartElement:
+			switch tok.Name {
 			case "si":
 				inSI = true
-				cur.Reset()
 			case "t":
 				inT = true
 			case "rPh":
 				ph++
 			}
-		case xml.EndElement:
-			switch t.Name.Local {
+		case xmlstream.EndElement:
+			switch tok.Name {
 			case "si":
 				inSI = false
-				out = append(out, cur.String())
+				if out.size()+4 > limit || len(out.text) > 1<<32-1 {
+					return nil, tooLarge
+				}
+				out.ends = append(out.ends, uint32(len(out.text)))
 			case "t":
 				inT = false
 			case "rPh":
 				ph--
 			}
-		case xml.CharData:
-			cr += len(t)
+		case xmlstream.CharData:
 			if inSI && inT && ph == 0 {
-				cur.Write(t)
+				if out.size()+int64(len(tok.Data)) > limit {
+					return nil, tooLarge
+				}
+				out.text = append(out.text, tok.Data...)
 			}
-		}
-		if dec.InputOffset() > limit {
-			return nil, fmt.Errorf("xlsx: sharedStrings.xml is larger than %d bytes", limit)
 		}
 	}
 }
@@ -449,15 +530,6 @@ func decodeSmall(f *zip.File, v any) error {
 	}
 	defer rc.Close()
 	return xml.NewDecoder(io.LimitReader(rc, 8<<20)).Decode(v)
-}
-
-func attr(se xml.StartElement, name string) string {
-	for _, a := range se.Attr {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
 }
 
 // colIndex turns the letters of a cell reference ("AB12") into a 0-based

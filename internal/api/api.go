@@ -3,8 +3,12 @@
 // open health check, GET /health.
 //
 // The receiver authenticates HaloPSA with HTTP Basic credentials, or a
-// secret token in the `token` query parameter or the X-Leadstream-Token
-// header, compared in constant time. It accepts one Halo envelope or a
+// secret token in the X-Leadstream-Token header (in the `token` query
+// parameter only with Options.TokenInQuery, since URLs end up in proxy and
+// access logs), compared in constant time. A delivery whose timestamp is
+// older than Options.ReplayWindow (or missing, or too far in the future)
+// is refused and counted as "stale": a captured delivery cannot be
+// replayed later. It accepts one Halo envelope or a
 // JSON array of them (batched webhooks), wraps each in a pipeline envelope
 // and produces it to halopsa.inbound, keyed by the Halo object id, waiting
 // for the broker's acknowledgement before it answers 200 {"received": n}.
@@ -44,6 +48,14 @@ const DefaultAddr = "127.0.0.1:3000"
 
 // MaxWebhookBody is the largest webhook body accepted (crm.md §9.1).
 const MaxWebhookBody = 5 << 20
+
+// DefaultReplayWindow is how old a delivery's timestamp may be. Halo
+// sends deliveries as events happen; what a refusal misses, the crm
+// stage's poll of changed tickets finds.
+const DefaultReplayWindow = time.Hour
+
+// MaxClockSkew is how far in the future a delivery's timestamp may be.
+const MaxClockSkew = 5 * time.Minute
 
 // WebhookPath is the HaloPSA webhook route.
 const WebhookPath = "/api/webhooks/halopsa"
@@ -98,6 +110,13 @@ type Options struct {
 	WebhookRate int
 	// Registerer receives the API's metrics (nil: unregistered).
 	Registerer prometheus.Registerer
+	// TokenInQuery also accepts the token as the `token` query parameter,
+	// for tenants whose webhooks cannot send a custom header. URLs are
+	// logged by proxies, so it is off by default.
+	TokenInQuery bool
+	// ReplayWindow is how old a delivery's timestamp may be (default
+	// DefaultReplayWindow; negative: not checked).
+	ReplayWindow time.Duration
 	// TLSCertFile and TLSKeyFile, when both are set, make Start serve
 	// HTTPS (HaloPSA posts webhooks over TLS; without these a proxy in
 	// front must terminate it).
@@ -127,12 +146,15 @@ func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{opts: opts, log: opts.Logger.With("component", "api"), mux: http.NewServeMux(),
-		user: sha256.Sum256([]byte(opts.Webhook.User)), pass: sha256.Sum256([]byte(opts.Webhook.Password)),
-		token: sha256.Sum256([]byte(opts.Webhook.Token))}
 	if opts.WebhookRate == 0 {
 		opts.WebhookRate = DefaultWebhookRate
 	}
+	if opts.ReplayWindow == 0 {
+		opts.ReplayWindow = DefaultReplayWindow
+	}
+	s := &Server{opts: opts, log: opts.Logger.With("component", "api"), mux: http.NewServeMux(),
+		user: sha256.Sum256([]byte(opts.Webhook.User)), pass: sha256.Sum256([]byte(opts.Webhook.Password)),
+		token: sha256.Sum256([]byte(opts.Webhook.Token))}
 	if opts.WebhookRate > 0 {
 		s.lim = newLimiter(opts.WebhookRate, time.Minute)
 	}
@@ -248,7 +270,11 @@ func (s *Server) authorized(r *http.Request) bool {
 		ok |= subtle.ConstantTimeCompare(hu[:], s.user[:]) & subtle.ConstantTimeCompare(hp[:], s.pass[:])
 	}
 	if a.Token != "" {
-		for _, tok := range []string{r.URL.Query().Get("token"), r.Header.Get("X-Leadstream-Token")} {
+		tokens := []string{r.Header.Get("X-Leadstream-Token")}
+		if s.opts.TokenInQuery {
+			tokens = append(tokens, r.URL.Query().Get("token"))
+		}
+		for _, tok := range tokens {
 			if tok == "" {
 				continue
 			}
@@ -261,9 +287,27 @@ func (s *Server) authorized(r *http.Request) bool {
 
 // delivery holds the fields of a Halo envelope the receiver reads.
 type delivery struct {
-	ID       string          `json:"id"`
-	ObjectID json.RawMessage `json:"object_id"`
-	Event    string          `json:"event"`
+	ID        string          `json:"id"`
+	ObjectID  json.RawMessage `json:"object_id"`
+	Event     string          `json:"event"`
+	Timestamp string          `json:"timestamp"`
+}
+
+// fresh reports whether a delivery's timestamp lies within the replay
+// window of now (a missing or unreadable one does not).
+func (s *Server) fresh(ts string, now time.Time) bool {
+	if s.opts.ReplayWindow < 0 {
+		return true
+	}
+	ts = strings.TrimSpace(ts)
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		// Halo's timestamps are UTC; some payloads omit the zone.
+		if t, err = time.Parse("2006-01-02T15:04:05.9999999", ts); err != nil {
+			return false
+		}
+	}
+	return !t.Before(now.Add(-s.opts.ReplayWindow)) && !t.After(now.Add(MaxClockSkew))
 }
 
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
@@ -318,9 +362,15 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	topic := s.opts.Namespace.Topic(pipeline.TopicHaloInbound)
 	recs := make([]*kgo.Record, 0, len(items))
 	events := make([]string, 0, len(items))
+	stale := 0
 	for _, raw := range items {
 		var d delivery
 		_ = json.Unmarshal(raw, &d) // the shape was checked by splitDeliveries
+		if !s.fresh(d.Timestamp, now) {
+			stale++
+			s.met.inbound.WithLabelValues(eventLabel(d.Event), "stale").Inc()
+			continue
+		}
 		id := strings.TrimSpace(d.ID)
 		if id == "" {
 			sum := sha256.Sum256(raw)
@@ -354,11 +404,24 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if stale > 0 {
+		s.log.Warn("webhook: deliveries refused as replays (timestamp outside the replay window, or none)",
+			"stale", stale, "window", s.opts.ReplayWindow.String(), "remote", r.RemoteAddr)
+		if len(recs) == 0 {
+			writeError(w, http.StatusBadRequest, CodeValidation, "the delivery's timestamp is missing or outside the replay window",
+				map[string]any{"field": "timestamp", "replay_window_seconds": int(s.opts.ReplayWindow.Seconds())})
+			return
+		}
+	}
 	for _, ev := range events {
 		s.met.inbound.WithLabelValues(ev, "accepted").Inc()
 	}
 	s.log.Debug("webhook received", "deliveries", len(recs))
-	writeJSON(w, http.StatusOK, map[string]int{"received": len(recs)})
+	body := map[string]int{"received": len(recs)}
+	if stale > 0 {
+		body["refused_stale"] = stale
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // splitDeliveries returns the envelopes of a body: one JSON object or an

@@ -56,8 +56,11 @@ const (
 	pass   = "s3cret-pass"
 	token  = "t0ken-value"
 	single = `{"id":"d-1","webhook_id":"w","notification_id":41,"event":"ticket status changed","object_id":4242,"agent_id":3,"timestamp":"2026-09-25T06:41:08.7895915Z","ticket":{"id":4242,"status_id":2}}`
-	batch  = `[{"id":"d-2","event":"ticket updated","object_id":7},{"id":"d-3","event":"new ticket logged","object_id":"8"}]`
+	batch  = `[{"id":"d-2","event":"ticket updated","object_id":7,"timestamp":"2026-09-25T06:40:00.0000000Z"},{"id":"d-3","event":"new ticket logged","object_id":"8","timestamp":"2026-09-25T06:41:00Z"}]`
 )
+
+// deliveredAt is the tests' clock: a few minutes after single's timestamp.
+var deliveredAt = time.Date(2026, 9, 25, 6, 45, 0, 0, time.UTC)
 
 func TestWebhook(t *testing.T) {
 	var logs bytes.Buffer
@@ -68,22 +71,31 @@ func TestWebhook(t *testing.T) {
 		ctype    string
 		header   map[string]string
 		basic    []string
+		inQuery  bool // Options.TokenInQuery
 		prodErr  error
 		status   int
 		code     string
 		received int
+		stale    int
 		keys     []string
 	}{
 		{name: "basic auth, one envelope", body: single, basic: []string{user, pass}, status: 200, received: 1, keys: []string{"4242"}},
-		{name: "token query, batch", target: "?token=" + token, body: batch, status: 200, received: 2, keys: []string{"7", "8"}},
+		{name: "token query, batch", target: "?token=" + token, inQuery: true, body: batch, status: 200, received: 2, keys: []string{"7", "8"}},
+		{name: "token query refused by default", target: "?token=" + token, body: single, status: 401, code: CodeAuthentication},
+		{name: "replayed delivery from 2020", body: strings.Replace(single, "2026-09-25T06:41:08", "2020-01-01T00:00:00", 1), basic: []string{user, pass}, status: 400, code: CodeValidation, stale: 1},
+		{name: "delivery just outside the window", body: strings.Replace(single, "2026-09-25T06:41:08", "2026-09-25T05:44:59", 1), basic: []string{user, pass}, status: 400, code: CodeValidation, stale: 1},
+		{name: "delivery from the future", body: strings.Replace(single, "2026-09-25T06:41:08", "2026-09-25T07:00:00", 1), basic: []string{user, pass}, status: 400, code: CodeValidation, stale: 1},
+		{name: "delivery without a timestamp", body: `{"id":"d-9","event":"ticket updated","object_id":9}`, basic: []string{user, pass}, status: 400, code: CodeValidation, stale: 1},
+		{name: "batch with one replay", body: `[` + single + `,{"id":"d-8","event":"ticket updated","object_id":8,"timestamp":"2020-01-01T00:00:00.0000000Z"}]`, basic: []string{user, pass}, status: 200, received: 1, stale: 1, keys: []string{"4242"}},
+		{name: "zone-less timestamp", body: strings.Replace(single, "08.7895915Z", "08.7895915", 1), basic: []string{user, pass}, status: 200, received: 1},
 		{name: "token header", body: single, header: map[string]string{"X-Leadstream-Token": token}, status: 200, received: 1, keys: []string{"4242"}},
 		{name: "charset in content type", body: single, ctype: "application/json; charset=utf-8", basic: []string{user, pass}, status: 200, received: 1},
 		{name: "empty batch", body: `[]`, basic: []string{user, pass}, status: 200, received: 0},
 		{name: "no credentials", body: single, status: 401, code: CodeAuthentication},
 		{name: "wrong password", body: single, basic: []string{user, "nope"}, status: 401, code: CodeAuthentication},
 		{name: "wrong user", body: single, basic: []string{"someone", pass}, status: 401, code: CodeAuthentication},
-		{name: "wrong token", target: "?token=nope", body: single, status: 401, code: CodeAuthentication},
-		{name: "password as token", target: "?token=" + pass, body: single, status: 401, code: CodeAuthentication},
+		{name: "wrong token", target: "?token=nope", inQuery: true, body: single, status: 401, code: CodeAuthentication},
+		{name: "password as token", target: "?token=" + pass, inQuery: true, body: single, status: 401, code: CodeAuthentication},
 		{name: "not json content type", body: single, ctype: "text/plain", basic: []string{user, pass}, status: 415, code: CodeUnsupportedMediaType},
 		{name: "missing content type", body: single, ctype: "-", basic: []string{user, pass}, status: 415, code: CodeUnsupportedMediaType},
 		{name: "broken json", body: `{"id":`, basic: []string{user, pass}, status: 400, code: CodeInvalidJSON},
@@ -94,7 +106,9 @@ func TestWebhook(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			prod := &fakeProducer{err: tc.prodErr}
+			reg := prometheus.NewRegistry()
 			srv, err := New(Options{Producer: prod, Namespace: "ns", Webhook: WebhookAuth{User: user, Password: pass, Token: token},
+				TokenInQuery: tc.inQuery, Now: func() time.Time { return deliveredAt }, Registerer: reg,
 				Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 			if err != nil {
 				t.Fatal(err)
@@ -117,6 +131,9 @@ func TestWebhook(t *testing.T) {
 			srv.ServeHTTP(rw, req)
 			if rw.Code != tc.status {
 				t.Fatalf("status %d, want %d: %s", rw.Code, tc.status, rw.Body)
+			}
+			if got := counterSum(t, reg, "leadstream_webhook_inbound_total", "result", "stale"); got != float64(tc.stale) {
+				t.Errorf("stale deliveries counted %v, want %d", got, tc.stale)
 			}
 			if rw.Header().Get("X-Request-Id") == "" {
 				t.Error("no X-Request-Id")
@@ -222,8 +239,8 @@ func TestHealth(t *testing.T) {
 
 func TestWebhookRateLimitAndMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	srv, err := New(Options{Producer: &fakeProducer{}, Webhook: WebhookAuth{Token: token}, WebhookRate: 2,
+	now := deliveredAt
+	srv, err := New(Options{Producer: &fakeProducer{}, Webhook: WebhookAuth{Token: token}, WebhookRate: 2, TokenInQuery: true,
 		Registerer: reg, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -326,15 +343,16 @@ func TestStartServesTLS(t *testing.T) {
 		t.Fatal("a certificate without a key was accepted")
 	}
 	addr, err := Start(ctx, "127.0.0.1:0", Options{Producer: &fakeProducer{}, Webhook: WebhookAuth{Token: token},
-		TLSCertFile: certFile, TLSKeyFile: keyFile, Logger: slog.New(slog.DiscardHandler)})
+		TLSCertFile: certFile, TLSKeyFile: keyFile, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return deliveredAt }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(must(x509.ParseCertificate(der)))
 	cl := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 5 * time.Second}
-	req, _ := http.NewRequest(http.MethodPost, "https://"+addr+WebhookPath+"?token="+token, strings.NewReader(single))
+	req, _ := http.NewRequest(http.MethodPost, "https://"+addr+WebhookPath, strings.NewReader(single))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Leadstream-Token", token)
 	resp, err := cl.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -343,6 +361,29 @@ func TestStartServesTLS(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d over TLS", resp.StatusCode)
 	}
+}
+
+// counterSum adds the samples of a counter whose label has the value.
+func counterSum(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					sum += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return sum
 }
 
 func must[T any](v T, err error) T {

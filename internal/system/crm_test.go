@@ -30,7 +30,8 @@ func TestWebhookReachesTheCRMStage(t *testing.T) {
 	}
 	defer s.Close()
 	addr, err := api.Start(ctx, "127.0.0.1:0", api.Options{Producer: s, Namespace: opts.Namespace,
-		Webhook: api.WebhookAuth{Token: "test-token"}, Logger: opts.Logger})
+		Webhook: api.WebhookAuth{Token: "test-token"}, Logger: opts.Logger,
+		Now: func() time.Time { return time.Date(2026, 3, 2, 10, 6, 0, 0, time.UTC) }}) // the deliveries below are fresh
 	if err != nil {
 		t.Fatal(err)
 	}

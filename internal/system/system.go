@@ -22,10 +22,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/leadstream/leadstream/connectors/csvfile"
 	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/connectors/providers"
 	"github.com/leadstream/leadstream/internal/lead"
+	"github.com/leadstream/leadstream/internal/secrets"
 	"github.com/leadstream/leadstream/pipeline"
 	"github.com/leadstream/leadstream/stages/crm"
 	"github.com/leadstream/leadstream/stages/dedupe"
@@ -149,11 +149,9 @@ func Catalogue(ns pipeline.Namespace, partitions int32) pipeline.Catalogue {
 	return pipeline.Catalogue{Partitions: partitions, Replication: -1, StatefulStages: stateful, Namespace: ns}
 }
 
-// DefaultSuppressionKey keys the do-not-contact list when no key is
-// configured (LEADSTREAM_SUPPRESSION_KEY). The entries are then plain
-// SHA-256-like digests of e-mails and phones; set a secret key in
-// production.
-const DefaultSuppressionKey = "leadstream default suppression key"
+// BrokerInMemory as Options.BrokerDir keeps the embedded broker's topics
+// in memory only.
+const BrokerInMemory = ":memory:"
 
 // Options configures a System. Zero values take the defaults noted.
 type Options struct {
@@ -174,6 +172,12 @@ type Options struct {
 	MaxBatch int
 	// StateKey encrypts the stage state at rest.
 	StateKey []byte
+	// BrokerDir is where the embedded broker keeps its log (default
+	// DataDir/broker; BrokerInMemory keeps it in memory). kfake cannot
+	// encrypt its files, so with a StateKey the log is refused a place in
+	// the plain data dir: BrokerDir must name another directory (one on
+	// an encrypted volume) or BrokerInMemory.
+	BrokerDir string
 	// SessionTimeout of the consumer-group members (default 10s).
 	SessionTimeout time.Duration
 	// Logger (default slog.Default()).
@@ -282,9 +286,29 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		}
 		s.lock = lock
 	}
+	// A data dir with topics or state from before the generated
+	// suppression key keeps the key its do-not-contact list was made with.
+	legacy := false
+	for _, d := range []string{"broker", "state"} {
+		if _, err := os.Stat(filepath.Join(opts.DataDir, d)); err == nil {
+			legacy = true
+		}
+	}
 	if len(s.brokers) == 0 {
+		brokerDir := opts.BrokerDir
+		switch {
+		case brokerDir == BrokerInMemory:
+			brokerDir = ""
+			s.log.Warn("the embedded broker keeps its topics in memory: records not yet processed are lost when the process stops")
+		case brokerDir == "" && len(opts.StateKey) > 0:
+			s.lock.release()
+			return nil, fmt.Errorf("--state-key encrypts the stage state, but the embedded broker cannot encrypt its log, which holds the same records: " +
+				"give --broker-dir a directory on an encrypted volume, or --broker-dir " + BrokerInMemory + " to keep the topics in memory (lost when the process stops), or use an external Kafka with encryption at rest (--brokers)")
+		case brokerDir == "":
+			brokerDir = filepath.Join(opts.DataDir, "broker")
+		}
 		b, err := pipeline.StartEmbedded(pipeline.EmbeddedOptions{
-			DataDir: opts.DataDir, Addr: opts.EmbeddedAddr, Partitions: int(opts.Partitions), Logger: opts.Logger,
+			Dir: brokerDir, Addr: opts.EmbeddedAddr, Partitions: int(opts.Partitions), Logger: opts.Logger,
 		})
 		if err != nil {
 			s.lock.release()
@@ -315,8 +339,16 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
-	if len(opts.StageConfig.SuppressionKey) == 0 {
-		opts.StageConfig.SuppressionKey = []byte(DefaultSuppressionKey)
+	if slices.Contains(names, "validate") || slices.Contains(names, "sink") {
+		key, err := secrets.SuppressionKey(secrets.SuppressionOptions{
+			Shared: opts.StageConfig.SuppressionKey, DataDir: opts.DataDir,
+			MultiProcess: len(opts.Brokers) > 0, Legacy: legacy, Logger: s.log,
+		})
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		opts.StageConfig.SuppressionKey = key
 	}
 	if slices.Contains(names, "validate") && opts.StageConfig.Suppressions == nil {
 		g, err := pipeline.FollowTable(rctx, s.brokers, opts.Namespace.Topic(pipeline.TopicSuppressions), s.log, opts.ClientOpts...)
@@ -435,24 +467,37 @@ func (s *System) Brokers() []string { return s.brokers }
 // Admin returns an admin client on the system's connection.
 func (s *System) Admin() *kadm.Client { return s.admin }
 
-// Import streams canonical CSV files into leads.raw, one after another.
+// Import streams files into leads.raw, one after another. A file that
+// cannot be read is reported in its result's Err and the next file is
+// read; the error returned joins every file's.
 func (s *System) Import(ctx context.Context, files ...string) ([]pipeline.ImportResult, error) {
 	var out []pipeline.ImportResult
+	var errs []error
 	for _, f := range files {
-		open, provider, err := s.opener(f)
-		if err != nil {
-			return out, err
+		if ctx.Err() != nil {
+			errs = append(errs, ctx.Err())
+			break
 		}
-		res, err := pipeline.ImportFile(ctx, s.client, f, open, pipeline.ImportOptions{
-			Provider: provider,
-			DataDir:  s.opts.DataDir, Progress: s.opts.Progress, Logger: s.log, Namespace: s.opts.Namespace,
-		})
+		res, err := s.importOne(ctx, f)
+		if err != nil {
+			// A bad file is reported and the next one is read.
+			res.Err = pipeline.SafeError(err)
+			errs = append(errs, res.Err)
+		}
 		out = append(out, res)
-		if err != nil {
-			return out, err
-		}
 	}
-	return out, nil
+	return out, errors.Join(errs...)
+}
+
+func (s *System) importOne(ctx context.Context, f string) (pipeline.ImportResult, error) {
+	open, provider, err := s.opener(f)
+	if err != nil {
+		return pipeline.ImportResult{File: filepath.Base(f)}, err
+	}
+	return pipeline.ImportFile(ctx, s.client, f, open, pipeline.ImportOptions{
+		Provider: provider,
+		DataDir:  s.opts.DataDir, Progress: s.opts.Progress, Logger: s.log, Namespace: s.opts.Namespace,
+	})
 }
 
 // opener picks the reader of an import file.
@@ -462,52 +507,20 @@ func (s *System) opener(path string) (func(io.Reader) (pipeline.RowSource, error
 
 // Opener picks the reader of an import file: a provider export (provider,
 // or detected from the header when provider is "") mapped to canonical
-// columns, else the canonical CSV. drop lists columns that never enter the
-// pipeline (nil: entity_id). It returns the source key to stamp on records.
+// columns, or the canonical format ("csv", named or recognised by its
+// header) in any of the file formats. A header that is neither is refused,
+// never read as canonical by default. drop lists columns that never enter
+// the pipeline (nil: entity_id). It returns the source key to stamp on
+// records.
 func Opener(path, provider, mappings string, drop []string) (func(io.Reader) (pipeline.RowSource, error), string, error) {
 	if drop == nil {
 		drop = []string{"entity_id"}
-	}
-	canonical := func(r io.Reader) (pipeline.RowSource, error) {
-		return csvfile.NewReader(r, csvfile.Options{DropColumns: drop})
-	}
-	if provider == "csv" {
-		return canonical, "csv", nil
 	}
 	set, err := providers.LoadSet(mappings)
 	if err != nil {
 		return nil, "", err
 	}
-	open, detected, err := set.Opener(path, provider, providers.Options{DropColumns: drop})
-	if err == nil {
-		return open, detected, nil
-	}
-	if provider == "" && isCanonicalCSV(path) {
-		return canonical, "csv", nil
-	}
-	return nil, "", err
-}
-
-// isCanonicalCSV reports whether path is a CSV whose header uses the
-// canonical column names.
-func isCanonicalCSV(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	r, err := csvfile.NewReader(f, csvfile.Options{})
-	if err != nil {
-		return false
-	}
-	known := 0
-	for _, h := range r.Header() {
-		switch h {
-		case "record_id", "first_name", "last_name", "email", "phone", "company", "domain":
-			known++
-		}
-	}
-	return known >= 2
+	return set.Opener(path, provider, providers.Options{DropColumns: drop})
 }
 
 // WaitForOutcomes follows the outcome topics until every row of the given

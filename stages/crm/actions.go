@@ -10,6 +10,7 @@ import (
 
 	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/internal/lead"
+	"github.com/leadstream/leadstream/internal/textsafe"
 	"github.com/leadstream/leadstream/stages/sink/workflow"
 )
 
@@ -152,7 +153,7 @@ func (r *run) opportunity(snap *snapshot, o *ticket, fields map[string]string) (
 	}
 	initial := eng.Initial(workflow.EntityOpportunity)
 	opp := halopsa.Ticket{
-		Summary: summary,
+		Summary: textsafe.Cell(summary),
 		Details: fmt.Sprintf("Promoted from prospect ticket #%d on %s %s", snap.ObjectID, r.now.Format("2006-01-02"),
 			lead.TicketRef(snap.LeadID, snap.Key)),
 		StatusID: eng.StatusID(initial),
@@ -164,7 +165,7 @@ func (r *run) opportunity(snap *snapshot, o *ticket, fields map[string]string) (
 		},
 	}
 	if service != "" {
-		opp.CustomFields = append([]halopsa.CustomField{{ID: cfID(cfProducts), Value: service}}, opp.CustomFields...)
+		opp.CustomFields = append([]halopsa.CustomField{{ID: cfID(cfProducts), Value: textsafe.Cell(service)}}, opp.CustomFields...)
 	}
 	if id, ok := eng.TicketTypeID(workflow.EntityOpportunity); ok {
 		opp.TicketTypeID = id

@@ -13,6 +13,7 @@ import (
 
 	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/internal/lead"
+	"github.com/leadstream/leadstream/internal/textsafe"
 )
 
 const (
@@ -169,7 +170,8 @@ func (ow *orgWork) matches(a halopsa.Area) bool {
 	d := lead.RegistrableDomain(a.Website)
 	switch {
 	case ow.key == fallbackOrg:
-		return strings.EqualFold(strings.TrimSpace(a.Name), strings.TrimSpace(ow.name))
+		// What was written is the neutralised name (records.go).
+		return strings.EqualFold(strings.TrimSpace(a.Name), strings.TrimSpace(textsafe.Cell(ow.name)))
 	case domainOf(ow.key) != "":
 		return d == domainOf(ow.key)
 	default:

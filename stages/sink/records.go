@@ -10,6 +10,7 @@ import (
 
 	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/internal/lead"
+	"github.com/leadstream/leadstream/internal/textsafe"
 )
 
 // cfValue is one lead custom field to write: its key ("CF_108") and text.
@@ -91,7 +92,7 @@ func (fs *fieldSet) values(vs []cfValue) []halopsa.CustomField {
 		if !ok || v.value == "" {
 			continue
 		}
-		var val any = v.value
+		var val any = textsafe.Cell(v.value)
 		if id, ok := d.options[strings.ToLower(v.value)]; ok {
 			val = id
 		}
@@ -160,7 +161,7 @@ func (p *processor) clientBody(name string, l *lead.Lead, fallback bool) map[str
 	b := map[string]any{"name": name}
 	if fallback {
 		b["notes"] = "Created by leadstream for contacts without a company"
-		return b
+		return textsafe.Body(b)
 	}
 	website := l.Website
 	if d := lead.RegistrableDomain(l.Domain); website == "" && d != "" {
@@ -181,7 +182,7 @@ func (p *processor) clientBody(name string, l *lead.Lead, fallback bool) map[str
 		setIf(addr, "postcode", a.Postcode)
 		b["newclient_delivery_address"] = addr
 	}
-	return b
+	return textsafe.Body(b, "main_phonenumber")
 }
 
 // userBody is the Users record of crm.md §6.3.
@@ -206,7 +207,7 @@ func (p *processor) userBody(l *lead.Lead, m mapping) map[string]any {
 	if m.SiteID != 0 {
 		b["site_id"] = m.SiteID
 	}
-	return b
+	return textsafe.Body(b, "phonenumber", "mobilenumber")
 }
 
 // ticketBody is the lead ticket of crm.md §6.4, and the custom fields in it.
@@ -231,6 +232,7 @@ func (p *processor) ticketBody(it *item) (map[string]any, []halopsa.CustomField)
 	if it.m.SiteID != 0 {
 		b["site_id"] = it.m.SiteID
 	}
+	textsafe.Body(b)
 	if len(cfs) > 0 {
 		b["customfields"] = cfs
 	}

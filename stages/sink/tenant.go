@@ -22,6 +22,7 @@ import (
 	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/internal/atomicfile"
 	"github.com/leadstream/leadstream/internal/lead"
+	"github.com/leadstream/leadstream/internal/textsafe"
 )
 
 // tenantIndex is what the tenant already holds: every Client with its
@@ -297,11 +298,12 @@ func (ti *tenantIndex) addClient(key, name string, rec orgRecord) {
 func (ti *tenantIndex) user(l *lead.Lead, clientID int) (userRef, bool) {
 	ti.mu.Lock()
 	defer ti.mu.Unlock()
+	// HaloPSA holds what was written: the neutralised text (records.go).
 	if l.Email != "" {
-		u, ok := ti.users[strings.ToLower(l.Email)]
+		u, ok := ti.users[strings.ToLower(textsafe.Cell(l.Email))]
 		return u, ok
 	}
-	u, ok := ti.named[strconv.Itoa(clientID)+"/"+strings.ToLower(personName(l))]
+	u, ok := ti.named[strconv.Itoa(clientID)+"/"+strings.ToLower(textsafe.Cell(personName(l)))]
 	return u, ok
 }
 
