@@ -99,6 +99,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	startOps(ctx, c.metricsAddr, reg, sys.Ready, log)
 	startAPI(ctx, apiOpts, sys, c.namespace, reg, log)
 
+	started := time.Now()
 	results, err := sys.Import(ctx, imports...)
 	reportImports(stderr, results)
 	if err != nil {
@@ -128,10 +129,14 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(results) == 0 {
 		sum, err = sys.SummarizeAll(wctx)
 	} else {
-		sum, err = sys.WaitForOutcomes(wctx, results, nil)
+		pctx, stop := context.WithCancel(wctx)
+		bar := newOutcomeProgress(pctx, progressWriter(*progress, stderr), importedRows(results), started, sys.Lag)
+		sum, err = sys.WaitForOutcomes(wctx, results, bar.Update)
+		stop()
 	}
 	fmt.Fprintln(stdout, "summary:")
 	sum.Print(stdout)
+	printThroughput(stdout, sum, time.Since(started))
 	reportHalo(stdout, halo, sum)
 	if err == nil {
 		notifySyncCompleted(ctx, notifier, results, sum, log)
