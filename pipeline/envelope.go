@@ -155,10 +155,35 @@ func DecodeEnvelope(r *kgo.Record) (*Envelope, error) {
 	return &e, nil
 }
 
+// mergedLeadTopics carry leads after dedupe has merged them: their records
+// carry the lead with its current provenance (Lead.WithCurrentProvenance)
+// instead of every value ever observed, which only dedupe's merge needs and
+// its state keeps. Records before dedupe carry one source's observations,
+// which the merge takes in whole.
+var mergedLeadTopics = []string{TopicUnique, TopicEnriched, TopicSynced}
+
+// carriesMergedLead reports whether topic (logical or namespaced) is one of
+// mergedLeadTopics.
+func carriesMergedLead(topic string) bool {
+	for _, t := range mergedLeadTopics {
+		if topic == t || strings.HasSuffix(topic, "."+t) {
+			return true
+		}
+	}
+	return false
+}
+
 // Record turns the envelope into a record for topic with key, carrying the
 // stage history and trace id as headers.
 func (e *Envelope) Record(topic, key string) (*kgo.Record, error) {
-	v, err := e.Encode()
+	enc := e
+	if e.Lead != nil && carriesMergedLead(topic) {
+		slim := *e
+		slim.Lead = e.Lead.WithCurrentProvenance()
+		enc = &slim
+	}
+	v, err := enc.Encode()
+	e.V = enc.V
 	if err != nil {
 		return nil, err
 	}

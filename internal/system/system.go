@@ -71,6 +71,9 @@ type StageConfig struct {
 	ReviewMetrics *review.Metrics
 	// Notify delivers outbound webhooks; nil leaves the notify stage out.
 	Notify *webhooks.Sender
+	// DedupeCaches sizes dedupe's caches per partition (zero fields: the
+	// stage's defaults; Start derives them from the memory limit).
+	DedupeCaches dedupe.Stage
 }
 
 // Stages returns the stages in pipeline order, the five of the main line
@@ -80,7 +83,8 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
-	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence, Metrics: c.DedupeMetrics}, enrich.Stage{},
+	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence, Metrics: c.DedupeMetrics,
+		BlockCacheKeys: c.DedupeCaches.BlockCacheKeys, RecordCacheLeads: c.DedupeCaches.RecordCacheLeads, BloomBytes: c.DedupeCaches.BloomBytes}, enrich.Stage{},
 		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics}), review.Stage{Metrics: c.ReviewMetrics}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})
@@ -178,6 +182,12 @@ type Options struct {
 	// GroundTruthColumns are import columns that never enter the pipeline
 	// (default: entity_id, the labelled datasets' truth).
 	GroundTruthColumns []string
+	// MemoryLimit is the process's memory budget in bytes, from which the
+	// stores' memtables and caches, dedupe's caches and the consumers'
+	// fetch sizes are derived (0: the Go runtime's limit, set by
+	// --memory-limit or GOMEMLIMIT, else DefaultMemoryLimit). It does not
+	// set the runtime's limit itself.
+	MemoryLimit int64
 }
 
 // System is a running leadstream process.
@@ -213,6 +223,8 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		opts.SessionTimeout = 10 * time.Second
 	}
 	s := &System{opts: opts, log: opts.Logger, brokers: opts.Brokers, metrics: pipeline.NewMetrics(opts.Registerer)}
+	budget := newMemoryBudget(opts.MemoryLimit, opts.Partitions)
+	opts.StageConfig.DedupeCaches = budget.dedupe(opts.StageConfig.DedupeCaches)
 	if opts.StageConfig.FuzzyDir == "" {
 		opts.StageConfig.FuzzyDir = filepath.Join(opts.DataDir, "state", string(opts.Namespace), "dedupe-fuzzy")
 	}
@@ -276,6 +288,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		kgo.SeedBrokers(s.brokers...),
 		kgo.ClientID("leadstream"),
 		kgo.MaxBufferedRecords(20000),
+		kgo.MaxBufferedBytes(4*int(budget.fetchBytes())),
 		kgo.ProducerLinger(5*time.Millisecond),
 	)...)
 	if err != nil {
@@ -311,15 +324,17 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			return nil, err
 		}
 		r, err := pipeline.NewRunner(st, pipeline.RunnerOptions{
-			Brokers:     s.brokers,
-			DataDir:     opts.DataDir,
-			MaxBatch:    opts.MaxBatch,
-			ExactlyOnce: opts.ExactlyOnce,
-			StateKey:    opts.StateKey,
-			Logger:      opts.Logger,
-			Metrics:     s.metrics,
-			ClientOpts:  append(append([]kgo.Opt{}, opts.ClientOpts...), kgo.SessionTimeout(opts.SessionTimeout)),
-			Namespace:   opts.Namespace,
+			Brokers:       s.brokers,
+			DataDir:       opts.DataDir,
+			MaxBatch:      opts.MaxBatch,
+			ExactlyOnce:   opts.ExactlyOnce,
+			StateKey:      opts.StateKey,
+			Logger:        opts.Logger,
+			Metrics:       s.metrics,
+			ClientOpts:    append(append([]kgo.Opt{}, opts.ClientOpts...), kgo.SessionTimeout(opts.SessionTimeout)),
+			Namespace:     opts.Namespace,
+			StoreMemory:   budget.storeBytes(n),
+			FetchMaxBytes: budget.fetchBytes(),
 		})
 		if err != nil {
 			s.Close()
