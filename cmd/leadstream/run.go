@@ -45,6 +45,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	pollEvery := c.fs.Duration("halo-poll-interval", 15*time.Minute, "how often the crm stage polls HaloPSA for changes its webhooks missed (0 or less: never)")
 	webhooksFile := c.fs.String("webhooks-file", "", "JSON file of outbound webhook subscriptions [{url, secret, events, enabled}] (secrets: keep it private)")
 	progress := c.fs.String("progress", "auto", "progress bars on stderr: auto (when it is a terminal), always or never")
+	retention := c.fs.Duration("retention", pipeline.DefaultRetention, "how long the non-compacted topics (leads.raw … leads.synced, leads.dlq) keep records, set when they are created; the compacted changelogs keep the state")
 	apiOpts := addAPIFlags(c.fs)
 	precedence := addPrecedenceFlag(c.fs)
 	if err := c.parse(args); err != nil {
@@ -89,6 +90,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Mappings:       *mappings,
 		Progress:       progressWriter(*progress, stderr),
 		Namespace:      pipeline.Namespace(c.namespace),
+		Retention:      *retention,
 		StageConfig: system.StageConfig{Halo: halo, Notify: notifier, PollInterval: pollInterval(*pollEvery), Precedence: prec,
 			SuppressionKey: suppressionKeyFromEnv()},
 	})

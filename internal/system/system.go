@@ -188,6 +188,9 @@ type Options struct {
 	// --memory-limit or GOMEMLIMIT, else DefaultMemoryLimit). It does not
 	// set the runtime's limit itself.
 	MemoryLimit int64
+	// Retention is how long the non-compacted topics keep records when
+	// Start creates them (0: pipeline.DefaultRetention, 7 days).
+	Retention time.Duration
 }
 
 // System is a running leadstream process.
@@ -297,7 +300,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	}
 	s.client = cl
 	s.admin = kadm.NewClient(cl)
-	if _, err := pipeline.EnsureTopics(ctx, s.admin, Catalogue(opts.Namespace, opts.Partitions)); err != nil {
+	cat := Catalogue(opts.Namespace, opts.Partitions)
+	cat.Retention = opts.Retention
+	if _, err := pipeline.EnsureTopics(ctx, s.admin, cat); err != nil {
 		s.Close()
 		if s.broker == nil && strings.Contains(err.Error(), "unable to dial") {
 			return nil, fmt.Errorf("cannot reach Kafka at %v (is `leadstream run` running? start it, or pass --brokers): %w", opts.Brokers, err)

@@ -223,7 +223,7 @@ func (s *soak) batches(ctx context.Context) error {
 			mon.stop()
 			return err
 		}
-		sum, err := s.tally.WaitFor(ctx, s.read, s.ids[len(s.ids)-1:], nil)
+		sum, err := s.tally.WaitFor(ctx, n, s.ids[len(s.ids)-1:], nil)
 		secs := time.Since(t0).Seconds()
 		maxRSS := mon.stop()
 		if err != nil {
@@ -504,9 +504,9 @@ func brokerBytes(dir string) (plain, compacted int64, err error) {
 		}
 		rel, _ := filepath.Rel(dir, path)
 		if strings.HasPrefix(rel, "leadstream.") || strings.HasPrefix(rel, pipeline.TopicSuppressions+"-") {
-			compacted += info.Size()
+			compacted += onDisk(info)
 		} else {
-			plain += info.Size()
+			plain += onDisk(info)
 		}
 		return nil
 	})
@@ -520,11 +520,19 @@ func dirBytes(dir string) (int64, error) {
 			return nil
 		}
 		if info, err := d.Info(); err == nil {
-			n += info.Size()
+			n += onDisk(info)
 		}
 		return nil
 	})
 	return n, err
+}
+
+// onDisk is the space a file takes (Badger preallocates sparse files).
+func onDisk(info fs.FileInfo) int64 {
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		return st.Blocks * 512
+	}
+	return info.Size()
 }
 
 func freePort() (int, error) {
