@@ -13,8 +13,9 @@ import (
 )
 
 // EnvelopeVersion is the wire version written by this build. Decoding
-// accepts every version up to it.
-const EnvelopeVersion = 1
+// accepts every version up to it: version 2 carries the lead's provenance
+// in a compact form beside the lead (see wireprov.go), version 1 inside it.
+const EnvelopeVersion = 2
 
 // Header names carried on every record.
 const (
@@ -101,6 +102,9 @@ type Envelope struct {
 	// Event, on leads.events, is one workflow event (a transition or a
 	// refusal) as JSON.
 	Event json.RawMessage `json:"event,omitempty"`
+	// Prov is the lead's provenance on the wire (version 2): Encode moves
+	// it out of Lead, DecodeEnvelope back in; nil everywhere else.
+	Prov *wireProvenance `json:"prov,omitempty"`
 	// Key is the Kafka key the record arrived with (not serialised).
 	Key string `json:"-"`
 	// Stages is the stage history; it travels in the ls-stages header and
@@ -129,7 +133,16 @@ var ErrUnsupportedVersion = errors.New("unsupported envelope version")
 // Encode marshals the envelope, stamping the current version.
 func (e *Envelope) Encode() ([]byte, error) {
 	e.V = EnvelopeVersion
-	b, err := json.Marshal(e)
+	w := e
+	if e.Lead != nil && len(e.Lead.Provenance) > 0 {
+		bare := *e.Lead
+		bare.Provenance = nil
+		slim := *e
+		slim.Lead = &bare
+		slim.Prov = packProvenance(e.Lead.Provenance)
+		w = &slim
+	}
+	b, err := json.Marshal(w)
 	if err != nil {
 		return nil, fmt.Errorf("encode envelope %s: %w", e.TraceID, err)
 	}
@@ -145,6 +158,16 @@ func DecodeEnvelope(r *kgo.Record) (*Envelope, error) {
 	if e.V < 1 || e.V > EnvelopeVersion {
 		return nil, fmt.Errorf("decode envelope: %w %d", ErrUnsupportedVersion, e.V)
 	}
+	if e.Prov != nil {
+		if e.Lead != nil {
+			p, err := e.Prov.unpack()
+			if err != nil {
+				return nil, fmt.Errorf("decode envelope %s: %w", e.TraceID, err)
+			}
+			e.Lead.Provenance = p
+		}
+		e.Prov = nil
+	}
 	if e.TraceID == "" {
 		return nil, errors.New("decode envelope: missing trace_id")
 	}
@@ -155,10 +178,35 @@ func DecodeEnvelope(r *kgo.Record) (*Envelope, error) {
 	return &e, nil
 }
 
+// mergedLeadTopics carry leads after dedupe has merged them: their records
+// carry the lead with its current provenance (Lead.WithCurrentProvenance)
+// instead of every value ever observed, which only dedupe's merge needs and
+// its state keeps. Records before dedupe carry one source's observations,
+// which the merge takes in whole.
+var mergedLeadTopics = []string{TopicUnique, TopicEnriched, TopicSynced}
+
+// carriesMergedLead reports whether topic (logical or namespaced) is one of
+// mergedLeadTopics.
+func carriesMergedLead(topic string) bool {
+	for _, t := range mergedLeadTopics {
+		if topic == t || strings.HasSuffix(topic, "."+t) {
+			return true
+		}
+	}
+	return false
+}
+
 // Record turns the envelope into a record for topic with key, carrying the
 // stage history and trace id as headers.
 func (e *Envelope) Record(topic, key string) (*kgo.Record, error) {
-	v, err := e.Encode()
+	enc := e
+	if e.Lead != nil && carriesMergedLead(topic) {
+		slim := *e
+		slim.Lead = e.Lead.WithCurrentProvenance()
+		enc = &slim
+	}
+	v, err := enc.Encode()
+	e.V = enc.V
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,14 @@ type RunnerOptions struct {
 	ClientOpts []kgo.Opt
 	// Namespace prefixes the topics and the group.
 	Namespace Namespace
+	// StoreMemory is what one partition's Badger store may hold in memory:
+	// a quarter for each of its two memtables (at most 8 MiB), the rest
+	// block cache (0: index.DefaultOptions).
+	StoreMemory int64
+	// FetchMaxBytes bounds one fetch of the stage's consumer, so the
+	// records it buffers ahead of processing (default 16 MiB; a partition
+	// gets at most a quarter of it).
+	FetchMaxBytes int32
 }
 
 // Runner turns a Stage into a consumer-group member.
@@ -98,6 +106,9 @@ func NewRunner(stage Stage, opts RunnerOptions) (*Runner, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 500
 	}
+	if opts.FetchMaxBytes <= 0 {
+		opts.FetchMaxBytes = 16 << 20
+	}
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = 10 * time.Second
 	}
@@ -147,8 +158,8 @@ func (r *Runner) Run(ctx context.Context) error {
 		kgo.Balancers(kgo.CooperativeStickyBalancer()),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.DisableAutoCommit(),
-		kgo.FetchMaxBytes(16<<20),
-		kgo.FetchMaxPartitionBytes(4<<20),
+		kgo.FetchMaxBytes(r.opts.FetchMaxBytes),
+		kgo.FetchMaxPartitionBytes(max(r.opts.FetchMaxBytes/4, 256<<10)),
 		kgo.MaxBufferedRecords(10000),
 		kgo.ProducerLinger(2*time.Millisecond),
 		// Outputs are spread by key (Kafka's murmur2, like every client);
@@ -604,6 +615,10 @@ func (r *Runner) partition(ctx context.Context, p int32) (*partitionState, error
 		opts := index.DefaultOptions(filepath.Join(r.opts.DataDir, "state", string(r.opts.Namespace), r.stage.Name(), fmt.Sprintf("p%03d", p)))
 		opts.EncryptionKey = r.opts.StateKey
 		opts.Logger = r.log
+		if m := r.opts.StoreMemory; m > 0 {
+			opts.MemTableSize = min(max(m/4, 1<<20), 8<<20)
+			opts.BlockCacheSize = max(m-2*opts.MemTableSize, 1<<20)
+		}
 		store, err := index.Open(opts)
 		if err != nil {
 			return nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -60,7 +61,15 @@ type Catalogue struct {
 	StatefulStages []string
 	// Namespace prefixes every topic name.
 	Namespace Namespace
+	// Retention is how long the non-compacted topics keep records
+	// (retention.ms; 0: DefaultRetention). It applies when a topic is
+	// created.
+	Retention time.Duration
 }
+
+// DefaultRetention is how long personal data stays on a non-compacted
+// topic: 7 days.
+const DefaultRetention = 7 * 24 * time.Hour
 
 // DefaultPartitions suits one machine and leaves room to scale out to six
 // replicas per stage.
@@ -72,10 +81,14 @@ func (c Catalogue) Specs() []TopicSpec {
 	if parts <= 0 {
 		parts = DefaultPartitions
 	}
-	week := strconv.FormatInt(7*24*3600*1000, 10)
+	retention := c.Retention
+	if retention <= 0 {
+		retention = DefaultRetention
+	}
+	keep := strconv.FormatInt(retention.Milliseconds(), 10)
 	leadTopic := func(name string) TopicSpec {
-		// Personal data on a non-compacted topic is kept at most 7 days.
-		return TopicSpec{Name: c.Namespace.Topic(name), Partitions: parts, Configs: map[string]string{"retention.ms": week}}
+		// Personal data on a non-compacted topic is kept at most Retention.
+		return TopicSpec{Name: c.Namespace.Topic(name), Partitions: parts, Configs: map[string]string{"retention.ms": keep}}
 	}
 	specs := []TopicSpec{
 		leadTopic(TopicRaw), leadTopic(TopicNormalized), leadTopic(TopicValid),

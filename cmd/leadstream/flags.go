@@ -138,7 +138,7 @@ func newFlags(name, synopsis, help string, stderr io.Writer, groups ...flagGroup
 	}
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "127.0.0.1:9090", "address of /metrics, /healthz and /readyz (empty disables)")
 	add(metricsFlags, "metrics-addr")
-	fs.StringVar(&c.memoryLimit, "memory-limit", "", "soft limit of the Go heap and runtime memory, e.g. 800MiB or 1GiB: the garbage collector works harder near it (empty: GOMEMLIMIT, else none; Badger's memory-mapped files are not counted)")
+	fs.StringVar(&c.memoryLimit, "memory-limit", "", "soft limit of the Go heap and runtime memory, e.g. 800MiB or 2GiB: the garbage collector works harder near it, and the stores' memtables and caches, dedupe's caches and the consumers' fetch sizes are shares of it (empty: GOMEMLIMIT, else 1GiB; Badger's memory-mapped files are not counted)")
 	add(memoryFlags, "memory-limit")
 	for _, d := range declared {
 		_ = fs.SetAnnotation(d.name, sharedFlag, []string{"true"})
@@ -172,6 +172,9 @@ func (c *common) parse(args []string) error {
 	if err := config.Resolve(c.fs, file, os.Getenv); err != nil {
 		fmt.Fprintf(c.fs.Output(), "leadstream %s: %v\n", c.name, err)
 		return errUsage
+	}
+	if c.memoryLimit == "" && os.Getenv("GOMEMLIMIT") == "" {
+		c.memoryLimit = "1GiB" // system.DefaultMemoryLimit
 	}
 	if c.memoryLimit != "" {
 		n, err := parseBytes(c.memoryLimit)

@@ -57,6 +57,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	webhooksFile := c.fs.String("webhooks-file", "", "JSON file of outbound webhook subscriptions [{url, secret, events, enabled}] (secrets: keep it private)")
 	progress := c.fs.String("progress", "auto", "progress bars on stderr: auto (when it is a terminal), always or never")
 	brokerDir := c.fs.String("broker-dir", "", "where the embedded broker keeps its topics (default DATA_DIR/broker; "+system.BrokerInMemory+": in memory only, lost when the process stops). The broker cannot encrypt them, so with --state-key give a directory on an encrypted volume or "+system.BrokerInMemory)
+	retention := c.fs.Duration("retention", pipeline.DefaultRetention, "how long the non-compacted topics (leads.raw … leads.synced, leads.dlq) keep records, set when they are created; the compacted changelogs keep the state")
 	apiOpts := addAPIFlags(c.fs)
 	precedence := addPrecedenceFlag(c.fs)
 	if err := c.parse(args); err != nil {
@@ -113,6 +114,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Mappings:       *mappings,
 		Progress:       progressWriter(*progress, stderr),
 		Namespace:      pipeline.Namespace(c.namespace),
+		Retention:      *retention,
 		StageConfig: system.StageConfig{Halo: halo, Notify: notifier, PollInterval: pollInterval(*pollEvery), Precedence: prec,
 			SuppressionKey: supKey, Enrich: enricher, ImportSourceLabel: os.Getenv("HALOPSA_IMPORT_SOURCE")},
 	})
@@ -127,6 +129,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 
+	started := time.Now()
 	results, importErr := sys.Import(ctx, imports...)
 	reportImports(stderr, results)
 	if importErr != nil && (ctx.Err() != nil || !*untilIdle) {
@@ -156,11 +159,15 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(results) == 0 {
 		sum, err = sys.SummarizeAll(wctx)
 	} else {
-		sum, err = sys.WaitForOutcomes(wctx, results, nil)
+		pctx, stop := context.WithCancel(wctx)
+		bar := newOutcomeProgress(pctx, progressWriter(*progress, stderr), importedRows(results), started, sys.Lag)
+		sum, err = sys.WaitForOutcomes(wctx, results, bar.Update)
+		stop()
 	}
 	fmt.Fprintln(stdout, "summary:")
 	sum.Print(stdout)
 	reportEnrich(stdout, enricher)
+	printThroughput(stdout, sum, time.Since(started))
 	reportHalo(stdout, halo, sum)
 	if err == nil {
 		notifySyncCompleted(ctx, notifier, results, sum, log)

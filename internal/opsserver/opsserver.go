@@ -1,6 +1,6 @@
 // Package opsserver serves the operational endpoints of a leadstream
-// process: Prometheus metrics on /metrics, liveness on /healthz and
-// readiness on /readyz.
+// process: Prometheus metrics on /metrics, liveness on /healthz,
+// readiness on /readyz and the Go runtime's profiles on /debug/pprof/.
 package opsserver
 
 import (
@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +34,11 @@ func Start(ctx context.Context, addr string, reg *prometheus.Registry, ready fun
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	// The runtime's profiles (heap, CPU, goroutines) for finding where
+	// memory and time go; the address is loopback unless configured otherwise.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintln(w, "ok")

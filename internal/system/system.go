@@ -81,6 +81,9 @@ type StageConfig struct {
 	// Enrich is the enrich stage with its waterfall and provider clients;
 	// nil only scores leads.
 	Enrich *enrich.Stage
+	// DedupeCaches sizes dedupe's caches per partition (zero fields: the
+	// stage's defaults; Start derives them from the memory limit).
+	DedupeCaches dedupe.Stage
 }
 
 func (c StageConfig) enrichStage() *enrich.Stage {
@@ -97,7 +100,8 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
-	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence, Metrics: c.DedupeMetrics}, c.enrichStage(),
+	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence, Metrics: c.DedupeMetrics,
+		BlockCacheKeys: c.DedupeCaches.BlockCacheKeys, RecordCacheLeads: c.DedupeCaches.RecordCacheLeads, BloomBytes: c.DedupeCaches.BloomBytes}, c.enrichStage(),
 		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics, ImportSourceLabel: c.ImportSourceLabel, StateDir: c.HaloStateDir}), review.Stage{Metrics: c.ReviewMetrics}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})
@@ -201,6 +205,15 @@ type Options struct {
 	// GroundTruthColumns are import columns that never enter the pipeline
 	// (default: entity_id, the labelled datasets' truth).
 	GroundTruthColumns []string
+	// MemoryLimit is the process's memory budget in bytes, from which the
+	// stores' memtables and caches, dedupe's caches and the consumers'
+	// fetch sizes are derived (0: the Go runtime's limit, set by
+	// --memory-limit or GOMEMLIMIT, else DefaultMemoryLimit). It does not
+	// set the runtime's limit itself.
+	MemoryLimit int64
+	// Retention is how long the non-compacted topics keep records when
+	// Start creates them (0: pipeline.DefaultRetention, 7 days).
+	Retention time.Duration
 }
 
 // System is a running leadstream process.
@@ -239,6 +252,8 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	if opts.StageConfig.HaloStateDir == "" {
 		opts.StageConfig.HaloStateDir = filepath.Join(opts.DataDir, "state", string(opts.Namespace), "sink-tenant")
 	}
+	budget := newMemoryBudget(opts.MemoryLimit, opts.Partitions)
+	opts.StageConfig.DedupeCaches = budget.dedupe(opts.StageConfig.DedupeCaches)
 	if opts.StageConfig.FuzzyDir == "" {
 		opts.StageConfig.FuzzyDir = filepath.Join(opts.DataDir, "state", string(opts.Namespace), "dedupe-fuzzy")
 	}
@@ -322,6 +337,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		kgo.SeedBrokers(s.brokers...),
 		kgo.ClientID("leadstream"),
 		kgo.MaxBufferedRecords(20000),
+		kgo.MaxBufferedBytes(4*int(budget.fetchBytes())),
 		kgo.ProducerLinger(5*time.Millisecond),
 	)...)
 	if err != nil {
@@ -330,7 +346,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	}
 	s.client = cl
 	s.admin = kadm.NewClient(cl)
-	if _, err := pipeline.EnsureTopics(ctx, s.admin, Catalogue(opts.Namespace, opts.Partitions)); err != nil {
+	cat := Catalogue(opts.Namespace, opts.Partitions)
+	cat.Retention = opts.Retention
+	if _, err := pipeline.EnsureTopics(ctx, s.admin, cat); err != nil {
 		s.Close()
 		if s.broker == nil && strings.Contains(err.Error(), "unable to dial") {
 			return nil, fmt.Errorf("cannot reach Kafka at %v (is `leadstream run` running? start it, or pass --brokers): %w", opts.Brokers, err)
@@ -365,15 +383,17 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			return nil, err
 		}
 		r, err := pipeline.NewRunner(st, pipeline.RunnerOptions{
-			Brokers:     s.brokers,
-			DataDir:     opts.DataDir,
-			MaxBatch:    opts.MaxBatch,
-			ExactlyOnce: opts.ExactlyOnce,
-			StateKey:    opts.StateKey,
-			Logger:      opts.Logger,
-			Metrics:     s.metrics,
-			ClientOpts:  append(append([]kgo.Opt{}, opts.ClientOpts...), kgo.SessionTimeout(opts.SessionTimeout)),
-			Namespace:   opts.Namespace,
+			Brokers:       s.brokers,
+			DataDir:       opts.DataDir,
+			MaxBatch:      opts.MaxBatch,
+			ExactlyOnce:   opts.ExactlyOnce,
+			StateKey:      opts.StateKey,
+			Logger:        opts.Logger,
+			Metrics:       s.metrics,
+			ClientOpts:    append(append([]kgo.Opt{}, opts.ClientOpts...), kgo.SessionTimeout(opts.SessionTimeout)),
+			Namespace:     opts.Namespace,
+			StoreMemory:   budget.storeBytes(n),
+			FetchMaxBytes: budget.fetchBytes(),
 		})
 		if err != nil {
 			s.Close()

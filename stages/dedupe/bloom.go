@@ -15,13 +15,14 @@ import (
 // keys in the background when the partition opens, and kept current by
 // file; until it is built every lookup goes to Badger.
 const (
-	bloomBits   = 1 << 27 // 16 MiB: about 1.5 % false positives at 15 M keys (1 M leads)
+	bloomBits   = 1 << 27 // 16 MiB (the default): about 1.5 % false positives at 15 M keys (1 M leads)
 	bloomHashes = 5
 )
 
 type bloom struct {
 	seed   maphash.Seed
 	bits   []atomic.Uint64
+	nbits  uint64
 	ready  atomic.Bool
 	cancel context.CancelFunc
 	done   sync.WaitGroup
@@ -29,8 +30,14 @@ type bloom struct {
 	Skipped atomic.Int64
 }
 
-func newBloom() *bloom {
-	return &bloom{seed: maphash.MakeSeed(), bits: make([]atomic.Uint64, bloomBits/64)}
+// newBloom returns an empty filter of about size bytes (0: 16 MiB).
+func newBloom(size int) *bloom {
+	words := uint64(size) / 8
+	if size <= 0 {
+		words = bloomBits / 64
+	}
+	words = max(words, 1024)
+	return &bloom{seed: maphash.MakeSeed(), bits: make([]atomic.Uint64, words), nbits: words * 64}
 }
 
 func (f *bloom) hashes(k string) (uint64, uint64) {
@@ -41,7 +48,7 @@ func (f *bloom) hashes(k string) (uint64, uint64) {
 func (f *bloom) add(k string) {
 	h1, h2 := f.hashes(k)
 	for i := range uint64(bloomHashes) {
-		b := (h1 + i*h2) % bloomBits
+		b := (h1 + i*h2) % f.nbits
 		f.bits[b/64].Or(1 << (b % 64))
 	}
 }
@@ -53,7 +60,7 @@ func (f *bloom) absent(k string) bool {
 	}
 	h1, h2 := f.hashes(k)
 	for i := range uint64(bloomHashes) {
-		b := (h1 + i*h2) % bloomBits
+		b := (h1 + i*h2) % f.nbits
 		if f.bits[b/64].Load()&(1<<(b%64)) == 0 {
 			f.Skipped.Add(1)
 			return true
@@ -64,8 +71,8 @@ func (f *bloom) absent(k string) bool {
 
 // buildBloom returns a filter that fills itself from st's blk/ entries in
 // the background (close stops it).
-func buildBloom(st State) *bloom {
-	f := newBloom()
+func buildBloom(st State, size int) *bloom {
+	f := newBloom(size)
 	ctx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
 	f.done.Add(1)

@@ -103,6 +103,12 @@ type Stage struct {
 	// the block cache holds (0: 256k). It must be well above the keys one
 	// batch touches (about 15 per record).
 	BlockCacheKeys int
+	// RecordCacheLeads is how many leads' prepared match records each
+	// generation of the record cache holds (0: 64k).
+	RecordCacheLeads int
+	// BloomBytes is the size of each partition's Bloom filter of blocking
+	// keys (0: 16 MiB).
+	BloomBytes int
 }
 
 // Name implements pipeline.Stage.
@@ -140,9 +146,13 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 	if blockKeys <= 0 {
 		blockKeys = maxCachedBlocks
 	}
+	recLeads := s.RecordCacheLeads
+	if recLeads <= 0 {
+		recLeads = maxCachedRecords
+	}
 	p := &Processor{table: t, cfg: cfg, prec: s.Precedence, ids: newLeadIDs(), blocks: newGenCache[string, []uint32](blockKeys),
-		recs: newGenCache[uint32, []*match.Prepared](maxCachedRecords)}
-	p.keys = buildBloom(t)
+		recs: newGenCache[uint32, []*match.Prepared](recLeads)}
+	p.keys = buildBloom(t, s.BloomBytes)
 	p.metrics = s.Metrics
 	if !s.NoFuzzy {
 		if err := p.openFuzzy(s.FuzzyDir, partition); err != nil {

@@ -1,0 +1,100 @@
+package pipeline
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/encoding/json"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/leadstream/leadstream/internal/lead"
+)
+
+func TestEnvelopeProvenanceRoundTrip(t *testing.T) {
+	at := time.Date(2026, 11, 2, 3, 4, 5, 6, time.UTC)
+	later := at.Add(time.Hour)
+	prov := map[string][]lead.Observation{
+		"first_name": {{Value: "Ada", Source: "csv", SourceRecordID: "r1", ObservedAt: at, Selected: true}},
+		"title": {{Value: "CTO", Source: "csv", SourceRecordID: "r1", ObservedAt: at},
+			{Value: "CIO", Source: "apollo", SourceRecordID: "a9", ObservedAt: later, Confidence: 80, Selected: true}},
+	}
+	for _, tc := range []struct {
+		name string
+		env  Envelope
+	}{
+		{"lead with provenance", Envelope{TraceID: "imp:1", Source: Source{Provider: "csv", RecordID: "r1"}, FirstSeen: at,
+			Lead: &lead.Lead{FirstName: "Ada", Title: "CIO", Provenance: prov}}},
+		{"lead without provenance", Envelope{TraceID: "imp:2", FirstSeen: at, Lead: &lead.Lead{FirstName: "Bo"}}},
+		{"no lead", Envelope{TraceID: "imp:3", FirstSeen: at, Raw: map[string]string{"email": "x@y.z"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := tc.env.Record(TopicValid, "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeEnvelope(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tc.env
+			want.V, want.Key = EnvelopeVersion, "k"
+			if !reflect.DeepEqual(*got, want) {
+				t.Fatalf("round trip:\n got %+v\nwant %+v", got, want)
+			}
+			if tc.env.Lead != nil && len(tc.env.Lead.Provenance) > 0 && tc.env.Lead.Provenance == nil {
+				t.Fatal("encoding changed the caller's lead")
+			}
+		})
+	}
+}
+
+// A version 1 record (provenance inside the lead) is still read.
+func TestDecodeEnvelopeVersion1(t *testing.T) {
+	v1 := `{"v":1,"trace_id":"imp:7","source":{"provider":"csv","record_id":"r7"},"first_seen":"2026-11-02T03:04:05Z",` +
+		`"lead":{"first_name":"Ada","provenance":{"first_name":[{"value":"Ada","source":"csv","source_record_id":"r7","observed_at":"2026-11-02T03:04:05Z","selected":true}]}}}`
+	env, err := DecodeEnvelope(&kgo.Record{Value: []byte(v1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []lead.Observation{{Value: "Ada", Source: "csv", SourceRecordID: "r7", ObservedAt: time.Date(2026, 11, 2, 3, 4, 5, 0, time.UTC), Selected: true}}
+	if !reflect.DeepEqual(env.Lead.Provenance["first_name"], want) {
+		t.Fatalf("provenance = %+v", env.Lead.Provenance)
+	}
+}
+
+// After dedupe, records carry each field's current provenance only; and
+// version 2 names each origin once.
+func TestMergedLeadRecordsCarryCurrentProvenance(t *testing.T) {
+	at := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	l := &lead.Lead{Title: "CIO", Provenance: map[string][]lead.Observation{"title": {
+		{Value: "CTO", Source: "csv", SourceRecordID: "r1", ObservedAt: at},
+		{Value: "CIO", Source: "apollo", SourceRecordID: "a9", ObservedAt: at, Selected: true}}}}
+	for _, tc := range []struct {
+		topic string
+		want  int
+	}{{TopicValid, 2}, {TopicUnique, 1}, {"ns." + TopicEnriched, 1}, {TopicSynced, 1}, {TopicReview, 2}} {
+		rec, err := (&Envelope{TraceID: "t:1", Lead: l}).Record(tc.topic, "k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := DecodeEnvelope(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(env.Lead.Provenance["title"]); n != tc.want {
+			t.Errorf("%s: %d title observations, want %d", tc.topic, n, tc.want)
+		}
+		if strings.Contains(string(rec.Value), `"provenance"`) {
+			t.Errorf("%s: version 2 record spells provenance inside the lead: %s", tc.topic, rec.Value)
+		}
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal(rec.Value, &raw); err != nil || raw["prov"] == nil {
+			t.Errorf("%s: no prov beside the lead: %s", tc.topic, rec.Value)
+		}
+	}
+	if len(l.Provenance["title"]) != 2 {
+		t.Fatal("Record changed the caller's lead")
+	}
+}
