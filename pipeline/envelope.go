@@ -101,6 +101,9 @@ type Envelope struct {
 	// Event, on leads.events, is one workflow event (a transition or a
 	// refusal) as JSON.
 	Event json.RawMessage `json:"event,omitempty"`
+	// Halo, on leads.synced and leads.current, is the lead's HaloPSA
+	// ticket as the sink knows it.
+	Halo *HaloRef `json:"halopsa,omitempty"`
 	// Key is the Kafka key the record arrived with (not serialised).
 	Key string `json:"-"`
 	// Stages is the stage history; it travels in the ls-stages header and
@@ -121,6 +124,12 @@ type HaloFeedback struct {
 	Owned []string `json:"owned,omitempty"`
 	// At is when HaloPSA says the change happened.
 	At time.Time `json:"at"`
+}
+
+// HaloRef names a lead's HaloPSA ticket and its last known status.
+type HaloRef struct {
+	TicketID int `json:"ticket_id,omitempty"`
+	StatusID int `json:"status_id,omitempty"`
 }
 
 // ErrUnsupportedVersion is returned for envelopes newer than this build.
