@@ -49,14 +49,14 @@ func (d *decidedSet) put(id, decision string) {
 
 // reviewItem is one item of GET /api/review.
 type reviewItem struct {
-	ReviewID     string              `json:"review_id"`
-	Reason       string              `json:"reason"`
-	Reasons      []string            `json:"reasons"`
-	CreatedAt    time.Time           `json:"created_at"`
-	QualityScore int                 `json:"quality_score"`
-	Record       *lead.Lead          `json:"record"`
-	Source       map[string]string   `json:"source"`
-	Candidates   []review.Candidate  `json:"candidates"`
+	ReviewID     string             `json:"review_id"`
+	Reason       string             `json:"reason"`
+	Reasons      []string           `json:"reasons"`
+	CreatedAt    time.Time          `json:"created_at"`
+	QualityScore int                `json:"quality_score"`
+	Record       *lead.Lead         `json:"record"`
+	Source       map[string]string  `json:"source"`
+	Candidates   []review.Candidate `json:"candidates"`
 	// Leads are the candidate leads as they stand, to show side by side.
 	Leads     map[string]*leadSummary `json:"candidate_leads"`
 	Decisions []string                `json:"decisions"`
