@@ -4,10 +4,15 @@ import (
 	"context"
 	"flag"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/internal/api"
+	"github.com/leadstream/leadstream/internal/apikey"
+	"github.com/leadstream/leadstream/internal/erasure"
 	"github.com/leadstream/leadstream/internal/system"
 	"github.com/leadstream/leadstream/pipeline"
 )
@@ -24,7 +29,7 @@ type apiFlags struct {
 // not on the command line.
 func addAPIFlags(fs *flag.FlagSet) *apiFlags {
 	return &apiFlags{
-		addr:     fs.String("api-addr", api.DefaultAddr, "address of the REST API: POST "+api.WebhookPath+" and GET /health (empty disables)"),
+		addr:     fs.String("api-addr", api.DefaultAddr, "address of the REST API and the web page (/, /api/…, /health; keys: leadstream apikey) (empty disables)"),
 		user:     fs.String("webhook-user", "", "HTTP Basic user name of the HaloPSA webhook"),
 		password: fs.String("webhook-password", "", "HTTP Basic password of the HaloPSA webhook (prefer LEADSTREAM_WEBHOOK_PASSWORD)"),
 		token:    fs.String("webhook-token", "", "secret token the HaloPSA webhook sends as ?token= or X-Leadstream-Token (prefer LEADSTREAM_WEBHOOK_TOKEN)"),
@@ -33,15 +38,24 @@ func addAPIFlags(fs *flag.FlagSet) *apiFlags {
 	}
 }
 
+// apiDeps are what the API serves from besides the system.
+type apiDeps struct {
+	dataDir   string
+	namespace string
+	halo      *halopsa.Client // nil: not configured
+}
+
 // startAPI serves the API until ctx ends, warning (not failing) when the
-// address is taken, like the metrics endpoint.
-func startAPI(ctx context.Context, f *apiFlags, sys *system.System, namespace string, reg prometheus.Registerer, log *slog.Logger) {
+// address is taken, like the metrics endpoint. It follows the leads view
+// into <data-dir>/state/<namespace>/leadsview.
+func startAPI(ctx context.Context, f *apiFlags, sys *system.System, deps apiDeps, reg prometheus.Registerer, log *slog.Logger) {
 	if *f.addr == "" {
 		return
 	}
-	bound, err := api.Start(ctx, *f.addr, api.Options{
+	ns := pipeline.Namespace(deps.namespace)
+	opts := api.Options{
 		Producer:    sys,
-		Namespace:   pipeline.Namespace(namespace),
+		Namespace:   ns,
 		Webhook:     api.WebhookAuth{User: *f.user, Password: *f.password, Token: *f.token},
 		Version:     version,
 		Kafka:       sys.Ready,
@@ -49,10 +63,46 @@ func startAPI(ctx context.Context, f *apiFlags, sys *system.System, namespace st
 		Registerer:  reg,
 		TLSCertFile: *f.tlsCert,
 		TLSKeyFile:  *f.tlsKey,
-	})
+		Keys:        apikey.Open(apikey.Path(deps.dataDir)),
+		Review:      sys.ReviewQueue(),
+		Transitions: sys.Transitions,
+	}
+	view, err := sys.FollowLeadsView(ctx)
+	if err != nil {
+		log.Warn("leads view unavailable: /api/leads answers 503", "err", err)
+	} else {
+		opts.Leads = view
+		er := &erasure.Eraser{View: view, Producer: sys, Namespace: ns, SuppressionKey: sys.SuppressionKey()}
+		if deps.halo != nil {
+			er.Halo = erasure.HaloClient{Client: deps.halo}
+		}
+		opts.Eraser = er
+	}
+	if deps.halo != nil {
+		opts.Halo = haloCheck(deps.halo)
+	}
+	bound, err := api.Start(ctx, *f.addr, opts)
 	if err != nil {
 		log.Warn("REST API unavailable", "err", err)
 		return
 	}
-	log.Info("serving the REST API", "addr", bound, "webhook", api.WebhookPath)
+	log.Info("serving the REST API and the web page", "addr", bound, "webhook", api.WebhookPath)
+}
+
+// haloCheck asks HaloPSA for its ticket types at most once a minute (the
+// tenant's request budget is shared) and reports the last answer.
+func haloCheck(c *halopsa.Client) func(context.Context) error {
+	var mu sync.Mutex
+	var last time.Time
+	var lastErr error
+	return func(ctx context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if !last.IsZero() && time.Since(last) < time.Minute {
+			return lastErr
+		}
+		_, lastErr = c.TicketTypes(ctx, "")
+		last = time.Now()
+		return lastErr
+	}
 }

@@ -37,7 +37,7 @@ func TestAPIFlagsResolve(t *testing.T) {
 				t.Fatalf("got addr=%q user=%q password=%q token=%q", *f.addr, *f.user, *f.password, *f.token)
 			}
 			if tc.addr == "" {
-				startAPI(context.Background(), f, nil, "", nil, nil) // disabled: returns without touching the system
+				startAPI(context.Background(), f, nil, apiDeps{}, nil, nil) // disabled: returns without touching the system
 			}
 		})
 	}

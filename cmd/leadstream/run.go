@@ -97,7 +97,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer sys.Close()
 	startOps(ctx, c.metricsAddr, reg, sys.Ready, log)
-	startAPI(ctx, apiOpts, sys, c.namespace, reg, log)
+	startAPI(ctx, apiOpts, sys, apiDeps{dataDir: c.dataDir, namespace: c.namespace, halo: halo}, reg, log)
 
 	results, err := sys.Import(ctx, imports...)
 	reportImports(stderr, results)

@@ -87,7 +87,7 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	defer sys.Close()
 	startOps(ctx, c.metricsAddr, reg, sys.Ready, log)
 	if name == "crm" {
-		startAPI(ctx, apiOpts, sys, c.namespace, reg, log)
+		startAPI(ctx, apiOpts, sys, apiDeps{dataDir: c.dataDir, namespace: c.namespace, halo: stageCfg.Halo}, reg, log)
 	}
 	<-ctx.Done()
 	log.Info("stopping stage", "stage", name)
