@@ -20,7 +20,6 @@ import (
 type LeadsView interface {
 	Search(leadsview.Query) (*leadsview.Page, error)
 	Get(id string) (*leadsview.Doc, error)
-	Forget(id string) error
 	CheckStore() error
 	CheckIndex() error
 }

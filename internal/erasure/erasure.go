@@ -95,7 +95,7 @@ func (e *Eraser) Erase(ctx context.Context, leadID string, anonymise bool) (time
 	if err := e.Producer.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		return time.Time{}, fmt.Errorf("erasure of %s: %w", leadID, err)
 	}
-	if err := e.View.Forget(leadID); err != nil {
+	if err := e.View.Forget(ctx, leadID); err != nil {
 		return time.Time{}, err
 	}
 	if anonymise {

@@ -1,6 +1,8 @@
 package leadsview
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"sort"
 	"strings"
 	"time"
@@ -126,7 +128,7 @@ func (d *Doc) indexDoc() indexDoc {
 	for _, e := range append([]string{l.Email}, emailAddresses(l)...) {
 		if e = strings.ToLower(strings.TrimSpace(e)); e != "" && !emails[e] {
 			emails[e] = true
-			x.Email = append(x.Email, e)
+			x.Email = append(x.Email, EmailTerm(e))
 			text = append(text, e, strings.ReplaceAll(strings.ReplaceAll(e, "@", " "), ".", " "))
 		}
 	}
@@ -138,6 +140,14 @@ func (d *Doc) indexDoc() indexDoc {
 	x.Fit = float64(l.FitScore)
 	x.Quality = float64(l.QualityScore)
 	return x
+}
+
+// EmailTerm is how an e-mail address is indexed for the exact filter: a
+// digest, so the index holds no address whole (the text field has its
+// parts).
+func EmailTerm(email string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	return hex.EncodeToString(sum[:16])
 }
 
 func emailAddresses(l *lead.Lead) []string {

@@ -96,7 +96,9 @@ func (v *View) Search(q Query) (*Page, error) {
 			must = append(must, t)
 		}
 	}
-	term("email", q.Email)
+	if strings.TrimSpace(q.Email) != "" {
+		term("email", EmailTerm(q.Email))
+	}
 	term("domain", q.Domain)
 	term("company", q.Company)
 	term("source", q.Source)

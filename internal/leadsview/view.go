@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/dgraph-io/badger/v4/options"
 	"github.com/segmentio/encoding/json"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -26,6 +28,10 @@ const (
 	keyLead   = "lead/"
 	keyOffset = "\x00off/"
 )
+
+// leadKey is the store key of a lead; the terminator keeps one id from
+// being the prefix of another (Forget drops by prefix).
+func leadKey(id string) []byte { return []byte(keyLead + id + "\x00") }
 
 // cleanMark marks a Bleve index closed cleanly (Bleve internal storage).
 var cleanMark = []byte("leadstream/leadsview-clean")
@@ -77,6 +83,11 @@ func Open(opts Options) (*View, error) {
 		}
 	}
 	so := index.DefaultOptions(storeDir)
+	// Values stay in the LSM tree, so that Forget's DropPrefix leaves no
+	// copy of an erased lead in a value log.
+	so.ValueThreshold = 0
+	// Uncompressed blocks: an erasure can be checked with grep.
+	so.Compression = options.None
 	so.EncryptionKey = opts.EncryptionKey
 	so.Logger = opts.Logger
 	st, err := index.Open(so)
@@ -286,7 +297,7 @@ func (v *View) apply(recs []*kgo.Record) error {
 			continue
 		}
 		if r.Value == nil {
-			changes = append(changes, index.Change{Key: []byte(keyLead + id)})
+			changes = append(changes, index.Change{Key: leadKey(id)})
 			b.Delete(id)
 			continue
 		}
@@ -303,7 +314,7 @@ func (v *View) apply(recs []*kgo.Record) error {
 		if err != nil {
 			return fmt.Errorf("leadsview: encode %s: %w", id, err)
 		}
-		changes = append(changes, index.Change{Key: []byte(keyLead + id), Value: val})
+		changes = append(changes, index.Change{Key: leadKey(id), Value: val})
 		if err := b.Index(id, d.indexDoc()); err != nil {
 			return fmt.Errorf("leadsview: index %s: %w", id, err)
 		}
@@ -327,7 +338,7 @@ var ErrNotFound = errors.New("leadsview: no such lead")
 
 // Get returns the lead with id.
 func (v *View) Get(id string) (*Doc, error) {
-	val, err := v.store.Get([]byte(keyLead + id))
+	val, err := v.store.Get(leadKey(id))
 	if errors.Is(err, index.ErrNotFound) {
 		return nil, ErrNotFound
 	}
@@ -341,16 +352,28 @@ func (v *View) Get(id string) (*Doc, error) {
 	return &d, nil
 }
 
-// Forget removes a lead from this view at once (erasure); the topic's
-// tombstone removes it from every other view.
-func (v *View) Forget(id string) error {
+// Forget removes a lead from this view at once and physically (erasure):
+// its Badger key is dropped with every old version (the view keeps its
+// values in the LSM tree, not the value log), and the Bleve index, whose
+// segments are immutable, is merged into one segment without it. The
+// topic's tombstone removes it from every other view.
+func (v *View) Forget(ctx context.Context, id string) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if err := v.store.Apply([]index.Change{{Key: []byte(keyLead + id)}}, -1); err != nil {
+	if err := v.store.DropPrefix(leadKey(id)); err != nil {
 		return fmt.Errorf("leadsview: forget %s: %w", id, err)
 	}
 	if err := v.idx.Delete(id); err != nil {
 		return fmt.Errorf("leadsview: forget %s: %w", id, err)
+	}
+	adv, err := v.idx.Advanced()
+	if err != nil {
+		return fmt.Errorf("leadsview: forget %s: %w", id, err)
+	}
+	if sc, ok := adv.(*scorch.Scorch); ok {
+		if err := sc.ForceMerge(ctx, nil); err != nil {
+			return fmt.Errorf("leadsview: forget %s: merge the index: %w", id, err)
+		}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package leadsview
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -172,3 +173,68 @@ func TestViewSearchFiltersPagingAndRebuild(t *testing.T) {
 }
 
 func ptr(n int) *int { return &n }
+
+// grepDir reports the files under dir whose bytes contain s.
+func grepDir(t *testing.T, dir, s string) []string {
+	t.Helper()
+	var hits []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, []byte(s)) {
+			hits = append(hits, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hits
+}
+
+// Forget leaves no copy of the lead's e-mail or name in the view's
+// files, before or after a restart, and the other leads stay.
+func TestForgetLeavesNoCopy(t *testing.T) {
+	brokers := cluster(t)
+	var recs []*kgo.Record
+	for i := range 30 {
+		recs = append(recs, leadRecord(t, fmt.Sprintf("ld_%02d", i), "Ann", fmt.Sprintf("Smith%d", i), fmt.Sprintf("ann%d@acme.com", i), "Acme Ltd", i))
+	}
+	// The lead to forget has two versions on the topic.
+	recs = append(recs, leadRecord(t, "ld_x", "Zoltan", "Quixotic", "zoltan.old@quixotic.example", "Quixotic", 5),
+		leadRecord(t, "ld_x", "Zoltan", "Quixotic", "zoltan.q@quixotic.example", "Quixotic", 6))
+	produce(t, brokers, recs...)
+	dir := filepath.Join(t.TempDir(), "view")
+	v, stop := follow(t, dir, brokers)
+	if err := v.Forget(context.Background(), "ld_x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Get("ld_x"); err != ErrNotFound {
+		t.Fatalf("forgotten lead: %v", err)
+	}
+	if p, _ := v.Search(Query{Q: "quixotic"}); p.Total != 0 {
+		t.Fatalf("forgotten lead still found: %d", p.Total)
+	}
+	if d, err := v.Get("ld_01"); err != nil || d.Lead.LastName != "Smith1" {
+		t.Fatalf("another lead: %+v %v", d, err)
+	}
+	for _, s := range []string{"zoltan.q@quixotic.example", "zoltan.old@quixotic.example", "Quixotic"} {
+		if hits := grepDir(t, dir, s); len(hits) > 0 {
+			t.Errorf("%q still in %v", s, hits)
+		}
+	}
+	stop()
+	for _, s := range []string{"zoltan.q@quixotic.example", "Quixotic"} {
+		if hits := grepDir(t, dir, s); len(hits) > 0 {
+			t.Errorf("after close, %q still in %v", s, hits)
+		}
+	}
+	if hits := grepDir(t, dir, "ann7@acme.com"); len(hits) == 0 {
+		t.Error("the check finds nothing at all: the other leads' data should be there")
+	}
+}
