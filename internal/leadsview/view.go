@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -290,6 +291,7 @@ func (v *View) apply(recs []*kgo.Record) error {
 	changes := make([]index.Change, 0, len(recs)+4)
 	b := v.idx.NewBatch()
 	last := map[int32]int64{}
+	var erased []string
 	for _, r := range recs {
 		last[r.Partition] = r.Offset + 1
 		id := string(r.Key)
@@ -297,8 +299,8 @@ func (v *View) apply(recs []*kgo.Record) error {
 			continue
 		}
 		if r.Value == nil {
-			changes = append(changes, index.Change{Key: leadKey(id)})
-			b.Delete(id)
+			// A tombstone is an erasure: dropped physically below.
+			erased = append(erased, id)
 			continue
 		}
 		env, err := pipeline.DecodeEnvelope(r)
@@ -309,6 +311,8 @@ func (v *View) apply(recs []*kgo.Record) error {
 		if env.LeadID == "" {
 			env.LeadID = id
 		}
+		// A lead written again after a tombstone in this poll lives on.
+		erased = slices.DeleteFunc(erased, func(e string) bool { return e == id })
 		d := DocFromEnvelope(env, r.Timestamp)
 		val, err := json.Marshal(d)
 		if err != nil {
@@ -329,6 +333,9 @@ func (v *View) apply(recs []*kgo.Record) error {
 	}
 	if err := v.idx.Batch(b); err != nil {
 		return fmt.Errorf("leadsview: index batch: %w", err)
+	}
+	if len(erased) > 0 {
+		return v.dropLocked(context.Background(), erased)
 	}
 	return nil
 }
@@ -352,27 +359,39 @@ func (v *View) Get(id string) (*Doc, error) {
 	return &d, nil
 }
 
-// Forget removes a lead from this view at once and physically (erasure):
-// its Badger key is dropped with every old version (the view keeps its
-// values in the LSM tree, not the value log), and the Bleve index, whose
-// segments are immutable, is merged into one segment without it. The
-// topic's tombstone removes it from every other view.
+// Forget removes a lead from this view at once (erasure); the topic's
+// tombstone removes it from every other view the same way.
 func (v *View) Forget(ctx context.Context, id string) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if err := v.store.DropPrefix(leadKey(id)); err != nil {
-		return fmt.Errorf("leadsview: forget %s: %w", id, err)
+	return v.dropLocked(ctx, []string{id})
+}
+
+// dropLocked removes leads physically: each Badger key is dropped with
+// every old version (the view keeps its values in the LSM tree, not the
+// value log, and DropPrefix rewrites the tables and flushes the memtable
+// that hold it), and the Bleve index, whose segments are immutable, is
+// merged into one segment without them. The keys must not have been
+// deleted first: DropPrefix skips a prefix no live key has. Caller holds
+// mu.
+func (v *View) dropLocked(ctx context.Context, ids []string) error {
+	b := v.idx.NewBatch()
+	for _, id := range ids {
+		if err := v.store.DropPrefix(leadKey(id)); err != nil {
+			return fmt.Errorf("leadsview: forget %s: %w", id, err)
+		}
+		b.Delete(id)
 	}
-	if err := v.idx.Delete(id); err != nil {
-		return fmt.Errorf("leadsview: forget %s: %w", id, err)
+	if err := v.idx.Batch(b); err != nil {
+		return fmt.Errorf("leadsview: forget: %w", err)
 	}
 	adv, err := v.idx.Advanced()
 	if err != nil {
-		return fmt.Errorf("leadsview: forget %s: %w", id, err)
+		return fmt.Errorf("leadsview: forget: %w", err)
 	}
 	if sc, ok := adv.(*scorch.Scorch); ok {
 		if err := sc.ForceMerge(ctx, nil); err != nil {
-			return fmt.Errorf("leadsview: forget %s: merge the index: %w", id, err)
+			return fmt.Errorf("leadsview: forget: merge the index: %w", err)
 		}
 	}
 	return nil
