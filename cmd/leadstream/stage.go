@@ -17,13 +17,20 @@ const stageHelp = `Runs one stage as its own process, a member of the stage's co
 Start as many replicas as the topics have partitions; partitions (and, for
 stateful stages, their state, rebuilt from the changelog) move between
 replicas as they come and go. Stages: normalize, validate, dedupe, enrich,
-sink, review and crm. A crm process also serves the HaloPSA webhook endpoint
+sink, review and crm. A crm process also serves the REST API and the web page
 (--api-addr) and runs the reconciliation poll; sink and crm write to HaloPSA
 when HALOPSA_* is set.
 
+"api" runs no stage: it serves the REST API, the web page and the HaloPSA
+webhook endpoint from its own leads view (under --data-dir, rebuilt from
+leads.current when missing), so any number of API replicas can run behind a
+load balancer. They share the key file only if they share --data-dir; give
+each replica a copy of <data-dir>/api/keys.json otherwise.
+
 Examples:
   leadstream stage dedupe --brokers kafka:9092 --data-dir /var/lib/leadstream
-  LEADSTREAM_WEBHOOK_TOKEN=… leadstream stage crm --brokers kafka:9092 --api-addr :3000`
+  LEADSTREAM_WEBHOOK_TOKEN=… leadstream stage crm --brokers kafka:9092 --api-addr :3000
+  leadstream stage api --brokers kafka:9092 --data-dir /var/lib/leadstream-api --api-addr :3000`
 
 func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	c := newFlags("stage", "NAME [flags]", stageHelp, stderr)
@@ -45,7 +52,8 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		c.fs.Usage()
 		return errUsage
 	}
-	if _, err := system.StageByName(name); err != nil {
+	apiOnly := name == "api"
+	if _, err := system.StageByName(name); err != nil && !apiOnly {
 		return err
 	}
 	log, err := c.logger(stderr)
@@ -62,7 +70,7 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	stageCfg := system.StageConfig{PollInterval: pollInterval(*pollEvery), SuppressionKey: suppressionKeyFromEnv(), Precedence: prec}
 	reg := opsserver.NewRegistry()
-	if name == "sink" || name == "crm" {
+	if name == "sink" || name == "crm" || apiOnly {
 		if stageCfg.Halo, err = haloFromEnv(log, reg, c.dataDir); err != nil {
 			return err
 		}
@@ -71,7 +79,7 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		Brokers:        c.brokerList(),
 		DataDir:        c.dataDir,
 		Partitions:     int32(c.partitions),
-		Stages:         []string{name},
+		Stages:         stagesOf(name),
 		ExactlyOnce:    c.exactlyOnce,
 		MaxBatch:       c.maxBatch,
 		StateKey:       key,
@@ -86,7 +94,7 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	defer sys.Close()
 	startOps(ctx, c.metricsAddr, reg, sys.Ready, log)
-	if name == "crm" {
+	if name == "crm" || apiOnly {
 		startAPI(ctx, apiOpts, sys, apiDeps{dataDir: c.dataDir, namespace: c.namespace, halo: stageCfg.Halo}, reg, log)
 	}
 	<-ctx.Done()
@@ -95,4 +103,12 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("stage %s recovered from %d failures; the first: %w", name, len(errs), errors.Join(errs[0]))
 	}
 	return nil
+}
+
+// stagesOf is the stage list of `stage NAME`: none for the API process.
+func stagesOf(name string) []string {
+	if name == "api" {
+		return []string{}
+	}
+	return []string{name}
 }
