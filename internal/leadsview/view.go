@@ -204,11 +204,8 @@ func (v *View) Follow(ctx context.Context, brokers []string, topic string, extra
 	if err != nil {
 		return fmt.Errorf("leadsview: client: %w", err)
 	}
-	ends, err := kadm.NewClient(probe).ListEndOffsets(ctx, topic)
+	ends, err := pipeline.EndOffsets(ctx, kadm.NewClient(probe), topic)
 	probe.Close()
-	if err == nil {
-		err = ends.Error()
-	}
 	if err != nil {
 		return fmt.Errorf("leadsview: end offsets of %s: %w", topic, err)
 	}
