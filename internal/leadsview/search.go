@@ -154,6 +154,9 @@ func (v *View) Search(q Query) (*Page, error) {
 		dir = "-"
 	}
 	req.SortBy([]string{dir + sortField, "_id"})
+	if sortField != "_score" {
+		req.Score = bleve.ScoreNone // the order needs no relevance
+	}
 	if q.Cursor != "" {
 		after, err := decodeCursor(q.Cursor)
 		if err != nil || len(after) != 2 {

@@ -34,6 +34,11 @@ const (
 // being the prefix of another (Forget drops by prefix).
 func leadKey(id string) []byte { return []byte(keyLead + id + "\x00") }
 
+// indexConfig lets Bleve persist batches in the background instead of
+// syncing each one: an index that loses its newest batches in a crash is
+// not marked clean, and Open rebuilds it from the store.
+var indexConfig = map[string]any{"unsafe_batch": true}
+
 // cleanMark marks a Bleve index closed cleanly (Bleve internal storage).
 var cleanMark = []byte("leadstream/leadsview-clean")
 
@@ -115,7 +120,7 @@ func Open(opts Options) (*View, error) {
 // reports whether it was closed cleanly. The mark is cleared until the next
 // clean Close.
 func openIndex(dir string) (bleve.Index, bool, error) {
-	idx, err := bleve.Open(dir)
+	idx, err := bleve.OpenUsing(dir, indexConfig)
 	if err == nil {
 		mark, gerr := idx.GetInternal(cleanMark)
 		clean := gerr == nil && string(mark) == "1"
@@ -130,7 +135,7 @@ func openIndex(dir string) (bleve.Index, bool, error) {
 	if rerr := os.RemoveAll(dir); rerr != nil {
 		return nil, false, fmt.Errorf("leadsview: index %s: %w", dir, rerr)
 	}
-	idx, err = bleve.New(dir, indexMapping())
+	idx, err = bleve.NewUsing(dir, indexMapping(), scorch.Name, scorch.Name, indexConfig)
 	if err != nil {
 		return nil, false, fmt.Errorf("leadsview: create index %s: %w", dir, err)
 	}
