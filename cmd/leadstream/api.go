@@ -52,6 +52,13 @@ func startAPI(ctx context.Context, f *apiFlags, sys *system.System, deps apiDeps
 	if *f.addr == "" {
 		return
 	}
+	// The address first: a process whose API cannot listen builds no view.
+	ln, err := api.Listen(*f.addr)
+	if err != nil {
+		log.Warn("REST API unavailable", "err", err)
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
 	ns := pipeline.Namespace(deps.namespace)
 	opts := api.Options{
 		Producer:    sys,
@@ -81,12 +88,14 @@ func startAPI(ctx context.Context, f *apiFlags, sys *system.System, deps apiDeps
 	if deps.halo != nil {
 		opts.Halo = haloCheck(deps.halo)
 	}
-	bound, err := api.Start(ctx, *f.addr, opts)
-	if err != nil {
+	if err := api.Serve(ctx, ln, opts); err != nil {
+		cancel()
+		ln.Close()
 		log.Warn("REST API unavailable", "err", err)
 		return
 	}
-	log.Info("serving the REST API and the web page", "addr", bound, "webhook", api.WebhookPath)
+	context.AfterFunc(ctx, cancel)
+	log.Info("serving the REST API and the web page", "addr", ln.Addr().String(), "webhook", api.WebhookPath)
 }
 
 // haloCheck asks HaloPSA for its ticket types at most once a minute (the

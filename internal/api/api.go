@@ -243,25 +243,43 @@ func (w *statusWriter) WriteHeader(code int) {
 // Start listens on addr and serves until ctx ends. It returns the bound
 // address.
 func Start(ctx context.Context, addr string, opts Options) (string, error) {
-	h, err := New(opts)
+	ln, err := Listen(addr)
 	if err != nil {
 		return "", err
 	}
+	if err := Serve(ctx, ln, opts); err != nil {
+		ln.Close()
+		return "", err
+	}
+	return ln.Addr().String(), nil
+}
+
+// Listen binds the API's address.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("api listener on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// Serve serves the API on ln until ctx ends.
+func Serve(ctx context.Context, ln net.Listener, opts Options) error {
+	h, err := New(opts)
+	if err != nil {
+		return err
+	}
 	if (opts.TLSCertFile == "") != (opts.TLSKeyFile == "") {
-		return "", errors.New("api: TLS needs both a certificate and a key file")
+		return errors.New("api: TLS needs both a certificate and a key file")
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
 	if opts.TLSCertFile != "" {
 		cert, err := tls.LoadX509KeyPair(opts.TLSCertFile, opts.TLSKeyFile)
 		if err != nil {
-			return "", fmt.Errorf("api: TLS certificate: %w", err)
+			return fmt.Errorf("api: TLS certificate: %w", err)
 		}
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("api listener on %s: %w", addr, err)
 	}
 	go func() {
 		var err error
@@ -282,7 +300,7 @@ func Start(ctx context.Context, addr string, opts Options) (string, error) {
 	if !opts.Webhook.Configured() {
 		h.log.Warn("no webhook credentials set (--webhook-password or --webhook-token): " + WebhookPath + " refuses every delivery")
 	}
-	return ln.Addr().String(), nil
+	return nil
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
