@@ -213,6 +213,17 @@ func (s *Store) Checkpoint() (int64, error) {
 	return int64(binary.BigEndian.Uint64(v)), nil
 }
 
+// DropPrefix removes every key with prefix physically: Badger flushes its
+// memtables and rewrites the tables that hold such keys, so no old version
+// is left on disk (values kept in the value log, above ValueThreshold, stay
+// there until value-log GC). Erasure uses it.
+func (s *Store) DropPrefix(prefix []byte) error {
+	if err := s.db.DropPrefix(prefix); err != nil {
+		return fmt.Errorf("index: drop prefix: %w", err)
+	}
+	return nil
+}
+
 // Reset deletes everything in the store, checkpoint included.
 func (s *Store) Reset() error {
 	if err := s.db.DropAll(); err != nil {

@@ -105,6 +105,9 @@ type Envelope struct {
 	// Prov is the lead's provenance on the wire (version 2): Encode moves
 	// it out of Lead, DecodeEnvelope back in; nil everywhere else.
 	Prov *wireProvenance `json:"prov,omitempty"`
+	// Halo, on leads.synced and leads.current, is the lead's HaloPSA
+	// ticket as the sink knows it.
+	Halo *HaloRef `json:"halopsa,omitempty"`
 	// Key is the Kafka key the record arrived with (not serialised).
 	Key string `json:"-"`
 	// Stages is the stage history; it travels in the ls-stages header and
@@ -125,6 +128,12 @@ type HaloFeedback struct {
 	Owned []string `json:"owned,omitempty"`
 	// At is when HaloPSA says the change happened.
 	At time.Time `json:"at"`
+}
+
+// HaloRef names a lead's HaloPSA ticket and its last known status.
+type HaloRef struct {
+	TicketID int `json:"ticket_id,omitempty"`
+	StatusID int `json:"status_id,omitempty"`
 }
 
 // ErrUnsupportedVersion is returned for envelopes newer than this build.

@@ -53,27 +53,13 @@ func ReadTopic(ctx context.Context, brokers []string, topic string, fn func(*kgo
 
 // catchUpOffsets are the end offsets of topic's non-empty partitions: where a
 // reader that starts at the beginning has caught up.
+// A topic created a moment ago may not be known to every broker yet
+// (UNKNOWN_TOPIC_OR_PARTITION on a real cluster): that is retried for a
+// few seconds.
 func catchUpOffsets(ctx context.Context, cl *kgo.Client, topic string) (map[int32]int64, error) {
-	var ends kadm.ListedOffsets
-	var err error
-	// A topic created a moment ago may not be known to every broker yet
-	// (a real cluster answers UNKNOWN_TOPIC_OR_PARTITION for a while).
-	for try := 0; ; try++ {
-		ends, err = kadm.NewClient(cl).ListEndOffsets(ctx, topic)
-		if err == nil {
-			err = ends.Error()
-		}
-		if !errors.Is(err, kerr.UnknownTopicOrPartition) || try >= 50 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("end offsets: %w", ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	ends, err := EndOffsets(ctx, kadm.NewClient(cl), topic)
 	if err != nil {
-		return nil, fmt.Errorf("end offsets: %w", err)
+		return nil, err
 	}
 	out := map[int32]int64{}
 	ends.Each(func(o kadm.ListedOffset) {
@@ -82,4 +68,27 @@ func catchUpOffsets(ctx context.Context, cl *kgo.Client, topic string) (map[int3
 		}
 	})
 	return out, nil
+}
+
+// EndOffsets lists the end offsets of topic, retrying for up to ten seconds
+// while the brokers do not know the topic yet (it was just created).
+func EndOffsets(ctx context.Context, adm *kadm.Client, topic string) (kadm.ListedOffsets, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ends, err := adm.ListEndOffsets(ctx, topic)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err == nil {
+			return ends, nil
+		}
+		if !errors.Is(err, kerr.UnknownTopicOrPartition) || time.Now().After(deadline) {
+			return nil, fmt.Errorf("end offsets: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

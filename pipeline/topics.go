@@ -34,6 +34,10 @@ const (
 	// it holds no personal data in clear. Every validate process follows
 	// all of it.
 	TopicSuppressions = "leads.suppressions"
+	// TopicCurrent holds the current canonical lead of every lead id,
+	// compacted and keyed by lead id: the API processes follow it into
+	// their own leads view. An erased lead leaves a tombstone.
+	TopicCurrent = "leads.current"
 )
 
 // OutcomeTopics are the topics whose records are final outcomes.
@@ -97,6 +101,10 @@ func (c Catalogue) Specs() []TopicSpec {
 		leadTopic(TopicEvents), leadTopic(TopicHaloInbound),
 	}
 	specs = append(specs, TopicSpec{
+		Name:       c.Namespace.Topic(TopicCurrent),
+		Partitions: parts,
+		Configs:    map[string]string{"cleanup.policy": "compact", "min.compaction.lag.ms": "0"},
+	}, TopicSpec{
 		Name:       c.Namespace.Topic(TopicSuppressions),
 		Partitions: parts,
 		Configs:    map[string]string{"cleanup.policy": "compact", "min.compaction.lag.ms": "0"},

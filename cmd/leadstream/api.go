@@ -4,13 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 
+	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/internal/api"
 	"github.com/leadstream/leadstream/internal/secrets"
+	"github.com/leadstream/leadstream/internal/apikey"
+	"github.com/leadstream/leadstream/internal/erasure"
 	"github.com/leadstream/leadstream/internal/system"
 	"github.com/leadstream/leadstream/pipeline"
 )
@@ -30,7 +34,7 @@ type apiFlags struct {
 // not on the command line.
 func addAPIFlags(fs *pflag.FlagSet) *apiFlags {
 	return &apiFlags{
-		addr:         fs.String("api-addr", api.DefaultAddr, "address of the REST API: POST "+api.WebhookPath+" and GET /health (empty disables)"),
+		addr:         fs.String("api-addr", api.DefaultAddr, "address of the REST API and the web page (/, /api/…, /health, POST "+api.WebhookPath+"; keys: leadstream apikey) (empty disables)"),
 		user:         fs.String("webhook-user", "", "HTTP Basic user name of the HaloPSA webhook"),
 		password:     fs.String("webhook-password", "", "HTTP Basic password of the HaloPSA webhook (prefer LEADSTREAM_WEBHOOK_PASSWORD)"),
 		token:        fs.String("webhook-token", "", "secret token the HaloPSA webhook sends in the X-Leadstream-Token header (prefer LEADSTREAM_WEBHOOK_TOKEN)"),
@@ -53,15 +57,35 @@ func (f *apiFlags) resolveSecrets(warn func(string, ...any)) error {
 	return err
 }
 
+// apiDeps are what the API serves from besides the system.
+type apiDeps struct {
+	dataDir   string
+	namespace string
+	halo      *halopsa.Client // nil: not configured
+}
+
 // startAPI serves the API until ctx ends; a busy address fails the start
-// (HaloPSA's webhooks would go nowhere).
-func startAPI(ctx context.Context, f *apiFlags, sys *system.System, namespace string, reg prometheus.Registerer, log *slog.Logger) error {
+// (HaloPSA's webhooks would go nowhere). It follows the leads view into
+// <data-dir>/state/<namespace>/leadsview.
+func startAPI(ctx context.Context, f *apiFlags, sys *system.System, deps apiDeps, reg prometheus.Registerer, log *slog.Logger) error {
 	if *f.addr == "" {
 		return nil
 	}
-	bound, err := api.Start(ctx, *f.addr, api.Options{
+	// The address first: a process whose API cannot listen builds no view.
+	ln, err := api.Listen(*f.addr)
+	if err != nil {
+		return fmt.Errorf("--api-addr %s: %w (is another leadstream running? give another address, or an empty one to serve no API)", *f.addr, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	fail := func(err error) error {
+		cancel()
+		ln.Close()
+		return err
+	}
+	ns := pipeline.Namespace(deps.namespace)
+	opts := api.Options{
 		Producer:     sys,
-		Namespace:    pipeline.Namespace(namespace),
+		Namespace:    ns,
 		Webhook:      api.WebhookAuth{User: *f.user, Password: *f.password, Token: *f.token},
 		Version:      appVersion(),
 		Kafka:        sys.Ready,
@@ -71,11 +95,33 @@ func startAPI(ctx context.Context, f *apiFlags, sys *system.System, namespace st
 		TLSKeyFile:   *f.tlsKey,
 		TokenInQuery: *f.tokenInQuery,
 		ReplayWindow: replayWindow(*f.replayWindow),
-	})
-	if err != nil {
-		return fmt.Errorf("--api-addr %s: %w (is another leadstream running? give another address, or an empty one to serve no API)", *f.addr, err)
+		Keys:         apikey.Open(apikey.Path(deps.dataDir)),
+		Review:       sys.ReviewQueue(),
+		Transitions:  sys.Transitions,
 	}
-	log.Info("serving the REST API", "addr", bound, "webhook", api.WebhookPath)
+	view, err := sys.FollowLeadsView(ctx)
+	if err != nil {
+		log.Warn("leads view unavailable: /api/leads answers 503", "err", err)
+	} else {
+		opts.Leads = view
+		supKey, err := sys.SuppressionKey()
+		if err != nil {
+			return fail(err)
+		}
+		er := &erasure.Eraser{View: view, Producer: sys, Namespace: ns, SuppressionKey: supKey}
+		if deps.halo != nil {
+			er.Halo = erasure.HaloClient{Client: deps.halo}
+		}
+		opts.Eraser = er
+	}
+	if deps.halo != nil {
+		opts.Halo = haloCheck(deps.halo)
+	}
+	if err := api.Serve(ctx, ln, opts); err != nil {
+		return fail(fmt.Errorf("REST API on %s: %w", *f.addr, err))
+	}
+	context.AfterFunc(ctx, cancel)
+	log.Info("serving the REST API and the web page", "addr", ln.Addr().String(), "webhook", api.WebhookPath)
 	return nil
 }
 
@@ -86,4 +132,22 @@ func replayWindow(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// haloCheck asks HaloPSA for its ticket types at most once a minute (the
+// tenant's request budget is shared) and reports the last answer.
+func haloCheck(c *halopsa.Client) func(context.Context) error {
+	var mu sync.Mutex
+	var last time.Time
+	var lastErr error
+	return func(ctx context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if !last.IsZero() && time.Since(last) < time.Minute {
+			return lastErr
+		}
+		_, lastErr = c.TicketTypes(ctx, "")
+		last = time.Now()
+		return lastErr
+	}
 }

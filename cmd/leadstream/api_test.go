@@ -39,7 +39,7 @@ func TestAPIFlagsResolve(t *testing.T) {
 				t.Fatalf("got addr=%q user=%q password=%q token=%q", *f.addr, *f.user, *f.password, *f.token)
 			}
 			if tc.addr == "" {
-				if err := startAPI(context.Background(), f, nil, "", nil, nil); err != nil { // disabled: returns without touching the system
+				if err := startAPI(context.Background(), f, nil, apiDeps{}, nil, nil); err != nil { // disabled: returns without touching the system
 					t.Fatal(err)
 				}
 			}

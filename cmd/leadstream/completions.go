@@ -21,9 +21,9 @@ func stageNames() []string {
 func argWords(cmd string) func() []string {
 	switch cmd {
 	case "stage":
-		return stageNames
+		return func() []string { return append(stageNames(), "api") }
 	case "review":
-		return func() []string { return []string{"list", review.Approve, review.Reject} }
+		return func() []string { return append([]string{"list"}, review.Decisions...) }
 	}
 	return nil
 }

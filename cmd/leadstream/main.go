@@ -81,6 +81,7 @@ func commands() []command {
 		{"stage", "run one stage as its own process, for scale-out", stageCmd},
 		{"topics", "create or verify the topics on a broker", topicsCmd},
 		{"review", "list, approve or reject records held for a person", reviewCmd},
+		{"apikey", "create, list or revoke the REST API's keys", apikeyCmd},
 		{"replay", "rewind a stage's consumer group to reprocess records", replayCmd},
 		{"eval", "measure dedupe precision and recall on a labelled file", evalCmd},
 		{"halo-sandbox", "serve a HaloPSA emulator to try the flow without a tenant", haloSandboxCmd},

@@ -125,7 +125,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := startOps(ctx, c.metricsAddr, reg, sys.Ready, log); err != nil {
 		return err
 	}
-	if err := startAPI(ctx, apiOpts, sys, c.namespace, reg, log); err != nil {
+	if err := startAPI(ctx, apiOpts, sys, apiDeps{dataDir: c.dataDir, namespace: c.namespace, halo: halo}, reg, log); err != nil {
 		return err
 	}
 

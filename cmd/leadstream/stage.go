@@ -23,14 +23,22 @@ sink, review, crm) needs its own --data-dir.
 
 Stages: normalize, validate, dedupe, enrich and sink (the main line),
 review (records held for a person), crm and notify. A crm process also
-serves the HaloPSA webhook endpoint (--api-addr) and runs the
-reconciliation poll; sink and crm write to HaloPSA when HALOPSA_* is set.
-notify delivers the outbound webhooks of --webhooks-file.
+serves the REST API, the web page and the HaloPSA webhook endpoint
+(--api-addr) and runs the reconciliation poll; sink and crm write to
+HaloPSA when HALOPSA_* is set. notify delivers the outbound webhooks of
+--webhooks-file.
+
+"api" runs no stage: it serves the REST API, the web page and the HaloPSA
+webhook endpoint from its own leads view (under --data-dir, rebuilt from
+leads.current when missing), so any number of API replicas can run behind a
+load balancer. They share the key file only if they share --data-dir; give
+each replica a copy of <data-dir>/api/keys.json otherwise.
 
 Examples:
   leadstream stage dedupe --brokers kafka:9092 --data-dir /var/lib/leadstream
   LEADSTREAM_WEBHOOK_TOKEN=… leadstream stage crm --brokers kafka:9092 --api-addr :3000
   leadstream stage notify --brokers kafka:9092 --webhooks-file /etc/leadstream/webhooks.json
+  leadstream stage api --brokers kafka:9092 --data-dir /var/lib/leadstream-api --api-addr :3000
 `
 
 func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
@@ -47,8 +55,9 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return errUsage
 	}
 	name := c.fs.Arg(0)
-	if !slices.Contains(stageNames(), name) {
-		return fmt.Errorf("no stage named %q (stages: %s)", name, strings.Join(stageNames(), ", "))
+	apiOnly := name == "api"
+	if !slices.Contains(stageNames(), name) && !apiOnly {
+		return fmt.Errorf("no stage named %q (stages: %s, or api)", name, strings.Join(stageNames(), ", "))
 	}
 	if name == "notify" && *webhooksFile == "" {
 		fmt.Fprintln(stderr, "leadstream stage notify: give --webhooks-file (or LEADSTREAM_WEBHOOKS_FILE), the subscriptions to deliver to")
@@ -81,7 +90,7 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		if stageCfg.Enrich, err = enrichFromEnv(log, reg, c.partitions); err != nil {
 			return err
 		}
-	case "sink", "crm":
+	case "sink", "crm", "api":
 		if stageCfg.Halo, err = haloFromEnv(log, reg, c.dataDir); err != nil {
 			return err
 		}
@@ -94,7 +103,7 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		Brokers:        c.brokerList(),
 		DataDir:        c.dataDir,
 		Partitions:     int32(c.partitions),
-		Stages:         []string{name},
+		Stages:         stagesOf(name),
 		ExactlyOnce:    c.exactlyOnce,
 		MaxBatch:       c.maxBatch,
 		StateKey:       key,
@@ -111,8 +120,8 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err := startOps(ctx, c.metricsAddr, reg, sys.Ready, log); err != nil {
 		return err
 	}
-	if name == "crm" {
-		if err := startAPI(ctx, apiOpts, sys, c.namespace, reg, log); err != nil {
+	if name == "crm" || apiOnly {
+		if err := startAPI(ctx, apiOpts, sys, apiDeps{dataDir: c.dataDir, namespace: c.namespace, halo: stageCfg.Halo}, reg, log); err != nil {
 			return err
 		}
 	}
@@ -122,4 +131,12 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("stage %s recovered from %d failures; the first: %w", name, len(errs), errors.Join(errs[0]))
 	}
 	return nil
+}
+
+// stagesOf is the stage list of `stage NAME`: none for the API process.
+func stagesOf(name string) []string {
+	if name == "api" {
+		return []string{}
+	}
+	return []string{name}
 }

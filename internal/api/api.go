@@ -1,8 +1,22 @@
-// Package api is the start of leadstream's REST API (crm.md §9): for now
-// the HaloPSA webhook receiver, POST /api/webhooks/halopsa (§8.1), and the
-// open health check, GET /health.
+// Package api is leadstream's REST API (crm.md §9) and the web page at /.
 //
-// The receiver authenticates HaloPSA with HTTP Basic credentials, or a
+// Every /api route but the webhook takes an API key (X-API-Key or
+// Authorization: Bearer; package apikey) whose role must include the
+// route's: viewer for reads, operator for bulk sync and review decisions,
+// admin for erasure. Each key may make 1000 requests an hour, 10 of them
+// bulk operations (X-RateLimit-* headers on every answer, Retry-After on a
+// 429). Bodies must be application/json (415) within 64 KiB, 5 MiB for
+// bulk (413). Errors use the envelope {"error": {"code", "message",
+// "details"}}; every answer carries X-Request-Id. GET /api/openapi.json
+// describes it all (OpenAPI 3.1).
+//
+// Reads of leads come from this process's leads view (package leadsview),
+// the review queue from the review stage's changelog, analytics from the
+// transition log; writes are records on the pipeline's topics (bulk leads
+// on leads.raw, decisions on leads.review), except erasure (package
+// erasure), which also removes data in place.
+//
+// The HaloPSA webhook receiver authenticates HaloPSA with HTTP Basic credentials, or a
 // secret token in the X-Leadstream-Token header (in the `token` query
 // parameter only with Options.TokenInQuery, since URLs end up in proxy and
 // access logs), compared in constant time. A delivery whose timestamp is
@@ -40,6 +54,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/leadstream/leadstream/internal/analytics"
+	"github.com/leadstream/leadstream/internal/apikey"
 	"github.com/leadstream/leadstream/pipeline"
 )
 
@@ -117,6 +133,23 @@ type Options struct {
 	// ReplayWindow is how old a delivery's timestamp may be (default
 	// DefaultReplayWindow; negative: not checked).
 	ReplayWindow time.Duration
+	// Keys authenticates the /api routes (nil: they answer 401).
+	Keys *apikey.Store
+	// Leads is this process's leads view (nil: the lead routes answer 503).
+	Leads LeadsView
+	// Review reads and decides the review queue (nil: 503).
+	Review ReviewQueue
+	// Transitions reads the transition log (nil: 503).
+	Transitions func(context.Context) ([]analytics.Transition, error)
+	// Workflow is the workflow's status model (nil: the default).
+	Workflow *analytics.Model
+	// Eraser forgets a lead (nil: DELETE answers 503).
+	Eraser Eraser
+	// Halo reports whether HaloPSA answers (nil: not configured).
+	Halo func(context.Context) error
+	// KeyRate and BulkRate limit each key per rolling hour (0: the
+	// defaults, 1000 and 10).
+	KeyRate, BulkRate int
 	// TLSCertFile and TLSKeyFile, when both are set, make Start serve
 	// HTTPS (HaloPSA posts webhooks over TLS; without these a proxy in
 	// front must terminate it).
@@ -130,6 +163,9 @@ type Server struct {
 	mux  *http.ServeMux
 	lim  *limiter // nil: no limit
 	met  *metrics
+	// keyLim and bulkLim are the per-key limits.
+	keyLim, bulkLim *limiter
+	decided         *decidedSet
 	// user, pass and token are SHA-256 digests, so comparisons take the
 	// same time whatever the lengths.
 	user, pass, token [32]byte
@@ -159,10 +195,38 @@ func New(opts Options) (*Server, error) {
 		s.lim = newLimiter(opts.WebhookRate, time.Minute)
 	}
 	s.met = newMetrics(opts.Registerer)
+	if opts.KeyRate <= 0 {
+		opts.KeyRate = DefaultKeyRate
+	}
+	if opts.BulkRate <= 0 {
+		opts.BulkRate = DefaultBulkRate
+	}
+	if opts.Workflow == nil {
+		m, err := analytics.DefaultModel()
+		if err != nil {
+			return nil, err
+		}
+		opts.Workflow = m
+	}
+	s.opts = opts
+	s.keyLim, s.bulkLim = newLimiter(opts.KeyRate, time.Hour), newLimiter(opts.BulkRate, time.Hour)
+	s.decided = newDecidedSet()
 	s.mux.HandleFunc("GET /health", s.health)
 	s.mux.HandleFunc("POST "+WebhookPath, s.webhook)
+	s.mux.HandleFunc("GET /api/openapi.json", s.openapi)
+	viewer, operator, admin := route{role: apikey.RoleViewer}, route{role: apikey.RoleOperator, body: MaxBody}, route{role: apikey.RoleAdmin}
+	s.mux.HandleFunc("GET /api/leads", s.guard(viewer, s.listLeads))
+	s.mux.HandleFunc("GET /api/leads/{id}", s.guard(viewer, s.getLead))
+	s.mux.HandleFunc("DELETE /api/leads/{id}", s.guard(admin, s.eraseLead))
+	s.mux.HandleFunc("POST /api/sync/leads/bulk", s.guard(route{role: apikey.RoleOperator, body: MaxBulkBody, bulk: true}, s.bulk))
+	s.mux.HandleFunc("GET /api/review", s.guard(viewer, s.listReview))
+	s.mux.HandleFunc("POST /api/review/{id}/decision", s.guard(operator, s.decide))
+	s.mux.HandleFunc("GET /api/analytics/workflow", s.guard(viewer, s.workflow))
+	s.mux.HandleFunc("GET /api/whoami", s.guard(viewer, s.whoami))
+	s.mux.Handle("GET /{$}", webHandler())
+	s.mux.Handle("GET /ui/", webHandler())
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusNotFound, "RESOURCE_NOT_FOUND", "no such route", nil)
+		writeError(w, http.StatusNotFound, CodeNotFound, "no such route", nil)
 	})
 	return s, nil
 }
@@ -201,25 +265,43 @@ func (w *statusWriter) WriteHeader(code int) {
 // Start listens on addr and serves until ctx ends. It returns the bound
 // address.
 func Start(ctx context.Context, addr string, opts Options) (string, error) {
-	h, err := New(opts)
+	ln, err := Listen(addr)
 	if err != nil {
 		return "", err
 	}
+	if err := Serve(ctx, ln, opts); err != nil {
+		ln.Close()
+		return "", err
+	}
+	return ln.Addr().String(), nil
+}
+
+// Listen binds the API's address.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("api listener on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// Serve serves the API on ln until ctx ends.
+func Serve(ctx context.Context, ln net.Listener, opts Options) error {
+	h, err := New(opts)
+	if err != nil {
+		return err
+	}
 	if (opts.TLSCertFile == "") != (opts.TLSKeyFile == "") {
-		return "", errors.New("api: TLS needs both a certificate and a key file")
+		return errors.New("api: TLS needs both a certificate and a key file")
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
 	if opts.TLSCertFile != "" {
 		cert, err := tls.LoadX509KeyPair(opts.TLSCertFile, opts.TLSKeyFile)
 		if err != nil {
-			return "", fmt.Errorf("api: TLS certificate: %w", err)
+			return fmt.Errorf("api: TLS certificate: %w", err)
 		}
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("api listener on %s: %w", addr, err)
 	}
 	go func() {
 		var err error
@@ -240,22 +322,35 @@ func Start(ctx context.Context, addr string, opts Options) (string, error) {
 	if !opts.Webhook.Configured() {
 		h.log.Warn("no webhook credentials set (--webhook-password or --webhook-token): " + WebhookPath + " refuses every delivery")
 	}
-	return ln.Addr().String(), nil
+	return nil
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	status, code, checks := "ok", http.StatusOK, map[string]string{}
-	if s.opts.Kafka != nil {
+	check := func(name string, fn func(context.Context) error) {
+		if fn == nil {
+			checks[name] = "not_configured"
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-		err := s.opts.Kafka(ctx)
+		err := fn(ctx)
 		cancel()
-		checks["kafka"] = "ok"
+		checks[name] = "ok"
 		if err != nil {
-			checks["kafka"] = "error"
+			checks[name] = "error"
 			status, code = "degraded", http.StatusServiceUnavailable
-			s.log.Warn("health: kafka check failed", "err", err)
+			s.log.Warn("health: check failed", "check", name, "err", err)
 		}
 	}
+	check("kafka", s.opts.Kafka)
+	var badger, bleve func(context.Context) error
+	if s.opts.Leads != nil {
+		badger = func(context.Context) error { return s.opts.Leads.CheckStore() }
+		bleve = func(context.Context) error { return s.opts.Leads.CheckIndex() }
+	}
+	check("badger", badger)
+	check("bleve", bleve)
+	check("halopsa", s.opts.Halo)
 	writeJSON(w, code, map[string]any{"status": status, "version": s.opts.Version, "checks": checks})
 }
 
@@ -313,7 +408,8 @@ func (s *Server) fresh(ts string, now time.Time) bool {
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	if s.lim != nil {
 		now := s.opts.Now()
-		ok, remaining, retry := s.lim.allow(source(r), now)
+		ok, remaining, reset := s.lim.allow(source(r), now)
+		retry := reset.Sub(now)
 		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(s.opts.WebhookRate))
 		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
 		if !ok {

@@ -27,8 +27,9 @@ func newLimiter(limit int, window time.Duration) *limiter {
 }
 
 // allow records a request from source at now and reports whether it is
-// within the limit; when it is not, retry is how long until a slot frees.
-func (l *limiter) allow(source string, now time.Time) (ok bool, remaining int, retry time.Duration) {
+// within the limit, how many requests remain, and when the oldest request
+// in the window leaves it (a slot frees then).
+func (l *limiter) allow(source string, now time.Time) (ok bool, remaining int, reset time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	cut := now.Add(-l.window)
@@ -48,10 +49,11 @@ func (l *limiter) allow(source string, now time.Time) (ok bool, remaining int, r
 	ts = ts[i:]
 	if len(ts) >= l.limit {
 		l.seen[source] = ts
-		return false, 0, ts[0].Sub(cut)
+		return false, 0, ts[0].Add(l.window)
 	}
-	l.seen[source] = append(ts, now)
-	return true, l.limit - len(ts) - 1, 0
+	ts = append(ts, now)
+	l.seen[source] = ts
+	return true, l.limit - len(ts), ts[0].Add(l.window)
 }
 
 // source is the client address a request came from (the connection's,

@@ -2,6 +2,7 @@ package system
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -62,14 +63,17 @@ func TestReviewQueueApproveAndReject(t *testing.T) {
 		t.Fatalf("listed %d items, want 2", len(items))
 	}
 	waitMetric(ctx, t, reg, `leadstream_review_queue_size{reason="low_quality"}`, 2)
-	if err := review.Decide(ctx, s.client, s.Brokers(), ns, importID+":2", review.Approve); err != nil {
+	if _, err := review.Decide(ctx, s.client, s.Brokers(), ns, importID+":2", review.Merge, "ld_x"); !errors.Is(err, review.ErrUnfit) {
+		t.Errorf("merging a low-quality item: %v, want it refused", err)
+	}
+	if id, err := review.Decide(ctx, s.client, s.Brokers(), ns, importID+":2", review.Approve); err != nil || id == "" {
+		t.Fatal(id, err)
+	}
+	if _, err := review.Decide(ctx, s.client, s.Brokers(), ns, importID+":3", review.Reject); err != nil {
 		t.Fatal(err)
 	}
-	if err := review.Decide(ctx, s.client, s.Brokers(), ns, importID+":3", review.Reject); err != nil {
-		t.Fatal(err)
-	}
-	if err := review.Decide(ctx, s.client, s.Brokers(), ns, importID+":99", review.Approve); err == nil {
-		t.Error("deciding an unknown item should fail")
+	if _, err := review.Decide(ctx, s.client, s.Brokers(), ns, importID+":99", review.Approve); !errors.Is(err, review.ErrNoItem) {
+		t.Errorf("deciding an unknown item: %v", err)
 	}
 	for ctx.Err() == nil {
 		sum, err = s.WaitForOutcomes(ctx, held, nil)
@@ -89,6 +93,9 @@ func TestReviewQueueApproveAndReject(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(items) == 0 {
+			if _, err := review.Decide(ctx, s.client, s.Brokers(), ns, importID+":3", review.Reject); !errors.Is(err, review.ErrDecided) {
+				t.Errorf("deciding a decided item: %v, want ErrDecided", err)
+			}
 			waitMetric(ctx, t, reg, `leadstream_review_queue_size{reason="low_quality"}`, 0)
 			waitMetric(ctx, t, reg, `leadstream_rejected_total{reason="review_rejected"}`, 1)
 			// The approved record became a lead of its own and was synced.

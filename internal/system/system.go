@@ -367,6 +367,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			return nil, err
 		}
 		opts.StageConfig.SuppressionKey = key
+		s.opts.StageConfig.SuppressionKey = key
 	}
 	if slices.Contains(names, "validate") && opts.StageConfig.Suppressions == nil {
 		g, err := pipeline.FollowTable(rctx, s.brokers, opts.Namespace.Topic(pipeline.TopicSuppressions), s.log, opts.ClientOpts...)

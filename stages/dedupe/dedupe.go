@@ -45,6 +45,7 @@ import (
 	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/pipeline"
 	"github.com/leadstream/leadstream/stages/dedupe/match"
+	"github.com/leadstream/leadstream/stages/review"
 	"github.com/leadstream/leadstream/stages/validate"
 )
 
@@ -234,7 +235,9 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		return err
 	}
 	approved := in.Decision == DecisionApproved
-	if seen && !(approved && d.Decision == DecisionReview) {
+	// A person's merge decision on a held possible duplicate (review).
+	mergeInto, decidedMerge := strings.CutPrefix(in.Decision, review.DecisionMergePrefix)
+	if seen && !((approved || decidedMerge) && d.Decision == DecisionReview) {
 		return p.repeat(in, d, out, nil)
 	}
 	if p.ids.full() {
@@ -244,10 +247,13 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	prep := match.Prepare(rec) // its forms serve the keys, Decide and the filed record
 	keys := prep.Keys()
 	var verdict match.Decision
-	if approved && seen {
+	switch {
+	case decidedMerge && seen:
+		verdict = match.Decision{Outcome: match.AutoMerge, Target: mergeInto}
+	case approved && seen:
 		// A person approved a held possible duplicate: a lead of its own.
 		verdict = match.Decision{Outcome: match.New}
-	} else {
+	default:
 		cands, err := p.candidates(rec, keys)
 		if err != nil {
 			return err
@@ -275,7 +281,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		quality := in.Reasons
 		in.Reasons = []string{ReasonPossibleDup}
 		for _, m := range verdict.Matches {
-			in.Reasons = append(in.Reasons, fmt.Sprintf("candidate:%s:%.2f", m.LeadID, m.Score))
+			in.Reasons = append(in.Reasons, review.FormatCandidate(candidateOf(m)))
 		}
 		if lowQuality(quality) {
 			in.Reasons = append(in.Reasons, quality...)
@@ -301,6 +307,19 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		return err
 	}
 	return p.repeat(in, d, out, &st)
+}
+
+// candidateOf is the review queue's view of a scored candidate.
+func candidateOf(m match.Breakdown) review.Candidate {
+	comp := func(c match.Component) *float64 {
+		if !c.Comparable {
+			return nil
+		}
+		v := c.Value
+		return &v
+	}
+	return review.Candidate{LeadID: m.LeadID, Score: m.Score, Components: review.Components{
+		Email: comp(m.E), Name: comp(m.N), Phone: comp(m.P), Company: comp(m.C), Address: comp(m.A)}}
 }
 
 // lowQuality reports whether validate marked a record low_quality.

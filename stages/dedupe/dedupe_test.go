@@ -13,6 +13,7 @@ import (
 	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/pipeline"
 	"github.com/leadstream/leadstream/stages/dedupe/match"
+	"github.com/leadstream/leadstream/stages/review"
 )
 
 // mapState is an in-memory State; Scan sees every write (the tests flush
@@ -259,5 +260,33 @@ func TestLeadEncoding(t *testing.T) {
 	}
 	if ok, err := p.getLead(in.LeadID, &got); err != nil || !ok || got.Lead.LastName != "Lovelace" {
 		t.Fatalf("compressed lead: %+v %v %v", got, ok, err)
+	}
+}
+
+// A person's merge decision (review) folds a held record into the lead it
+// names.
+func TestReviewMergeDecision(t *testing.T) {
+	st := newMapState()
+	p := open(t, st, "")
+	defer p.Close()
+	known := process(t, p, "r1", lead.Lead{FirstName: "Martha", LastName: "Brown", Email: "martha.brown@jones-stuart.example"})
+	held := &pipeline.Envelope{TraceID: "held", Source: pipeline.Source{Provider: "test", RecordID: "held"},
+		FirstSeen: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), Lead: &lead.Lead{FirstName: "Otto", LastName: "Lund", City: "Oslo"},
+		Reasons: []string{pipeline.ReasonLowQuality}}
+	if err := p.Process(context.Background(), held, &pipeline.Emitter{}); err != nil || held.Outcome != pipeline.OutcomeReview {
+		t.Fatalf("held: %q %v", held.Outcome, err)
+	}
+	decided := &pipeline.Envelope{TraceID: "held", Source: held.Source, FirstSeen: held.FirstSeen,
+		Lead: &lead.Lead{FirstName: "Otto", LastName: "Lund", City: "Oslo"}, Decision: review.DecisionMergePrefix + known.LeadID}
+	if err := p.Process(context.Background(), decided, &pipeline.Emitter{}); err != nil {
+		t.Fatal(err)
+	}
+	if decided.Decision != DecisionMerge || decided.LeadID != known.LeadID || decided.Lead.City != "Oslo" {
+		t.Fatalf("merged: decision %q lead %s city %q", decided.Decision, decided.LeadID, decided.Lead.City)
+	}
+	// Replayed, the record keeps its decision.
+	again := &pipeline.Envelope{TraceID: "held", Source: held.Source, FirstSeen: held.FirstSeen, Lead: &lead.Lead{FirstName: "Otto"}}
+	if err := p.Process(context.Background(), again, &pipeline.Emitter{}); err != nil || again.LeadID != known.LeadID {
+		t.Fatalf("replay: %s %v", again.LeadID, err)
 	}
 }

@@ -1,34 +1,72 @@
 // Package review is the review queue: records that validate or dedupe hold
 // for a person (leads.review) are parked here, in the stage's table and so
-// in its compacted changelog, until someone approves them (they re-enter
-// the pipeline after validate) or rejects them (rejected, reason
+// in its compacted changelog, until someone decides them (crm.md §4.5):
+// approve (a low-quality record continues), create_new (a held possible
+// duplicate becomes a lead of its own), merge (it merges into the
+// candidate lead target_lead_id) — each re-enters the pipeline after
+// validate, and dedupe acts on the decision — or reject (rejected, reason
 // review_rejected). Decisions are records on leads.review too, keyed like
-// the item they decide, so they reach the partition that holds it.
+// the item they decide, so they reach the partition that holds it. A
+// decided item leaves a marker (decision, lead, time; no personal data) so
+// a second decision can be refused as a conflict.
+//
+// Dedupe writes each candidate of a possible duplicate as a reason
+// "candidate:<lead>:<score>:<components>" (FormatCandidate); the queue's
+// readers parse it back with the score components (ParseCandidate).
 package review
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/segmentio/encoding/json"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/leadstream/leadstream/pipeline"
 )
 
 // Decisions a person can take on an item.
 const (
-	Approve = "approve"
-	Reject  = "reject"
+	Approve   = "approve"
+	Reject    = "reject"
+	Merge     = "merge"
+	CreateNew = "create_new"
+)
+
+// Decisions lists the decisions.
+var Decisions = []string{Approve, Reject, Merge, CreateNew}
+
+// Reasons an item is held for.
+const (
+	ReasonLowQuality        = pipeline.ReasonLowQuality
+	ReasonPossibleDuplicate = "possible_duplicate"
+)
+
+// Envelope decisions dedupe acts on when a decided record comes back on
+// leads.valid: DecisionApproved makes it a lead of its own (or lets a
+// low-quality record through), DecisionMergePrefix+<lead id> merges it
+// into that lead.
+const (
+	DecisionApproved    = "approved"
+	DecisionMergePrefix = "merge_into:"
 )
 
 // ReasonReviewRejected is the rejection reason of a rejected item.
 const ReasonReviewRejected = "review_rejected"
 
-const keyItem = "item/"
+const (
+	keyItem    = "item/"
+	keyDecided = "decided/"
+)
+
+// Decided is the marker a decided item leaves.
+type Decided struct {
+	ID       string    `json:"id"`
+	Decision string    `json:"decision"`
+	LeadID   string    `json:"lead_id,omitempty"`
+	At       time.Time `json:"at"`
+}
 
 // Stage is the review stage.
 type Stage struct {
@@ -141,76 +179,37 @@ func (p *processor) process(in *pipeline.Envelope, out *pipeline.Emitter) error 
 		return fmt.Errorf("review: corrupt item %s: %w", in.TraceID, err)
 	}
 	env := it.Envelope
+	decision, target := ParseDecision(in.Decision)
+	// The sender checked that the decision fits the item (Fits); the
+	// stage only refuses what it cannot carry out.
+	if !slices.Contains(Decisions, decision) || (decision == Merge && target == "") {
+		return fmt.Errorf("review: item %s: unusable decision %q", in.TraceID, in.Decision)
+	}
 	t.Delete(key)
-	switch in.Decision {
-	case "review:" + Approve:
-		env.Outcome, env.Reasons = "", nil
-		env.Decision = "approved" // dedupe makes an approved possible duplicate a lead of its own
+	mark := Decided{ID: in.TraceID, Decision: decision, At: in.FirstSeen}
+	switch decision {
+	case Approve, CreateNew, Merge:
 		if env.Lead == nil {
-			return fmt.Errorf("review: item %s has no lead to approve", in.TraceID)
+			return fmt.Errorf("review: item %s has no lead to pass on", in.TraceID)
+		}
+		env.Outcome, env.Reasons = "", nil
+		env.Decision = DecisionApproved
+		mark.LeadID = NewLeadID(env)
+		if decision == Merge {
+			env.Decision = DecisionMergePrefix + target
+			mark.LeadID = target
 		}
 		out.Emit(pipeline.TopicValid, env.Lead.PartitionKey(), env)
-	case "review:" + Reject:
+	case Reject:
 		env.Outcome = pipeline.OutcomeRejected
 		env.Reasons = append([]string{ReasonReviewRejected}, env.Reasons...)
 		out.Emit(pipeline.TopicRejected, env.TraceID, env)
-	default:
-		return fmt.Errorf("review: unknown decision %q for %s", in.Decision, in.TraceID)
 	}
+	mb, err := json.Marshal(mark)
+	if err != nil {
+		return fmt.Errorf("review: encode decision: %w", err)
+	}
+	t.Put(keyDecided+in.TraceID, mb)
 	p.m.decided(p.q, key)
-	return nil
-}
-
-// List reads the open items from the review stage's changelog, which holds
-// the queue as the stage's partitions see it.
-func List(ctx context.Context, brokers []string, ns pipeline.Namespace, extra ...kgo.Opt) ([]Item, error) {
-	topic := ns.Topic(pipeline.ChangelogTopic(Stage{}.Name()))
-	items := map[string][]byte{}
-	if err := pipeline.ReadTopic(ctx, brokers, topic, func(r *kgo.Record) { items[string(r.Key)] = r.Value }, extra...); err != nil {
-		return nil, fmt.Errorf("review list: %w", err)
-	}
-	var out []Item
-	for k, v := range items {
-		if v == nil || len(k) <= len(keyItem) || k[:len(keyItem)] != keyItem {
-			continue
-		}
-		var it Item
-		if err := json.Unmarshal(v, &it); err != nil {
-			return nil, fmt.Errorf("review list: corrupt item %s: %w", k, err)
-		}
-		out = append(out, it)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].HeldAt.Before(out[j].HeldAt) })
-	return out, nil
-}
-
-// ErrNoItem is returned when a decision names no open item.
-var ErrNoItem = errors.New("no open review item with that id")
-
-// Decide sends a decision for item id. It checks that the item is open.
-func Decide(ctx context.Context, cl *kgo.Client, brokers []string, ns pipeline.Namespace, id, decision string) error {
-	if decision != Approve && decision != Reject {
-		return fmt.Errorf("review: unknown decision %q (approve or reject)", decision)
-	}
-	items, err := List(ctx, brokers, ns)
-	if err != nil {
-		return err
-	}
-	found := false
-	for _, it := range items {
-		found = found || it.ID == id
-	}
-	if !found {
-		return fmt.Errorf("%w: %s (see leadstream review list)", ErrNoItem, id)
-	}
-	env := &pipeline.Envelope{TraceID: id, Decision: "review:" + decision, FirstSeen: time.Now().UTC()}
-	rec, err := env.Record(ns.Topic(pipeline.TopicReview), id)
-	if err != nil {
-		return err
-	}
-	rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: pipeline.HeaderReviewDecision, Value: []byte(decision)})
-	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
-		return fmt.Errorf("review %s %s: %w", decision, id, err)
-	}
 	return nil
 }

@@ -319,7 +319,12 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 		if in.Outcome != pipeline.OutcomeSuppressed {
 			p.written(in)
 		}
+		if it.m.TicketID != 0 {
+			in.Halo = &pipeline.HaloRef{TicketID: it.m.TicketID, StatusID: it.m.StatusID}
+		}
 		outs[it.i].Emit(pipeline.TopicSynced, in.TraceID, in)
+		// The lead as it now stands, for the API's leads views.
+		outs[it.i].Emit(pipeline.TopicCurrent, in.LeadID, in)
 	}
 	return errs, nil
 }

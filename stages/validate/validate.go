@@ -26,6 +26,7 @@
 package validate
 
 import (
+	"bytes"
 	"context"
 
 	"github.com/leadstream/leadstream/internal/lead"
@@ -73,7 +74,11 @@ func (s Stage) Open(context.Context, int32, *pipeline.Table) (pipeline.Processor
 	return pipeline.ProcessorFunc(func(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
 		route(in, below)
 		if in.Outcome == "" {
-			if keys, hit := s.suppressed(in.Lead); hit {
+			if keys, hit, erased := s.suppressed(in.Lead); erased {
+				// An erased person (crm.md §9.2): counted and dropped,
+				// without the personal data.
+				in.Outcome, in.Reasons, in.Lead, in.Raw = pipeline.OutcomeSuppressed, []string{ReasonErasure}, nil, nil
+			} else if hit {
 				in.Outcome, in.Reasons = pipeline.OutcomeSuppressed, []string{ReasonDoNotContact}
 				// The person's other e-mails and phones join the list.
 				for _, k := range keys {
@@ -90,20 +95,28 @@ func (s Stage) Open(context.Context, int32, *pipeline.Table) (pipeline.Processor
 // do-not-contact list.
 const ReasonDoNotContact = pipeline.ReasonDoNotContact
 
+// ReasonErasure is the reason of a record of an erased person.
+const ReasonErasure = "erasure"
+
 // suppressed reports whether one of the lead's e-mails or phones is on
-// the do-not-contact list, and returns the list keys of them all.
-func (s Stage) suppressed(l *lead.Lead) ([]string, bool) {
+// the do-not-contact list, and returns the list keys of them all; erased
+// is set when an entry comes from an erasure.
+func (s Stage) suppressed(l *lead.Lead) (keys []string, hit, erased bool) {
 	if s.Suppressions == nil || l == nil {
-		return nil, false
+		return nil, false, false
 	}
 	emails, phones := l.ContactPoints()
-	keys := lead.SuppressionKeys(s.SuppressionKey, emails, phones)
+	keys = lead.SuppressionKeys(s.SuppressionKey, emails, phones)
 	for _, k := range keys {
-		if _, ok := s.Suppressions.Get(k); ok {
-			return keys, true
+		if v, ok := s.Suppressions.Get(k); ok {
+			hit = true
+			erased = erased || bytes.Contains(v, []byte(`"reasons":["`+ReasonErasure+`"`))
 		}
 	}
-	return nil, false
+	if !hit {
+		return nil, false, false
+	}
+	return keys, true, erased
 }
 
 // Verdict is what the gates decided for one lead.

@@ -1,0 +1,16 @@
+// Package leadsview is the API's view of the current leads, in the manner
+// of a goka View: every API process follows the whole compacted topic
+// leads.current (the sink's latest canonical lead per lead id, a tombstone
+// for an erased one) into its own Badger store and Bleve index under its
+// own directory, so any number of API replicas serve reads without talking
+// to each other or to the stages.
+//
+// The Badger store holds each lead's document (the canonical record, its
+// state, HaloPSA reference, source records and the time it last changed)
+// and, per partition of the topic, the next offset to read: a restart
+// resumes where it stopped. The Bleve index is derived from the store: it
+// answers the full-text query q (names, e-mail, company) together with the
+// filters and sorts of crm.md §9.2 and pages with search_after cursors. An
+// index that was not closed cleanly is rebuilt from the store; a lost
+// directory is rebuilt from the topic.
+package leadsview

@@ -1,0 +1,240 @@
+package leadsview
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/leadstream/leadstream/internal/lead"
+	"github.com/leadstream/leadstream/pipeline"
+)
+
+const topic = "leads.current"
+
+func cluster(t *testing.T) []string {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c.ListenAddrs()
+}
+
+func produce(t *testing.T, brokers []string, recs ...*kgo.Record) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func leadRecord(t *testing.T, id, first, last, email, company string, fit int) *kgo.Record {
+	t.Helper()
+	env := &pipeline.Envelope{TraceID: "t-" + id, LeadID: id, Source: pipeline.Source{Provider: "apollo", RecordID: "r-" + id},
+		FirstSeen: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Outcome: pipeline.OutcomeSynced,
+		Halo: &pipeline.HaloRef{TicketID: 7, StatusID: 1},
+		Lead: &lead.Lead{FirstName: first, LastName: last, Email: email, Company: company, Domain: lead.EmailDomain(email),
+			FitScore: fit, FitBucket: "warm", QualityScore: 80, Country: "GB"}}
+	r, err := env.Record(topic, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// follow opens a view in dir, follows until it is ready and returns it
+// with a stop function.
+func follow(t *testing.T, dir string, brokers []string) (*View, func()) {
+	t.Helper()
+	v, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- v.Follow(ctx, brokers, topic) }()
+	select {
+	case <-v.Ready():
+	case err := <-done:
+		t.Fatalf("follow: %v", err)
+	}
+	return v, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		if err := v.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestViewSearchFiltersPagingAndRebuild(t *testing.T) {
+	brokers := cluster(t)
+	var recs []*kgo.Record
+	for i := range 25 {
+		recs = append(recs, leadRecord(t, fmt.Sprintf("ld_%02d", i), "Ann", fmt.Sprintf("Smith%d", i),
+			fmt.Sprintf("ann%d@acme.com", i), "Acme Ltd", i*4))
+	}
+	recs = append(recs, leadRecord(t, "ld_bob", "Bob", "Jones", "bob@globex.com", "Globex", 90))
+	// A later version of a lead replaces it; a tombstone removes one.
+	recs = append(recs, leadRecord(t, "ld_00", "Anne", "Smith0", "anne@acme.com", "Acme Ltd", 1))
+	recs = append(recs, &kgo.Record{Topic: topic, Key: []byte("ld_01")})
+	produce(t, brokers, recs...)
+
+	dir := filepath.Join(t.TempDir(), "view")
+	v, stop := follow(t, dir, brokers)
+	p, err := v.Search(Query{Q: "bob globex"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Total != 1 || p.Docs[0].LeadID != "ld_bob" || p.Docs[0].Lead.Email != "bob@globex.com" {
+		t.Fatalf("q=bob globex: %+v", p)
+	}
+	if _, err := v.Get("ld_01"); err != ErrNotFound {
+		t.Fatalf("tombstoned lead: %v", err)
+	}
+	d, err := v.Get("ld_00")
+	if err != nil || d.Lead.FirstName != "Anne" || len(d.Sources) != 1 || d.Halo.TicketID != 7 {
+		t.Fatalf("replaced lead: %+v %v", d, err)
+	}
+	tests := []struct {
+		name  string
+		q     Query
+		total uint64
+		first string
+	}{
+		{"company filter", Query{Company: "acme ltd", Sort: "fit_score", Desc: true}, 24, "ld_24"},
+		{"min_fit", Query{MinFit: ptr(85), Sort: "fit_score"}, 4, "ld_22"},
+		{"domain", Query{Domain: "globex.com"}, 1, "ld_bob"},
+		{"email", Query{Email: "ANN5@acme.com"}, 1, "ld_05"},
+		{"status", Query{HaloStatusID: ptr(1), State: "synced", Country: "gb"}, 25, ""},
+		{"no match", Query{Q: "zebra"}, 0, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := v.Search(tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != tc.total {
+				t.Fatalf("total %d, want %d", p.Total, tc.total)
+			}
+			if tc.first != "" && p.Docs[0].LeadID != tc.first {
+				t.Fatalf("first %s, want %s", p.Docs[0].LeadID, tc.first)
+			}
+		})
+	}
+	// Cursor paging visits every lead once.
+	seen := map[string]bool{}
+	q := Query{Company: "Acme Ltd", Sort: "fit_score", Desc: true, Limit: 5}
+	for {
+		p, err := v.Search(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range p.Docs {
+			if seen[d.LeadID] {
+				t.Fatalf("%s twice", d.LeadID)
+			}
+			seen[d.LeadID] = true
+		}
+		if p.NextCursor == "" {
+			break
+		}
+		q.Cursor = p.NextCursor
+	}
+	if len(seen) != 24 {
+		t.Fatalf("paged %d leads, want 24", len(seen))
+	}
+	stop()
+
+	// The directory is lost: the view is rebuilt from the topic.
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	v, stop = follow(t, dir, brokers)
+	defer stop()
+	if n, _ := v.Count(); n != 25 {
+		t.Fatalf("rebuilt view holds %d leads, want 25", n)
+	}
+}
+
+func ptr(n int) *int { return &n }
+
+// grepDir reports the files under dir whose bytes contain s.
+func grepDir(t *testing.T, dir, s string) []string {
+	t.Helper()
+	var hits []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, []byte(s)) {
+			hits = append(hits, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hits
+}
+
+// Forget leaves no copy of the lead's e-mail or name in the view's
+// files, before or after a restart, and the other leads stay.
+func TestForgetLeavesNoCopy(t *testing.T) {
+	brokers := cluster(t)
+	var recs []*kgo.Record
+	for i := range 30 {
+		recs = append(recs, leadRecord(t, fmt.Sprintf("ld_%02d", i), "Ann", fmt.Sprintf("Smith%d", i), fmt.Sprintf("ann%d@acme.com", i), "Acme Ltd", i))
+	}
+	// The lead to forget has two versions on the topic.
+	recs = append(recs, leadRecord(t, "ld_x", "Zoltan", "Quixotic", "zoltan.old@quixotic.example", "Quixotic", 5),
+		leadRecord(t, "ld_x", "Zoltan", "Quixotic", "zoltan.q@quixotic.example", "Quixotic", 6))
+	produce(t, brokers, recs...)
+	dir := filepath.Join(t.TempDir(), "view")
+	v, stop := follow(t, dir, brokers)
+	if err := v.Forget(context.Background(), "ld_x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Get("ld_x"); err != ErrNotFound {
+		t.Fatalf("forgotten lead: %v", err)
+	}
+	if p, _ := v.Search(Query{Q: "quixotic"}); p.Total != 0 {
+		t.Fatalf("forgotten lead still found: %d", p.Total)
+	}
+	if d, err := v.Get("ld_01"); err != nil || d.Lead.LastName != "Smith1" {
+		t.Fatalf("another lead: %+v %v", d, err)
+	}
+	for _, s := range []string{"zoltan.q@quixotic.example", "zoltan.old@quixotic.example", "Quixotic"} {
+		if hits := grepDir(t, dir, s); len(hits) > 0 {
+			t.Errorf("%q still in %v", s, hits)
+		}
+	}
+	stop()
+	for _, s := range []string{"zoltan.q@quixotic.example", "Quixotic"} {
+		if hits := grepDir(t, dir, s); len(hits) > 0 {
+			t.Errorf("after close, %q still in %v", s, hits)
+		}
+	}
+	if hits := grepDir(t, dir, "ann7@acme.com"); len(hits) == 0 {
+		t.Error("the check finds nothing at all: the other leads' data should be there")
+	}
+}
