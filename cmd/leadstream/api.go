@@ -12,9 +12,9 @@ import (
 
 	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/internal/api"
-	"github.com/leadstream/leadstream/internal/secrets"
 	"github.com/leadstream/leadstream/internal/apikey"
 	"github.com/leadstream/leadstream/internal/erasure"
+	"github.com/leadstream/leadstream/internal/secrets"
 	"github.com/leadstream/leadstream/internal/system"
 	"github.com/leadstream/leadstream/pipeline"
 )
