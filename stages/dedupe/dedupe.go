@@ -50,10 +50,13 @@ import (
 
 // Decisions written on leads.unique (and remembered per source record).
 const (
-	DecisionNew       = "new"
-	DecisionMerge     = "merge"  // auto-merge into an existing lead
-	DecisionReview    = "review" // held as a possible duplicate
-	DecisionApproved  = "approved"
+	DecisionNew      = "new"
+	DecisionMerge    = "merge"  // auto-merge into an existing lead
+	DecisionReview   = "review" // held as a possible duplicate
+	DecisionApproved = "approved"
+	// DecisionRouted marks a record sent back to leads.valid, to the
+	// partition that owns the lead it merges into (LeadID); see Global.
+	DecisionRouted    = "routed"
 	ReasonPossibleDup = "possible_duplicate"
 )
 
@@ -63,6 +66,7 @@ const (
 	keyLead   = "lead/" // lead id → leadState (S2-compressed JSON, see putLead)
 	keyMatch  = "mrec/" // lead id → the match records of its source records
 	keyBlock  = "blk/"  // blocking key + sep + lead id → "" (one entry per lead)
+	keyRoute  = "rt/"   // lead id → its partition key (where records for it are sent)
 	blockSep  = "\x1f"
 )
 
@@ -103,6 +107,9 @@ type Stage struct {
 	// the block cache holds (0: 256k). It must be well above the keys one
 	// batch touches (about 15 per record).
 	BlockCacheKeys int
+	// Global is the candidate view shared by every partition of the
+	// process (nil: each partition matches against its own leads only).
+	Global *Global
 }
 
 // Name implements pipeline.Stage.
@@ -144,6 +151,24 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 		recs: newGenCache[uint32, []*match.Prepared](maxCachedRecords)}
 	p.keys = buildBloom(t)
 	p.metrics = s.Metrics
+	if g := s.Global; g != nil {
+		// The view's fuzzy index replaces the partition's own.
+		p.global, p.partition = g, partition
+		g.mu.Lock()
+		var err error
+		if !s.NoFuzzy {
+			err = g.openFuzzy()
+		}
+		if err == nil {
+			err = g.load(partition, t)
+		}
+		g.mu.Unlock()
+		if err != nil {
+			p.keys.close()
+			return nil, err
+		}
+		return p, nil
+	}
 	if !s.NoFuzzy {
 		if err := p.openFuzzy(s.FuzzyDir, partition); err != nil {
 			p.keys.close()
@@ -156,6 +181,8 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 type decision struct {
 	LeadID   string `json:"lead_id,omitempty"`
 	Decision string `json:"decision"`
+	// Key is where a routed record was sent: the partition key of its lead.
+	Key string `json:"key,omitempty"`
 }
 
 // leadState is a lead as the table keeps it. Key is the partition key of
@@ -192,6 +219,33 @@ type Processor struct {
 	keys *bloom
 	// metrics count the matcher's decisions (nil: none).
 	metrics *Metrics
+	// global is the process's shared candidate view (nil: off).
+	global    *Global
+	partition int32
+	// org is whether the record being matched is an organisation record.
+	org bool
+}
+
+// view is where candidates come from: the partition's own blocks, or the
+// global view of every partition's leads.
+type view interface {
+	block(k string) ([]uint32, error)
+	records(h uint32, id string) ([]*match.Prepared, error)
+	handles() *leadIDs
+}
+
+func (p *Processor) records(h uint32, id string) ([]*match.Prepared, error) {
+	return p.matchRecords(h, id)
+}
+
+func (p *Processor) handles() *leadIDs { return p.ids }
+
+// view returns the candidate view: global when shared.
+func (p *Processor) view() view {
+	if p.global != nil {
+		return p.global
+	}
+	return p
 }
 
 // Process implements pipeline.Processor.
@@ -217,6 +271,12 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	if in.Lead == nil {
 		return fmt.Errorf("dedupe: record %s has no lead", in.TraceID)
 	}
+	if g := p.global; g != nil {
+		// One decision at a time across the process's partitions, each
+		// seeing every earlier one.
+		g.mu.Lock()
+		defer g.mu.Unlock()
+	}
 	srcKey := keySource + in.Source.Key()
 	var d decision
 	seen, err := p.getJSON(srcKey, &d)
@@ -224,6 +284,11 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		return err
 	}
 	approved := in.Decision == DecisionApproved
+	routedTo := ""
+	if in.Decision == DecisionRouted {
+		routedTo = in.LeadID
+		in.Decision, in.LeadID = "", ""
+	}
 	if seen && !(approved && d.Decision == DecisionReview) {
 		return p.repeat(in, d, out, nil)
 	}
@@ -234,10 +299,27 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	prep := match.Prepare(rec) // its forms serve the keys, Decide and the filed record
 	keys := prep.Keys()
 	var verdict match.Decision
-	if approved && seen {
+	orgOf := "" // an organisation record's organisation, when a new site of a known one
+	switch {
+	case approved && seen:
 		// A person approved a held possible duplicate: a lead of its own.
 		verdict = match.Decision{Outcome: match.New}
-	} else {
+	case routedTo != "" && p.hasLead(routedTo):
+		// Another partition matched the record to a lead of this one.
+		verdict = match.Decision{Outcome: match.AutoMerge, Target: routedTo}
+	case rec.Organisation:
+		cands, err := p.candidates(rec, keys)
+		if err != nil {
+			return err
+		}
+		od := match.DecideOrganisation(prep, cands)
+		clear(cands)
+		if od.Site != "" {
+			verdict = match.Decision{Outcome: match.AutoMerge, Target: od.Site, Reason: match.ReasonOrganisation}
+		} else if orgOf, err = p.organisationOf(od.Org); err != nil {
+			return err
+		}
+	default:
 		cands, err := p.candidates(rec, keys)
 		if err != nil {
 			return err
@@ -245,6 +327,27 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		verdict = match.DecidePrepared(prep, cands, p.cfg)
 		p.metrics.decided(&verdict)
 		clear(cands) // the buffer is reused; let go of the records
+	}
+	if verdict.Outcome == match.AutoMerge && p.global != nil {
+		if part, key, ok := p.global.owner(verdict.Target); ok && part != p.partition {
+			if routedTo != "" {
+				// Routed once already: the view and the owner disagree
+				// (a batch rolled back); decide here rather than loop.
+				verdict = match.Decision{Outcome: match.New}
+			} else {
+				// The owner merges it; the view has it from now on.
+				p.global.file(part, key, verdict.Target, in.Source.Key(), prep, keys)
+				p.global.routed++
+				d = decision{LeadID: verdict.Target, Decision: DecisionRouted, Key: key}
+				if err := p.putJSON(srcKey, d); err != nil {
+					return err
+				}
+				return p.repeat(in, d, out, nil)
+			}
+		} else if !p.hasLead(verdict.Target) {
+			// The view outlived a rolled-back batch of this partition.
+			verdict = match.Decision{Outcome: match.New}
+		}
 	}
 	var st leadState // the lead as filed, unless review
 	switch verdict.Outcome {
@@ -255,7 +358,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		// Spec §4.4: merge field by field, then recompute the quality score.
 		st.Lead.Merge(in.Lead, p.prec)
 		st.Lead.QualityScore, _ = validate.Quality(&st.Lead)
-		if err := p.file(verdict.Target, &st, prep, keys); err != nil {
+		if err := p.file(verdict.Target, &st, prep, keys, in.Source.Key()); err != nil {
 			return err
 		}
 		d = decision{LeadID: verdict.Target, Decision: DecisionMerge}
@@ -282,7 +385,17 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	default:
 		id := lead.NewID("ld_", in.FirstSeen, in.Source.Key())
 		st = leadState{Key: in.Lead.PartitionKey(), Lead: *in.Lead}
-		if err := p.file(id, &st, prep, keys); err != nil {
+		if rec.Organisation {
+			st.Lead.OrganisationID = orgOf
+			if orgOf == "" {
+				st.Lead.OrganisationID = id
+			}
+			prep.SetOrganisationID(st.Lead.OrganisationID)
+		}
+		if p.global != nil {
+			p.table.Put(keyRoute+id, []byte(st.Key))
+		}
+		if err := p.file(id, &st, prep, keys, in.Source.Key()); err != nil {
 			return err
 		}
 		d = decision{LeadID: id, Decision: DecisionNew}
@@ -291,6 +404,32 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		return err
 	}
 	return p.repeat(in, d, out, &st)
+}
+
+// organisationOf returns the organisation of lead id ("" for none).
+func (p *Processor) organisationOf(id string) (string, error) {
+	if id == "" {
+		return "", nil
+	}
+	if p.global != nil {
+		if org := p.global.organisation(id); org != "" {
+			return org, nil
+		}
+	}
+	var st leadState
+	if ok, err := p.getLead(id, &st); err != nil || !ok {
+		return id, err
+	}
+	if st.Lead.OrganisationID != "" {
+		return st.Lead.OrganisationID, nil
+	}
+	return id, nil
+}
+
+// hasLead reports whether lead id is in this partition's state.
+func (p *Processor) hasLead(id string) bool {
+	_, ok, err := p.table.Get(keyLead + id)
+	return err == nil && ok
 }
 
 // lowQuality reports whether validate marked a record low_quality.
@@ -310,6 +449,12 @@ func (p *Processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emit
 			}
 		}
 		out.Emit(pipeline.TopicReview, in.TraceID, in)
+		return nil
+	}
+	if d.Decision == DecisionRouted {
+		// To the partition that owns the lead, which merges it.
+		in.LeadID, in.Decision = d.LeadID, DecisionRouted
+		out.Emit(pipeline.TopicValid, d.Key, in)
 		return nil
 	}
 	if st == nil {
@@ -335,9 +480,12 @@ type hit struct {
 // match.Keys(rec)), those sharing the most keys first, then the newer lead.
 // The slice is reused by the next call.
 func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candidate, error) {
+	p.org = rec.Organisation
+	v := p.view()
+	ids := v.handles()
 	buf := p.hitBuf[:0]
 	for _, k := range keys {
-		hs, err := p.block(k)
+		hs, err := v.block(k)
 		if err != nil {
 			return nil, err
 		}
@@ -346,16 +494,22 @@ func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candida
 	p.hitBuf = buf
 	out := p.cands[:0]
 	if len(buf) == 0 {
-		if p.fz == nil {
+		var fids []string
+		var err error
+		switch {
+		case p.global != nil:
+			fids, err = p.global.fuzzySearch(rec)
+		case p.fz != nil:
+			fids, err = p.fz.search(rec)
+		default:
 			return nil, nil
 		}
-		// The fuzzy index's order, at most maxFuzzyCandidates leads.
-		fids, err := p.fz.search(rec)
 		if err != nil {
 			return nil, err
 		}
+		// The fuzzy index's order, at most maxFuzzyCandidates leads.
 		for _, id := range fids[:min(len(fids), maxCandidates)] {
-			if out, err = p.appendCandidates(out, p.ids.intern(id), id); err != nil {
+			if out, err = p.appendCandidates(v, out, ids.intern(id), id); err != nil {
 				return nil, err
 			}
 		}
@@ -400,14 +554,14 @@ func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candida
 		if a.n != b.n {
 			return b.n - a.n
 		}
-		return p.ids.compare(b.h, a.h)
+		return ids.compare(b.h, a.h)
 	})
 	if len(hits) > maxCandidates {
 		hits = hits[:maxCandidates]
 	}
 	for _, x := range hits {
 		var err error
-		if out, err = p.appendCandidates(out, x.h, p.ids.name(x.h)); err != nil {
+		if out, err = p.appendCandidates(v, out, x.h, ids.name(x.h)); err != nil {
 			return nil, err
 		}
 	}
@@ -416,12 +570,15 @@ func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candida
 }
 
 // appendCandidates appends the match records of lead id (handle h).
-func (p *Processor) appendCandidates(out []match.Candidate, h uint32, id string) ([]match.Candidate, error) {
-	recs, err := p.matchRecords(h, id)
+func (p *Processor) appendCandidates(v view, out []match.Candidate, h uint32, id string) ([]match.Candidate, error) {
+	recs, err := v.records(h, id)
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range recs {
+		if r.Record().Organisation != p.org {
+			continue // organisations match organisations, persons persons
+		}
 		out = append(out, match.Candidate{LeadID: id, Record: r.Record(), Prepared: r})
 	}
 	return out, nil
@@ -429,7 +586,10 @@ func (p *Processor) appendCandidates(out []match.Candidate, h uint32, id string)
 
 // file stores a lead with one more source record and indexes the record's
 // blocking keys (keys, rec.Keys()) under it.
-func (p *Processor) file(id string, st *leadState, rec *match.Prepared, keys []string) error {
+func (p *Processor) file(id string, st *leadState, rec *match.Prepared, keys []string, src string) error {
+	if p.global != nil {
+		p.global.file(p.partition, st.Key, id, src, rec, keys)
+	}
 	if err := p.putLead(id, st); err != nil {
 		return err
 	}
@@ -453,6 +613,9 @@ func (p *Processor) file(id string, st *leadState, rec *match.Prepared, keys []s
 	p.recs.put(h, preps)
 	if p.fz != nil {
 		p.fz.put(id, recs)
+	}
+	if p.global != nil && p.global.fz != nil {
+		p.global.fz.put(id, recs)
 	}
 	for _, k := range keys {
 		hs, err := p.block(k)
@@ -646,6 +809,8 @@ func Record(l *lead.Lead) match.Record {
 		Postcode:      l.Postcode,
 		State:         l.State,
 		Country:       l.Country,
+		Organisation:  l.IsOrganisation(),
+		OrgID:         l.OrganisationID,
 	}
 }
 
@@ -658,5 +823,5 @@ func (p *Processor) AddLead(id string, l *lead.Lead) error {
 	if p.ids.full() {
 		p.reset()
 	}
-	return p.file(id, &st, rec, rec.Keys())
+	return p.file(id, &st, rec, rec.Keys(), "")
 }

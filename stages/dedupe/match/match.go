@@ -101,6 +101,10 @@ type Record struct {
 	Domain string
 	// OrgID is the resolved organisation, when the caller knows it.
 	OrgID string
+	// Organisation marks an organisation record (a company and no person,
+	// issue 12): it is matched only against organisation records, by
+	// [DecideOrganisation], and persons only against persons.
+	Organisation bool `json:",omitempty"`
 
 	Street   string
 	City     string
@@ -148,6 +152,7 @@ func (o Outcome) String() string {
 const (
 	ReasonExactEmail        = "exact_email"        // §4.1 exact key
 	ReasonFuzzy             = "fuzzy"              // §4.2 auto-merge
+	ReasonOrganisation      = "organisation_site"  // the same site of one organisation (DecideOrganisation)
 	ReasonPossibleDuplicate = "possible_duplicate" // review queue
 )
 

@@ -28,3 +28,7 @@ func (c *Candidate) prepared() prep {
 	}
 	return prepare(&c.Record)
 }
+
+// SetOrganisationID sets the organisation the record's lead belongs to
+// (Record.OrgID), once its lead is decided.
+func (x *Prepared) SetOrganisationID(id string) { x.rec.OrgID = id }

@@ -1,0 +1,207 @@
+package dedupe
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/segmentio/encoding/json"
+
+	"github.com/leadstream/leadstream/stages/dedupe/match"
+)
+
+// Global is the candidate view that every dedupe partition of a process
+// shares: the blocking keys and match records of the leads of all its
+// partitions, updated the moment a partition decides (not when its batch
+// commits), and the fuzzy indexes of all of them. With it a record is
+// matched against every lead whatever partition it arrived on, so the
+// answer does not depend on how many partitions there are (issue 12; see
+// docs/dedupe-global-view.md for the design and the races it handles).
+//
+// A lead stays owned by the partition that made it: its state (lead/,
+// mrec/, blk/) lives in that partition's table and changelog. A record
+// whose best candidate belongs to another partition is routed there (see
+// Processor.route) and merged by the owner; the view files the record
+// under the lead at once, so later records see it.
+//
+// The view lives in memory. A partition's leads are loaded into it when
+// the partition opens (from the mrec/ records, like the fuzzy rebuild) and
+// stay when it closes (a partition moved to another process keeps being
+// matched against, at the state it had here). Its fuzzy index, one for all
+// partitions (scores of separate Bleve indexes do not compare), lives in
+// a temporary directory until Close. It is safe for concurrent
+// use: a partition holds its lock from candidate lookup to filing, so
+// decisions are made one at a time in one order, as with one partition.
+type Global struct {
+	mu     sync.Mutex
+	ids    *leadIDs
+	blocks map[string][]uint32 // blocking key → leads, oldest first
+	leads  map[uint32]*globalLead
+	fz     *fuzzy // one fuzzy index of every partition's leads (nil: off)
+	routed int64
+}
+
+// globalLead is one lead as the view holds it.
+type globalLead struct {
+	partition int32
+	key       string // the lead's partition key: a record sent to it reaches the owner
+	recs      []*match.Prepared
+	srcs      []string // source records filed (a routed record is filed once)
+}
+
+// NewGlobal returns an empty view. Give the same one to every Stage of a
+// process (system.Start does).
+func NewGlobal() *Global {
+	return &Global{ids: newLeadIDs(), blocks: map[string][]uint32{}, leads: map[uint32]*globalLead{}}
+}
+
+// openFuzzy starts the view's fuzzy index, once.
+func (g *Global) openFuzzy() error {
+	if g.fz != nil {
+		return nil
+	}
+	f, _, err := newFuzzy("", 0)
+	if err != nil {
+		return err
+	}
+	f.ok.Store(true)
+	g.fz = f
+	return nil
+}
+
+// Close closes the view's fuzzy index and removes it.
+func (g *Global) Close() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.fz == nil {
+		return nil
+	}
+	err := g.fz.close()
+	g.fz = nil
+	return err
+}
+
+// Routed returns how many records were routed to another partition's lead.
+func (g *Global) Routed() int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.routed
+}
+
+// block implements view.
+func (g *Global) block(k string) ([]uint32, error) { return g.blocks[k], nil }
+
+// records implements view.
+func (g *Global) records(h uint32, _ string) ([]*match.Prepared, error) {
+	if l := g.leads[h]; l != nil {
+		return l.recs, nil
+	}
+	return nil, nil
+}
+
+// handles implements view.
+func (g *Global) handles() *leadIDs { return g.ids }
+
+// organisation returns the organisation of lead id, as its match
+// records carry it ("" when unknown).
+func (g *Global) organisation(id string) string {
+	l := g.leads[g.ids.intern(id)]
+	if l == nil {
+		return ""
+	}
+	for _, r := range l.recs {
+		if org := r.Record().OrgID; org != "" {
+			return org
+		}
+	}
+	return ""
+}
+
+// owner returns the partition and partition key of lead id.
+func (g *Global) owner(id string) (int32, string, bool) {
+	l := g.leads[g.ids.intern(id)]
+	if l == nil {
+		return 0, "", false
+	}
+	return l.partition, l.key, true
+}
+
+// file adds one source record (src, "" when unknown) of lead id, owned by
+// partition at key, with its blocking keys. A source record already filed
+// under the lead is not filed again.
+func (g *Global) file(partition int32, key, id, src string, rec *match.Prepared, keys []string) {
+	h := g.ids.intern(id)
+	l := g.leads[h]
+	if l == nil {
+		l = &globalLead{partition: partition, key: key}
+		g.leads[h] = l
+	}
+	if src != "" {
+		if slices.Contains(l.srcs, src) {
+			return
+		}
+		l.srcs = append(l.srcs, src)
+		if len(l.srcs) > 4*maxRecordsPerLead {
+			l.srcs = l.srcs[len(l.srcs)-4*maxRecordsPerLead:]
+		}
+	}
+	recs := append(l.recs[:len(l.recs):len(l.recs)], rec)
+	if n := len(recs); n > maxRecordsPerLead {
+		recs = append(recs[:1], recs[n-maxRecordsPerLead+1:]...)
+	}
+	l.recs = recs
+	for _, k := range keys {
+		hs := g.blocks[k]
+		if slices.Contains(hs, h) {
+			continue
+		}
+		if len(hs) >= maxLeadsPerKey {
+			hs = hs[1:]
+		}
+		g.blocks[k] = append(hs, h)
+	}
+}
+
+// load adds the leads of a partition's state to the view.
+func (g *Global) load(partition int32, t State) error {
+	return t.Scan(keyMatch, func(key string, v []byte) (bool, error) {
+		id := key[len(keyMatch):]
+		var recs []match.Record
+		if err := json.Unmarshal(v, &recs); err != nil {
+			return false, fmt.Errorf("dedupe: corrupt state at %q: %w", key, err)
+		}
+		var st leadState
+		rk, ok, err := t.Get(keyRoute + id)
+		if err != nil {
+			return false, err
+		}
+		routeKey := string(rk)
+		if !ok {
+			// State written before the route keys: the lead's own key.
+			p := &Processor{table: t}
+			if ok, err := p.getLead(id, &st); err != nil || !ok {
+				return true, err
+			}
+			routeKey = st.Key
+		}
+		if h := g.ids.intern(id); g.leads[h] != nil {
+			return true, nil // already in the view (this process filed it)
+		}
+		for _, r := range recs {
+			prep := match.Prepare(r)
+			g.file(partition, routeKey, id, "", prep, prep.Keys())
+		}
+		if g.fz != nil {
+			g.fz.put(id, recs)
+		}
+		return true, nil
+	})
+}
+
+// fuzzySearch asks the view's fuzzy index for leads resembling rec.
+func (g *Global) fuzzySearch(rec match.Record) ([]string, error) {
+	if g.fz == nil {
+		return nil, nil
+	}
+	return g.fz.search(rec)
+}
