@@ -125,10 +125,10 @@ func Compare(a, b []string) bool {
 			return written(a, b)
 		}
 	}
-	// All of the shorter name agrees; a single-token name must not be a
-	// short fragment of a longer one ("SM" in "SM Heerlen" is fine, but an
-	// initialism alone is weak).
-	return len(a) > 1 || len(b) == 1 || len(a[0]) >= 3
+	// All of the shorter name agrees. A short single word (an initialism:
+	// "DSM") inside a longer name is as often another organisation's name
+	// ("DSM IP Assets") as a branch of its own: only equal names match.
+	return len(a) > 1 || len(b) == 1 || len(a[0]) >= 5
 }
 
 // written reports whether one name is the other's tokens written

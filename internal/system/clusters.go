@@ -14,6 +14,29 @@ import (
 // (source record id → lead id). Call it once the imports have their
 // outcomes.
 func (s *System) Clusters(ctx context.Context, importIDs ...string) (map[string]string, error) {
+	return s.ClustersAt(ctx, LevelLead, importIDs...)
+}
+
+// Levels at which records are clustered (eval --level, issue 12).
+const (
+	// LevelLead: the lead a record ended in.
+	LevelLead = "lead"
+	// LevelOrganisation: the organisation (HaloPSA Client) of an
+	// organisation lead, else the lead.
+	LevelOrganisation = "organisation"
+	// LevelSite: the site, which an organisation lead is (a person lead
+	// is its own).
+	LevelSite = "site"
+)
+
+// ClustersAt is Clusters at a level: LevelLead, LevelOrganisation or
+// LevelSite.
+func (s *System) ClustersAt(ctx context.Context, level string, importIDs ...string) (map[string]string, error) {
+	switch level {
+	case LevelLead, LevelSite, LevelOrganisation:
+	default:
+		return nil, fmt.Errorf("clusters: unknown level %q (lead, organisation or site)", level)
+	}
 	want := map[string]bool{}
 	for _, id := range importIDs {
 		want[id] = true
@@ -28,7 +51,11 @@ func (s *System) Clusters(ctx context.Context, importIDs ...string) (map[string]
 			return
 		}
 		if len(want) == 0 || want[env.Source.ImportID] {
-			out[env.Source.RecordID] = env.LeadID
+			label := env.LeadID
+			if level == LevelOrganisation && env.Lead != nil && env.Lead.OrganisationID != "" {
+				label = env.Lead.OrganisationID
+			}
+			out[env.Source.RecordID] = label
 		}
 	}, s.opts.ClientOpts...)
 	if err != nil {

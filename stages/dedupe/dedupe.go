@@ -74,7 +74,11 @@ const (
 const (
 	maxLeadsPerKey    = 64 // leads remembered per blocking key (most recent)
 	maxRecordsPerLead = 4  // source records kept per lead for matching
-	maxCandidates     = 20 // leads scored per incoming record (spec §4.1)
+	// maxRecordsPerOrganisation is the same for an organisation lead:
+	// company lists spell one name many ways, and each kept spelling is
+	// one more that a new record can agree with.
+	maxRecordsPerOrganisation = 12
+	maxCandidates             = 20 // leads scored per incoming record (spec §4.1)
 	// Cache sizes, per generation (see genCache). A block this batch
 	// changed must not leave its cache before the batch is applied (a
 	// Scan sees committed state only): a generation outlasts any batch's
@@ -426,6 +430,14 @@ func (p *Processor) organisationOf(id string) (string, error) {
 	return id, nil
 }
 
+// recordsKept is how many match records a lead of rec's kind keeps.
+func recordsKept(rec *match.Prepared) int {
+	if rec.Record().Organisation {
+		return maxRecordsPerOrganisation
+	}
+	return maxRecordsPerLead
+}
+
 // hasLead reports whether lead id is in this partition's state.
 func (p *Processor) hasLead(id string) bool {
 	_, ok, err := p.table.Get(keyLead + id)
@@ -600,8 +612,8 @@ func (p *Processor) file(id string, st *leadState, rec *match.Prepared, keys []s
 		return err
 	}
 	preps := append(old[:len(old):len(old)], rec)
-	if n := len(preps); n > maxRecordsPerLead {
-		preps = append(preps[:1], preps[n-maxRecordsPerLead+1:]...)
+	if n, keep := len(preps), recordsKept(rec); n > keep {
+		preps = append(preps[:1], preps[n-keep+1:]...)
 	}
 	recs := make([]match.Record, len(preps))
 	for i, x := range preps {

@@ -146,8 +146,8 @@ func (g *Global) file(partition int32, key, id, src string, rec *match.Prepared,
 		}
 	}
 	recs := append(l.recs[:len(l.recs):len(l.recs)], rec)
-	if n := len(recs); n > maxRecordsPerLead {
-		recs = append(recs[:1], recs[n-maxRecordsPerLead+1:]...)
+	if n, keep := len(recs), recordsKept(rec); n > keep {
+		recs = append(recs[:1], recs[n-keep+1:]...)
 	}
 	l.recs = recs
 	for _, k := range keys {
