@@ -89,8 +89,12 @@ type Envelope struct {
 	Lead      *lead.Lead        `json:"lead,omitempty"` // canonical lead, from normalize on
 	LeadID    string            `json:"lead_id,omitempty"`
 	Decision  string            `json:"decision,omitempty"` // dedupe's verdict: new, exact_merge, …
-	Outcome   Outcome           `json:"outcome,omitempty"`
-	Reasons   []string          `json:"reasons,omitempty"`
+	// Absorbed are leads dedupe folded into LeadID with this record: two
+	// leads of one entity that the record matched both at the auto-merge
+	// threshold (issue 12's reconciliation, the lead.merged case).
+	Absorbed []string `json:"absorbed_leads,omitempty"`
+	Outcome  Outcome  `json:"outcome,omitempty"`
+	Reasons  []string `json:"reasons,omitempty"`
 	// Feedback, on leads.enriched, is a change people made in HaloPSA that
 	// the crm stage forwards to the sink partition of its lead. It carries
 	// no Lead and is not an input record: it has no outcome.

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/segmentio/encoding/json"
@@ -62,6 +64,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	file := c.fs.String("file", "", "labelled canonical CSV")
 	truthCol := c.fs.String("truth-column", "entity_id", "column with the true entity of each record")
 	idCol := c.fs.String("id-column", "record_id", "column with each record's id")
+	clustersOut := c.fs.String("clusters-out", "", "also write each record's predicted cluster to this CSV (record_id,cluster)")
 	level := c.fs.String("level", system.LevelLead, "what a cluster is: lead, organisation (a company's Client) or site")
 	withHalo := c.fs.Bool("halo-sandbox", false, "write to an in-process HaloPSA emulator (300 requests / 5 min) and report its users, tickets and clients against the true persons")
 	c.logLevel = "warn"
@@ -127,6 +130,11 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	elapsed := time.Since(start)
+	if *clustersOut != "" {
+		if err := writeClusters(*clustersOut, truth, predicted); err != nil {
+			return err
+		}
+	}
 	rep := evalReport{
 		File:          filepath.Base(*file),
 		Partitions:    c.partitions,
@@ -182,4 +190,27 @@ func readTruth(path, idCol, truthCol string) (map[string]string, error) {
 		return nil, fmt.Errorf("eval: %s has no labelled records", path)
 	}
 	return truth, nil
+}
+
+// writeClusters writes record_id,cluster for every labelled record (a
+// record with no cluster is its own).
+func writeClusters(path string, truth, predicted map[string]string) error {
+	ids := make([]string, 0, len(truth))
+	for id := range truth {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var b strings.Builder
+	b.WriteString("record_id,cluster\n")
+	for _, id := range ids {
+		c := predicted[id]
+		if c == "" {
+			c = "single:" + id
+		}
+		fmt.Fprintf(&b, "%s,%s\n", id, c)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	return nil
 }

@@ -11,7 +11,8 @@ import (
 
 // Clusters reads leads.synced and returns, for every source record of the
 // given imports that became or joined a lead, the lead id it ended in
-// (source record id → lead id). Call it once the imports have their
+// (source record id → lead id), following leads dedupe folded into
+// others (Envelope.Absorbed). Call it once the imports have their
 // outcomes.
 func (s *System) Clusters(ctx context.Context, importIDs ...string) (map[string]string, error) {
 	return s.ClustersAt(ctx, LevelLead, importIDs...)
@@ -43,6 +44,7 @@ func (s *System) ClustersAt(ctx context.Context, level string, importIDs ...stri
 	}
 	topic := s.opts.Namespace.Topic(pipeline.TopicSynced)
 	out := map[string]string{}
+	folded := map[string]string{} // a lead folded into another → that lead
 	var decodeErr error
 	err := pipeline.ReadTopic(ctx, s.brokers, topic, func(r *kgo.Record) {
 		env, err := pipeline.DecodeEnvelope(r)
@@ -56,6 +58,9 @@ func (s *System) ClustersAt(ctx context.Context, level string, importIDs ...stri
 				label = env.Lead.OrganisationID
 			}
 			out[env.Source.RecordID] = label
+			for _, b := range env.Absorbed {
+				folded[b] = env.LeadID
+			}
 		}
 	}, s.opts.ClientOpts...)
 	if err != nil {
@@ -63,6 +68,17 @@ func (s *System) ClustersAt(ctx context.Context, level string, importIDs ...stri
 	}
 	if decodeErr != nil {
 		return nil, fmt.Errorf("clusters: %w", decodeErr)
+	}
+	// Records of a folded lead belong to the lead it was folded into.
+	for id, label := range out {
+		for seen := 0; seen < 64; seen++ {
+			to, ok := folded[label]
+			if !ok {
+				break
+			}
+			label = to
+		}
+		out[id] = label
 	}
 	return out, nil
 }

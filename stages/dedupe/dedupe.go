@@ -67,6 +67,7 @@ const (
 	keyMatch  = "mrec/" // lead id → the match records of its source records
 	keyBlock  = "blk/"  // blocking key + sep + lead id → "" (one entry per lead)
 	keyRoute  = "rt/"   // lead id → its partition key (where records for it are sent)
+	keyFold   = "fold/" // lead id → the lead it was folded into (reconciliation)
 	blockSep  = "\x1f"
 )
 
@@ -166,6 +167,9 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 		if err == nil {
 			err = g.load(partition, t)
 		}
+		if err == nil {
+			g.owned[partition] = true
+		}
 		g.mu.Unlock()
 		if err != nil {
 			p.keys.close()
@@ -187,6 +191,8 @@ type decision struct {
 	Decision string `json:"decision"`
 	// Key is where a routed record was sent: the partition key of its lead.
 	Key string `json:"key,omitempty"`
+	// Absorbed are the leads folded into LeadID with this record.
+	Absorbed []string `json:"absorbed,omitempty"`
 }
 
 // leadState is a lead as the table keeps it. Key is the partition key of
@@ -195,6 +201,8 @@ type decision struct {
 type leadState struct {
 	Key  string    `json:"key"`
 	Lead lead.Lead `json:"lead"`
+	// Absorbed are the leads folded into this one (reconciliation).
+	Absorbed []string `json:"absorbed,omitempty"`
 }
 
 // Processor is the dedupe processor of one partition.
@@ -304,6 +312,10 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	keys := prep.Keys()
 	var verdict match.Decision
 	orgOf := "" // an organisation record's organisation, when a new site of a known one
+	var absorbed []string
+	if routedTo != "" {
+		absorbed = in.Absorbed // decided by the partition that routed it
+	}
 	switch {
 	case approved && seen:
 		// A person approved a held possible duplicate: a lead of its own.
@@ -331,6 +343,9 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		verdict = match.DecidePrepared(prep, cands, p.cfg)
 		p.metrics.decided(&verdict)
 		clear(cands) // the buffer is reused; let go of the records
+		if p.global != nil {
+			absorbed = p.reconcile(&verdict)
+		}
 	}
 	if verdict.Outcome == match.AutoMerge && p.global != nil {
 		if part, key, ok := p.global.owner(verdict.Target); ok && part != p.partition {
@@ -342,7 +357,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 				// The owner merges it; the view has it from now on.
 				p.global.file(part, key, verdict.Target, in.Source.Key(), prep, keys)
 				p.global.routed++
-				d = decision{LeadID: verdict.Target, Decision: DecisionRouted, Key: key}
+				d = decision{LeadID: verdict.Target, Decision: DecisionRouted, Key: key, Absorbed: absorbed}
 				if err := p.putJSON(srcKey, d); err != nil {
 					return err
 				}
@@ -362,10 +377,16 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		// Spec §4.4: merge field by field, then recompute the quality score.
 		st.Lead.Merge(in.Lead, p.prec)
 		st.Lead.QualityScore, _ = validate.Quality(&st.Lead)
+		for _, b := range absorbed {
+			if !slices.Contains(st.Absorbed, b) {
+				st.Absorbed = append(st.Absorbed, b)
+			}
+			p.table.Put(keyFold+b, []byte(verdict.Target))
+		}
 		if err := p.file(verdict.Target, &st, prep, keys, in.Source.Key()); err != nil {
 			return err
 		}
-		d = decision{LeadID: verdict.Target, Decision: DecisionMerge}
+		d = decision{LeadID: verdict.Target, Decision: DecisionMerge, Absorbed: absorbed}
 	case match.Review:
 		d = decision{Decision: DecisionReview}
 		in.Outcome = pipeline.OutcomeReview
@@ -430,6 +451,93 @@ func (p *Processor) organisationOf(id string) (string, error) {
 	return id, nil
 }
 
+// keepRecords returns the match records a lead keeps after rec joins
+// those it has (old, not modified): the first, then the most recent, up
+// to recordsKept. A record that repeats the e-mail of a kept one (other
+// than the first) takes its place rather than pushing out the oldest, so
+// a burst of records of one mailbox does not crowd out the lead's other
+// spellings: the answer then depends less on the order records arrive in.
+func keepRecords(old []*match.Prepared, rec *match.Prepared) []*match.Prepared {
+	keep := recordsKept(rec)
+	out := make([]*match.Prepared, 0, min(len(old)+1, keep))
+	out = append(out, old...)
+	if len(out) >= keep {
+		drop := 1 // the oldest but the first
+		if e := rec.Record().Email; e != "" {
+			for i := 1; i < len(out); i++ {
+				if out[i].Record().Email == e {
+					drop = i
+					break
+				}
+			}
+		}
+		out = append(out[:drop], out[drop+1:]...)
+		out = out[:min(len(out), keep-1)]
+	}
+	return append(out, rec)
+}
+
+// reconcile turns a review that only guard G3 caused into an auto-merge
+// (issue 12): the record matches two or more leads at the auto-merge
+// threshold with every other guard passing, so those leads are one entity
+// that arrival order split (records of it met no lead of it when they
+// came, on this partition or another). The oldest lead (the smallest id)
+// takes the record, and the others are folded into it in the view and
+// named in the record's Absorbed (the lead.merged case, G4 relaxed for it
+// alone). It returns the folded leads.
+func (p *Processor) reconcile(v *match.Decision) []string {
+	if v.Outcome != match.Review || len(v.Matches) < 2 {
+		return nil
+	}
+	var high []string
+	for _, m := range v.Matches {
+		if m.Score < p.cfg.AutoMerge {
+			continue
+		}
+		if len(m.Failed) != 1 || m.Failed[0] != "G3" {
+			return nil
+		}
+		high = append(high, m.LeadID)
+	}
+	if len(high) < 2 {
+		return nil
+	}
+	slices.Sort(high)
+	target, others := high[0], high[1:]
+	// The leads must match each other too, at the threshold with every
+	// guard passing, not just both resemble the record.
+	for _, b := range others {
+		if !p.leadsMatch(target, b) {
+			return nil
+		}
+	}
+	for _, b := range others {
+		p.global.fold(target, b)
+	}
+	*v = match.Decision{Outcome: match.AutoMerge, Target: target, Reason: ReasonReconciled}
+	return others
+}
+
+// leadsMatch reports whether some record of lead a and some record of
+// lead b score at the auto-merge threshold with no guard failing.
+func (p *Processor) leadsMatch(a, b string) bool {
+	g := p.global
+	ra, _ := g.records(g.ids.intern(a), a)
+	rb, _ := g.records(g.ids.intern(b), b)
+	for _, x := range ra {
+		for _, y := range rb {
+			bd := match.Score(x.Record(), y.Record(), false, p.cfg)
+			if bd.Score >= p.cfg.AutoMerge && len(bd.Failed) == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ReasonReconciled is the reason of an auto-merge that folded leads.
+const ReasonReconciled = "reconciled"
+
 // recordsKept is how many match records a lead of rec's kind keeps.
 func recordsKept(rec *match.Prepared) int {
 	if rec.Record().Organisation {
@@ -463,6 +571,7 @@ func (p *Processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emit
 		out.Emit(pipeline.TopicReview, in.TraceID, in)
 		return nil
 	}
+	in.Absorbed = d.Absorbed
 	if d.Decision == DecisionRouted {
 		// To the partition that owns the lead, which merges it.
 		in.LeadID, in.Decision = d.LeadID, DecisionRouted
@@ -611,10 +720,7 @@ func (p *Processor) file(id string, st *leadState, rec *match.Prepared, keys []s
 	if err != nil {
 		return err
 	}
-	preps := append(old[:len(old):len(old)], rec)
-	if n, keep := len(preps), recordsKept(rec); n > keep {
-		preps = append(preps[:1], preps[n-keep+1:]...)
-	}
+	preps := keepRecords(old, rec)
 	recs := make([]match.Record, len(preps))
 	for i, x := range preps {
 		recs[i] = x.Record()

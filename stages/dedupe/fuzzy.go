@@ -235,6 +235,11 @@ func fuzzyDoc(recs ...match.Record) index.FuzzyDoc {
 // key filter's build and closes the fuzzy index.
 func (p *Processor) Close() error {
 	p.keys.close()
+	if g := p.global; g != nil {
+		g.mu.Lock()
+		delete(g.owned, p.partition)
+		g.mu.Unlock()
+	}
 	if p.fz == nil {
 		return nil
 	}

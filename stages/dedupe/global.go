@@ -1,9 +1,16 @@
 package dedupe
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strings"
 	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/segmentio/encoding/json"
 
@@ -38,6 +45,10 @@ type Global struct {
 	blocks map[string][]uint32 // blocking key → leads, oldest first
 	leads  map[uint32]*globalLead
 	fz     *fuzzy // one fuzzy index of every partition's leads (nil: off)
+	// folded maps a lead folded into another (reconciliation) to it.
+	folded map[uint32]uint32
+	// owned are the partitions this process has open: Follow skips them.
+	owned  map[int32]bool
 	routed int64
 }
 
@@ -52,7 +63,27 @@ type globalLead struct {
 // NewGlobal returns an empty view. Give the same one to every Stage of a
 // process (system.Start does).
 func NewGlobal() *Global {
-	return &Global{ids: newLeadIDs(), blocks: map[string][]uint32{}, leads: map[uint32]*globalLead{}}
+	return &Global{ids: newLeadIDs(), blocks: map[string][]uint32{}, leads: map[uint32]*globalLead{}, owned: map[int32]bool{}, folded: map[uint32]uint32{}}
+}
+
+// fold files lead b's records under lead a and takes b out of the view:
+// later records that would have matched b match a.
+func (g *Global) fold(a, b string) {
+	ha, hb := g.ids.intern(a), g.ids.intern(b)
+	if ha == hb {
+		return
+	}
+	g.folded[hb] = ha
+	lb := g.leads[hb]
+	la := g.leads[ha]
+	if lb == nil || la == nil {
+		return
+	}
+	delete(g.leads, hb)
+	for _, r := range lb.recs {
+		la.recs = keepRecords(la.recs, r)
+		g.fileKeys(ha, r.Keys())
+	}
 }
 
 // openFuzzy starts the view's fuzzy index, once.
@@ -131,6 +162,9 @@ func (g *Global) owner(id string) (int32, string, bool) {
 // under the lead is not filed again.
 func (g *Global) file(partition int32, key, id, src string, rec *match.Prepared, keys []string) {
 	h := g.ids.intern(id)
+	if to, ok := g.folded[h]; ok && g.leads[to] != nil {
+		h = to // folded: its records are its target's
+	}
 	l := g.leads[h]
 	if l == nil {
 		l = &globalLead{partition: partition, key: key}
@@ -145,11 +179,12 @@ func (g *Global) file(partition int32, key, id, src string, rec *match.Prepared,
 			l.srcs = l.srcs[len(l.srcs)-4*maxRecordsPerLead:]
 		}
 	}
-	recs := append(l.recs[:len(l.recs):len(l.recs)], rec)
-	if n, keep := len(recs), recordsKept(rec); n > keep {
-		recs = append(recs[:1], recs[n-keep+1:]...)
-	}
-	l.recs = recs
+	l.recs = keepRecords(l.recs, rec)
+	g.fileKeys(h, keys)
+}
+
+// fileKeys files lead h under blocking keys.
+func (g *Global) fileKeys(h uint32, keys []string) {
 	for _, k := range keys {
 		hs := g.blocks[k]
 		if slices.Contains(hs, h) {
@@ -162,8 +197,19 @@ func (g *Global) file(partition int32, key, id, src string, rec *match.Prepared,
 	}
 }
 
-// load adds the leads of a partition's state to the view.
+// load adds the leads of a partition's state to the view, then the folds
+// its leads made.
 func (g *Global) load(partition int32, t State) error {
+	if err := g.loadLeads(partition, t); err != nil {
+		return err
+	}
+	return t.Scan(keyFold, func(key string, v []byte) (bool, error) {
+		g.fold(string(v), key[len(keyFold):])
+		return true, nil
+	})
+}
+
+func (g *Global) loadLeads(partition int32, t State) error {
 	return t.Scan(keyMatch, func(key string, v []byte) (bool, error) {
 		id := key[len(keyMatch):]
 		var recs []match.Record
@@ -184,16 +230,7 @@ func (g *Global) load(partition int32, t State) error {
 			}
 			routeKey = st.Key
 		}
-		if h := g.ids.intern(id); g.leads[h] != nil {
-			return true, nil // already in the view (this process filed it)
-		}
-		for _, r := range recs {
-			prep := match.Prepare(r)
-			g.file(partition, routeKey, id, "", prep, prep.Keys())
-		}
-		if g.fz != nil {
-			g.fz.put(id, recs)
-		}
+		g.setLead(partition, routeKey, id, recs)
 		return true, nil
 	})
 }
@@ -204,4 +241,111 @@ func (g *Global) fuzzySearch(rec match.Record) ([]string, error) {
 		return nil, nil
 	}
 	return g.fz.search(rec)
+}
+
+// Follow keeps the view current with the partitions other processes own:
+// it reads the stage's changelog topic (every partition, from the start)
+// and files each lead's match records (mrec/) and route key (rt/) of a
+// partition this process does not own, as Kafka Streams' GlobalKTable or
+// goka's View would. A partition this process owns is skipped: its
+// decisions reach the view directly, ahead of its changelog. Follow
+// returns once the client is made; it follows until ctx ends.
+func (g *Global) Follow(ctx context.Context, brokers []string, topic string, log *slog.Logger, extra ...kgo.Opt) error {
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, extra...),
+		kgo.SeedBrokers(brokers...),
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.FetchMaxWait(100*time.Millisecond),
+	)...)
+	if err != nil {
+		return fmt.Errorf("dedupe: follow %s: %w", topic, err)
+	}
+	go func() {
+		defer cl.Close()
+		for ctx.Err() == nil {
+			fs := cl.PollFetches(ctx)
+			fs.EachError(func(t string, p int32, err error) {
+				if !errors.Is(err, context.Canceled) {
+					log.Warn("dedupe view: changelog fetch error", "topic", t, "partition", p, "err", err)
+				}
+			})
+			g.mu.Lock()
+			fs.EachRecord(func(r *kgo.Record) {
+				if g.owned[r.Partition] {
+					return
+				}
+				if err := g.apply(r.Partition, string(r.Key), r.Value); err != nil {
+					log.Warn("dedupe view: changelog record skipped", "partition", r.Partition, "offset", r.Offset, "err", err)
+				}
+			})
+			g.mu.Unlock()
+		}
+	}()
+	return nil
+}
+
+// apply files one changelog entry of another process's partition.
+func (g *Global) apply(partition int32, key string, value []byte) error {
+	switch {
+	case strings.HasPrefix(key, keyRoute):
+		id := key[len(keyRoute):]
+		h := g.ids.intern(id)
+		l := g.leads[h]
+		if l == nil {
+			l = &globalLead{partition: partition}
+			g.leads[h] = l
+		}
+		l.key, l.partition = string(value), partition
+	case strings.HasPrefix(key, keyFold) && value != nil:
+		g.fold(string(value), key[len(keyFold):])
+	case strings.HasPrefix(key, keyMatch) && value != nil:
+		id := key[len(keyMatch):]
+		var recs []match.Record
+		if err := json.Unmarshal(value, &recs); err != nil {
+			return fmt.Errorf("corrupt %q: %w", key, err)
+		}
+		key := ""
+		if l := g.leads[g.ids.intern(id)]; l != nil {
+			key = l.key
+		}
+		g.setLead(partition, key, id, recs)
+	}
+	return nil
+}
+
+// setLead sets lead id's match records as its owner has them: they
+// replace the view's (which may hold a routed record the owner has not
+// merged yet; it comes back with the owner's next change).
+func (g *Global) setLead(partition int32, key, id string, recs []match.Record) {
+	h := g.ids.intern(id)
+	if to, ok := g.folded[h]; ok {
+		// Folded into another lead: its records are that lead's.
+		if l := g.leads[to]; l != nil {
+			for _, r := range recs {
+				prep := match.Prepare(r)
+				l.recs = keepRecords(l.recs, prep)
+				g.fileKeys(to, prep.Keys())
+			}
+		}
+		return
+	}
+	l := g.leads[h]
+	if l == nil {
+		l = &globalLead{}
+		g.leads[h] = l
+	}
+	l.partition = partition
+	if key != "" {
+		l.key = key
+	}
+	l.recs = make([]*match.Prepared, 0, len(recs))
+	for _, r := range recs {
+		prep := match.Prepare(r)
+		l.recs = append(l.recs, prep)
+		g.fileKeys(h, prep.Keys())
+	}
+	if g.fz != nil {
+		g.fz.put(id, recs)
+	}
 }
