@@ -26,6 +26,9 @@ const (
 	HeaderStage   = "ls-stage"   // the stage that dead-lettered a record
 	HeaderOrigin  = "ls-origin"  // topic/partition@offset a dead letter came from
 	HeaderOutcome = "ls-outcome" // the outcome, on outcome topics
+	// HeaderSeen orders records by when and where they were first seen
+	// (first-seen time, then source line): see EventOrdered.
+	HeaderSeen = "ls-seen"
 	// HeaderReviewDecision marks a person's decision on a review item; it
 	// travels on leads.review but is not an outcome.
 	HeaderReviewDecision = "ls-review-decision"
@@ -170,6 +173,7 @@ func (e *Envelope) Record(topic, key string) (*kgo.Record, error) {
 	r.Headers = append(r.Headers,
 		kgo.RecordHeader{Key: HeaderVersion, Value: []byte{'0' + EnvelopeVersion}},
 		kgo.RecordHeader{Key: HeaderTrace, Value: []byte(e.TraceID)},
+		kgo.RecordHeader{Key: HeaderSeen, Value: fmt.Appendf(nil, "%020d:%010d", e.FirstSeen.UnixNano(), e.Source.Line)},
 	)
 	if len(e.Stages) > 0 {
 		r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderStages, Value: []byte(strings.Join(e.Stages, ","))})

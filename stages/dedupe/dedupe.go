@@ -126,6 +126,11 @@ func (Stage) Input() string { return pipeline.TopicValid }
 // Stateful implements pipeline.Stage.
 func (Stage) Stateful() bool { return true }
 
+// EventOrdered implements pipeline.EventOrdered: with the shared view,
+// records meet in the order they were first seen, whatever partitions
+// they came on.
+func (s Stage) EventOrdered() bool { return s.Global != nil }
+
 // State is the partition state the stage reads and writes: a
 // *pipeline.Table in the pipeline. Scan sees committed state only.
 type State interface {
@@ -610,7 +615,9 @@ func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candida
 		if err != nil {
 			return nil, err
 		}
-		buf = append(buf, hs...)
+		for range keyWeight(k) {
+			buf = append(buf, hs...)
+		}
 	}
 	p.hitBuf = buf
 	out := p.cands[:0]
@@ -688,6 +695,17 @@ func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candida
 	}
 	p.cands = out
 	return out, nil
+}
+
+// keyWeight is how many shared keys a blocking key counts for when
+// candidates are ranked: an organisation's domain or phone outweighs its
+// name words, which namesakes share (and crowded name keys may have lost
+// the lead to their cap).
+func keyWeight(k string) int {
+	if strings.HasPrefix(k, "od|") || strings.HasPrefix(k, "op|") {
+		return 8
+	}
+	return 1
 }
 
 // appendCandidates appends the match records of lead id (handle h).
@@ -912,13 +930,26 @@ func Record(l *lead.Lead) match.Record {
 	if l.Company == "" && l.Website == "" && org == dom {
 		org = ""
 	}
+	phone := l.Phone
+	if phone == "" && l.IsOrganisation() {
+		// An organisation's switchboard number tells its sites apart even
+		// when it is only possible (not valid) for its region.
+		for _, p := range l.Phones {
+			if phone = p.E164; phone == "" {
+				phone = phoneDigits(p.Raw)
+			}
+			if phone != "" {
+				break
+			}
+		}
+	}
 	return match.Record{
 		FirstName:     l.FirstName,
 		LastName:      l.LastName,
 		FullName:      l.FullName,
 		Email:         email,
 		EmailFreeMail: dom != "" && lead.IsFreeMail(dom),
-		Phone:         l.Phone,
+		Phone:         phone,
 		Company:       lead.CompanyKey(l.Company),
 		CompanyName:   l.Company,
 		Domain:        org,
@@ -930,6 +961,25 @@ func Record(l *lead.Lead) match.Record {
 		Organisation:  l.IsOrganisation(),
 		OrgID:         l.OrganisationID,
 	}
+}
+
+// phoneDigits is the digits of a phone number as given, without an
+// international call prefix ("0033-1-…" and "+33 1 …" agree), or "" for
+// fewer than six.
+func phoneDigits(raw string) string {
+	var b []byte
+	for i := 0; i < len(raw); i++ {
+		if raw[i] >= '0' && raw[i] <= '9' {
+			b = append(b, raw[i])
+		}
+	}
+	if strings.HasPrefix(strings.TrimSpace(raw), "00") && len(b) > 2 {
+		b = b[2:]
+	}
+	if len(b) < 6 {
+		return ""
+	}
+	return "+" + string(b)
 }
 
 // AddLead files l as a lead of its own under id without matching it: the

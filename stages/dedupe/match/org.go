@@ -19,8 +19,9 @@ import (
 //     may match (the change to §4.3 step 2).
 //   - site (the HaloPSA Site, which an organisation lead is): the same
 //     organisation at the same place. Two postcodes, streets or cities
-//     that differ make two sites; a phone in common, or no address to
-//     compare, makes one.
+//     that differ make two sites, and so do two phone numbers with no
+//     street or postcode in common; a phone in common, or no address or
+//     phone to compare, makes one.
 
 // OrgDecision is what [DecideOrganisation] found.
 type OrgDecision struct {
@@ -38,9 +39,20 @@ type OrgDecision struct {
 func DecideOrganisation(in *Prepared, candidates []Candidate) OrgDecision {
 	var d OrgDecision
 	a := &in.p
+	// A lead any of whose records names another domain is another
+	// organisation, whatever its other records say.
+	otherDomain := map[string]bool{}
+	if a.r.Domain != "" {
+		for i := range candidates {
+			c := &candidates[i]
+			if c.Record.Domain != "" && c.Record.Domain != a.r.Domain {
+				otherDomain[c.LeadID] = true
+			}
+		}
+	}
 	for i := range candidates {
 		c := &candidates[i]
-		if !c.Record.Organisation {
+		if !c.Record.Organisation || otherDomain[c.LeadID] {
 			continue
 		}
 		b := c.prepared()
@@ -76,7 +88,12 @@ func sameSite(a, b *prep) bool {
 	if a.r.Phone != "" && a.r.Phone == b.r.Phone {
 		return true
 	}
-	if postcodeLevel(a, b) == 2 || cityLevel(a, b) == 2 {
+	pc := postcodeLevel(a, b)
+	if pc == 2 || cityLevel(a, b) == 2 {
+		return false
+	}
+	if a.r.Phone != "" && b.r.Phone != "" && pc != 0 && streetLevel(a, b) != 0 {
+		// Two numbers and no address in common: two sites.
 		return false
 	}
 	if st := streetLevel(a, b); st == 3 || st == 2 && numberLevel(a, b) == 1 {
