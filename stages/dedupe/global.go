@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -47,6 +48,8 @@ type Global struct {
 	fz     *fuzzy // one fuzzy index of every partition's leads (nil: off)
 	// folded maps a lead folded into another (reconciliation) to it.
 	folded map[uint32]uint32
+	// following is Follow's goroutine (Close waits for it).
+	following sync.WaitGroup
 	// owned are the partitions this process has open: Follow skips them.
 	owned  map[int32]bool
 	routed int64
@@ -100,8 +103,10 @@ func (g *Global) openFuzzy() error {
 	return nil
 }
 
-// Close closes the view's fuzzy index and removes it.
+// Close closes the view's fuzzy index and removes it. Cancel Follow's
+// context first: Close waits for it to stop.
 func (g *Global) Close() error {
+	g.following.Wait()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.fz == nil {
@@ -230,7 +235,14 @@ func (g *Global) loadLeads(partition int32, t State) error {
 			}
 			routeKey = st.Key
 		}
-		g.setLead(partition, routeKey, id, recs)
+		preps := make([]*match.Prepared, len(recs))
+		for i, r := range recs {
+			preps[i] = match.Prepare(r)
+		}
+		g.setLead(partition, routeKey, id, preps)
+		if g.fz != nil {
+			g.fz.put(id, recs)
+		}
 		return true, nil
 	})
 }
@@ -261,7 +273,9 @@ func (g *Global) Follow(ctx context.Context, brokers []string, topic string, log
 	if err != nil {
 		return fmt.Errorf("dedupe: follow %s: %w", topic, err)
 	}
+	g.following.Add(1)
 	go func() {
+		defer g.following.Done()
 		defer cl.Close()
 		for ctx.Err() == nil {
 			fs := cl.PollFetches(ctx)
@@ -270,60 +284,113 @@ func (g *Global) Follow(ctx context.Context, brokers []string, topic string, log
 					log.Warn("dedupe view: changelog fetch error", "topic", t, "partition", p, "err", err)
 				}
 			})
-			g.mu.Lock()
-			fs.EachRecord(func(r *kgo.Record) {
-				if g.owned[r.Partition] {
-					return
-				}
-				if err := g.apply(r.Partition, string(r.Key), r.Value); err != nil {
-					log.Warn("dedupe view: changelog record skipped", "partition", r.Partition, "offset", r.Offset, "err", err)
-				}
-			})
-			g.mu.Unlock()
+			g.applyFetch(fs, log)
 		}
 	}()
 	return nil
 }
 
+// viewEntry is one changelog entry the view files, decoded.
+type viewEntry struct {
+	partition int32
+	key       string
+	value     []byte
+	recs      []match.Record // mrec/
+	preps     []*match.Prepared
+}
+
+// applyFetch files one fetch of the changelog. The heavy work — decoding,
+// preparing, the fuzzy index — is done without the view's lock, so the
+// partitions' decisions do not wait for it; a lead's match records
+// rewritten several times in the fetch are filed once, as they stand last.
+func (g *Global) applyFetch(fs kgo.Fetches, log *slog.Logger) {
+	g.mu.Lock()
+	owned := maps.Clone(g.owned)
+	g.mu.Unlock()
+	var entries []viewEntry
+	last := map[string]int{} // mrec key → its entry
+	fs.EachRecord(func(r *kgo.Record) {
+		if owned[r.Partition] {
+			return
+		}
+		k := string(r.Key)
+		if !strings.HasPrefix(k, keyMatch) && !strings.HasPrefix(k, keyRoute) && !strings.HasPrefix(k, keyFold) {
+			return
+		}
+		e := viewEntry{partition: r.Partition, key: k, value: r.Value}
+		if strings.HasPrefix(k, keyMatch) {
+			if r.Value == nil {
+				return
+			}
+			if err := json.Unmarshal(r.Value, &e.recs); err != nil {
+				log.Warn("dedupe view: changelog record skipped", "partition", r.Partition, "offset", r.Offset, "err", err)
+				return
+			}
+			if i, ok := last[k]; ok {
+				entries[i].key = "" // superseded
+			}
+			last[k] = len(entries)
+		}
+		entries = append(entries, e)
+	})
+	for i := range entries {
+		if e := &entries[i]; e.key != "" && e.recs != nil {
+			e.preps = make([]*match.Prepared, len(e.recs))
+			for j, r := range e.recs {
+				e.preps[j] = match.Prepare(r)
+			}
+		}
+	}
+	g.mu.Lock()
+	for i := range entries {
+		if e := &entries[i]; e.key != "" && !g.owned[e.partition] {
+			g.apply(e)
+		}
+	}
+	fz := g.fz
+	g.mu.Unlock()
+	if fz != nil {
+		for _, e := range entries {
+			if e.key != "" && e.recs != nil {
+				fz.put(e.key[len(keyMatch):], e.recs)
+			}
+		}
+	}
+}
+
 // apply files one changelog entry of another process's partition.
-func (g *Global) apply(partition int32, key string, value []byte) error {
+func (g *Global) apply(e *viewEntry) {
 	switch {
-	case strings.HasPrefix(key, keyRoute):
-		id := key[len(keyRoute):]
+	case strings.HasPrefix(e.key, keyRoute):
+		id := e.key[len(keyRoute):]
 		h := g.ids.intern(id)
 		l := g.leads[h]
 		if l == nil {
-			l = &globalLead{partition: partition}
+			l = &globalLead{partition: e.partition}
 			g.leads[h] = l
 		}
-		l.key, l.partition = string(value), partition
-	case strings.HasPrefix(key, keyFold) && value != nil:
-		g.fold(string(value), key[len(keyFold):])
-	case strings.HasPrefix(key, keyMatch) && value != nil:
-		id := key[len(keyMatch):]
-		var recs []match.Record
-		if err := json.Unmarshal(value, &recs); err != nil {
-			return fmt.Errorf("corrupt %q: %w", key, err)
-		}
+		l.key, l.partition = string(e.value), e.partition
+	case strings.HasPrefix(e.key, keyFold) && e.value != nil:
+		g.fold(string(e.value), e.key[len(keyFold):])
+	case strings.HasPrefix(e.key, keyMatch):
+		id := e.key[len(keyMatch):]
 		key := ""
 		if l := g.leads[g.ids.intern(id)]; l != nil {
 			key = l.key
 		}
-		g.setLead(partition, key, id, recs)
+		g.setLead(e.partition, key, id, e.preps)
 	}
-	return nil
 }
 
 // setLead sets lead id's match records as its owner has them: they
 // replace the view's (which may hold a routed record the owner has not
 // merged yet; it comes back with the owner's next change).
-func (g *Global) setLead(partition int32, key, id string, recs []match.Record) {
+func (g *Global) setLead(partition int32, key, id string, preps []*match.Prepared) {
 	h := g.ids.intern(id)
 	if to, ok := g.folded[h]; ok {
 		// Folded into another lead: its records are that lead's.
 		if l := g.leads[to]; l != nil {
-			for _, r := range recs {
-				prep := match.Prepare(r)
+			for _, prep := range preps {
 				l.recs = keepRecords(l.recs, prep)
 				g.fileKeys(to, prep.Keys())
 			}
@@ -339,13 +406,8 @@ func (g *Global) setLead(partition int32, key, id string, recs []match.Record) {
 	if key != "" {
 		l.key = key
 	}
-	l.recs = make([]*match.Prepared, 0, len(recs))
-	for _, r := range recs {
-		prep := match.Prepare(r)
-		l.recs = append(l.recs, prep)
+	l.recs = preps
+	for _, prep := range preps {
 		g.fileKeys(h, prep.Keys())
-	}
-	if g.fz != nil {
-		g.fz.put(id, recs)
 	}
 }
