@@ -306,7 +306,11 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		routedTo = in.LeadID
 		in.Decision, in.LeadID = "", ""
 	}
-	if seen && !(approved && d.Decision == DecisionReview) {
+	// A record this partition routed that came back to it (the lead's key
+	// does not lead to its owner) is decided here: routing it again would
+	// send it round for ever.
+	routedHere := routedTo != "" && seen && d.Decision == DecisionRouted
+	if seen && !(approved && d.Decision == DecisionReview) && !routedHere {
 		return p.repeat(in, d, out, nil)
 	}
 	if p.ids.full() {
@@ -415,6 +419,13 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	default:
 		id := lead.NewID("ld_", in.FirstSeen, in.Source.Key())
 		st = leadState{Key: in.Lead.PartitionKey(), Lead: *in.Lead}
+		if routedTo != "" && p.global != nil {
+			// It came here under the key of the lead it was routed to:
+			// that key, not its own, leads to this partition.
+			if _, key, ok := p.global.owner(routedTo); ok && key != "" {
+				st.Key = key
+			}
+		}
 		if rec.Organisation {
 			st.Lead.OrganisationID = orgOf
 			if orgOf == "" {
