@@ -30,6 +30,21 @@
 // The matching rules relax the spec's guards G1–G3 where issue 5's recall
 // targets need it, and keep two organisations apart (see the match package
 // doc and bench/README.md).
+//
+// In a pipeline (system.Start) the partitions of a process share a
+// candidate view of every partition's leads (Global), kept current from
+// the dedupe changelog for partitions other processes own: a record is
+// matched against all leads, routed to the partition that owns its lead,
+// and two leads of one entity that arrival order split are folded when a
+// record and each other match them at the auto-merge threshold. The
+// answer then does not depend on the partition count
+// (docs/dedupe-global-view.md has the design and its races). Without a
+// view (benchmarks, tests) a partition matches against its own leads as
+// described above.
+//
+// Organisation records (a company and no person) are matched only against
+// organisation leads, by organisation and site (match.DecideOrganisation);
+// a new site of a known organisation gets its organisation_id.
 package dedupe
 
 import (
