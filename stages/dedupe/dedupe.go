@@ -494,9 +494,9 @@ func keepRecords(old []*match.Prepared, rec *match.Prepared) []*match.Prepared {
 	out = append(out, old...)
 	if len(out) >= keep {
 		drop := 1 // the oldest but the first
-		if e := rec.Record().Email; e != "" {
+		if e := rec.EmailKey(); e != "" {
 			for i := 1; i < len(out); i++ {
-				if out[i].Record().Email == e {
+				if out[i].EmailKey() == e {
 					drop = i
 					break
 				}
@@ -571,7 +571,7 @@ const ReasonReconciled = "reconciled"
 
 // recordsKept is how many match records a lead of rec's kind keeps.
 func recordsKept(rec *match.Prepared) int {
-	if rec.Record().Organisation {
+	if rec.IsOrganisation() {
 		return maxRecordsPerOrganisation
 	}
 	return maxRecordsPerLead
@@ -741,7 +741,7 @@ func (p *Processor) appendCandidates(v view, out []match.Candidate, h uint32, id
 		return nil, err
 	}
 	for _, r := range recs {
-		if r.Record().Organisation != p.org {
+		if r.IsOrganisation() != p.org {
 			continue // organisations match organisations, persons persons
 		}
 		out = append(out, match.Candidate{LeadID: id, Record: r.Record(), Prepared: r})
