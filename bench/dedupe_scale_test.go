@@ -233,6 +233,11 @@ func BenchmarkDedupeAtScale(b *testing.B) {
 			var err error
 			if s == nil {
 				stage := dedupe.Stage{FuzzyDir: filepath.Join(dir, "fuzzy"), NoFuzzy: !fz}
+				if os.Getenv("LEADSTREAM_BENCH_VIEW") != "" {
+					// The process-wide candidate view of issue 12, as
+					// system.Start configures the stage.
+					stage.Global = dedupe.NewGlobal()
+				}
 				if v := os.Getenv("LEADSTREAM_BENCH_BLOCK_CACHE"); v != "" {
 					if stage.BlockCacheKeys, err = strconv.Atoi(v); err != nil {
 						b.Fatal(err)

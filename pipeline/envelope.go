@@ -27,6 +27,9 @@ const (
 	HeaderStage   = "ls-stage"   // the stage that dead-lettered a record
 	HeaderOrigin  = "ls-origin"  // topic/partition@offset a dead letter came from
 	HeaderOutcome = "ls-outcome" // the outcome, on outcome topics
+	// HeaderSeen orders records by when and where they were first seen
+	// (first-seen time, then source line): see EventOrdered.
+	HeaderSeen = "ls-seen"
 	// HeaderReviewDecision marks a person's decision on a review item; it
 	// travels on leads.review but is not an outcome.
 	HeaderReviewDecision = "ls-review-decision"
@@ -90,8 +93,12 @@ type Envelope struct {
 	Lead      *lead.Lead        `json:"lead,omitempty"` // canonical lead, from normalize on
 	LeadID    string            `json:"lead_id,omitempty"`
 	Decision  string            `json:"decision,omitempty"` // dedupe's verdict: new, exact_merge, …
-	Outcome   Outcome           `json:"outcome,omitempty"`
-	Reasons   []string          `json:"reasons,omitempty"`
+	// Absorbed are leads dedupe folded into LeadID with this record: two
+	// leads of one entity that the record matched both at the auto-merge
+	// threshold (issue 12's reconciliation, the lead.merged case).
+	Absorbed []string `json:"absorbed_leads,omitempty"`
+	Outcome  Outcome  `json:"outcome,omitempty"`
+	Reasons  []string `json:"reasons,omitempty"`
 	// Feedback, on leads.enriched, is a change people made in HaloPSA that
 	// the crm stage forwards to the sink partition of its lead. It carries
 	// no Lead and is not an input record: it has no outcome.
@@ -223,6 +230,7 @@ func (e *Envelope) Record(topic, key string) (*kgo.Record, error) {
 	r.Headers = append(r.Headers,
 		kgo.RecordHeader{Key: HeaderVersion, Value: []byte{'0' + EnvelopeVersion}},
 		kgo.RecordHeader{Key: HeaderTrace, Value: []byte(e.TraceID)},
+		kgo.RecordHeader{Key: HeaderSeen, Value: fmt.Appendf(nil, "%020d:%010d", e.FirstSeen.UnixNano(), e.Source.Line)},
 	)
 	if len(e.Stages) > 0 {
 		r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderStages, Value: []byte(strings.Join(e.Stages, ","))})

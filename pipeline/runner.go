@@ -409,7 +409,11 @@ func (r *Runner) process(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Recor
 			r.processed++
 		}
 	}
-	for _, g := range groupByPartition(fetches) {
+	groups := groupByPartition(fetches)
+	if eo, ok := r.stage.(EventOrdered); ok && eo.EventOrdered() {
+		groups = interleave(groups)
+	}
+	for _, g := range groups {
 		handle(g)
 		if err != nil {
 			break
@@ -444,6 +448,41 @@ func groupByPartition(fetches kgo.Fetches) []*partitionRecords {
 		g.Records = append(g.Records, fp.Records...)
 	})
 	return groups
+}
+
+// interleave merges the groups' records into the order they were first
+// seen (HeaderSeen), each group's records keeping their order, and returns
+// them as runs of one partition.
+func interleave(groups []*partitionRecords) []*partitionRecords {
+	if len(groups) < 2 {
+		return groups
+	}
+	next := make([]int, len(groups))
+	var out []*partitionRecords
+	for {
+		best := -1
+		var bestKey string
+		for i, g := range groups {
+			if next[i] >= len(g.Records) {
+				continue
+			}
+			k := HeaderValue(g.Records[next[i]], HeaderSeen)
+			if best < 0 || k < bestKey {
+				best, bestKey = i, k
+			}
+		}
+		if best < 0 {
+			return out
+		}
+		g := groups[best]
+		rec := g.Records[next[best]]
+		next[best]++
+		if n := len(out); n > 0 && out[n-1].Topic == g.Topic && out[n-1].Partition == g.Partition {
+			out[n-1].Records = append(out[n-1].Records, rec)
+			continue
+		}
+		out = append(out, &partitionRecords{Topic: g.Topic, Partition: g.Partition, Records: []*kgo.Record{rec}})
+	}
 }
 
 // decode turns an input record into its envelope, or into the dead letter

@@ -115,3 +115,13 @@ func (e *Emitter) reset() {
 	e.records = e.records[:0]
 	e.err = nil
 }
+
+// EventOrdered is implemented by a stage whose answer depends on the order
+// in which records meet (dedupe with its shared candidate view): the
+// runner processes each batch in the order the records were first seen
+// (HeaderSeen) across the batch's partitions, each partition's records
+// keeping their own order, so the order does not depend on how the
+// records were spread over partitions.
+type EventOrdered interface {
+	EventOrdered() bool
+}

@@ -3,6 +3,14 @@
 // one person at one company, and its extra records carry the noise real
 // provider data has — changed letter case, typos, nicknames, missing
 // values, swapped name fields and provider-style formatting.
+//
+// In account mode (Options.Accounts) the rows are company-only records, as
+// company exports and provider organisation searches give them: each
+// organisation has one to four sites (entity_id is the site, the extra
+// org_id column the organisation), and extra records of a site carry the
+// name variants of company lists — legal form missing or changed, upper
+// case, "&"/"and", Intl/International, word order, punctuation, typos —
+// or a missing domain or address.
 package leadgen
 
 import (
@@ -26,6 +34,9 @@ type Options struct {
 	DuplicateRate float64
 	// Seed makes the output reproducible.
 	Seed uint64
+	// Accounts writes organisation records (see the package doc) with
+	// AccountHeader instead of persons.
+	Accounts bool
 }
 
 var (
@@ -55,10 +66,12 @@ type entity struct {
 // Generator writes rows one at a time in bounded memory (it remembers a
 // window of recent entities to duplicate).
 type Generator struct {
-	opts   Options
-	rng    *rand.Rand
-	recent []entity
-	n      int
+	opts     Options
+	rng      *rand.Rand
+	recent   []entity
+	orgs     []org           // account mode
+	orgNames map[string]bool // account mode: names given so far
+	n        int
 }
 
 // New returns a generator.
@@ -77,7 +90,11 @@ func Write(w io.Writer, opts Options) error {
 	g := New(opts)
 	bw := bufio.NewWriterSize(w, 1<<16)
 	cw := csv.NewWriter(bw)
-	if err := cw.Write(Header); err != nil {
+	header := Header
+	if opts.Accounts {
+		header = AccountHeader
+	}
+	if err := cw.Write(header); err != nil {
 		return fmt.Errorf("leadgen: %w", err)
 	}
 	for i := 0; i < g.opts.Records; i++ {
@@ -92,10 +109,14 @@ func Write(w io.Writer, opts Options) error {
 	return bw.Flush()
 }
 
-// Next returns the next row in Header order.
+// Next returns the next row in Header order (AccountHeader in account
+// mode).
 func (g *Generator) Next() []string {
 	g.n++
 	rid := fmt.Sprintf("r%012x", g.rng.Uint64()&0xffffffffffff)
+	if g.opts.Accounts {
+		return g.nextAccount(rid)
+	}
 	if len(g.recent) > 0 && g.rng.Float64() < g.opts.DuplicateRate {
 		e := g.recent[g.rng.IntN(len(g.recent))]
 		return g.noisy(rid, e)

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/segmentio/encoding/json"
@@ -20,14 +22,26 @@ import (
 const evalHelp = `Measures deduplication on a labelled file: runs it through the real
 pipeline (embedded broker, all stages, dry-run sink) in a fresh data
 directory, takes each record's final lead id as its predicted cluster and
-prints one JSON object with pairwise precision, recall and F1 (records held
-in review, rejected or dead-lettered count as singletons). The quality gate
-is off: eval measures matching, not data quality. Records are keyed by
-organisation, and only records in one partition can match: --partitions 1
-shows the matcher alone, the default shows what a deployment gets.
+prints one JSON object with pairwise precision, recall and F1 and B-cubed
+precision, recall and F1 under "bcubed" (records held in review, rejected
+or dead-lettered count as singletons). The quality gate is off: eval
+measures matching, not data quality.
 
-Example:
-  leadstream eval --file testdata/datasets/febrl1.csv`
+--level chooses what a cluster is: "lead" (default) the lead each record
+ended in; "organisation" the organisation (HaloPSA Client) of an
+organisation record's lead; "site" the site (an organisation lead, so two
+addresses of one organisation are two). Use organisation for files of
+company names, such as testdata/datasets/patstat.csv, where one entity
+holding most pairs makes the pairwise figures mostly about it: read the
+B-cubed ones beside them.
+
+Every dedupe partition matches against the leads of all partitions (the
+global candidate view), so --partitions 1 and the default should agree up
+to the order records arrive in.
+
+Examples:
+  leadstream eval --file testdata/datasets/febrl1.csv
+  leadstream eval --file testdata/datasets/patstat.csv --level organisation --partitions 1`
 
 // evalReport is what eval prints.
 type evalReport struct {
@@ -35,7 +49,10 @@ type evalReport struct {
 	// Partitions per topic: records meet for matching only within one
 	// (records are keyed by organisation), so the figure depends on it.
 	Partitions int `json:"partitions"`
+	// Level is what a cluster is: lead, organisation or site.
+	Level string `json:"level"`
 	evaluate.Scores
+	BCubed        evaluate.BCubed          `json:"bcubed"`
 	Outcomes      map[pipeline.Outcome]int `json:"outcomes"`
 	Seconds       float64                  `json:"seconds"`
 	RecordsPerSec float64                  `json:"records_per_second"`
@@ -47,6 +64,8 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	file := c.fs.String("file", "", "labelled canonical CSV")
 	truthCol := c.fs.String("truth-column", "entity_id", "column with the true entity of each record")
 	idCol := c.fs.String("id-column", "record_id", "column with each record's id")
+	clustersOut := c.fs.String("clusters-out", "", "also write each record's predicted cluster to this CSV (record_id,cluster)")
+	level := c.fs.String("level", system.LevelLead, "what a cluster is: lead, organisation (a company's Client) or site")
 	withHalo := c.fs.Bool("halo-sandbox", false, "write to an in-process HaloPSA emulator (300 requests / 5 min) and report its users, tickets and clients against the true persons")
 	c.logLevel = "warn"
 	if err := c.parse(args); err != nil {
@@ -55,6 +74,11 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *file == "" {
 		c.fs.Usage()
 		return errUsage
+	}
+	switch *level {
+	case system.LevelLead, system.LevelOrganisation, system.LevelSite:
+	default:
+		return fmt.Errorf("eval: --level %q: want lead, organisation or site", *level)
 	}
 	truth, err := readTruth(*file, *idCol, *truthCol)
 	if err != nil {
@@ -101,15 +125,22 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	predicted, err := sys.Clusters(ctx, results[0].ImportID)
+	predicted, err := sys.ClustersAt(ctx, *level, results[0].ImportID)
 	if err != nil {
 		return err
 	}
 	elapsed := time.Since(start)
+	if *clustersOut != "" {
+		if err := writeClusters(*clustersOut, truth, predicted); err != nil {
+			return err
+		}
+	}
 	rep := evalReport{
 		File:          filepath.Base(*file),
 		Partitions:    c.partitions,
+		Level:         *level,
 		Scores:        evaluate.Pairwise(truth, predicted),
+		BCubed:        evaluate.BCubedScores(truth, predicted),
 		Outcomes:      sum.Counts,
 		Seconds:       elapsed.Seconds(),
 		RecordsPerSec: float64(sum.Read) / elapsed.Seconds(),
@@ -159,4 +190,27 @@ func readTruth(path, idCol, truthCol string) (map[string]string, error) {
 		return nil, fmt.Errorf("eval: %s has no labelled records", path)
 	}
 	return truth, nil
+}
+
+// writeClusters writes record_id,cluster for every labelled record (a
+// record with no cluster is its own).
+func writeClusters(path string, truth, predicted map[string]string) error {
+	ids := make([]string, 0, len(truth))
+	for id := range truth {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var b strings.Builder
+	b.WriteString("record_id,cluster\n")
+	for _, id := range ids {
+		c := predicted[id]
+		if c == "" {
+			c = "single:" + id
+		}
+		fmt.Fprintf(&b, "%s,%s\n", id, c)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	return nil
 }

@@ -49,7 +49,10 @@ func EmailDomain(email string) string {
 // PartitionKey is the Kafka key that sends every record that could match
 // this lead to the same partition: the registrable company domain (from
 // the domain field, else a non-free-mail e-mail), else the normalised
-// company name, else the normalised e-mail, else a coarse person block.
+// company name, else the normalised e-mail, else the person: their name,
+// postcode and country, so that person-only records spread over every
+// partition (dedupe's global candidate view finds a duplicate whatever
+// partition it is on).
 func (l *Lead) PartitionKey() string {
 	if d := RegistrableDomain(l.Domain); d != "" {
 		return "d:" + d
@@ -63,7 +66,7 @@ func (l *Lead) PartitionKey() string {
 	if l.Email != "" {
 		return "e:" + strings.ToLower(l.Email)
 	}
-	return "p:" + strings.ToLower(l.Country)
+	return "p:" + strings.ToLower(l.Country) + ":" + strings.ToLower(strings.TrimSpace(l.FirstName)+" "+strings.TrimSpace(l.LastName)+" "+strings.TrimSpace(l.FullName)) + ":" + strings.ToLower(strings.TrimSpace(l.Postcode))
 }
 
 // crockford is the ULID alphabet.

@@ -58,6 +58,10 @@ type Lead struct {
 	Technologies  []string `json:"technologies,omitempty"`
 	FoundedYear   int      `json:"founded_year,omitempty"`
 	HQ            *Address `json:"hq_address,omitempty"`
+	// OrganisationID is the organisation (HaloPSA Client) an organisation
+	// lead belongs to, set by dedupe: the lead itself is one of its sites
+	// (issue 12). Empty on person leads.
+	OrganisationID string `json:"organisation_id,omitempty"`
 
 	// Meta.
 	FirstSource  string        `json:"first_source,omitempty"`  // source key that first fed the lead
@@ -189,6 +193,12 @@ func (l *Lead) Observe(attribute string, o Observation) {
 		}
 	}
 	l.Provenance[attribute] = append(hist, o)
+}
+
+// IsOrganisation reports whether the lead is an organisation record: a
+// company and no person (issue 12).
+func (l *Lead) IsOrganisation() bool {
+	return !l.HasPersonName() && l.Company != ""
 }
 
 // HasPersonName reports whether any part of the person's name is known.

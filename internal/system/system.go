@@ -72,6 +72,11 @@ type StageConfig struct {
 	CRMMetrics *crm.Metrics
 	// DedupeMetrics are the dedupe stage's instruments (Start makes them).
 	DedupeMetrics *dedupe.Metrics
+	// DedupeView is the candidate view every dedupe partition of the
+	// process matches against (issue 12); Start makes it and has it follow
+	// the dedupe changelog for the partitions other processes own. Nil:
+	// each partition matches against its own leads.
+	DedupeView *dedupe.Global
 	// SinkMetrics are the sink's instruments (Start makes them).
 	SinkMetrics *sink.Metrics
 	// ReviewMetrics are the review queue's gauges (Start makes them).
@@ -101,7 +106,7 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
 	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence, Metrics: c.DedupeMetrics,
-		BlockCacheKeys: c.DedupeCaches.BlockCacheKeys, RecordCacheLeads: c.DedupeCaches.RecordCacheLeads, BloomBytes: c.DedupeCaches.BloomBytes}, c.enrichStage(),
+		BlockCacheKeys: c.DedupeCaches.BlockCacheKeys, RecordCacheLeads: c.DedupeCaches.RecordCacheLeads, BloomBytes: c.DedupeCaches.BloomBytes, Global: c.DedupeView}, c.enrichStage(),
 		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics, ImportSourceLabel: c.ImportSourceLabel, StateDir: c.HaloStateDir}), review.Stage{Metrics: c.ReviewMetrics}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})
@@ -226,6 +231,9 @@ type System struct {
 	admin   *kadm.Client
 	metrics *pipeline.Metrics
 	lock    *dataDirLock
+	// dedupeView is the dedupe stage's shared candidate view (nil: none
+	// made here); Close removes its fuzzy index.
+	dedupeView *dedupe.Global
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -376,6 +384,15 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			return nil, err
 		}
 		opts.StageConfig.Suppressions = g
+	}
+	if slices.Contains(names, "dedupe") && opts.StageConfig.DedupeView == nil {
+		g := dedupe.NewGlobal()
+		if err := g.Follow(rctx, s.brokers, opts.Namespace.Topic(pipeline.ChangelogTopic("dedupe")), s.log, opts.ClientOpts...); err != nil {
+			s.Close()
+			return nil, err
+		}
+		opts.StageConfig.DedupeView = g
+		s.dedupeView = g
 	}
 	for _, n := range names {
 		st, err := opts.StageConfig.ByName(n)
@@ -578,6 +595,11 @@ func (s *System) Close() {
 		s.cancel()
 	}
 	s.wg.Wait()
+	if s.dedupeView != nil {
+		if err := s.dedupeView.Close(); err != nil {
+			s.log.Warn("dedupe view: close", "err", err)
+		}
+	}
 	if s.client != nil {
 		s.client.Close()
 	}

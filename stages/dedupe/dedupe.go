@@ -30,6 +30,21 @@
 // The matching rules relax the spec's guards G1–G3 where issue 5's recall
 // targets need it, and keep two organisations apart (see the match package
 // doc and bench/README.md).
+//
+// In a pipeline (system.Start) the partitions of a process share a
+// candidate view of every partition's leads (Global), kept current from
+// the dedupe changelog for partitions other processes own: a record is
+// matched against all leads, routed to the partition that owns its lead,
+// and two leads of one entity that arrival order split are folded when a
+// record and each other match them at the auto-merge threshold. The
+// answer then does not depend on the partition count
+// (docs/dedupe-global-view.md has the design and its races). Without a
+// view (benchmarks, tests) a partition matches against its own leads as
+// described above.
+//
+// Organisation records (a company and no person) are matched only against
+// organisation leads, by organisation and site (match.DecideOrganisation);
+// a new site of a known organisation gets its organisation_id.
 package dedupe
 
 import (
@@ -51,10 +66,13 @@ import (
 
 // Decisions written on leads.unique (and remembered per source record).
 const (
-	DecisionNew       = "new"
-	DecisionMerge     = "merge"  // auto-merge into an existing lead
-	DecisionReview    = "review" // held as a possible duplicate
-	DecisionApproved  = "approved"
+	DecisionNew      = "new"
+	DecisionMerge    = "merge"  // auto-merge into an existing lead
+	DecisionReview   = "review" // held as a possible duplicate
+	DecisionApproved = "approved"
+	// DecisionRouted marks a record sent back to leads.valid, to the
+	// partition that owns the lead it merges into (LeadID); see Global.
+	DecisionRouted    = "routed"
 	ReasonPossibleDup = "possible_duplicate"
 )
 
@@ -64,6 +82,8 @@ const (
 	keyLead   = "lead/" // lead id → leadState (S2-compressed JSON, see putLead)
 	keyMatch  = "mrec/" // lead id → the match records of its source records
 	keyBlock  = "blk/"  // blocking key + sep + lead id → "" (one entry per lead)
+	keyRoute  = "rt/"   // lead id → its partition key (where records for it are sent)
+	keyFold   = "fold/" // lead id → the lead it was folded into (reconciliation)
 	blockSep  = "\x1f"
 )
 
@@ -71,7 +91,11 @@ const (
 const (
 	maxLeadsPerKey    = 64 // leads remembered per blocking key (most recent)
 	maxRecordsPerLead = 4  // source records kept per lead for matching
-	maxCandidates     = 20 // leads scored per incoming record (spec §4.1)
+	// maxRecordsPerOrganisation is the same for an organisation lead:
+	// company lists spell one name many ways, and each kept spelling is
+	// one more that a new record can agree with.
+	maxRecordsPerOrganisation = 12
+	maxCandidates             = 20 // leads scored per incoming record (spec §4.1)
 	// Cache sizes, per generation (see genCache). A block this batch
 	// changed must not leave its cache before the batch is applied (a
 	// Scan sees committed state only): a generation outlasts any batch's
@@ -110,6 +134,9 @@ type Stage struct {
 	// BloomBytes is the size of each partition's Bloom filter of blocking
 	// keys (0: 16 MiB).
 	BloomBytes int
+	// Global is the candidate view shared by every partition of the
+	// process (nil: each partition matches against its own leads only).
+	Global *Global
 }
 
 // Name implements pipeline.Stage.
@@ -120,6 +147,11 @@ func (Stage) Input() string { return pipeline.TopicValid }
 
 // Stateful implements pipeline.Stage.
 func (Stage) Stateful() bool { return true }
+
+// EventOrdered implements pipeline.EventOrdered: with the shared view,
+// records meet in the order they were first seen, whatever partitions
+// they came on.
+func (s Stage) EventOrdered() bool { return s.Global != nil }
 
 // State is the partition state the stage reads and writes: a
 // *pipeline.Table in the pipeline. Scan sees committed state only.
@@ -155,6 +187,27 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 		recs: newGenCache[uint32, []*match.Prepared](recLeads)}
 	p.keys = buildBloom(t, s.BloomBytes)
 	p.metrics = s.Metrics
+	if g := s.Global; g != nil {
+		// The view's fuzzy index replaces the partition's own.
+		p.global, p.partition = g, partition
+		g.mu.Lock()
+		var err error
+		if !s.NoFuzzy {
+			err = g.openFuzzy()
+		}
+		if err == nil {
+			err = g.load(partition, t)
+		}
+		if err == nil {
+			g.owned[partition] = true
+		}
+		g.mu.Unlock()
+		if err != nil {
+			p.keys.close()
+			return nil, err
+		}
+		return p, nil
+	}
 	if !s.NoFuzzy {
 		if err := p.openFuzzy(s.FuzzyDir, partition); err != nil {
 			p.keys.close()
@@ -167,6 +220,10 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 type decision struct {
 	LeadID   string `json:"lead_id,omitempty"`
 	Decision string `json:"decision"`
+	// Key is where a routed record was sent: the partition key of its lead.
+	Key string `json:"key,omitempty"`
+	// Absorbed are the leads folded into LeadID with this record.
+	Absorbed []string `json:"absorbed,omitempty"`
 }
 
 // leadState is a lead as the table keeps it. Key is the partition key of
@@ -175,6 +232,8 @@ type decision struct {
 type leadState struct {
 	Key  string    `json:"key"`
 	Lead lead.Lead `json:"lead"`
+	// Absorbed are the leads folded into this one (reconciliation).
+	Absorbed []string `json:"absorbed,omitempty"`
 }
 
 // Processor is the dedupe processor of one partition.
@@ -203,6 +262,33 @@ type Processor struct {
 	keys *bloom
 	// metrics count the matcher's decisions (nil: none).
 	metrics *Metrics
+	// global is the process's shared candidate view (nil: off).
+	global    *Global
+	partition int32
+	// org is whether the record being matched is an organisation record.
+	org bool
+}
+
+// view is where candidates come from: the partition's own blocks, or the
+// global view of every partition's leads.
+type view interface {
+	block(k string) ([]uint32, error)
+	records(h uint32, id string) ([]*match.Prepared, error)
+	handles() *leadIDs
+}
+
+func (p *Processor) records(h uint32, id string) ([]*match.Prepared, error) {
+	return p.matchRecords(h, id)
+}
+
+func (p *Processor) handles() *leadIDs { return p.ids }
+
+// view returns the candidate view: global when shared.
+func (p *Processor) view() view {
+	if p.global != nil {
+		return p.global
+	}
+	return p
 }
 
 // Process implements pipeline.Processor.
@@ -228,6 +314,12 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	if in.Lead == nil {
 		return fmt.Errorf("dedupe: record %s has no lead", in.TraceID)
 	}
+	if g := p.global; g != nil {
+		// One decision at a time across the process's partitions, each
+		// seeing every earlier one.
+		g.mu.Lock()
+		defer g.mu.Unlock()
+	}
 	srcKey := keySource + in.Source.Key()
 	var d decision
 	seen, err := p.getJSON(srcKey, &d)
@@ -237,7 +329,16 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	approved := in.Decision == DecisionApproved
 	// A person's merge decision on a held possible duplicate (review).
 	mergeInto, decidedMerge := strings.CutPrefix(in.Decision, review.DecisionMergePrefix)
-	if seen && !((approved || decidedMerge) && d.Decision == DecisionReview) {
+	routedTo := ""
+	if in.Decision == DecisionRouted {
+		routedTo = in.LeadID
+		in.Decision, in.LeadID = "", ""
+	}
+	// A record this partition routed that came back to it (the lead's key
+	// does not lead to its owner) is decided here: routing it again would
+	// send it round for ever.
+	routedHere := routedTo != "" && seen && d.Decision == DecisionRouted
+	if seen && !((approved || decidedMerge) && d.Decision == DecisionReview) && !routedHere {
 		return p.repeat(in, d, out, nil)
 	}
 	if p.ids.full() {
@@ -247,12 +348,32 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	prep := match.Prepare(rec) // its forms serve the keys, Decide and the filed record
 	keys := prep.Keys()
 	var verdict match.Decision
+	orgOf := "" // an organisation record's organisation, when a new site of a known one
+	var absorbed []string
+	if routedTo != "" {
+		absorbed = in.Absorbed // decided by the partition that routed it
+	}
 	switch {
 	case decidedMerge && seen:
 		verdict = match.Decision{Outcome: match.AutoMerge, Target: mergeInto}
 	case approved && seen:
 		// A person approved a held possible duplicate: a lead of its own.
 		verdict = match.Decision{Outcome: match.New}
+	case routedTo != "" && p.hasLead(routedTo):
+		// Another partition matched the record to a lead of this one.
+		verdict = match.Decision{Outcome: match.AutoMerge, Target: routedTo}
+	case rec.Organisation:
+		cands, err := p.candidates(rec, keys)
+		if err != nil {
+			return err
+		}
+		od := match.DecideOrganisation(prep, cands)
+		clear(cands)
+		if od.Site != "" {
+			verdict = match.Decision{Outcome: match.AutoMerge, Target: od.Site, Reason: match.ReasonOrganisation}
+		} else if orgOf, err = p.organisationOf(od.Org); err != nil {
+			return err
+		}
 	default:
 		cands, err := p.candidates(rec, keys)
 		if err != nil {
@@ -261,6 +382,30 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		verdict = match.DecidePrepared(prep, cands, p.cfg)
 		p.metrics.decided(&verdict)
 		clear(cands) // the buffer is reused; let go of the records
+		if p.global != nil {
+			absorbed = p.reconcile(&verdict)
+		}
+	}
+	if verdict.Outcome == match.AutoMerge && p.global != nil {
+		if part, key, ok := p.global.owner(verdict.Target); ok && part != p.partition {
+			if routedTo != "" {
+				// Routed once already: the view and the owner disagree
+				// (a batch rolled back); decide here rather than loop.
+				verdict = match.Decision{Outcome: match.New}
+			} else {
+				// The owner merges it; the view has it from now on.
+				p.global.file(part, key, verdict.Target, in.Source.Key(), prep, keys)
+				p.global.routed++
+				d = decision{LeadID: verdict.Target, Decision: DecisionRouted, Key: key, Absorbed: absorbed}
+				if err := p.putJSON(srcKey, d); err != nil {
+					return err
+				}
+				return p.repeat(in, d, out, nil)
+			}
+		} else if !p.hasLead(verdict.Target) {
+			// The view outlived a rolled-back batch of this partition.
+			verdict = match.Decision{Outcome: match.New}
+		}
 	}
 	var st leadState // the lead as filed, unless review
 	switch verdict.Outcome {
@@ -271,10 +416,16 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		// Spec §4.4: merge field by field, then recompute the quality score.
 		st.Lead.Merge(in.Lead, p.prec)
 		st.Lead.QualityScore, _ = validate.Quality(&st.Lead)
-		if err := p.file(verdict.Target, &st, prep, keys); err != nil {
+		for _, b := range absorbed {
+			if !slices.Contains(st.Absorbed, b) {
+				st.Absorbed = append(st.Absorbed, b)
+			}
+			p.table.Put(keyFold+b, []byte(verdict.Target))
+		}
+		if err := p.file(verdict.Target, &st, prep, keys, in.Source.Key()); err != nil {
 			return err
 		}
-		d = decision{LeadID: verdict.Target, Decision: DecisionMerge}
+		d = decision{LeadID: verdict.Target, Decision: DecisionMerge, Absorbed: absorbed}
 	case match.Review:
 		d = decision{Decision: DecisionReview}
 		in.Outcome = pipeline.OutcomeReview
@@ -298,7 +449,24 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	default:
 		id := lead.NewID("ld_", in.FirstSeen, in.Source.Key())
 		st = leadState{Key: in.Lead.PartitionKey(), Lead: *in.Lead}
-		if err := p.file(id, &st, prep, keys); err != nil {
+		if routedTo != "" && p.global != nil {
+			// It came here under the key of the lead it was routed to:
+			// that key, not its own, leads to this partition.
+			if _, key, ok := p.global.owner(routedTo); ok && key != "" {
+				st.Key = key
+			}
+		}
+		if rec.Organisation {
+			st.Lead.OrganisationID = orgOf
+			if orgOf == "" {
+				st.Lead.OrganisationID = id
+			}
+			prep.SetOrganisationID(st.Lead.OrganisationID)
+		}
+		if p.global != nil {
+			p.table.Put(keyRoute+id, []byte(st.Key))
+		}
+		if err := p.file(id, &st, prep, keys, in.Source.Key()); err != nil {
 			return err
 		}
 		d = decision{LeadID: id, Decision: DecisionNew}
@@ -322,6 +490,127 @@ func candidateOf(m match.Breakdown) review.Candidate {
 		Email: comp(m.E), Name: comp(m.N), Phone: comp(m.P), Company: comp(m.C), Address: comp(m.A)}}
 }
 
+// organisationOf returns the organisation of lead id ("" for none).
+func (p *Processor) organisationOf(id string) (string, error) {
+	if id == "" {
+		return "", nil
+	}
+	if p.global != nil {
+		if org := p.global.organisation(id); org != "" {
+			return org, nil
+		}
+	}
+	var st leadState
+	if ok, err := p.getLead(id, &st); err != nil || !ok {
+		return id, err
+	}
+	if st.Lead.OrganisationID != "" {
+		return st.Lead.OrganisationID, nil
+	}
+	return id, nil
+}
+
+// keepRecords returns the match records a lead keeps after rec joins
+// those it has (old, not modified): the first, then the most recent, up
+// to recordsKept. A record that repeats the e-mail of a kept one (other
+// than the first) takes its place rather than pushing out the oldest, so
+// a burst of records of one mailbox does not crowd out the lead's other
+// spellings: the answer then depends less on the order records arrive in.
+func keepRecords(old []*match.Prepared, rec *match.Prepared) []*match.Prepared {
+	keep := recordsKept(rec)
+	out := make([]*match.Prepared, 0, min(len(old)+1, keep))
+	out = append(out, old...)
+	if len(out) >= keep {
+		drop := 1 // the oldest but the first
+		if e := rec.EmailKey(); e != "" {
+			for i := 1; i < len(out); i++ {
+				if out[i].EmailKey() == e {
+					drop = i
+					break
+				}
+			}
+		}
+		out = append(out[:drop], out[drop+1:]...)
+		out = out[:min(len(out), keep-1)]
+	}
+	return append(out, rec)
+}
+
+// reconcile turns a review that only guard G3 caused into an auto-merge
+// (issue 12): the record matches two or more leads at the auto-merge
+// threshold with every other guard passing, so those leads are one entity
+// that arrival order split (records of it met no lead of it when they
+// came, on this partition or another). The oldest lead (the smallest id)
+// takes the record, and the others are folded into it in the view and
+// named in the record's Absorbed (the lead.merged case, G4 relaxed for it
+// alone). It returns the folded leads.
+func (p *Processor) reconcile(v *match.Decision) []string {
+	if v.Outcome != match.Review || len(v.Matches) < 2 {
+		return nil
+	}
+	var high []string
+	for _, m := range v.Matches {
+		if m.Score < p.cfg.AutoMerge {
+			continue
+		}
+		if len(m.Failed) != 1 || m.Failed[0] != "G3" {
+			return nil
+		}
+		high = append(high, m.LeadID)
+	}
+	if len(high) < 2 {
+		return nil
+	}
+	slices.Sort(high)
+	target, others := high[0], high[1:]
+	// The leads must match each other too, at the threshold with every
+	// guard passing, not just both resemble the record.
+	for _, b := range others {
+		if !p.leadsMatch(target, b) {
+			return nil
+		}
+	}
+	for _, b := range others {
+		p.global.fold(target, b)
+	}
+	*v = match.Decision{Outcome: match.AutoMerge, Target: target, Reason: ReasonReconciled}
+	return others
+}
+
+// leadsMatch reports whether some record of lead a and some record of
+// lead b score at the auto-merge threshold with no guard failing.
+func (p *Processor) leadsMatch(a, b string) bool {
+	g := p.global
+	ra, _ := g.records(g.ids.intern(a), a)
+	rb, _ := g.records(g.ids.intern(b), b)
+	for _, x := range ra {
+		for _, y := range rb {
+			bd := match.Score(x.Record(), y.Record(), false, p.cfg)
+			if bd.Score >= p.cfg.AutoMerge && len(bd.Failed) == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ReasonReconciled is the reason of an auto-merge that folded leads.
+const ReasonReconciled = "reconciled"
+
+// recordsKept is how many match records a lead of rec's kind keeps.
+func recordsKept(rec *match.Prepared) int {
+	if rec.IsOrganisation() {
+		return maxRecordsPerOrganisation
+	}
+	return maxRecordsPerLead
+}
+
+// hasLead reports whether lead id is in this partition's state.
+func (p *Processor) hasLead(id string) bool {
+	_, ok, err := p.table.Get(keyLead + id)
+	return err == nil && ok
+}
+
 // lowQuality reports whether validate marked a record low_quality.
 func lowQuality(reasons []string) bool {
 	return slices.Contains(reasons, pipeline.ReasonLowQuality)
@@ -339,6 +628,13 @@ func (p *Processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emit
 			}
 		}
 		out.Emit(pipeline.TopicReview, in.TraceID, in)
+		return nil
+	}
+	in.Absorbed = d.Absorbed
+	if d.Decision == DecisionRouted {
+		// To the partition that owns the lead, which merges it.
+		in.LeadID, in.Decision = d.LeadID, DecisionRouted
+		out.Emit(pipeline.TopicValid, d.Key, in)
 		return nil
 	}
 	if st == nil {
@@ -364,27 +660,38 @@ type hit struct {
 // match.Keys(rec)), those sharing the most keys first, then the newer lead.
 // The slice is reused by the next call.
 func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candidate, error) {
+	p.org = rec.Organisation
+	v := p.view()
+	ids := v.handles()
 	buf := p.hitBuf[:0]
 	for _, k := range keys {
-		hs, err := p.block(k)
+		hs, err := v.block(k)
 		if err != nil {
 			return nil, err
 		}
-		buf = append(buf, hs...)
+		for range keyWeight(k) {
+			buf = append(buf, hs...)
+		}
 	}
 	p.hitBuf = buf
 	out := p.cands[:0]
 	if len(buf) == 0 {
-		if p.fz == nil {
+		var fids []string
+		var err error
+		switch {
+		case p.global != nil:
+			fids, err = p.global.fuzzySearch(rec)
+		case p.fz != nil:
+			fids, err = p.fz.search(rec)
+		default:
 			return nil, nil
 		}
-		// The fuzzy index's order, at most maxFuzzyCandidates leads.
-		fids, err := p.fz.search(rec)
 		if err != nil {
 			return nil, err
 		}
+		// The fuzzy index's order, at most maxFuzzyCandidates leads.
 		for _, id := range fids[:min(len(fids), maxCandidates)] {
-			if out, err = p.appendCandidates(out, p.ids.intern(id), id); err != nil {
+			if out, err = p.appendCandidates(v, out, ids.intern(id), id); err != nil {
 				return nil, err
 			}
 		}
@@ -429,14 +736,14 @@ func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candida
 		if a.n != b.n {
 			return b.n - a.n
 		}
-		return p.ids.compare(b.h, a.h)
+		return ids.compare(b.h, a.h)
 	})
 	if len(hits) > maxCandidates {
 		hits = hits[:maxCandidates]
 	}
 	for _, x := range hits {
 		var err error
-		if out, err = p.appendCandidates(out, x.h, p.ids.name(x.h)); err != nil {
+		if out, err = p.appendCandidates(v, out, x.h, ids.name(x.h)); err != nil {
 			return nil, err
 		}
 	}
@@ -444,13 +751,27 @@ func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candida
 	return out, nil
 }
 
+// keyWeight is how many shared keys a blocking key counts for when
+// candidates are ranked: an organisation's domain or phone outweighs its
+// name words, which namesakes share (and crowded name keys may have lost
+// the lead to their cap).
+func keyWeight(k string) int {
+	if strings.HasPrefix(k, "od|") || strings.HasPrefix(k, "op|") {
+		return 8
+	}
+	return 1
+}
+
 // appendCandidates appends the match records of lead id (handle h).
-func (p *Processor) appendCandidates(out []match.Candidate, h uint32, id string) ([]match.Candidate, error) {
-	recs, err := p.matchRecords(h, id)
+func (p *Processor) appendCandidates(v view, out []match.Candidate, h uint32, id string) ([]match.Candidate, error) {
+	recs, err := v.records(h, id)
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range recs {
+		if r.IsOrganisation() != p.org {
+			continue // organisations match organisations, persons persons
+		}
 		out = append(out, match.Candidate{LeadID: id, Record: r.Record(), Prepared: r})
 	}
 	return out, nil
@@ -458,7 +779,10 @@ func (p *Processor) appendCandidates(out []match.Candidate, h uint32, id string)
 
 // file stores a lead with one more source record and indexes the record's
 // blocking keys (keys, rec.Keys()) under it.
-func (p *Processor) file(id string, st *leadState, rec *match.Prepared, keys []string) error {
+func (p *Processor) file(id string, st *leadState, rec *match.Prepared, keys []string, src string) error {
+	if p.global != nil {
+		p.global.file(p.partition, st.Key, id, src, rec, keys)
+	}
 	if err := p.putLead(id, st); err != nil {
 		return err
 	}
@@ -468,10 +792,7 @@ func (p *Processor) file(id string, st *leadState, rec *match.Prepared, keys []s
 	if err != nil {
 		return err
 	}
-	preps := append(old[:len(old):len(old)], rec)
-	if n := len(preps); n > maxRecordsPerLead {
-		preps = append(preps[:1], preps[n-maxRecordsPerLead+1:]...)
-	}
+	preps := keepRecords(old, rec)
 	recs := make([]match.Record, len(preps))
 	for i, x := range preps {
 		recs[i] = x.Record()
@@ -482,6 +803,9 @@ func (p *Processor) file(id string, st *leadState, rec *match.Prepared, keys []s
 	p.recs.put(h, preps)
 	if p.fz != nil {
 		p.fz.put(id, recs)
+	}
+	if p.global != nil && p.global.fz != nil {
+		p.global.fz.put(id, recs)
 	}
 	for _, k := range keys {
 		hs, err := p.block(k)
@@ -660,13 +984,26 @@ func Record(l *lead.Lead) match.Record {
 	if l.Company == "" && l.Website == "" && org == dom {
 		org = ""
 	}
+	phone := l.Phone
+	if phone == "" && l.IsOrganisation() {
+		// An organisation's switchboard number tells its sites apart even
+		// when it is only possible (not valid) for its region.
+		for _, p := range l.Phones {
+			if phone = p.E164; phone == "" {
+				phone = phoneDigits(p.Raw)
+			}
+			if phone != "" {
+				break
+			}
+		}
+	}
 	return match.Record{
 		FirstName:     l.FirstName,
 		LastName:      l.LastName,
 		FullName:      l.FullName,
 		Email:         email,
 		EmailFreeMail: dom != "" && lead.IsFreeMail(dom),
-		Phone:         l.Phone,
+		Phone:         phone,
 		Company:       lead.CompanyKey(l.Company),
 		CompanyName:   l.Company,
 		Domain:        org,
@@ -675,7 +1012,28 @@ func Record(l *lead.Lead) match.Record {
 		Postcode:      l.Postcode,
 		State:         l.State,
 		Country:       l.Country,
+		Organisation:  l.IsOrganisation(),
+		OrgID:         l.OrganisationID,
 	}
+}
+
+// phoneDigits is the digits of a phone number as given, without an
+// international call prefix ("0033-1-…" and "+33 1 …" agree), or "" for
+// fewer than six.
+func phoneDigits(raw string) string {
+	var b []byte
+	for i := 0; i < len(raw); i++ {
+		if raw[i] >= '0' && raw[i] <= '9' {
+			b = append(b, raw[i])
+		}
+	}
+	if strings.HasPrefix(strings.TrimSpace(raw), "00") && len(b) > 2 {
+		b = b[2:]
+	}
+	if len(b) < 6 {
+		return ""
+	}
+	return "+" + string(b)
 }
 
 // AddLead files l as a lead of its own under id without matching it: the
@@ -687,5 +1045,5 @@ func (p *Processor) AddLead(id string, l *lead.Lead) error {
 	if p.ids.full() {
 		p.reset()
 	}
-	return p.file(id, &st, rec, rec.Keys())
+	return p.file(id, &st, rec, rec.Keys(), "")
 }

@@ -51,34 +51,10 @@ type fuzzyOp struct {
 // writer, and a rebuild from the mrec/ records when the index cannot be
 // trusted.
 func (p *Processor) openFuzzy(root string, partition int32) error {
-	f := &fuzzy{ops: make(chan fuzzyOp, fuzzyQueue)}
-	var dir string
-	if root == "" {
-		tmp, err := os.MkdirTemp("", "leadstream-fuzzy-")
-		if err != nil {
-			return fmt.Errorf("dedupe: fuzzy index: %w", err)
-		}
-		f.tempDir = tmp
-		dir = filepath.Join(tmp, "idx")
-	} else {
-		// The index may be from an earlier ownership of the partition,
-		// behind the state restored since: it is always rebuilt from the
-		// match records (in the background), never trusted.
-		dir = filepath.Join(root, fmt.Sprintf("p%03d", partition))
-		if err := os.RemoveAll(dir); err != nil {
-			return fmt.Errorf("dedupe: fuzzy index: %w", err)
-		}
-	}
-	idx, clean, err := index.OpenFuzzy(dir)
+	f, clean, err := newFuzzy(root, partition)
 	if err != nil {
-		if f.tempDir != "" {
-			_ = os.RemoveAll(f.tempDir)
-		}
-		return fmt.Errorf("dedupe: %w", err)
+		return err
 	}
-	f.idx = idx
-	f.wrote.Add(1)
-	go f.writer()
 	if clean {
 		f.ok.Store(true)
 	} else {
@@ -89,6 +65,41 @@ func (p *Processor) openFuzzy(root string, partition int32) error {
 	}
 	p.fz = f
 	return nil
+}
+
+// newFuzzy opens (or creates) a fuzzy index under root (a temporary
+// directory when root is empty) and starts its writer; clean reports
+// whether it holds every lead it held when closed.
+func newFuzzy(root string, partition int32) (*fuzzy, bool, error) {
+	f := &fuzzy{ops: make(chan fuzzyOp, fuzzyQueue)}
+	var dir string
+	if root == "" {
+		tmp, err := os.MkdirTemp("", "leadstream-fuzzy-")
+		if err != nil {
+			return nil, false, fmt.Errorf("dedupe: fuzzy index: %w", err)
+		}
+		f.tempDir = tmp
+		dir = filepath.Join(tmp, "idx")
+	} else {
+		// The index may be from an earlier ownership of the partition,
+		// behind the state restored since: it is always rebuilt from the
+		// match records (in the background), never trusted.
+		dir = filepath.Join(root, fmt.Sprintf("p%03d", partition))
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, false, fmt.Errorf("dedupe: fuzzy index: %w", err)
+		}
+	}
+	idx, clean, err := index.OpenFuzzy(dir)
+	if err != nil {
+		if f.tempDir != "" {
+			_ = os.RemoveAll(f.tempDir)
+		}
+		return nil, false, fmt.Errorf("dedupe: %w", err)
+	}
+	f.idx = idx
+	f.wrote.Add(1)
+	go f.writer()
+	return f, clean, nil
 }
 
 // put queues the document of lead id, built from its match records.
@@ -224,6 +235,11 @@ func fuzzyDoc(recs ...match.Record) index.FuzzyDoc {
 // key filter's build and closes the fuzzy index.
 func (p *Processor) Close() error {
 	p.keys.close()
+	if g := p.global; g != nil {
+		g.mu.Lock()
+		delete(g.owned, p.partition)
+		g.mu.Unlock()
+	}
 	if p.fz == nil {
 		return nil
 	}
@@ -237,6 +253,9 @@ func (p *Processor) Close() error {
 func (p *Processor) SyncFuzzy() {
 	if p.fz != nil {
 		p.fz.sync()
+	}
+	if p.global != nil && p.global.fz != nil {
+		p.global.fz.sync()
 	}
 }
 

@@ -23,6 +23,12 @@
 //     (first and last) and a full postal address (street, city and
 //     postcode) is never marked, whatever its score: such a record scores
 //     only 20, so the spec's rule would send every febrl record to review.
+//   - Organisation records (issue 12): a company and no person is an
+//     identity of its own and becomes an organisation lead. With a domain,
+//     website, address or phone it passes the quality gate whatever its
+//     (person-centred) score; a company name alone is marked low_quality
+//     with organisation_name_only, so it is held for review unless it
+//     joins a known organisation's site.
 package validate
 
 import (
@@ -139,6 +145,15 @@ func Check(l *lead.Lead, below int) Verdict {
 	if reasons := Identity(l); len(reasons) > 0 {
 		return Verdict{Outcome: pipeline.OutcomeRejected, Reasons: append([]string{ReasonInvalidData}, reasons...), Quality: q}
 	}
+	if l.IsOrganisation() {
+		// An organisation record (issue 12): the person-centred score
+		// does not apply. With a domain, website, address or phone it is
+		// a full account record; a name alone is thin.
+		if below >= 0 && !organisationContact(l) {
+			return Verdict{Reasons: []string{ReasonLowQuality, ReasonOrganisationNameOnly}, Quality: q}
+		}
+		return Verdict{Quality: q}
+	}
 	if q < below && !fullNameAndAddress(l) {
 		return Verdict{Reasons: append([]string{ReasonLowQuality}, shortfalls...), Quality: q}
 	}
@@ -168,6 +183,16 @@ func keyOf(in *pipeline.Envelope) string {
 	return in.Lead.PartitionKey()
 }
 
+// ReasonOrganisationNameOnly is the low-quality shortfall of an
+// organisation record with a name and nothing to reach or place it by.
+const ReasonOrganisationNameOnly = "organisation_name_only"
+
+// organisationContact reports whether an organisation record has any of
+// domain, website, address (a street, postcode or city) or phone.
+func organisationContact(l *lead.Lead) bool {
+	return l.Domain != "" || l.Website != "" || l.Street != "" || l.Postcode != "" || l.City != "" || usablePhone(l)
+}
+
 // fullNameAndAddress is the febrl deviation of the quality gate: first
 // and last name plus street, city and postcode.
 func fullNameAndAddress(l *lead.Lead) bool {
@@ -183,6 +208,10 @@ func Identity(l *lead.Lead) []string {
 		return nil
 	}
 	if l.HasPersonName() && (l.Company != "" || l.HasAddress() || l.City != "") {
+		return nil
+	}
+	if l.IsOrganisation() {
+		// An organisation record: a company with no person (issue 12).
 		return nil
 	}
 	var reasons []string

@@ -52,7 +52,12 @@ func TestGates(t *testing.T) {
 		outcome pipeline.Outcome
 		reasons []string // must all be present
 	}{
-		{"no identity", map[string]string{"title": "CEO", "company": "Acme"}, pipeline.OutcomeRejected, []string{ReasonInvalidData, "no_email", "no_phone", "no_name"}},
+		{"no identity", map[string]string{"title": "CEO", "city": "Leeds"}, pipeline.OutcomeRejected, []string{ReasonInvalidData, "no_email", "no_phone", "no_name"}},
+		// Issue 12: a company and no person is an organisation record.
+		{"organisation name alone is thin: held for quality", map[string]string{"company": "Acme"}, "", []string{ReasonLowQuality, ReasonOrganisationNameOnly}},
+		{"organisation with a domain passes", map[string]string{"company": "Acme B.V.", "domain": "acme.nl"}, "", nil},
+		{"organisation with an address passes", map[string]string{"company": "Acme", "street": "1 Main St", "city": "Leeds", "postcode": "LS1 1AA"}, "", nil},
+		{"organisation with a phone passes", map[string]string{"company": "Acme", "phone": "+44 20 7946 0123"}, "", nil},
 		{"invalid email only", map[string]string{"email": "nobody@", "last_name": "Lee"}, pipeline.OutcomeRejected, []string{ReasonInvalidData, "email_invalid", "no_company_or_address"}},
 		{"disposable email only", map[string]string{"email": "a@mailinator.com"}, pipeline.OutcomeRejected, []string{ReasonInvalidData, "email_invalid", "no_name"}},
 		{"unparsed phone only", map[string]string{"phone": "12345", "country": "US"}, pipeline.OutcomeRejected, []string{ReasonInvalidData, "phone_invalid"}},
@@ -91,7 +96,8 @@ func TestRouting(t *testing.T) {
 		raw   map[string]string
 		topic string
 	}{
-		{map[string]string{"company": "Acme"}, pipeline.TopicRejected},
+		{map[string]string{"title": "CEO"}, pipeline.TopicRejected},
+		{map[string]string{"company": "Acme", "domain": "acme.com"}, pipeline.TopicValid},
 		// Low quality goes on, marked: dedupe holds it only if it would be new.
 		{map[string]string{"first_name": "Ann", "last_name": "Lee", "company": "Acme"}, pipeline.TopicValid},
 		{map[string]string{"first_name": "Ann", "last_name": "Lee", "email": "ann@acme.com", "company": "Acme", "title": "CTO"}, pipeline.TopicValid},

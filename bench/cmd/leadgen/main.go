@@ -2,6 +2,7 @@
 // known duplicate structure (entity_id), for load tests and benchmarks.
 //
 //	go run ./bench/cmd/leadgen -n 100000 -o big.csv
+//	go run ./bench/cmd/leadgen -accounts -n 5000 -o accounts.csv   # company-only rows, sites of organisations
 package main
 
 import (
@@ -17,6 +18,7 @@ func main() {
 	dup := flag.Float64("dup", 0.3, "share of rows that duplicate an earlier entity")
 	seed := flag.Uint64("seed", 1, "random seed (same seed, same file)")
 	out := flag.String("o", "-", "output file (- for stdout)")
+	accounts := flag.Bool("accounts", false, "company-only rows: organisations with one to four sites (entity_id the site, org_id the organisation) and company-name variants")
 	flag.Parse()
 	w := os.Stdout
 	if *out != "-" {
@@ -28,7 +30,7 @@ func main() {
 		defer f.Close()
 		w = f
 	}
-	if err := leadgen.Write(w, leadgen.Options{Records: *n, DuplicateRate: *dup, Seed: *seed}); err != nil {
+	if err := leadgen.Write(w, leadgen.Options{Records: *n, DuplicateRate: *dup, Seed: *seed, Accounts: *accounts}); err != nil {
 		fmt.Fprintln(os.Stderr, "leadgen:", err)
 		os.Exit(1)
 	}

@@ -46,6 +46,62 @@ func (x *Prepared) Keys() []string {
 
 func blockingKeys(r *Record, p *prep) []string {
 	var keys []string
+	if r.Organisation {
+		keys = orgKeys(r, p)
+	} else {
+		keys = personKeys(r, p)
+	}
+	sort.Strings(keys)
+	out := keys[:0]
+	for i, k := range keys {
+		if i == 0 || k != keys[i-1] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// sortedDigits returns the digits of s in ascending order, or "" when s
+// has fewer than four.
+func sortedDigits(s string) string {
+	var d []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			d = append(d, s[i])
+		}
+	}
+	if len(d) < 4 {
+		return ""
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return string(d)
+}
+
+func initial(s string) string {
+	if s == "" {
+		return ""
+	}
+	return s[:1]
+}
+
+// mainWord is the longest alphabetic word of a street (the street name
+// rather than the number or the type), the first of equals.
+func mainWord(street string) string {
+	best := ""
+	for _, w := range strings.Fields(street) {
+		if w[0] >= '0' && w[0] <= '9' {
+			continue
+		}
+		if len(w) > len(best) {
+			best = w
+		}
+	}
+	return best
+}
+
+// personKeys are the blocking keys of a person record (see [Keys]).
+func personKeys(r *Record, p *prep) []string {
+	var keys []string
 	add := func(parts ...string) {
 		for _, x := range parts[1:] {
 			if x == "" {
@@ -97,51 +153,5 @@ func blockingKeys(r *Record, p *prep) []string {
 	add("nc", sl, sc)
 	add("nc", sf, sc)
 	add("pn", sortedDigits(p.postcode), p.streetNum)
-
-	sort.Strings(keys)
-	out := keys[:0]
-	for i, k := range keys {
-		if i == 0 || k != keys[i-1] {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// sortedDigits returns the digits of s in ascending order, or "" when s
-// has fewer than four.
-func sortedDigits(s string) string {
-	var d []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			d = append(d, s[i])
-		}
-	}
-	if len(d) < 4 {
-		return ""
-	}
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	return string(d)
-}
-
-func initial(s string) string {
-	if s == "" {
-		return ""
-	}
-	return s[:1]
-}
-
-// mainWord is the longest alphabetic word of a street (the street name
-// rather than the number or the type), the first of equals.
-func mainWord(street string) string {
-	best := ""
-	for _, w := range strings.Fields(street) {
-		if w[0] >= '0' && w[0] <= '9' {
-			continue
-		}
-		if len(w) > len(best) {
-			best = w
-		}
-	}
-	return best
+	return keys
 }

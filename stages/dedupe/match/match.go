@@ -56,6 +56,11 @@
 // organisation key (§4.3), and a person at another organisation is a
 // namesake or a new lead after a job change (§4.1).
 //
+// Organisation records (Record.Organisation: a company and no person,
+// issue 12) are matched by [DecideOrganisation] instead, at organisation
+// and site level, with the name normalisation of internal/orgname; their
+// blocking keys are the domain, the phone and the name's core words.
+//
 // Measured with TestDatasets (offline, precision 1.0 on all three): F1
 // 0.994 febrl1, 0.986 febrl2, 0.926 splink_fake_1000 (0.921 / 0.805 /
 // 0.724 with the spec's guards); TestSyntheticB2BPrecision: 1.0 on 10,000
@@ -101,6 +106,10 @@ type Record struct {
 	Domain string
 	// OrgID is the resolved organisation, when the caller knows it.
 	OrgID string
+	// Organisation marks an organisation record (a company and no person,
+	// issue 12): it is matched only against organisation records, by
+	// [DecideOrganisation], and persons only against persons.
+	Organisation bool `json:",omitempty"`
 
 	Street   string
 	City     string
@@ -148,6 +157,7 @@ func (o Outcome) String() string {
 const (
 	ReasonExactEmail        = "exact_email"        // §4.1 exact key
 	ReasonFuzzy             = "fuzzy"              // §4.2 auto-merge
+	ReasonOrganisation      = "organisation_site"  // the same site of one organisation (DecideOrganisation)
 	ReasonPossibleDuplicate = "possible_duplicate" // review queue
 )
 

@@ -28,3 +28,13 @@ func (c *Candidate) prepared() prep {
 	}
 	return prepare(&c.Record)
 }
+
+// SetOrganisationID sets the organisation the record's lead belongs to
+// (Record.OrgID), once its lead is decided.
+func (x *Prepared) SetOrganisationID(id string) { x.rec.OrgID = id }
+
+// IsOrganisation reports Record().Organisation without copying the record.
+func (x *Prepared) IsOrganisation() bool { return x.rec.Organisation }
+
+// EmailKey returns Record().Email without copying the record.
+func (x *Prepared) EmailKey() string { return x.rec.Email }

@@ -2,6 +2,8 @@ package match
 
 import (
 	"strings"
+
+	"github.com/leadstream/leadstream/internal/orgname"
 )
 
 // localSeparators are the characters §4.2 E removes from local parts.
@@ -23,10 +25,19 @@ type prep struct {
 	// companySim memoises the company-name similarity of this (incoming)
 	// record to others: candidates of one lead repeat their company.
 	companySim map[string]float64
+	// org are the core tokens of an organisation record's name
+	// (orgname.Tokens).
+	org []string
 }
 
 func prepare(r *Record) prep {
 	p := prep{r: r}
+	if r.Organisation {
+		p.org = orgname.Tokens(r.CompanyName)
+		if len(p.org) == 0 {
+			p.org = orgname.Tokens(r.Company)
+		}
+	}
 	p.first = NameForm(r.FirstName)
 	p.last = NameForm(r.LastName)
 	p.full = NameForm(r.FullName)
