@@ -30,7 +30,8 @@ func TestAPIReplicaHasItsOwnView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	main := startCLI(t, append([]string{"run", "--import", examples, "--api-addr", apiA}, pipelineArgs(t, dataA, addr, ns)...)...)
+	// --api-addr after pipelineArgs, which turns the API off.
+	main := startCLI(t, append(append([]string{"run", "--import", examples}, pipelineArgs(t, dataA, addr, ns)...), "--api-addr", apiA)...)
 	defer func() { _ = main.cmd.Process.Kill(); _ = main.cmd.Wait() }()
 	brokers := addr
 	if b := testkafka.Brokers(); b != nil {
