@@ -25,6 +25,10 @@ const (
 	TokenPath  = "/gtm/oauth/v1/token"
 	SearchPath = "/gtm/data/v1/contacts/search"
 	EnrichPath = "/gtm/data/v1/contacts/enrich"
+	// IntentPath answers company intent (inferred shape: one Intent row
+	// per topic with topic, category, signalDate, signalScore and
+	// audienceStrength, as the legacy /enrich/intent); free.
+	IntentPath = "/gtm/data/v1/intent/enrich"
 	ClientID   = "emulator-client"
 )
 
@@ -57,6 +61,7 @@ func NewHandler(cfg emukit.Config) *Emulator {
 	mux.HandleFunc("POST "+TokenPath, e.token)
 	mux.HandleFunc("POST "+SearchPath, e.search)
 	mux.HandleFunc("POST "+EnrichPath, e.enrich)
+	mux.HandleFunc("POST "+IntentPath, e.intent)
 	e.Handler = mux
 	return e
 }
@@ -212,6 +217,46 @@ func (e *Emulator) enrich(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, map[string]any{"id": p.ID, "type": "Contact", "attributes": a,
 			"meta": map[string]any{"input": map[string]any{"personId": m.PersonID}, "matchStatus": "FULL_MATCH"}})
+	}
+	b, _ := json.Marshal(map[string]any{"data": out})
+	w.Header().Set("Content-Type", "application/vnd.api+json")
+	_, _ = w.Write(b)
+}
+
+// intent answers the intent topics of each company of matchCompanyInput
+// (companyWebsite, else companyName), tagged with the input's index.
+func (e *Emulator) intent(w http.ResponseWriter, r *http.Request) {
+	if !e.gate(w, r) {
+		return
+	}
+	var body struct {
+		Data struct {
+			Attributes struct {
+				MatchCompanyInput []struct {
+					CompanyWebsite string `json:"companyWebsite"`
+					CompanyName    string `json:"companyName"`
+				} `json:"matchCompanyInput"`
+			} `json:"attributes"`
+		} `json:"data"`
+	}
+	in := &body.Data.Attributes.MatchCompanyInput
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil || len(*in) == 0 || len(*in) > 25 {
+		jsonAPIError(w, http.StatusBadRequest, "ZI0002", "Bad Request", "matchCompanyInput must hold 1 to 25 entries")
+		return
+	}
+	out := []any{}
+	for i, m := range *in {
+		dom := strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(m.CompanyWebsite), "https://"), "http://")
+		dom = strings.TrimPrefix(strings.TrimSuffix(dom, "/"), "www.")
+		c, ok := e.Kit.Company(dom)
+		if !ok {
+			continue
+		}
+		for k, t := range c.IntentTopics {
+			out = append(out, map[string]any{"id": fmt.Sprintf("%d-%d", i, k), "type": "Intent", "attributes": map[string]any{
+				"topic": t, "category": "IT Services", "signalDate": fmt.Sprintf("2026-11-%02d", 10+k), "signalScore": 60 + 10*k,
+				"audienceStrength": c.IntentStrength}, "meta": map[string]any{"input": map[string]any{"index": i, "companyWebsite": m.CompanyWebsite}}})
+		}
 	}
 	b, _ := json.Marshal(map[string]any{"data": out})
 	w.Header().Set("Content-Type", "application/vnd.api+json")
