@@ -95,7 +95,8 @@ func Build(names []string, getenv func(string) string, perSecond map[string]floa
 		case lusha.Provider:
 			c.People[n] = lusha.New(cfg)
 		case zoominfo.Provider:
-			c.People[n] = zoominfo.New(zoominfo.Config{ClientConfig: cfg, ClientID: getenv("ZOOMINFO_CLIENT_ID")})
+			cl := zoominfo.New(zoominfo.Config{ClientConfig: cfg, ClientID: getenv("ZOOMINFO_CLIENT_ID")})
+			c.People[n], c.Companies[n] = cl, cl
 		case uplead.Provider:
 			cl := uplead.New(cfg)
 			c.People[n], c.Companies[n] = cl, cl

@@ -5,7 +5,9 @@
 // e-mail, or first and last name with the company name) for e-mail,
 // direct and mobile phone and company facts. ZoomInfo has no e-mail
 // status: contactAccuracyScore is the confidence. A match status of
-// LIMIT_EXCEEDED is the credit stop. When company facts are wanted, the
+// LIMIT_EXCEEDED is the credit stop. Companies are enriched by domain with
+// POST /gtm/data/v1/companies/enrich (revenue in thousands of USD). When
+// company facts are wanted, the
 // companies of the matched contacts are also read from POST
 // /gtm/data/v1/intent/enrich (the api:data:intent scope; its shape is
 // inferred from the legacy /enrich/intent: one row per topic with
@@ -295,4 +297,75 @@ func (cl *Client) addIntent(ctx context.Context, out []enrich.Result, websites [
 		out[i].Company.Intent = it
 	}
 	return nil
+}
+
+// EnrichCompany implements enrich.CompanyProvider: POST
+// /gtm/data/v1/companies/enrich by website, then the company's intent.
+func (cl *Client) EnrichCompany(ctx context.Context, domain string) (enrich.CompanyFacts, float64, bool, error) {
+	body, _ := json.Marshal(map[string]any{"data": map[string]any{"type": "CompanyEnrich", "attributes": map[string]any{
+		"matchCompanyInput": []map[string]string{{"companyWebsite": domain}},
+		"outputFields":      []string{"name", "website", "employeeCount", "revenue", "primaryIndustry", "foundedYear", "socialMediaUrls"}}}})
+	resp, err := cl.post(ctx, "/gtm/data/v1/companies/enrich", body)
+	if err != nil {
+		return enrich.CompanyFacts{}, 0, false, err
+	}
+	var ans struct {
+		Data []struct {
+			Attributes struct {
+				Name            string      `json:"name"`
+				Website         string      `json:"website"`
+				EmployeeCount   int64       `json:"employeeCount"`
+				Revenue         json.Number `json:"revenue"` // thousands of USD
+				PrimaryIndustry []string    `json:"primaryIndustry"`
+				FoundedYear     json.Number `json:"foundedYear"`
+				SocialMediaURLs []struct {
+					Type string `json:"type"`
+					URL  string `json:"url"`
+				} `json:"socialMediaUrls"`
+			} `json:"attributes"`
+			Meta struct {
+				MatchStatus string `json:"matchStatus"`
+			} `json:"meta"`
+		} `json:"data"`
+	}
+	const op = "POST /gtm/data/v1/companies/enrich"
+	if err := cl.c.Decode(op, resp, &ans); err != nil {
+		return enrich.CompanyFacts{}, 0, false, err
+	}
+	if len(ans.Data) != 1 {
+		return enrich.CompanyFacts{}, 0, false, cl.c.Malformed(op, resp, strconv.Itoa(len(ans.Data))+" results for 1 company")
+	}
+	d := ans.Data[0]
+	switch d.Meta.MatchStatus {
+	case "LIMIT_EXCEEDED":
+		return enrich.CompanyFacts{}, 0, false, &pull.Error{Provider: Provider, Kind: pull.KindQuota, Op: op, Status: resp.Status, Msg: "LIMIT_EXCEEDED"}
+	case "FULL_MATCH", "COMPANY_ONLY_MATCH":
+	default:
+		return enrich.CompanyFacts{}, 0, false, nil
+	}
+	a := d.Attributes
+	f := enrich.CompanyFacts{Name: a.Name, EmployeesMin: a.EmployeeCount, EmployeesMax: a.EmployeeCount}
+	if len(a.PrimaryIndustry) > 0 {
+		f.Industry = a.PrimaryIndustry[0]
+	}
+	if k, err := strconv.ParseFloat(strings.TrimSpace(a.Revenue.String()), 64); err == nil && k > 0 {
+		f.RevenueMin, f.RevenueMax = int64(k*1000), int64(k*1000)
+	}
+	if y, err := a.FoundedYear.Int64(); err == nil {
+		f.FoundedYear = int(y)
+	}
+	for _, u := range a.SocialMediaURLs {
+		if strings.Contains(strings.ToLower(strings.ReplaceAll(u.Type, "_", "")), "linkedin") {
+			f.LinkedIn = u.URL
+		}
+	}
+	site := a.Website
+	if site == "" {
+		site = domain
+	}
+	res := []enrich.Result{{Found: true, Company: f}}
+	if err := cl.addIntent(ctx, res, []string{site}); err != nil && ctx.Err() != nil {
+		return enrich.CompanyFacts{}, 0, false, ctx.Err()
+	}
+	return res[0].Company, 1, true, nil
 }

@@ -65,3 +65,26 @@ func TestIntentComesWithCompanyFacts(t *testing.T) {
 		t.Errorf("err %v, intent requests %d", err, e.Kit.Count(emu.IntentPath))
 	}
 }
+
+func TestEnrichCompanyWithIntent(t *testing.T) {
+	e := emu.New(emukit.Config{Key: "secret", People: []emukit.Person{{ID: "100000", First: "Jane", Last: "Doe", Company: "Example Co", Domain: "example.com"}}})
+	defer e.Close()
+	cl := New(Config{ClientConfig: enrich.ClientConfig{BaseURL: e.URL, APIKey: "secret", PerSecond: 1000}, ClientID: emu.ClientID})
+	want, _ := e.Kit.Company("example.com")
+	for range 2 { // a company is charged once
+		f, credits, found, err := cl.EnrichCompany(context.Background(), "example.com")
+		if err != nil || !found || credits != 1 {
+			t.Fatalf("found %v credits %g err %v", found, credits, err)
+		}
+		if f.Industry != want.Industry || f.RevenueMin != want.Revenue || f.EmployeesMin != int64(want.Employees) || f.FoundedYear != want.FoundedYear ||
+			f.LinkedIn != want.LinkedIn || f.Intent == nil || len(f.Intent.Topics) != len(want.IntentTopics) {
+			t.Errorf("facts %+v (intent %+v), want %+v", f, f.Intent, want)
+		}
+	}
+	if e.Kit.Spent() != 1 {
+		t.Errorf("spent %g, want 1", e.Kit.Spent())
+	}
+	if _, _, found, err := cl.EnrichCompany(context.Background(), "unknown.test"); err != nil || found {
+		t.Errorf("unknown: found %v err %v", found, err)
+	}
+}
