@@ -8,6 +8,8 @@ package enrich
 import (
 	"context"
 	"errors"
+
+	"github.com/leadstream/leadstream/internal/lead"
 )
 
 // Attribute is one thing the waterfall fills.
@@ -47,12 +49,23 @@ type CompanyFacts struct {
 	Technologies []string `json:"technologies,omitempty"`
 	LinkedIn     string   `json:"linkedin,omitempty"`
 	FoundedYear  int      `json:"founded_year,omitempty"`
+	// The company signals behind CF_103, CF_104 and CF_111, where the
+	// provider has them: funding rounds, growth, technologies being
+	// adopted, open job postings and its intent reading (Intent.Source is
+	// set by the stage to the provider).
+	FundingEvents        []lead.FundingEvent `json:"funding_events,omitempty"`
+	Growth               *lead.Growth        `json:"growth,omitempty"`
+	UpcomingTechnologies []string            `json:"upcoming_technologies,omitempty"`
+	JobPostings          []string            `json:"job_postings,omitempty"`
+	Intent               *lead.Intent        `json:"intent,omitempty"`
 }
 
 // Empty reports whether no fact is known.
 func (c CompanyFacts) Empty() bool {
 	return c.Industry == "" && c.EmployeesMin == 0 && c.EmployeesMax == 0 && c.RevenueMin == 0 &&
-		c.RevenueMax == 0 && len(c.Technologies) == 0 && c.LinkedIn == "" && c.FoundedYear == 0
+		c.RevenueMax == 0 && len(c.Technologies) == 0 && c.LinkedIn == "" && c.FoundedYear == 0 &&
+		len(c.FundingEvents) == 0 && c.Growth == nil && len(c.UpcomingTechnologies) == 0 &&
+		len(c.JobPostings) == 0 && c.Intent == nil
 }
 
 // Result is a provider's answer for one Person. It is cached as JSON.

@@ -165,14 +165,17 @@ func (l *Lead) Rederive() { l.CustomFields = l.derive() }
 // attributes (spec §5.2), or nil when none does.
 func (l *Lead) derive() *CustomFields {
 	cf := CustomFields{
-		LeadSource:      sourceDisplay[l.FirstSource],
-		DoNotContact:    l.DoNotContact,
-		RevenueRange:    RevenueBracket(l.RevenueUSD),
-		EmployeeRange:   EmployeeBracket(l.EmployeeCount),
-		ManagementLevel: l.Seniority,
-		Department:      l.Department,
-		TechnologyStack: technologyStack(l.Technologies),
-		LocationHQ:      hqLine(l.HQ),
+		LeadSource:       sourceDisplay[l.FirstSource],
+		DoNotContact:     l.DoNotContact,
+		RevenueRange:     RevenueBracket(l.RevenueUSD),
+		EmployeeRange:    EmployeeBracket(l.EmployeeCount),
+		ManagementLevel:  l.Seniority,
+		Department:       l.Department,
+		TechnologyStack:  technologyStack(l.Technologies),
+		LocationHQ:       hqLine(l.HQ),
+		GrowthSignals:    GrowthSignals(l.FundingEvents, l.Growth, time.Now().UTC()),
+		ProjectPipelines: ProjectPipelines(l.UpcomingTechnologies, l.JobPostings),
+		IntentSignals:    IntentSignals(l.Intent),
 	}
 	if l.FoundedYear >= 1800 && l.FoundedYear <= time.Now().UTC().Year() {
 		cf.FoundedYear = l.FoundedYear

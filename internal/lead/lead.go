@@ -58,6 +58,12 @@ type Lead struct {
 	Technologies  []string `json:"technologies,omitempty"`
 	FoundedYear   int      `json:"founded_year,omitempty"`
 	HQ            *Address `json:"hq_address,omitempty"`
+	// Company signals (spec §1.2), which feed CF_103, CF_104 and CF_111.
+	UpcomingTechnologies []string       `json:"upcoming_technologies,omitempty"`
+	JobPostings          []string       `json:"job_postings,omitempty"`
+	FundingEvents        []FundingEvent `json:"funding_events,omitempty"`
+	Growth               *Growth        `json:"growth,omitempty"`
+	Intent               []Intent       `json:"intent,omitempty"` // one per source
 	// OrganisationID is the organisation (HaloPSA Client) an organisation
 	// lead belongs to, set by dedupe: the lead itself is one of its sites
 	// (issue 12). Empty on person leads.
@@ -151,15 +157,18 @@ func (a *Address) empty() bool {
 // CustomFields are the derived HaloPSA lead custom-field values (spec
 // §5.2). Empty means "not derived": nothing is ever written as filler.
 type CustomFields struct {
-	LeadSource      string `json:"cf_101_lead_source,omitempty"`
-	DoNotContact    bool   `json:"cf_105_do_not_contact,omitempty"`
-	TechnologyStack string `json:"cf_106_technology_stack,omitempty"`
-	RevenueRange    string `json:"cf_107_revenue_range,omitempty"`
-	EmployeeRange   string `json:"cf_108_employee_count_range,omitempty"`
-	ManagementLevel string `json:"cf_109_management_level,omitempty"`
-	Department      string `json:"cf_110_department_function,omitempty"`
-	FoundedYear     int    `json:"cf_112_company_founded_year,omitempty"`
-	LocationHQ      string `json:"cf_113_location_hq,omitempty"`
+	LeadSource       string `json:"cf_101_lead_source,omitempty"`
+	GrowthSignals    string `json:"cf_103_growth_signals,omitempty"`
+	ProjectPipelines string `json:"cf_104_project_pipelines,omitempty"`
+	DoNotContact     bool   `json:"cf_105_do_not_contact,omitempty"`
+	TechnologyStack  string `json:"cf_106_technology_stack,omitempty"`
+	RevenueRange     string `json:"cf_107_revenue_range,omitempty"`
+	EmployeeRange    string `json:"cf_108_employee_count_range,omitempty"`
+	ManagementLevel  string `json:"cf_109_management_level,omitempty"`
+	Department       string `json:"cf_110_department_function,omitempty"`
+	IntentSignals    string `json:"cf_111_intent_signals,omitempty"`
+	FoundedYear      int    `json:"cf_112_company_founded_year,omitempty"`
+	LocationHQ       string `json:"cf_113_location_hq,omitempty"`
 }
 
 // Observation is one provenance entry: a value of an attribute and the

@@ -125,7 +125,9 @@ func (l *Lead) selectedOrigin(p Precedence, attr, value string) (origin, string)
 //     with the best status (verified > accept_all > unverified > none), then
 //     the winner rule; the primary phone is the valid one with the best kind
 //     (direct > mobile > company > other), then the winner rule.
-//   - Technologies are a case-insensitive union; do_not_contact is a
+//   - Technologies, upcoming technologies and job postings are
+//     case-insensitive unions, funding rounds a union by type and month,
+//     intent one reading per source (the newest); do_not_contact is a
 //     sticky OR; first_source never changes.
 //   - Provenance keeps every value of both leads; an entry seen by several
 //     sources keeps the highest-ranked one and the newest observed_at, and
@@ -180,6 +182,7 @@ func (l *Lead) Merge(other *Lead, p Precedence) {
 	pick("website", &l.Website, other.Website)
 	pick("industry", &l.Industry, other.Industry)
 	l.mergeStructured(other, p, selected)
+	l.mergeSignals(other)
 	for _, t := range other.Technologies {
 		if !slices.ContainsFunc(l.Technologies, func(x string) bool { return strings.EqualFold(x, t) }) {
 			l.Technologies = append(l.Technologies, t)

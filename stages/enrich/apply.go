@@ -178,6 +178,68 @@ func applyFacts(l *lead.Lead, provider string, f enrich.CompanyFacts, now time.T
 		l.FoundedYear = f.FoundedYear
 		filled = true
 	}
+	return applySignals(l, provider, f, now) || filled
+}
+
+// applySignals adds the company signals of f (CF_103, CF_104, CF_111):
+// funding rounds and postings the lead does not have, growth figures it
+// lacks, and the provider's intent reading when it is newer than the one
+// the lead has from that provider. Each value enters provenance.
+func applySignals(l *lead.Lead, provider string, f enrich.CompanyFacts, now time.Time) bool {
+	filled := false
+	for _, e := range f.FundingEvents {
+		n := len(l.FundingEvents)
+		if l.AddFundingEvent(e); len(l.FundingEvents) > n {
+			observe(l, "funding_events", strings.TrimSpace(e.Type+" "+itoa(e.AmountUSD)+" "+e.Date), provider, 0, now, true)
+			filled = true
+		}
+	}
+	if g := f.Growth; g != nil {
+		if l.Growth == nil {
+			l.Growth = &lead.Growth{}
+		}
+		if l.Growth.EmployeeGrowthPct == nil && g.EmployeeGrowthPct != nil {
+			v := *g.EmployeeGrowthPct
+			l.Growth.EmployeeGrowthPct = &v
+			observe(l, "growth.employee_growth_pct", strconv.FormatFloat(v, 'f', -1, 64), provider, 0, now, true)
+			filled = true
+		}
+		if l.Growth.RevenueGrowthPct == nil && g.RevenueGrowthPct != nil {
+			v := *g.RevenueGrowthPct
+			l.Growth.RevenueGrowthPct = &v
+			observe(l, "growth.revenue_growth_pct", strconv.FormatFloat(v, 'f', -1, 64), provider, 0, now, true)
+			filled = true
+		}
+		if *l.Growth == (lead.Growth{}) {
+			l.Growth = nil
+		}
+	}
+	add := func(attr string, dst *[]string, vs []string) {
+		for _, v := range vs {
+			v = strings.TrimSpace(v)
+			if v != "" && !slices.ContainsFunc(*dst, func(h string) bool { return strings.EqualFold(h, v) }) {
+				*dst = append(*dst, v)
+				observe(l, attr, v, provider, 0, now, true)
+				filled = true
+			}
+		}
+	}
+	add("upcoming_technologies", &l.UpcomingTechnologies, f.UpcomingTechnologies)
+	add("job_postings", &l.JobPostings, f.JobPostings)
+	if f.Intent != nil && len(f.Intent.Topics) > 0 {
+		in := *f.Intent
+		in.Source, in.Topics = provider, slices.Clone(in.Topics)
+		before := slices.IndexFunc(l.Intent, func(x lead.Intent) bool { return x.Source == provider })
+		var old lead.Intent
+		if before >= 0 {
+			old = l.Intent[before]
+		}
+		l.AddIntent(in)
+		if before < 0 || in.LastActivity > old.LastActivity {
+			observe(l, "intent", in.Strength+": "+strings.Join(in.Topics, ", ")+" ("+in.LastActivity+")", provider, 0, now, true)
+			filled = true
+		}
+	}
 	return filled
 }
 

@@ -30,7 +30,7 @@ type fieldSet struct {
 
 // leadFields are the CF_1xx fields the sink writes, with their default ids
 // (crm.md §5.1: the number in the key). CF_101 is required.
-var leadFields = []string{"CF_101", "CF_102", "CF_105", "CF_106", "CF_107", "CF_108", "CF_109", "CF_110", "CF_112", "CF_113"}
+var leadFields = []string{"CF_101", "CF_102", "CF_103", "CF_104", "CF_105", "CF_106", "CF_107", "CF_108", "CF_109", "CF_110", "CF_111", "CF_112", "CF_113"}
 
 func defaultID(key string) int {
 	n, _ := strconv.Atoi(strings.TrimPrefix(key, "CF_"))
@@ -141,11 +141,14 @@ func (p *processor) ticketCFs(l *lead.Lead) []cfValue {
 	}
 	addv("CF_101", source)
 	if cf := l.CustomFields; cf != nil {
+		addv("CF_103", cf.GrowthSignals)
+		addv("CF_104", cf.ProjectPipelines)
 		addv("CF_106", cf.TechnologyStack)
 		addv("CF_107", cf.RevenueRange)
 		addv("CF_108", cf.EmployeeRange)
 		addv("CF_109", cf.ManagementLevel)
 		addv("CF_110", cf.Department)
+		addv("CF_111", cf.IntentSignals)
 		if cf.FoundedYear > 0 {
 			addv("CF_112", strconv.Itoa(cf.FoundedYear))
 		}

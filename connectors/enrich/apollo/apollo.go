@@ -4,7 +4,9 @@
 // phone reveals (reveal_phone_number) arrive asynchronously at the
 // request's webhook_url and are read back with the free GET
 // /webhook_result/{request_id}, which also reconciles a reveal whose answer
-// a crash lost; GET /organizations/enrich for a company by domain. Bulk
+// a crash lost; GET /organizations/enrich for a company by domain, with
+// its funding_events (amounts in USD only) and twelve-month headcount
+// growth (a fraction) for CF_103. Bulk
 // endpoints get a tenth of the single-record rate, so requests are paced
 // at 5 a second by default.
 package apollo
@@ -15,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,6 +25,7 @@ import (
 
 	"github.com/leadstream/leadstream/connectors/enrich"
 	"github.com/leadstream/leadstream/connectors/pull"
+	"github.com/leadstream/leadstream/internal/lead"
 )
 
 // Provider is the source key.
@@ -139,14 +143,40 @@ type org struct {
 	TechnologyNames       []string `json:"technology_names"`
 	LinkedInURL           string   `json:"linkedin_url"`
 	FoundedYear           int      `json:"founded_year"`
+	// HeadcountGrowth12 is a fraction (0.12 = 12 %); nil when absent.
+	HeadcountGrowth12 *float64 `json:"organization_headcount_twelve_month_growth"`
+	FundingEvents     []struct {
+		Date     string  `json:"date"`
+		Type     string  `json:"type"`
+		Amount   float64 `json:"amount"`
+		Currency string  `json:"currency"`
+	} `json:"funding_events"`
 }
 
 func (o *org) facts() enrich.CompanyFacts {
 	if o == nil {
 		return enrich.CompanyFacts{}
 	}
-	return enrich.CompanyFacts{Name: o.Name, Industry: o.Industry, EmployeesMin: o.EstimatedNumEmployees, EmployeesMax: o.EstimatedNumEmployees,
+	f := enrich.CompanyFacts{Name: o.Name, Industry: o.Industry, EmployeesMin: o.EstimatedNumEmployees, EmployeesMax: o.EstimatedNumEmployees,
 		RevenueMin: int64(o.AnnualRevenue), RevenueMax: int64(o.AnnualRevenue), Technologies: o.TechnologyNames, LinkedIn: o.LinkedInURL, FoundedYear: o.FoundedYear}
+	for _, e := range o.FundingEvents {
+		date := e.Date
+		if len(date) > 10 {
+			date = date[:10]
+		}
+		fe := lead.FundingEvent{Type: strings.TrimSpace(e.Type), Date: date}
+		if c := strings.TrimSpace(e.Currency); c == "" || c == "$" || strings.EqualFold(c, "USD") {
+			fe.AmountUSD = int64(e.Amount) // another currency has no known rate: the amount is dropped
+		}
+		if fe.Date != "" && (fe.Type != "" || fe.AmountUSD > 0) {
+			f.FundingEvents = append(f.FundingEvents, fe)
+		}
+	}
+	if g := o.HeadcountGrowth12; g != nil {
+		pct := math.Round(*g*1000) / 10
+		f.Growth = &lead.Growth{EmployeeGrowthPct: &pct}
+	}
+	return f
 }
 
 func applyPhones(r *enrich.Result, phones []phone) {

@@ -63,6 +63,16 @@ func TestOrganizationEnrich(t *testing.T) {
 	if err != nil || !found || credits != 1 || f.Industry == "" || f.EmployeesMin == 0 || len(f.Technologies) == 0 {
 		t.Fatalf("company = %+v, %g, %v, %v", f, credits, found, err)
 	}
+	// The growth signals: Apollo's headcount growth fraction as per cent,
+	// its funding round (when the company has one) in USD with the day.
+	want, _ := e.Kit.Company("example.com")
+	if f.Growth == nil || f.Growth.EmployeeGrowthPct == nil || *f.Growth.EmployeeGrowthPct != float64(int(want.HeadcountGrowth*1000))/10 {
+		t.Errorf("growth %+v, want %g %%", f.Growth, want.HeadcountGrowth*100)
+	}
+	if want.FundingStage != "" && (len(f.FundingEvents) != 1 || f.FundingEvents[0].Type != want.FundingStage ||
+		f.FundingEvents[0].AmountUSD != want.FundingAmount || f.FundingEvents[0].Date != want.FundingDate) {
+		t.Errorf("funding %+v, want %s %d %s", f.FundingEvents, want.FundingStage, want.FundingAmount, want.FundingDate)
+	}
 	if _, _, found, err := cl.EnrichCompany(context.Background(), "unknown.test"); err != nil || found {
 		t.Errorf("unknown domain: found %v, err %v", found, err)
 	}

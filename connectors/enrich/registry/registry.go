@@ -1,6 +1,7 @@
 // Package registry builds the enrichment clients a waterfall names from
 // the environment: <PROVIDER>_API_KEY (ZoomInfo: ZOOMINFO_CLIENT_ID and
-// ZOOMINFO_CLIENT_SECRET) and, for emulators and proxies,
+// ZOOMINFO_CLIENT_SECRET; Lead411: LEAD411_EMAIL and LEAD411_PASSWORD,
+// as for pulls) and, for emulators and proxies,
 // <PROVIDER>_BASE_URL. Apollo's phone reveals are delivered to a webhook:
 // with APOLLO_WEBHOOK_ADDR set the caller serves Clients.ApolloInbox there
 // under an unguessable path (APOLLO_WEBHOOK_URL is the public URL that
@@ -21,13 +22,17 @@ import (
 	"github.com/leadstream/leadstream/connectors/enrich"
 	"github.com/leadstream/leadstream/connectors/enrich/apollo"
 	"github.com/leadstream/leadstream/connectors/enrich/hunter"
+	"github.com/leadstream/leadstream/connectors/enrich/lead411"
 	"github.com/leadstream/leadstream/connectors/enrich/lusha"
+	"github.com/leadstream/leadstream/connectors/enrich/rocketreach"
+	"github.com/leadstream/leadstream/connectors/enrich/seamless"
 	"github.com/leadstream/leadstream/connectors/enrich/uplead"
 	"github.com/leadstream/leadstream/connectors/enrich/zoominfo"
 )
 
 // Known lists the providers with an enrichment client.
-var Known = []string{apollo.Provider, hunter.Provider, lusha.Provider, uplead.Provider, zoominfo.Provider}
+var Known = []string{apollo.Provider, hunter.Provider, lusha.Provider, uplead.Provider, zoominfo.Provider,
+	rocketreach.Provider, seamless.Provider, lead411.Provider}
 
 // Clients are the built clients.
 type Clients struct {
@@ -52,8 +57,11 @@ func Build(names []string, getenv func(string) string, perSecond map[string]floa
 		}
 		env := strings.ToUpper(n)
 		key := getenv(env + "_API_KEY")
-		if n == zoominfo.Provider {
+		switch n {
+		case zoominfo.Provider:
 			key = getenv("ZOOMINFO_CLIENT_SECRET")
+		case lead411.Provider:
+			key = getenv("LEAD411_PASSWORD")
 		}
 		if key == "" {
 			c.Missing = append(c.Missing, n)
@@ -87,10 +95,17 @@ func Build(names []string, getenv func(string) string, perSecond map[string]floa
 		case lusha.Provider:
 			c.People[n] = lusha.New(cfg)
 		case zoominfo.Provider:
-			c.People[n] = zoominfo.New(zoominfo.Config{ClientConfig: cfg, ClientID: getenv("ZOOMINFO_CLIENT_ID")})
+			cl := zoominfo.New(zoominfo.Config{ClientConfig: cfg, ClientID: getenv("ZOOMINFO_CLIENT_ID")})
+			c.People[n], c.Companies[n] = cl, cl
 		case uplead.Provider:
 			cl := uplead.New(cfg)
 			c.People[n], c.Companies[n] = cl, cl
+		case rocketreach.Provider:
+			c.People[n] = rocketreach.New(rocketreach.Config{ClientConfig: cfg})
+		case seamless.Provider:
+			c.People[n] = seamless.New(seamless.Config{ClientConfig: cfg})
+		case lead411.Provider:
+			c.People[n] = lead411.New(lead411.Config{ClientConfig: cfg, Email: getenv("LEAD411_EMAIL")})
 		}
 	}
 	return c, nil

@@ -336,6 +336,17 @@ func (e *Emulator) orgEnrich(w http.ResponseWriter, r *http.Request) {
 	b, _ := json.Marshal(map[string]any{"organization": map[string]any{"id": "org" + c.Domain, "name": c.Name,
 		"primary_domain": c.Domain, "website_url": "http://www." + c.Domain, "industry": strings.ToLower(c.Industry),
 		"estimated_num_employees": c.Employees, "annual_revenue": c.Revenue, "technology_names": c.Technologies,
-		"linkedin_url": c.LinkedIn, "founded_year": c.FoundedYear}})
+		"linkedin_url": c.LinkedIn, "founded_year": c.FoundedYear, "organization_headcount_twelve_month_growth": c.HeadcountGrowth,
+		"funding_events": fundingEvents(c)}})
 	emukit.WriteJSON(w, http.StatusOK, string(b))
+}
+
+// fundingEvents renders the company's funding round as Apollo's
+// organization funding_events (empty when it has none).
+func fundingEvents(c emukit.CompanyFacts) []any {
+	if c.FundingStage == "" {
+		return []any{}
+	}
+	return []any{map[string]any{"id": "fe" + c.Domain, "date": c.FundingDate + "T00:00:00.000+00:00", "type": c.FundingStage,
+		"investors": "Example Ventures", "amount": c.FundingAmount, "currency": "$"}}
 }

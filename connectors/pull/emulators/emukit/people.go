@@ -133,11 +133,22 @@ type CompanyFacts struct {
 	Technologies []string
 	LinkedIn     string
 	FoundedYear  int
+	// Signals: a funding round (Stage, Amount, Date as YYYY-MM-DD) for
+	// half of the companies, the twelve-month headcount growth as a
+	// fraction (0.12 = 12 %), and intent topics with a strength.
+	FundingStage, FundingDate string
+	FundingAmount             int64
+	HeadcountGrowth           float64
+	IntentStrength            string
+	IntentTopics              []string
 }
 
 var (
 	industries = []string{"Information Technology", "Healthcare", "Financial Services", "Manufacturing", "Retail", "Legal Services"}
 	techs      = []string{"Microsoft 365", "Salesforce", "AWS", "Google Workspace", "HubSpot", "ConnectWise", "Cisco Meraki", "Okta"}
+	stages     = []string{"Seed", "Series A", "Series B", "Series C"}
+	topics     = []string{"Managed Services", "Cloud Backup", "SIEM", "Endpoint Security", "VoIP", "Microsoft 365 Migration"}
+	strengths  = []string{"Low", "Medium", "High"}
 )
 
 // Company returns the facts of the company at domain, and whether any
@@ -154,15 +165,23 @@ func (k *Kit) Company(domain string) (CompanyFacts, bool) {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(key(domain)))
 	v := int(h.Sum32())
-	return CompanyFacts{
+	f := CompanyFacts{
 		Name: p.Company, Domain: strings.ToLower(domain),
-		Industry:     industries[v%len(industries)],
-		Employees:    10 + (v/7)%4990,
-		Revenue:      int64(1+(v/11)%200) * 1_000_000,
-		Technologies: []string{techs[v%len(techs)], techs[(v/3+1)%len(techs)]},
-		LinkedIn:     "https://www.linkedin.com/company/" + strings.SplitN(strings.ToLower(domain), ".", 2)[0],
-		FoundedYear:  1950 + (v/13)%75,
-	}, true
+		Industry:        industries[v%len(industries)],
+		Employees:       10 + (v/7)%4990,
+		Revenue:         int64(1+(v/11)%200) * 1_000_000,
+		Technologies:    []string{techs[v%len(techs)], techs[(v/3+1)%len(techs)]},
+		LinkedIn:        "https://www.linkedin.com/company/" + strings.SplitN(strings.ToLower(domain), ".", 2)[0],
+		FoundedYear:     1950 + (v/13)%75,
+		HeadcountGrowth: float64((v/17)%40) / 100,
+		IntentStrength:  strengths[(v/19)%len(strengths)],
+		IntentTopics:    []string{topics[v%len(topics)], topics[(v/5+1)%len(topics)]},
+	}
+	if v%2 == 0 {
+		f.FundingStage, f.FundingAmount = stages[(v/23)%len(stages)], int64(1+(v/29)%50)*500_000
+		f.FundingDate = fmt.Sprintf("2026-%02d-15", 1+(v/31)%10)
+	}
+	return f, true
 }
 
 // ChargeFor spends n credits for a reveal of one person (or company) at

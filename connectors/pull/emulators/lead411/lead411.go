@@ -1,7 +1,9 @@
 // Package lead411 emulates the inferred Lead411 API for tests: login with
 // email and password for a token, token-in-query search with page/per_page
 // returning AllResults (with the provider's N/A values and escaped
-// slashes), per-employee unlock charging one credit, and 429 / 5xx faults.
+// slashes; user_search_string with an e-mail, or a full name with
+// company_domain or company_name, narrows it to that person),
+// per-employee unlock charging one credit, and 429 / 5xx faults.
 // Lead411's real error shapes are unknown; the emulator's are assumptions.
 package lead411
 
@@ -10,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +33,8 @@ const (
 type Emulator struct {
 	*httptest.Server
 	Kit *emukit.Kit
+	// Handler serves the API (also without a Server, to mount elsewhere).
+	Handler http.Handler
 
 	mu     sync.Mutex
 	tokens map[string]bool
@@ -38,12 +43,19 @@ type Emulator struct {
 
 // New starts an emulator.
 func New(cfg emukit.Config) *Emulator {
+	e := NewHandler(cfg)
+	e.Server = httptest.NewServer(e.Handler)
+	return e
+}
+
+// NewHandler returns an emulator that is not listening; mount e.Handler.
+func NewHandler(cfg emukit.Config) *Emulator {
 	e := &Emulator{Kit: emukit.New(cfg), tokens: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+AuthPath, e.auth)
 	mux.HandleFunc("POST "+SearchPath, e.search)
 	mux.HandleFunc("POST "+UnlockPath, e.unlock)
-	e.Server = httptest.NewServer(mux)
+	e.Handler = mux
 	return e
 }
 
@@ -107,6 +119,12 @@ func (e *Emulator) search(w http.ResponseWriter, r *http.Request) {
 		per = 25
 	}
 	from, to := e.Kit.Page((page-1)*per, per)
+	if q := r.URL.Query(); strings.Contains(q.Get("user_search_string"), "@") || q.Get("company_domain") != "" || q.Get("company_name") != "" {
+		from, to = 0, 0
+		if i, ok := e.findOne(q); ok && page == 1 {
+			from, to = i, i+1
+		}
+	}
 	rows := e.Kit.Rows(from, to, func(p emukit.Person) any {
 		return map[string]any{"company_id": fmt.Sprint(900 + p.Index%7), "employee_id": p.ID, "json_meta": map[string]any{
 			"employee_meta": map[string]any{"employee_name": p.First + " " + p.Last, "title": p.Title, "last_seen": "03-21-2026",
@@ -115,6 +133,24 @@ func (e *Emulator) search(w http.ResponseWriter, r *http.Request) {
 				"number_of_employees": fmt.Sprint(p.Employees), "city": p.City, "region_code": p.State, "company_country": "US"}}}
 	})
 	emukit.WriteJSON(w, http.StatusOK, `{"AllResults":`+strings.ReplaceAll(rows, "/", `\/`)+`}`)
+}
+
+// findOne resolves a narrowed search: user_search_string holding an
+// e-mail, or a full name with company_domain or company_name.
+func (e *Emulator) findOne(q url.Values) (int, bool) {
+	s := strings.TrimSpace(q.Get("user_search_string"))
+	var kq emukit.Query
+	if strings.Contains(s, "@") {
+		kq.Email = s
+	} else {
+		first, last, _ := strings.Cut(s, " ")
+		kq.First, kq.Last, kq.Domain, kq.Company = first, strings.TrimSpace(last), q.Get("company_domain"), q.Get("company_name")
+		if kq.Domain != "" {
+			kq.Company = ""
+		}
+	}
+	p, ok := e.Kit.Find(kq)
+	return p.Index, ok
 }
 
 func (e *Emulator) unlock(w http.ResponseWriter, r *http.Request) {
@@ -126,7 +162,7 @@ func (e *Emulator) unlock(w http.ResponseWriter, r *http.Request) {
 		emukit.WriteJSON(w, http.StatusOK, `{"status":"error","message":"Employee not found"}`)
 		return
 	}
-	if !e.Kit.Charge(1) {
+	if !e.Kit.ChargeFor("person:"+e.Kit.Person(i-100000).ID, 1) {
 		emukit.WriteJSON(w, http.StatusPaymentRequired, `{"status":"error","message":"Not enough credits"}`)
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +30,8 @@ const (
 type Emulator struct {
 	*httptest.Server
 	Kit *emukit.Kit
+	// Handler serves the API (also without a Server, to mount elsewhere).
+	Handler http.Handler
 
 	mu    sync.Mutex
 	polls map[int]int
@@ -36,12 +39,19 @@ type Emulator struct {
 
 // New starts an emulator.
 func New(cfg emukit.Config) *Emulator {
+	e := NewHandler(cfg)
+	e.Server = httptest.NewServer(e.Handler)
+	return e
+}
+
+// NewHandler returns an emulator that is not listening; mount e.Handler.
+func NewHandler(cfg emukit.Config) *Emulator {
 	e := &Emulator{Kit: emukit.New(cfg), polls: map[int]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+SearchPath, e.search)
 	mux.HandleFunc("GET "+LookupPath, e.lookup)
 	mux.HandleFunc("GET "+StatusPath, e.status)
-	e.Server = httptest.NewServer(mux)
+	e.Handler = mux
 	return e
 }
 
@@ -94,10 +104,19 @@ func (e *Emulator) profile(idx int, status string) map[string]any {
 	delete(m, "teaser")
 	m["status"] = status
 	if status == "complete" {
-		m["recommended_professional_email"] = p.Email
-		m["current_work_email"] = p.Email
-		m["emails"] = []any{map[string]any{"email": p.Email, "smtp_valid": "valid", "type": "professional", "grade": "A"}}
-		m["phones"] = []any{map[string]any{"number": p.Phone, "e164": p.Phone, "type": "direct dial"}}
+		emails, phones := []any{}, []any{}
+		if p.Email != "" {
+			m["recommended_professional_email"] = p.Email
+			m["current_work_email"] = p.Email
+			emails = append(emails, map[string]any{"email": p.Email, "smtp_valid": "valid", "type": "professional", "grade": "A"})
+		}
+		if p.Phone != "" {
+			phones = append(phones, map[string]any{"number": p.Phone, "e164": p.Phone, "type": "direct dial"})
+		}
+		if p.Mobile != "" {
+			phones = append(phones, map[string]any{"number": p.Mobile, "e164": p.Mobile, "type": "mobile"})
+		}
+		m["emails"], m["phones"] = emails, phones
 	}
 	return m
 }
@@ -116,13 +135,13 @@ func (e *Emulator) lookup(w http.ResponseWriter, r *http.Request) {
 	if !e.gate(w, r) {
 		return
 	}
-	id, err := strconv.Atoi(r.URL.Query().Get("id"))
-	idx := id - 12345
-	if err != nil || idx < 0 || idx >= e.Kit.Cfg.Records {
+	idx, ok := e.find(r.URL.Query())
+	if !ok {
 		emukit.WriteJSON(w, http.StatusNotFound, `{"detail":"Not found."}`)
 		return
 	}
-	if !e.Kit.Charge(1) {
+	id := idx + 12345
+	if !e.Kit.ChargeFor("person:"+e.Kit.Person(idx).ID, 1) {
 		emukit.WriteJSON(w, http.StatusForbidden, `{"detail":"You have no lookup credits remaining."}`)
 		return
 	}
@@ -132,6 +151,35 @@ func (e *Emulator) lookup(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("RR-Request-ID", fmt.Sprintf("00000000-0000-4000-8000-%012d", id))
 	b, _ := json.Marshal(m)
 	emukit.WriteJSON(w, http.StatusOK, string(b))
+}
+
+// find resolves a lookup's identifiers to a dataset index: id, email,
+// linkedin_url, or name with current_employer (a company name or domain).
+func (e *Emulator) find(q url.Values) (int, bool) {
+	if s := q.Get("id"); s != "" {
+		id, err := strconv.Atoi(s)
+		idx := id - 12345
+		return idx, err == nil && idx >= 0 && idx < e.Kit.Cfg.Records
+	}
+	var kq emukit.Query
+	switch {
+	case q.Get("email") != "":
+		kq.Email = q.Get("email")
+	case q.Get("linkedin_url") != "":
+		kq.LinkedIn = q.Get("linkedin_url")
+	case q.Get("name") != "" && q.Get("current_employer") != "":
+		first, last, _ := strings.Cut(strings.TrimSpace(q.Get("name")), " ")
+		kq.First, kq.Last = first, strings.TrimSpace(last)
+		if emp := q.Get("current_employer"); strings.Contains(emp, ".") && !strings.Contains(emp, " ") {
+			kq.Domain = emp
+		} else {
+			kq.Company = emp
+		}
+	default:
+		return 0, false
+	}
+	p, ok := e.Kit.Find(kq)
+	return p.Index, ok
 }
 
 func (e *Emulator) status(w http.ResponseWriter, r *http.Request) {

@@ -1,5 +1,6 @@
 // Package sandbox serves the provider emulators that enrichment uses
-// (Apollo, Hunter, Lusha, UpLead, ZoomInfo) on one address, each under its own
+// (Apollo, Hunter, Lusha, UpLead, ZoomInfo, RocketReach, Seamless.AI,
+// Lead411) on one address, each under its own
 // prefix, answering for the people of a canonical CSV file, with credit
 // accounting (GET /_control/credits), a count of items paid for more than
 // once (GET /_control/paid_twice) and an optional answer latency. It is
@@ -21,7 +22,10 @@ import (
 	"github.com/leadstream/leadstream/connectors/pull/emulators/apollo"
 	"github.com/leadstream/leadstream/connectors/pull/emulators/emukit"
 	"github.com/leadstream/leadstream/connectors/pull/emulators/hunter"
+	"github.com/leadstream/leadstream/connectors/pull/emulators/lead411"
 	"github.com/leadstream/leadstream/connectors/pull/emulators/lusha"
+	"github.com/leadstream/leadstream/connectors/pull/emulators/rocketreach"
+	"github.com/leadstream/leadstream/connectors/pull/emulators/seamless"
 	"github.com/leadstream/leadstream/connectors/pull/emulators/uplead"
 	"github.com/leadstream/leadstream/connectors/pull/emulators/zoominfo"
 )
@@ -34,6 +38,10 @@ const (
 	UpLeadKey = "sandbox-uplead-key"
 	// ZoomInfoSecret goes with zoominfo.ClientID.
 	ZoomInfoSecret = "sandbox-zoominfo-secret"
+	RocketReachKey = "sandbox-rocketreach-key"
+	SeamlessKey    = "sandbox-seamless-key"
+	// Lead411Password goes with lead411.Email.
+	Lead411Password = "sandbox-lead411-password"
 )
 
 // Options configure a sandbox.
@@ -44,8 +52,8 @@ type Options struct {
 	MinLatency, MaxLatency time.Duration
 	// RateLimit is each emulator's requests per window before a 429 (0: none).
 	RateLimit int
-	// PendingPolls is how many /webhook_result reads an Apollo reveal
-	// stays pending.
+	// PendingPolls is how many /webhook_result reads an Apollo reveal (a
+	// RocketReach checkStatus, a Seamless poll) stays pending.
 	PendingPolls int
 }
 
@@ -56,8 +64,13 @@ type Sandbox struct {
 	Lusha    *lusha.Emulator
 	UpLead   *uplead.Emulator
 	ZoomInfo *zoominfo.Emulator
-	opts     Options
-	mux      *http.ServeMux
+	// RocketReach, Seamless and Lead411 serve lookups that are charged
+	// per person.
+	RocketReach *rocketreach.Emulator
+	Seamless    *seamless.Emulator
+	Lead411     *lead411.Emulator
+	opts        Options
+	mux         *http.ServeMux
 }
 
 // New builds a sandbox.
@@ -66,19 +79,25 @@ func New(opts Options) *Sandbox {
 		return emukit.Config{Key: key, People: opts.People, RateLimit: opts.RateLimit, PendingPolls: opts.PendingPolls}
 	}
 	s := &Sandbox{
-		Apollo:   apollo.NewHandler(cfg(ApolloKey)),
-		Hunter:   hunter.NewHandler(cfg(HunterKey)),
-		Lusha:    lusha.NewHandler(cfg(LushaKey)),
-		UpLead:   uplead.NewHandler(cfg(UpLeadKey)),
-		ZoomInfo: zoominfo.NewHandler(cfg(ZoomInfoSecret)),
-		opts:     opts,
-		mux:      http.NewServeMux(),
+		Apollo:      apollo.NewHandler(cfg(ApolloKey)),
+		Hunter:      hunter.NewHandler(cfg(HunterKey)),
+		Lusha:       lusha.NewHandler(cfg(LushaKey)),
+		UpLead:      uplead.NewHandler(cfg(UpLeadKey)),
+		ZoomInfo:    zoominfo.NewHandler(cfg(ZoomInfoSecret)),
+		RocketReach: rocketreach.NewHandler(cfg(RocketReachKey)),
+		Seamless:    seamless.NewHandler(cfg(SeamlessKey)),
+		Lead411:     lead411.NewHandler(cfg(Lead411Password)),
+		opts:        opts,
+		mux:         http.NewServeMux(),
 	}
 	s.mux.Handle("/apollo/", http.StripPrefix("/apollo", s.Apollo.Handler))
 	s.mux.Handle("/hunter/", http.StripPrefix("/hunter", s.Hunter.Handler))
 	s.mux.Handle("/lusha/", http.StripPrefix("/lusha", s.Lusha.Handler))
 	s.mux.Handle("/uplead/", http.StripPrefix("/uplead", s.UpLead.Handler))
 	s.mux.Handle("/zoominfo/", http.StripPrefix("/zoominfo", s.ZoomInfo.Handler))
+	s.mux.Handle("/rocketreach/", http.StripPrefix("/rocketreach", s.RocketReach.Handler))
+	s.mux.Handle("/seamless/", http.StripPrefix("/seamless", s.Seamless.Handler))
+	s.mux.Handle("/lead411/", http.StripPrefix("/lead411", s.Lead411.Handler))
 	s.mux.HandleFunc("GET /_control/credits", func(w http.ResponseWriter, _ *http.Request) {
 		b, _ := json.Marshal(s.Credits())
 		emukit.WriteJSON(w, http.StatusOK, string(b))
@@ -109,7 +128,8 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sandbox) kits() map[string]*emukit.Kit {
-	return map[string]*emukit.Kit{"apollo": s.Apollo.Kit, "hunter": s.Hunter.Kit, "lusha": s.Lusha.Kit, "uplead": s.UpLead.Kit, "zoominfo": s.ZoomInfo.Kit}
+	return map[string]*emukit.Kit{"apollo": s.Apollo.Kit, "hunter": s.Hunter.Kit, "lusha": s.Lusha.Kit, "uplead": s.UpLead.Kit, "zoominfo": s.ZoomInfo.Kit,
+		"rocketreach": s.RocketReach.Kit, "seamless": s.Seamless.Kit, "lead411": s.Lead411.Kit}
 }
 
 // Credits returns the credits spent per provider.
@@ -142,6 +162,9 @@ func Env(base, waterfall string) []string {
 		"LUSHA_BASE_URL=" + base + "/lusha", "LUSHA_API_KEY=" + LushaKey,
 		"UPLEAD_BASE_URL=" + base + "/uplead/v2", "UPLEAD_API_KEY=" + UpLeadKey,
 		"ZOOMINFO_BASE_URL=" + base + "/zoominfo", "ZOOMINFO_CLIENT_ID=" + zoominfo.ClientID, "ZOOMINFO_CLIENT_SECRET=" + ZoomInfoSecret,
+		"ROCKETREACH_BASE_URL=" + base + "/rocketreach/api/v2", "ROCKETREACH_API_KEY=" + RocketReachKey,
+		"SEAMLESS_BASE_URL=" + base + "/seamless/api/client/v1", "SEAMLESS_API_KEY=" + SeamlessKey,
+		"LEAD411_BASE_URL=" + base + "/lead411/v1", "LEAD411_EMAIL=" + lead411.Email, "LEAD411_PASSWORD=" + Lead411Password,
 		"LEADSTREAM_ENRICH_CONFIG=" + waterfall,
 	}
 }

@@ -31,6 +31,8 @@ const (
 type Emulator struct {
 	*httptest.Server
 	Kit *emukit.Kit
+	// Handler serves the API (also without a Server, to mount elsewhere).
+	Handler http.Handler
 	// HideCredits omits X-PublicAPI-Credits.
 	HideCredits bool
 
@@ -46,12 +48,19 @@ type job struct {
 
 // New starts an emulator.
 func New(cfg emukit.Config) *Emulator {
+	e := NewHandler(cfg)
+	e.Server = httptest.NewServer(e.Handler)
+	return e
+}
+
+// NewHandler returns an emulator that is not listening; mount e.Handler.
+func NewHandler(cfg emukit.Config) *Emulator {
 	e := &Emulator{Kit: emukit.New(cfg), reqs: map[string]*job{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+SearchPath, e.search)
 	mux.HandleFunc("POST "+ResearchPath, e.research)
 	mux.HandleFunc("GET "+PollPath, e.poll)
-	e.Server = httptest.NewServer(mux)
+	e.Handler = mux
 	return e
 }
 
@@ -117,25 +126,79 @@ func (e *Emulator) search(w http.ResponseWriter, r *http.Request) {
 		rows, more, e.Kit.Cfg.Records, body.Limit, next))
 }
 
+// researchContact is one entry of the contacts form of a research request.
+type researchContact struct {
+	ContactName  string `json:"contactName"`
+	CompanyName  string `json:"companyName"`
+	Domain       string `json:"domain"`
+	Email        string `json:"email"`
+	LIProfileURL string `json:"liProfileUrl"`
+}
+
+func (e *Emulator) findContact(c researchContact) int {
+	var q emukit.Query
+	switch {
+	case c.Email != "":
+		q.Email = c.Email
+	case c.LIProfileURL != "":
+		q.LinkedIn = c.LIProfileURL
+	case c.ContactName != "" && (c.Domain != "" || c.CompanyName != ""):
+		first, last, _ := strings.Cut(strings.TrimSpace(c.ContactName), " ")
+		q.First, q.Last, q.Domain, q.Company = first, strings.TrimSpace(last), c.Domain, c.CompanyName
+		if q.Domain != "" {
+			q.Company = ""
+		}
+	default:
+		return -1
+	}
+	p, ok := e.Kit.Find(q)
+	if !ok {
+		return -1
+	}
+	return p.Index
+}
+
 func (e *Emulator) research(w http.ResponseWriter, r *http.Request) {
 	if !e.gate(w, r) {
 		return
 	}
 	var body struct {
-		SearchResultIDs []string `json:"searchResultIds"`
+		SearchResultIDs []string          `json:"searchResultIds"`
+		Contacts        []researchContact `json:"contacts"`
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil || len(body.SearchResultIDs) == 0 || len(body.SearchResultIDs) > 100 {
-		emukit.WriteJSON(w, http.StatusBadRequest, `{"message":"searchResultIds must hold 1 to 100 ids"}`)
+	err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body)
+	n := len(body.SearchResultIDs) + len(body.Contacts)
+	if err != nil || n == 0 || n > 100 || (len(body.SearchResultIDs) > 0 && len(body.Contacts) > 0) {
+		emukit.WriteJSON(w, http.StatusBadRequest, `{"message":"searchResultIds or contacts must hold 1 to 100 entries"}`)
 		return
 	}
-	if !e.Kit.Charge(float64(len(body.SearchResultIDs))) {
-		emukit.WriteJSON(w, http.StatusUnprocessableEntity, fmt.Sprintf(`{"msg":"Not enough credits","code":"insufficientCredits","data":{"productCategory":"contacts","additionalCreditsNeeded":%d}}`, len(body.SearchResultIDs)))
+	var idxs []int
+	for _, sr := range body.SearchResultIDs {
+		idx, err := strconv.Atoi(strings.TrimPrefix(sr, "sr-"))
+		if err != nil {
+			idx = -1
+		}
+		idxs = append(idxs, idx)
+	}
+	for _, c := range body.Contacts {
+		idxs = append(idxs, e.findContact(c))
+	}
+	cost := 0
+	for _, idx := range idxs {
+		if idx >= 0 && idx < e.Kit.Cfg.Records {
+			cost++
+		}
+	}
+	if left := e.Kit.CreditsLeft(); left >= 0 && left < float64(cost) {
+		emukit.WriteJSON(w, http.StatusUnprocessableEntity, fmt.Sprintf(`{"msg":"Not enough credits","code":"insufficientCredits","data":{"productCategory":"contacts","additionalCreditsNeeded":%d}}`, cost))
 		return
 	}
 	e.mu.Lock()
 	var ids []string
-	for _, sr := range body.SearchResultIDs {
-		idx, _ := strconv.Atoi(strings.TrimPrefix(sr, "sr-"))
+	for _, idx := range idxs {
+		if idx >= 0 && idx < e.Kit.Cfg.Records {
+			e.Kit.ChargeFor("person:"+e.Kit.Person(idx).ID, 1)
+		}
 		e.count++
 		id := fmt.Sprintf("rq-%d", e.count)
 		e.reqs[id] = &job{idx: idx}
@@ -170,13 +233,22 @@ func (e *Emulator) poll(w http.ResponseWriter, r *http.Request) {
 		default:
 			p := e.Kit.Person(j.idx)
 			d["status"] = "done"
-			d["contact"] = map[string]any{"contactId": p.ID, "firstName": p.First, "lastName": p.Last,
+			c := map[string]any{"contactId": p.ID, "firstName": p.First, "lastName": p.Last,
 				"fullName": p.First + " " + p.Last, "title": p.Title, "seniority": "VP", "email": p.Email,
 				"email1": p.Email, "email1TotalAI": "97%", "email1EmailAI": "valid",
 				"contactPhone1": p.Mobile, "contactPhone1DataType": "mobile", "lIProfileUrl": p.LinkedIn,
 				"contactLocation": map[string]any{"city": p.City, "state": p.State, "country": p.Country},
 				"company":         p.Company, "companyDomain": p.Domain, "companyStaffCount": p.Employees,
 				"companyAnnualRevenue": "1000000001"}
+			if p.Phone != "" {
+				c["contactPhone2"], c["contactPhone2DataType"] = p.Phone, "direct"
+			}
+			if f, ok := e.Kit.Company(p.Domain); ok {
+				c["companyIndustry"], c["companyFounded"] = f.Industry, strconv.Itoa(f.FoundedYear)
+				c["companyAnnualRevenue"] = strconv.FormatInt(f.Revenue, 10)
+				c["companyStaffCount"] = f.Employees
+			}
+			d["contact"] = c
 		}
 		out = append(out, d)
 	}

@@ -25,7 +25,14 @@ const (
 	TokenPath  = "/gtm/oauth/v1/token"
 	SearchPath = "/gtm/data/v1/contacts/search"
 	EnrichPath = "/gtm/data/v1/contacts/enrich"
-	ClientID   = "emulator-client"
+	// IntentPath answers company intent (inferred shape: one Intent row
+	// per topic with topic, category, signalDate, signalScore and
+	// audienceStrength, as the legacy /enrich/intent); free.
+	IntentPath = "/gtm/data/v1/intent/enrich"
+	// CompanyEnrichPath answers companies by companyWebsite or
+	// companyName, one credit per new company (never twice).
+	CompanyEnrichPath = "/gtm/data/v1/companies/enrich"
+	ClientID          = "emulator-client"
 )
 
 // Emulator is a running ZoomInfo emulator.
@@ -57,6 +64,8 @@ func NewHandler(cfg emukit.Config) *Emulator {
 	mux.HandleFunc("POST "+TokenPath, e.token)
 	mux.HandleFunc("POST "+SearchPath, e.search)
 	mux.HandleFunc("POST "+EnrichPath, e.enrich)
+	mux.HandleFunc("POST "+IntentPath, e.intent)
+	mux.HandleFunc("POST "+CompanyEnrichPath, e.companyEnrich)
 	e.Handler = mux
 	return e
 }
@@ -212,6 +221,92 @@ func (e *Emulator) enrich(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, map[string]any{"id": p.ID, "type": "Contact", "attributes": a,
 			"meta": map[string]any{"input": map[string]any{"personId": m.PersonID}, "matchStatus": "FULL_MATCH"}})
+	}
+	b, _ := json.Marshal(map[string]any{"data": out})
+	w.Header().Set("Content-Type", "application/vnd.api+json")
+	_, _ = w.Write(b)
+}
+
+// intent answers the intent topics of each company of matchCompanyInput
+// (companyWebsite, else companyName), tagged with the input's index.
+func (e *Emulator) intent(w http.ResponseWriter, r *http.Request) {
+	if !e.gate(w, r) {
+		return
+	}
+	var body struct {
+		Data struct {
+			Attributes struct {
+				MatchCompanyInput []struct {
+					CompanyWebsite string `json:"companyWebsite"`
+					CompanyName    string `json:"companyName"`
+				} `json:"matchCompanyInput"`
+			} `json:"attributes"`
+		} `json:"data"`
+	}
+	in := &body.Data.Attributes.MatchCompanyInput
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil || len(*in) == 0 || len(*in) > 25 {
+		jsonAPIError(w, http.StatusBadRequest, "ZI0002", "Bad Request", "matchCompanyInput must hold 1 to 25 entries")
+		return
+	}
+	out := []any{}
+	for i, m := range *in {
+		c, ok := e.Kit.Company(siteDomain(m.CompanyWebsite))
+		if !ok {
+			continue
+		}
+		for k, t := range c.IntentTopics {
+			out = append(out, map[string]any{"id": fmt.Sprintf("%d-%d", i, k), "type": "Intent", "attributes": map[string]any{
+				"topic": t, "category": "IT Services", "signalDate": fmt.Sprintf("2026-11-%02d", 10+k), "signalScore": 60 + 10*k,
+				"audienceStrength": c.IntentStrength}, "meta": map[string]any{"input": map[string]any{"index": i, "companyWebsite": m.CompanyWebsite}}})
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"data": out})
+	w.Header().Set("Content-Type", "application/vnd.api+json")
+	_, _ = w.Write(b)
+}
+
+// siteDomain turns a companyWebsite into its domain.
+func siteDomain(w string) string {
+	d := strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(strings.TrimSpace(w)), "https://"), "http://")
+	d, _, _ = strings.Cut(d, "/")
+	return strings.TrimPrefix(d, "www.")
+}
+
+// companyEnrich answers matchCompanyInput entries (≤25) by website: the
+// company's attributes with revenue in thousands, or NO_MATCH.
+func (e *Emulator) companyEnrich(w http.ResponseWriter, r *http.Request) {
+	if !e.gate(w, r) {
+		return
+	}
+	var body struct {
+		Data struct {
+			Attributes struct {
+				MatchCompanyInput []struct {
+					CompanyWebsite string `json:"companyWebsite"`
+				} `json:"matchCompanyInput"`
+			} `json:"attributes"`
+		} `json:"data"`
+	}
+	in := &body.Data.Attributes.MatchCompanyInput
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil || len(*in) == 0 || len(*in) > 25 {
+		jsonAPIError(w, http.StatusBadRequest, "ZI0002", "Bad Request", "matchCompanyInput must hold 1 to 25 entries")
+		return
+	}
+	out := []any{}
+	for _, m := range *in {
+		c, ok := e.Kit.Company(siteDomain(m.CompanyWebsite))
+		switch {
+		case !ok:
+			out = append(out, map[string]any{"id": "0", "type": "NoMatch", "meta": map[string]any{"matchStatus": "NO_MATCH"}})
+		case !e.Kit.ChargeOnce("org:"+c.Domain, 1):
+			out = append(out, map[string]any{"id": "0", "type": "NoMatch", "meta": map[string]any{"matchStatus": "LIMIT_EXCEEDED"}})
+		default:
+			out = append(out, map[string]any{"id": "co" + c.Domain, "type": "Company", "attributes": map[string]any{
+				"name": c.Name, "website": "www." + c.Domain, "employeeCount": c.Employees, "revenue": c.Revenue / 1000,
+				"primaryIndustry": []string{c.Industry}, "foundedYear": c.FoundedYear,
+				"socialMediaUrls": []any{map[string]any{"type": "LINKED_IN", "url": c.LinkedIn}}},
+				"meta": map[string]any{"matchStatus": "FULL_MATCH"}})
+		}
 	}
 	b, _ := json.Marshal(map[string]any{"data": out})
 	w.Header().Set("Content-Type", "application/vnd.api+json")
