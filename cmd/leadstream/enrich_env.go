@@ -21,8 +21,9 @@ import (
 const enrichEnvHelp = `Enrichment (the enrich stage fills missing e-mails, phones and company facts
 from the providers you pay for) is on when LEADSTREAM_ENRICH_CONFIG names a
 waterfall file (config/enrich.json documents the format). Each provider it
-names needs <PROVIDER>_API_KEY (APOLLO, HUNTER, LUSHA, UPLEAD; ZoomInfo:
-ZOOMINFO_CLIENT_ID and ZOOMINFO_CLIENT_SECRET), and may take
+names needs <PROVIDER>_API_KEY (APOLLO, HUNTER, LUSHA, UPLEAD, ROCKETREACH,
+SEAMLESS; ZoomInfo: ZOOMINFO_CLIENT_ID and ZOOMINFO_CLIENT_SECRET; Lead411:
+LEAD411_EMAIL and LEAD411_PASSWORD), and may take
 <PROVIDER>_BASE_URL; "leadstream provider-sandbox --env-file F" writes all of
 them for its emulators. Apollo delivers phone reveals to a webhook: set
 APOLLO_WEBHOOK_ADDR (listen address) and, behind a proxy, APOLLO_WEBHOOK_URL

@@ -15,11 +15,12 @@ import (
 	"github.com/leadstream/leadstream/connectors/pull/emulators/sandbox"
 )
 
-const providerSandboxHelp = `Serves the provider emulators enrichment uses (Apollo, Hunter, Lusha, UpLead
-and ZoomInfo) on one address, answering search and enrichment for the people and
+const providerSandboxHelp = `Serves the provider emulators enrichment uses (Apollo, Hunter, Lusha, UpLead,
+ZoomInfo, RocketReach, Seamless.AI and Lead411) on one address, answering search and enrichment for the people and
 companies of --people (a canonical CSV), with each provider's auth, batch
 sizes, rate-limit answers and credit accounting. Each provider sits under
-its own prefix (/apollo/api/v1, /hunter/v2, /lusha, /uplead/v2, /zoominfo).
+its own prefix (/apollo/api/v1, /hunter/v2, /lusha, /uplead/v2, /zoominfo,
+/rocketreach/api/v2, /seamless/api/client/v1, /lead411/v1).
 Companies get stable made-up firmographics per domain (a canonical CSV has
 none).
 GET /_control/credits answers {"<provider>": credits spent, …} and
