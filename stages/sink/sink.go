@@ -109,6 +109,11 @@ type Options struct {
 	// StateDir keeps the copy of what the tenant holds, so a restart reads
 	// only what changed ("": the tenant is read whole by every process).
 	StateDir string
+	// TenantRefresh is how old the copy of what the tenant holds may grow
+	// while the process runs: a batch that creates records first reads
+	// what changed since, when the copy is older (default 5 minutes;
+	// negative: only at start).
+	TenantRefresh time.Duration
 	// ImportSourceLabel is CF_101 (lead source) of leads from canonical
 	// files, which name no provider (default "Import").
 	ImportSourceLabel string
@@ -120,6 +125,9 @@ type Options struct {
 	// latency (nil: none).
 	Metrics *Metrics
 }
+
+// DefaultTenantRefresh is Options.TenantRefresh's default.
+const DefaultTenantRefresh = 5 * time.Minute
 
 // Stage is the sink stage. Make it with New.
 type Stage struct {
@@ -147,6 +155,9 @@ func New(opts Options) *Stage {
 	}
 	if opts.FallbackClientName == "" {
 		opts.FallbackClientName = "leadstream: contacts without a company"
+	}
+	if opts.TenantRefresh == 0 {
+		opts.TenantRefresh = DefaultTenantRefresh
 	}
 	if opts.ImportSourceLabel == "" {
 		opts.ImportSourceLabel = "Import"
@@ -290,6 +301,19 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 		}
 	}
 	if len(creators) > 0 {
+		if err := p.refreshTenant(ctx); err != nil {
+			if err := fatal(ctx, err); err != nil {
+				return nil, err
+			}
+			// Creating from a stale copy could double what a person
+			// made meanwhile: these records fail like any HaloPSA error.
+			for _, it := range creators {
+				it.err = err
+			}
+			creators = nil
+		}
+	}
+	if len(creators) > 0 {
 		if err := p.create(ctx, creators); err != nil {
 			return nil, err
 		}
@@ -327,6 +351,16 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 		outs[it.i].Emit(pipeline.TopicCurrent, in.LeadID, in)
 	}
 	return errs, nil
+}
+
+// refreshTenant reads what changed in the tenant when the copy is older
+// than Options.TenantRefresh, before a batch creates anything.
+func (p *processor) refreshTenant(ctx context.Context) error {
+	if _, ok := p.w.(live); !ok {
+		return nil
+	}
+	o := p.stage.opts
+	return p.stage.tenant.refresh(ctx, o.Halo, o.LeadTicketTypeID, o.TenantRefresh, p.stage.log)
 }
 
 // create writes the missing Client, User and Ticket of each creator, in

@@ -44,9 +44,12 @@ import (
 // A Client or User deleted in HaloPSA stays in the copy until a write
 // naming it fails (the sink then forgets the id, crm.md §6.1).
 type tenantIndex struct {
-	mu       sync.Mutex
-	loaded   bool
-	loadedAt time.Time
+	refreshMu sync.Mutex // one refresh at a time
+	mu        sync.Mutex
+	loaded    bool
+	loadedAt  time.Time // when the last read began
+	refreshes int       // reads since the first (for tests)
+	path      string    // the copy's file ("": none)
 	// The records, by id (what the file keeps).
 	clients map[int]savedClient
 	people  map[int]savedUser
@@ -103,16 +106,74 @@ func (ti *tenantIndex) load(ctx context.Context, c *halopsa.Client, leadTypeID i
 	}
 	at := time.Now()
 	ti.reset()
-	path := ""
+	ti.path = ""
 	var since time.Time
 	if dir != "" {
 		sum := sha256.Sum256([]byte(c.Identity()))
-		path = filepath.Join(dir, "tenant-"+hex.EncodeToString(sum[:6])+".json")
-		if snap, ok := readSnapshot(path, c.Identity(), log); ok {
+		ti.path = filepath.Join(dir, "tenant-"+hex.EncodeToString(sum[:6])+".json")
+		if snap, ok := readSnapshot(ti.path, c.Identity(), log); ok {
 			ti.clients, ti.people, ti.tickets = snap.Clients, snap.Users, snap.Tickets
 			since = snap.ReadAt.Add(-clockSkew)
 		}
 	}
+	ch, err := readChanges(ctx, c, leadTypeID, since)
+	if err != nil {
+		return err
+	}
+	ti.mergeLocked(ch)
+	ti.loaded, ti.loadedAt = true, at
+	log.Info("read the HaloPSA tenant", "incremental", !since.IsZero(), "clients_read", len(ch.clients), "users_read", len(ch.users),
+		"tickets_read", len(ch.tickets), "clients", len(ti.clients), "users", len(ti.people))
+	ti.saveLocked(c.Identity(), log)
+	return nil
+}
+
+// refresh follows the tenant while the process runs: when the index was
+// last read more than maxAge ago it reads, paged and per resource, only
+// what changed since (lastupdatefromdate, less the clock skew), so a
+// Client or User a person made in HaloPSA meanwhile is adopted rather
+// than doubled. It costs one page per resource when little changed,
+// never a request per Client. maxAge ≤ 0 never refreshes. Refreshes are
+// one at a time; lookups go on while one reads.
+func (ti *tenantIndex) refresh(ctx context.Context, c *halopsa.Client, leadTypeID int, maxAge time.Duration, log *slog.Logger) error {
+	if maxAge <= 0 {
+		return nil
+	}
+	ti.refreshMu.Lock()
+	defer ti.refreshMu.Unlock()
+	ti.mu.Lock()
+	loaded, last := ti.loaded, ti.loadedAt
+	ti.mu.Unlock()
+	if !loaded || time.Since(last) < maxAge {
+		return nil
+	}
+	at := time.Now()
+	ch, err := readChanges(ctx, c, leadTypeID, last.Add(-clockSkew))
+	if err != nil {
+		return err
+	}
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	ti.mergeLocked(ch)
+	ti.loadedAt = at
+	ti.refreshes++
+	log.Debug("refreshed the HaloPSA tenant", "clients_read", len(ch.clients), "users_read", len(ch.users),
+		"tickets_read", len(ch.tickets), "clients", len(ti.clients), "users", len(ti.people))
+	ti.saveLocked(c.Identity(), log)
+	return nil
+}
+
+// tenantChanges is one read of the tenant: everything, or what changed
+// since a time.
+type tenantChanges struct {
+	clients []halopsa.Area
+	users   []halopsa.User
+	tickets []halopsa.Ticket
+}
+
+// readChanges reads the tenant's Clients (with their websites), Users and
+// open lead Tickets, paged; since non-zero reads only what changed after.
+func readChanges(ctx context.Context, c *halopsa.Client, leadTypeID int, since time.Time) (tenantChanges, error) {
 	query := func(kv ...string) url.Values {
 		q := url.Values{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -123,44 +184,54 @@ func (ti *tenantIndex) load(ctx context.Context, c *halopsa.Client, leadTypeID i
 		}
 		return q
 	}
-	clients, err := halopsa.ListAll[halopsa.Area](ctx, c, halopsa.ResClient, query("include_website", "true"))
-	if err != nil {
-		return fmt.Errorf("sink: reading HaloPSA clients: %w", err)
+	var ch tenantChanges
+	var err error
+	if ch.clients, err = halopsa.ListAll[halopsa.Area](ctx, c, halopsa.ResClient, query("include_website", "true")); err != nil {
+		return ch, fmt.Errorf("sink: reading HaloPSA clients: %w", err)
 	}
-	users, err := halopsa.ListAll[halopsa.User](ctx, c, halopsa.ResUsers, query())
-	if err != nil {
-		return fmt.Errorf("sink: reading HaloPSA users: %w", err)
+	if ch.users, err = halopsa.ListAll[halopsa.User](ctx, c, halopsa.ResUsers, query()); err != nil {
+		return ch, fmt.Errorf("sink: reading HaloPSA users: %w", err)
 	}
-	tickets, err := halopsa.ListAll[halopsa.Ticket](ctx, c, halopsa.ResTickets,
+	ch.tickets, err = halopsa.ListAll[halopsa.Ticket](ctx, c, halopsa.ResTickets,
 		query("requesttype_id", strconv.Itoa(leadTypeID), "open_only", "true"))
 	if err != nil {
-		return fmt.Errorf("sink: reading HaloPSA lead tickets: %w", err)
+		return ch, fmt.Errorf("sink: reading HaloPSA lead tickets: %w", err)
 	}
-	for _, a := range clients {
+	return ch, nil
+}
+
+// mergeLocked takes a read into the records (a changed record replaces
+// its copy) and rebuilds the lookups.
+func (ti *tenantIndex) mergeLocked(ch tenantChanges) {
+	if ti.clients == nil {
+		ti.reset()
+	}
+	for _, a := range ch.clients {
 		ti.clients[a.ID] = savedClient{Name: a.Name, Domain: lead.RegistrableDomain(a.Website), SiteID: a.MainSiteID}
 	}
-	for _, u := range users {
+	for _, u := range ch.users {
 		ti.people[u.ID] = savedUser{ClientID: u.ClientID, SiteID: int(u.SiteID), Email: u.EmailAddress, Name: u.Name}
 	}
-	for _, t := range tickets {
+	for _, t := range ch.tickets {
 		if _, ok := ti.tickets[t.UserID]; !ok && t.UserID != 0 {
 			ti.tickets[t.UserID] = t.ID
 		}
 	}
 	ti.derive()
-	ti.loaded, ti.loadedAt = true, at
-	log.Info("read the HaloPSA tenant", "incremental", !since.IsZero(), "clients_read", len(clients), "users_read", len(users),
-		"tickets_read", len(tickets), "clients", len(ti.clients), "users", len(ti.people))
-	if path != "" {
-		b, err := json.Marshal(tenantSnapshot{Identity: c.Identity(), ReadAt: at, Clients: ti.clients, Users: ti.people, Tickets: ti.tickets})
-		if err == nil {
-			err = atomicfile.Write(path, b, false)
-		}
-		if err != nil {
-			log.Warn("could not keep the copy of the HaloPSA tenant; the next start reads it whole", "path", path, "err", err)
-		}
+}
+
+// saveLocked keeps the copy under the data directory, if there is one.
+func (ti *tenantIndex) saveLocked(identity string, log *slog.Logger) {
+	if ti.path == "" {
+		return
 	}
-	return nil
+	b, err := json.Marshal(tenantSnapshot{Identity: identity, ReadAt: ti.loadedAt, Clients: ti.clients, Users: ti.people, Tickets: ti.tickets})
+	if err == nil {
+		err = atomicfile.Write(ti.path, b, false)
+	}
+	if err != nil {
+		log.Warn("could not keep the copy of the HaloPSA tenant; the next start reads it whole", "path", ti.path, "err", err)
+	}
 }
 
 // readSnapshot reads the index's file; a missing, unreadable or other

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/connectors/halopsa/halosandbox"
@@ -147,4 +148,67 @@ func domainOfClient(t *testing.T, sb *halosandbox.Server, id int) string {
 		t.Fatalf("no client %d", id)
 	}
 	return lead.RegistrableDomain(c["website"].(string))
+}
+
+// While the process runs, a copy older than the refresh interval reads
+// only what changed since (one page per resource), so a Client and User a
+// person made meanwhile are found; a young copy reads nothing.
+func TestTenantIndexRefreshFollowsPeople(t *testing.T) {
+	ctx := context.Background()
+	sb := halosandbox.New(halosandbox.Options{SeedClients: 250, IDOffsets: halosandbox.TenantIDOffsets()})
+	hs := httptest.NewServer(sb)
+	defer hs.Close()
+	co := halopsa.DefaultOptions()
+	co.BaseURL, co.ClientID, co.ClientSecret = hs.URL, "sandbox-client", "sandbox-secret"
+	c, err := halopsa.New(co)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	var ti tenantIndex
+	if err := ti.load(ctx, c, 1, t.TempDir(), log); err != nil {
+		t.Fatal(err)
+	}
+	// A person adds a Client and its User in HaloPSA.
+	made, err := c.UpsertClients(ctx, halopsa.Area{Name: "Person Made Ltd", Website: "https://personmade.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := c.UpsertUsers(ctx, halopsa.User{Name: "Pat Person", ClientID: made[0].ID, SiteID: float64(made[0].MainSiteID),
+		EmailAddress: "pat@personmade.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name     string
+		maxAge   time.Duration
+		requests int64
+		found    bool
+	}{
+		{"never", -1, 0, false},
+		{"copy younger than the interval", time.Hour, 0, false},
+		{"copy older than the interval", time.Nanosecond, 3, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := c.Stats().Requests
+			if err := ti.refresh(ctx, c, 1, tc.maxAge, log); err != nil {
+				t.Fatal(err)
+			}
+			if n := c.Stats().Requests - before; n != tc.requests {
+				t.Errorf("%d requests, want %d", n, tc.requests)
+			}
+			rec, ok := ti.lookup("d:personmade.example", "Person Made")
+			if ok != tc.found || (ok && rec.ClientID != made[0].ID) {
+				t.Errorf("client: %v %v, want %d found=%v", rec, ok, made[0].ID, tc.found)
+			}
+			u, ok := ti.user(&lead.Lead{Email: "Pat@personmade.example"}, made[0].ID)
+			if ok != tc.found || (ok && u.ID != users[0].ID) {
+				t.Errorf("user: %v %v, want %d found=%v", u, ok, users[0].ID, tc.found)
+			}
+		})
+	}
+	if len(ti.clients) != 251 {
+		t.Errorf("the index holds %d clients, want 251", len(ti.clients))
+	}
 }
