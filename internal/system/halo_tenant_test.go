@@ -2,6 +2,7 @@ package system
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -128,4 +129,89 @@ func TestLiveSinkAppliedFaultsDoubleNothing(t *testing.T) {
 	if dl := sum.Counts[pipeline.OutcomeDeadLettered]; dl > synced/20 {
 		t.Errorf("%d records dead-lettered", dl)
 	}
+}
+
+// A Client and User a person makes in HaloPSA while leadstream runs are
+// adopted by later leads of that company and e-mail: the sink's copy of
+// the tenant, older than its refresh interval, reads what changed (one
+// page per resource) before the batch creates anything.
+func TestLiveSinkAdoptsWhatAPersonMadeWhileRunning(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	h := newHaloEnv(t, halosandbox.Options{SeedClients: 120, IDOffsets: halosandbox.TenantIDOffsets()})
+	opts := testOptions(t)
+	opts.StageConfig.Halo = h.c
+	// Any copy is older than this when the next batch comes.
+	opts.StageConfig.HaloTenantRefresh = time.Nanosecond
+	s, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	header := "record_id,first_name,last_name,email,phone,title,company,domain,country\n"
+	first := importAll(ctx, t, s, writeCSV(t, "first.csv", header+"a1,Ada,Alpha,ada@alphaworks.example,,CEO,Alpha Works,alphaworks.example,GB\n"))
+	if first.Counts[pipeline.OutcomeSynced] != 1 {
+		t.Fatalf("first import: %+v", first.Counts)
+	}
+
+	// Meanwhile a person makes Zeta's Client and Zoe's User in HaloPSA.
+	zeta, err := h.c.UpsertClients(ctx, halopsa.Area{Name: "Zeta Works Ltd", Website: "https://www.zetaworks.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zoe, err := h.c.UpsertUsers(ctx, halopsa.User{Name: "Zoe Zed", FirstName: "Zoe", Surname: "Zed", EmailAddress: "zoe@zetaworks.example",
+		ClientID: zeta[0].ID, SiteID: float64(zeta[0].MainSiteID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients, users, tickets := h.sb.Count("Client"), h.sb.Count("Users"), h.sb.Count("Tickets")
+	logged := len(h.sb.RequestLog())
+	before := h.c.Stats().Requests
+
+	second := importAll(ctx, t, s, writeCSV(t, "second.csv", header+
+		"z1,Zoe,Zed,zoe@zetaworks.example,,CTO,Zeta Works,zetaworks.example,GB\n"+
+		"z2,Sam,Seller,sam@zetaworks.example,,Head of Sales,Zeta Works,zetaworks.example,GB\n"))
+	if second.Counts[pipeline.OutcomeSynced] != 2 {
+		t.Fatalf("second import: %+v", second.Counts)
+	}
+	if n := h.sb.Count("Client"); n != clients {
+		t.Errorf("%d clients after the second import, want %d: Zeta's Client was doubled", n, clients)
+	}
+	if n := h.sb.Count("Users"); n != users+1 {
+		t.Errorf("%d users after the second import, want %d (Sam only)", n, users+1)
+	}
+	if n := h.sb.Count("Tickets"); n != tickets+2 {
+		t.Errorf("%d tickets after the second import, want %d (one per lead)", n, tickets+2)
+	}
+	for _, r := range h.rows("Users") {
+		if strings.HasSuffix(fmt.Sprint(r["emailaddress"]), "@zetaworks.example") && fmt.Sprint(r["client_id"]) != fmt.Sprint(zeta[0].ID) {
+			t.Errorf("user %v is at client %v, want the person's Zeta Client %d", r["emailaddress"], r["client_id"], zeta[0].ID)
+		}
+	}
+	for _, r := range h.rows("Tickets") {
+		if fmt.Sprint(r["user_id"]) == fmt.Sprint(zoe[0].ID) && fmt.Sprint(r["client_id"]) != fmt.Sprint(zeta[0].ID) {
+			t.Errorf("Zoe's lead ticket is at client %v, want %d", r["client_id"], zeta[0].ID)
+		}
+	}
+	if a := h.sb.Audit(1); !a.Clean() {
+		t.Errorf("tenant audit: %d duplicate users, %d duplicate clients, %d duplicate lead tickets, %d wrong links; e.g. %v",
+			a.DuplicateUsers, a.DuplicateClients, a.DuplicateLeadTickets, a.WrongLinks, a.Examples)
+	}
+	// The cost: pages of changes per resource, never a read per Client.
+	kinds := map[string]int{}
+	for _, r := range h.sb.RequestLog()[logged:] {
+		q, _ := url.ParseQuery(r.Query)
+		if r.Method == "GET" && q.Get("client_id") != "" {
+			t.Errorf("a per-Client read: %s %s?%s", r.Method, r.Path, r.Query)
+		}
+		kind := r.Method + " " + r.Path
+		if q.Get("lastupdatefromdate") != "" {
+			kind += " (changes)"
+		}
+		kinds[kind]++
+	}
+	if kinds["GET /api/Client (changes)"] == 0 || kinds["GET /api/Users (changes)"] == 0 {
+		t.Errorf("the second import read no changes: %v", kinds)
+	}
+	t.Logf("second import: %d HaloPSA requests: %v", h.c.Stats().Requests-before, kinds)
 }

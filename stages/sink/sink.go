@@ -20,6 +20,17 @@
 // never writes that User's fields; a User's open lead Ticket is the
 // lead's, never doubled.
 //
+// The copy follows the tenant while the process runs: a batch that
+// creates records first reads what changed since the last read
+// (lastupdatefromdate less two minutes of clock skew; paged, one page per
+// resource when little changed) whenever the copy is older than
+// Options.TenantRefresh (default five minutes). A Client or User a person
+// made in HaloPSA meanwhile is therefore adopted, unless it was made
+// within the interval before the batch. A failed refresh fails the
+// batch's creating records (they are retried), never creates from a stale
+// copy. Webhooks are not followed for this; a Client, User or Ticket
+// deleted or closed in HaloPSA stays in the copy (see tenant.go).
+//
 // # Writing when the outcome is unknown
 //
 // A create is never sent twice blindly. Updates carry ids and are safe to
