@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/segmentio/encoding/json"
 
@@ -54,11 +55,13 @@ type tenantIndex struct {
 	clients map[int]savedClient
 	people  map[int]savedUser
 	tickets map[int]int // user id → open lead ticket id
+	sites   map[int]savedSite
 	// Derived lookups.
 	byDomain map[string]orgRecord
 	byName   map[string][]indexedClient
 	users    map[string]userRef // lower-case e-mail → User
 	named    map[string]userRef // "<client id>/<lower-case name>" → User
+	atSite   map[string]int     // "<client id>/<address key>" → Site
 }
 
 // savedClient and savedUser are the index's records of a Client and a User.
@@ -75,6 +78,13 @@ type savedUser struct {
 	Name     string `json:"n,omitempty"`
 }
 
+// savedSite is the index's record of a Site: its Client and the keys of
+// its delivery address (siteKeys).
+type savedSite struct {
+	ClientID int      `json:"c,omitempty"`
+	Keys     []string `json:"k,omitempty"`
+}
+
 // tenantSnapshot is the index's file.
 type tenantSnapshot struct {
 	Identity string              `json:"identity"`
@@ -82,6 +92,7 @@ type tenantSnapshot struct {
 	Clients  map[int]savedClient `json:"clients"`
 	Users    map[int]savedUser   `json:"users"`
 	Tickets  map[int]int         `json:"tickets"`
+	Sites    map[int]savedSite   `json:"sites"`
 }
 
 // indexedClient is a Client and the registrable domain it is known by
@@ -112,7 +123,7 @@ func (ti *tenantIndex) load(ctx context.Context, c *halopsa.Client, leadTypeID i
 		sum := sha256.Sum256([]byte(c.Identity()))
 		ti.path = filepath.Join(dir, "tenant-"+hex.EncodeToString(sum[:6])+".json")
 		if snap, ok := readSnapshot(ti.path, c.Identity(), log); ok {
-			ti.clients, ti.people, ti.tickets = snap.Clients, snap.Users, snap.Tickets
+			ti.clients, ti.people, ti.tickets, ti.sites = snap.Clients, snap.Users, snap.Tickets, snap.Sites
 			since = snap.ReadAt.Add(-clockSkew)
 		}
 	}
@@ -169,6 +180,7 @@ type tenantChanges struct {
 	clients []halopsa.Area
 	users   []halopsa.User
 	tickets []halopsa.Ticket
+	sites   []halopsa.Site
 }
 
 // readChanges reads the tenant's Clients (with their websites), Users and
@@ -188,6 +200,9 @@ func readChanges(ctx context.Context, c *halopsa.Client, leadTypeID int, since t
 	var err error
 	if ch.clients, err = halopsa.ListAll[halopsa.Area](ctx, c, halopsa.ResClient, query("include_website", "true")); err != nil {
 		return ch, fmt.Errorf("sink: reading HaloPSA clients: %w", err)
+	}
+	if ch.sites, err = halopsa.ListAll[halopsa.Site](ctx, c, halopsa.ResSite, query()); err != nil {
+		return ch, fmt.Errorf("sink: reading HaloPSA sites: %w", err)
 	}
 	if ch.users, err = halopsa.ListAll[halopsa.User](ctx, c, halopsa.ResUsers, query()); err != nil {
 		return ch, fmt.Errorf("sink: reading HaloPSA users: %w", err)
@@ -209,6 +224,17 @@ func (ti *tenantIndex) mergeLocked(ch tenantChanges) {
 	for _, a := range ch.clients {
 		ti.clients[a.ID] = savedClient{Name: a.Name, Domain: lead.RegistrableDomain(a.Website), SiteID: a.MainSiteID}
 	}
+	for _, st := range ch.sites {
+		if st.Inactive || st.ClientID == 0 {
+			delete(ti.sites, st.ID)
+			continue
+		}
+		var keys []string
+		if a := st.DeliveryAddress; a != nil {
+			keys = siteKeys(a.Line1, a.Line2, a.Postcode)
+		}
+		ti.sites[st.ID] = savedSite{ClientID: st.ClientID, Keys: keys}
+	}
 	for _, u := range ch.users {
 		ti.people[u.ID] = savedUser{ClientID: u.ClientID, SiteID: int(u.SiteID), Email: u.EmailAddress, Name: u.Name}
 	}
@@ -225,7 +251,7 @@ func (ti *tenantIndex) saveLocked(identity string, log *slog.Logger) {
 	if ti.path == "" {
 		return
 	}
-	b, err := json.Marshal(tenantSnapshot{Identity: identity, ReadAt: ti.loadedAt, Clients: ti.clients, Users: ti.people, Tickets: ti.tickets})
+	b, err := json.Marshal(tenantSnapshot{Identity: identity, ReadAt: ti.loadedAt, Clients: ti.clients, Users: ti.people, Tickets: ti.tickets, Sites: ti.sites})
 	if err == nil {
 		err = atomicfile.Write(ti.path, b, false)
 	}
@@ -258,6 +284,9 @@ func readSnapshot(path, identity string, log *slog.Logger) (tenantSnapshot, bool
 	if snap.Tickets == nil {
 		snap.Tickets = map[int]int{}
 	}
+	if snap.Sites == nil {
+		snap.Sites = map[int]savedSite{}
+	}
 	return snap, true
 }
 
@@ -265,6 +294,7 @@ func (ti *tenantIndex) reset() {
 	ti.clients = map[int]savedClient{}
 	ti.people = map[int]savedUser{}
 	ti.tickets = map[int]int{}
+	ti.sites = map[int]savedSite{}
 	ti.derive()
 }
 
@@ -274,6 +304,15 @@ func (ti *tenantIndex) derive() {
 	ti.byName = map[string][]indexedClient{}
 	ti.users = map[string]userRef{}
 	ti.named = map[string]userRef{}
+	ti.atSite = map[string]int{}
+	for _, id := range slices.Sorted(maps.Keys(ti.sites)) {
+		st := ti.sites[id]
+		for _, k := range st.Keys {
+			if _, ok := ti.atSite[strconv.Itoa(st.ClientID)+"/"+k]; !ok {
+				ti.atSite[strconv.Itoa(st.ClientID)+"/"+k] = id
+			}
+		}
+	}
 	for _, id := range slices.Sorted(maps.Keys(ti.clients)) {
 		c := ti.clients[id]
 		ti.deriveClient(id, c)
@@ -412,4 +451,48 @@ func domainOf(key string) string {
 		return ""
 	}
 	return d
+}
+
+// site is the Site of a Client at an organisation's address: the oldest
+// active Site whose delivery address has the same street and postcode
+// (without a postcode on either side: the same street and city).
+func (ti *tenantIndex) site(clientID int, a *lead.Address) (int, bool) {
+	if a == nil || clientID == 0 {
+		return 0, false
+	}
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	// HaloPSA holds what was written: the neutralised text (records.go).
+	for _, k := range siteKeys(textsafe.Cell(a.Street), textsafe.Cell(a.City), textsafe.Cell(a.Postcode)) {
+		if id, ok := ti.atSite[strconv.Itoa(clientID)+"/"+k]; ok {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+// siteKeys are the keys an address is matched by: street and postcode,
+// and street and city, each normalised (case, punctuation and spacing
+// ignored); none without a street.
+func siteKeys(street, city, postcode string) []string {
+	st := addressPart(street)
+	if st == "" {
+		return nil
+	}
+	var keys []string
+	if pc := addressPart(postcode); pc != "" {
+		keys = append(keys, "p:"+st+"|"+pc)
+	}
+	if c := addressPart(city); c != "" {
+		keys = append(keys, "c:"+st+"|"+c)
+	}
+	return keys
+}
+
+// addressPart is an address line in lower case with letters and digits
+// only, words separated by one space.
+func addressPart(s string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}), " ")
 }

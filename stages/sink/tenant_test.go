@@ -109,10 +109,10 @@ func TestTenantIndexLoadsOnceThenIncrementally(t *testing.T) {
 	if err := first.load(ctx, c, 1, dir, log); err != nil {
 		t.Fatal(err)
 	}
-	// 250 Clients, 375 Users and 167 open lead tickets: 3 + 4 + 2 pages
-	// (the token is not counted).
-	if n := c.Stats().Requests; n != 9 {
-		t.Errorf("initial sync: %d requests, want 9 (pages of 100, never one per Client)", n)
+	// 250 Clients, their 250 Sites, 375 Users and 167 open lead tickets:
+	// 3 + 3 + 4 + 2 pages (the token is not counted).
+	if n := c.Stats().Requests; n != 12 {
+		t.Errorf("initial sync: %d requests, want 12 (pages of 100, never one per Client)", n)
 	}
 	if rec, ok := first.lookup("d:"+domainOfClient(t, sb, 1201), "whatever"); !ok || rec.ClientID != 1201 {
 		t.Errorf("client 1201 not found by its domain: %v %v", rec, ok)
@@ -127,8 +127,8 @@ func TestTenantIndexLoadsOnceThenIncrementally(t *testing.T) {
 	if err := next.load(ctx, c, 1, dir, log); err != nil {
 		t.Fatal(err)
 	}
-	if n := c.Stats().Requests - before; n != 3 {
-		t.Errorf("restart: %d requests, want 3 (one page of changes per resource)", n)
+	if n := c.Stats().Requests - before; n != 4 {
+		t.Errorf("restart: %d requests, want 4 (one page of changes per resource)", n)
 	}
 	if _, ok := next.lookup("d:fresh.example", "Fresh Co"); !ok {
 		t.Error("the new Client is not in the index")
@@ -188,7 +188,7 @@ func TestTenantIndexRefreshFollowsPeople(t *testing.T) {
 	}{
 		{"never", -1, 0, false},
 		{"copy younger than the interval", time.Hour, 0, false},
-		{"copy older than the interval", time.Nanosecond, 3, true},
+		{"copy older than the interval", time.Nanosecond, 4, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := c.Stats().Requests
@@ -210,5 +210,39 @@ func TestTenantIndexRefreshFollowsPeople(t *testing.T) {
 	}
 	if len(ti.clients) != 251 {
 		t.Errorf("the index holds %d clients, want 251", len(ti.clients))
+	}
+}
+
+// An organisation's address finds its Client's Site by street and
+// postcode, else street and city, ignoring case and punctuation; never
+// another Client's Site.
+func TestTenantIndexSites(t *testing.T) {
+	var ti tenantIndex
+	ti.mergeLocked(tenantChanges{sites: []halopsa.Site{
+		{ID: 2401, ClientID: 1, DeliveryAddress: &halopsa.Address{Line1: "1 Main Street", Line2: "Leeds", Postcode: "LS1 1AA"}},
+		{ID: 2402, ClientID: 1, DeliveryAddress: &halopsa.Address{Line1: "9 Dock Road", Line2: "Manchester", Postcode: "M1 2BB"}},
+		{ID: 2403, ClientID: 2, DeliveryAddress: &halopsa.Address{Line1: "5 Elm Way", Line2: "York"}},
+		{ID: 2404, ClientID: 1, Inactive: true, DeliveryAddress: &halopsa.Address{Line1: "7 Old Lane", Line2: "Hull"}},
+	}})
+	for _, tc := range []struct {
+		name   string
+		client int
+		a      *lead.Address
+		want   int
+	}{
+		{"street and postcode", 1, &lead.Address{Street: "9 DOCK ROAD", Postcode: "m1 2bb"}, 2402},
+		{"street and city, punctuation", 1, &lead.Address{Street: "9, Dock Road.", City: "manchester"}, 2402},
+		{"street and city, no postcode on the Site", 2, &lead.Address{Street: "5 Elm Way", City: "York", Postcode: "YO1 7HH"}, 2403},
+		{"another Client's Site", 1, &lead.Address{Street: "5 Elm Way", City: "York"}, 0},
+		{"other street", 1, &lead.Address{Street: "10 Dock Road", City: "Manchester"}, 0},
+		{"inactive Site", 1, &lead.Address{Street: "7 Old Lane", City: "Hull"}, 0},
+		{"no street", 1, &lead.Address{City: "Leeds", Postcode: "LS1 1AA"}, 0},
+		{"no address", 1, nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, _ := ti.site(tc.client, tc.a); got != tc.want {
+				t.Errorf("site = %d, want %d", got, tc.want)
+			}
+		})
 	}
 }
