@@ -215,3 +215,46 @@ func TestLiveSinkAdoptsWhatAPersonMadeWhileRunning(t *testing.T) {
 	}
 	t.Logf("second import: %d HaloPSA requests: %v", h.c.Stats().Requests-before, kinds)
 }
+
+// A lead whose organisation address is an existing Site of its Client
+// (not the main site) is attached to that Site; one at another address
+// stays at the main site.
+func TestLiveSinkAttachesLeadsToTheMatchingSite(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	h := newHaloEnv(t, halosandbox.Options{IDOffsets: halosandbox.TenantIDOffsets()})
+	cl, err := h.c.UpsertClients(ctx, halopsa.Area{Name: "Contoso Ltd", Website: "https://contoso.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	branch, err := h.c.UpsertSites(ctx, halopsa.Site{Name: "Manchester", ClientID: cl[0].ID,
+		DeliveryAddress: &halopsa.Address{Line1: "9 Dock Road", Line2: "Manchester", Line4: "United Kingdom", Postcode: "M1 2BB"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions(t)
+	opts.StageConfig.Halo = h.c
+	sum := importOnce(ctx, t, opts, writeCSV(t, "sites.csv", "record_id,first_name,last_name,email,phone,title,company,domain,street,city,state,postcode,country\n"+
+		"s1,Mia,North,mia@contoso.example,,CFO,Contoso,contoso.example,\"9, DOCK ROAD\",Manchester,,m1 2bb,GB\n"+
+		"s2,Leo,South,leo@contoso.example,,CTO,Contoso,contoso.example,1 Quay Street,Bristol,,BS1 4DJ,GB\n"))
+	if sum.Counts[pipeline.OutcomeSynced] != 2 {
+		t.Fatalf("%+v", sum.Counts)
+	}
+	if n := h.sb.Count("Client"); n != 1 {
+		t.Errorf("%d clients, want the existing one", n)
+	}
+	users, err := halopsa.ListAll[halopsa.User](ctx, h.c, halopsa.ResUsers, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"mia@contoso.example": branch[0].ID, "leo@contoso.example": cl[0].MainSiteID}
+	for _, u := range users {
+		if site := int(u.SiteID); site != want[u.EmailAddress] || u.ClientID != cl[0].ID {
+			t.Errorf("%s is at client %d site %d, want client %d site %d", u.EmailAddress, u.ClientID, site, cl[0].ID, want[u.EmailAddress])
+		}
+		delete(want, u.EmailAddress)
+	}
+	if len(want) != 0 {
+		t.Errorf("no users for %v", want)
+	}
+}

@@ -525,10 +525,10 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 		for _, it := range ow.members {
 			if it.err == nil {
 				it.m.OrgKey, it.m.ClientID, it.m.SiteID = ow.key, ow.rec.ClientID, ow.rec.SiteID
-				// At an existing Site of the Client with the
-				// organisation's address rather than the main site.
+				// At an existing Site of the Client with the lead's
+				// address rather than the main site.
 				if ow.key != fallbackOrg {
-					if site, ok := p.stage.tenant.site(ow.rec.ClientID, it.in.Lead.HQ); ok {
+					if site, ok := p.stage.tenant.site(ow.rec.ClientID, it.in.Lead); ok {
 						it.m.SiteID = site
 					}
 				}

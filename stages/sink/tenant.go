@@ -183,8 +183,9 @@ type tenantChanges struct {
 	sites   []halopsa.Site
 }
 
-// readChanges reads the tenant's Clients (with their websites), Users and
-// open lead Tickets, paged; since non-zero reads only what changed after.
+// readChanges reads the tenant's Clients (with their websites), Sites
+// (with their addresses: includeaddress), Users and open lead Tickets,
+// paged; since non-zero reads only what changed after.
 func readChanges(ctx context.Context, c *halopsa.Client, leadTypeID int, since time.Time) (tenantChanges, error) {
 	query := func(kv ...string) url.Values {
 		q := url.Values{}
@@ -201,7 +202,7 @@ func readChanges(ctx context.Context, c *halopsa.Client, leadTypeID int, since t
 	if ch.clients, err = halopsa.ListAll[halopsa.Area](ctx, c, halopsa.ResClient, query("include_website", "true")); err != nil {
 		return ch, fmt.Errorf("sink: reading HaloPSA clients: %w", err)
 	}
-	if ch.sites, err = halopsa.ListAll[halopsa.Site](ctx, c, halopsa.ResSite, query()); err != nil {
+	if ch.sites, err = halopsa.ListAll[halopsa.Site](ctx, c, halopsa.ResSite, query("includeaddress", "true")); err != nil {
 		return ch, fmt.Errorf("sink: reading HaloPSA sites: %w", err)
 	}
 	if ch.users, err = halopsa.ListAll[halopsa.User](ctx, c, halopsa.ResUsers, query()); err != nil {
@@ -453,19 +454,28 @@ func domainOf(key string) string {
 	return d
 }
 
-// site is the Site of a Client at an organisation's address: the oldest
-// active Site whose delivery address has the same street and postcode
-// (without a postcode on either side: the same street and city).
-func (ti *tenantIndex) site(clientID int, a *lead.Address) (int, bool) {
-	if a == nil || clientID == 0 {
+// site is the Site of a Client at a lead's address: the contact's own
+// (street, city, postcode: where the person works) first, else the
+// organisation's head office; the oldest active Site whose delivery
+// address has the same street and postcode, else the same street and
+// city (line1, line2 and postcode, as leadstream writes a new Client's
+// site).
+func (ti *tenantIndex) site(clientID int, l *lead.Lead) (int, bool) {
+	if l == nil || clientID == 0 {
 		return 0, false
+	}
+	addrs := []lead.Address{{Street: l.Street, City: l.City, Postcode: l.Postcode}}
+	if l.HQ != nil {
+		addrs = append(addrs, *l.HQ)
 	}
 	ti.mu.Lock()
 	defer ti.mu.Unlock()
-	// HaloPSA holds what was written: the neutralised text (records.go).
-	for _, k := range siteKeys(textsafe.Cell(a.Street), textsafe.Cell(a.City), textsafe.Cell(a.Postcode)) {
-		if id, ok := ti.atSite[strconv.Itoa(clientID)+"/"+k]; ok {
-			return id, true
+	for _, a := range addrs {
+		// HaloPSA holds what was written: the neutralised text (records.go).
+		for _, k := range siteKeys(textsafe.Cell(a.Street), textsafe.Cell(a.City), textsafe.Cell(a.Postcode)) {
+			if id, ok := ti.atSite[strconv.Itoa(clientID)+"/"+k]; ok {
+				return id, true
+			}
 		}
 	}
 	return 0, false

@@ -213,8 +213,8 @@ func TestTenantIndexRefreshFollowsPeople(t *testing.T) {
 	}
 }
 
-// An organisation's address finds its Client's Site by street and
-// postcode, else street and city, ignoring case and punctuation; never
+// A lead's address (the contact's, else the head office's) finds its
+// Client's Site by street and postcode, else street and city, ignoring case and punctuation; never
 // another Client's Site.
 func TestTenantIndexSites(t *testing.T) {
 	var ti tenantIndex
@@ -227,20 +227,24 @@ func TestTenantIndexSites(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		client int
-		a      *lead.Address
+		l      *lead.Lead
 		want   int
 	}{
-		{"street and postcode", 1, &lead.Address{Street: "9 DOCK ROAD", Postcode: "m1 2bb"}, 2402},
-		{"street and city, punctuation", 1, &lead.Address{Street: "9, Dock Road.", City: "manchester"}, 2402},
-		{"street and city, no postcode on the Site", 2, &lead.Address{Street: "5 Elm Way", City: "York", Postcode: "YO1 7HH"}, 2403},
-		{"another Client's Site", 1, &lead.Address{Street: "5 Elm Way", City: "York"}, 0},
-		{"other street", 1, &lead.Address{Street: "10 Dock Road", City: "Manchester"}, 0},
-		{"inactive Site", 1, &lead.Address{Street: "7 Old Lane", City: "Hull"}, 0},
-		{"no street", 1, &lead.Address{City: "Leeds", Postcode: "LS1 1AA"}, 0},
-		{"no address", 1, nil, 0},
+		{"street and postcode", 1, &lead.Lead{Street: "9 DOCK ROAD", Postcode: "m1 2bb"}, 2402},
+		{"street and city, punctuation", 1, &lead.Lead{Street: "9, Dock Road.", City: "manchester"}, 2402},
+		{"street and city, no postcode on the Site", 2, &lead.Lead{Street: "5 Elm Way", City: "York", Postcode: "YO1 7HH"}, 2403},
+		{"head office when the contact's address is no Site", 1,
+			&lead.Lead{Street: "3 Mill Lane", City: "Leeds", HQ: &lead.Address{Street: "1 Main Street", Postcode: "LS1 1AA"}}, 2401},
+		{"the contact's address before the head office", 1,
+			&lead.Lead{Street: "9 Dock Road", City: "Manchester", HQ: &lead.Address{Street: "1 Main Street", Postcode: "LS1 1AA"}}, 2402},
+		{"another Client's Site", 1, &lead.Lead{Street: "5 Elm Way", City: "York"}, 0},
+		{"other street", 1, &lead.Lead{Street: "10 Dock Road", City: "Manchester"}, 0},
+		{"inactive Site", 1, &lead.Lead{Street: "7 Old Lane", City: "Hull"}, 0},
+		{"no street", 1, &lead.Lead{City: "Leeds", Postcode: "LS1 1AA"}, 0},
+		{"no address", 1, &lead.Lead{}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got, _ := ti.site(tc.client, tc.a); got != tc.want {
+			if got, _ := ti.site(tc.client, tc.l); got != tc.want {
 				t.Errorf("site = %d, want %d", got, tc.want)
 			}
 		})
