@@ -12,13 +12,18 @@
 // Before its first write a process reads what the tenant already holds,
 // once and paged (N/100 requests per resource): every Client with its
 // website (include_website=true; list rows carry none without it), every
-// User, and the open lead Tickets. A new organisation takes an existing
+// Site with its address (includeaddress=true), every User, and the open
+// lead Tickets. A new organisation takes an existing
 // Client with its website domain; a Client of the same normalised name
 // only when a domain is missing on one side (crm.md §4.3), since alike
 // names at other domains are other companies. A lead's contact takes the
 // User with its e-mail (without one: its name at the same Client) and
 // never writes that User's fields; a User's open lead Ticket is the
-// lead's, never doubled.
+// lead's, never doubled. A lead whose address (the contact's street,
+// else the head office's) is an active Site of its Client — same street
+// and postcode, else same street and city, ignoring case and punctuation
+// but not abbreviations ("Rd" is not "Road") — gets its new User at that
+// Site instead of the main site; an adopted User keeps its own Site.
 //
 // The copy follows the tenant while the process runs: a batch that
 // creates records first reads what changed since the last read
@@ -30,6 +35,25 @@
 // batch's creating records (they are retried), never creates from a stale
 // copy. Webhooks are not followed for this; a Client, User or Ticket
 // deleted or closed in HaloPSA stays in the copy (see tenant.go).
+//
+// # Lead Tickets people made (crm.md §8.1)
+//
+// What is done: an open Ticket of the lead type that a person logged in
+// HaloPSA, with or without leadstream's reference, is in the copy (read
+// at start and in every refresh) as its User's open lead Ticket. A lead
+// whose contact resolves to that User (same e-mail; without one, same
+// name at the Client) takes that Ticket instead of creating a second; it
+// is linked, not written: every lead custom field of it is person-owned
+// from then on (§7.5), so the sink never writes it. One open lead Ticket
+// per User: when a User has several, the first one read is the lead's.
+//
+// What is not done: such a Ticket is not ingested as a source record
+// with source "halopsa" (§8.1's "new ticket logged"): its values do not
+// enter dedupe's match indexes or the lead's attributes, and a later
+// import of the person only merges into it through the User (e-mail or
+// name at the Client), not through dedupe's fuzzy matching. A Ticket
+// without a User, of another type, or closed is not adopted. Webhooks
+// (§8.1) go to the crm stage and do not update this copy.
 //
 // # Writing when the outcome is unknown
 //
