@@ -538,8 +538,32 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 			p.stage.tenant.addClient(ow.key, ow.name, ow.rec)
 		}
 	}
+	// A lead at a Client leadstream did not make may belong at one of its
+	// Sites: they are read (once, paged) the first time that happens.
+	sitesErr := error(nil)
+	if _, ok := p.w.(live); ok {
+		for _, ow := range byKey {
+			if ow.rec.ClientID != 0 && ow.key != fallbackOrg && p.stage.tenant.adopted(ow.rec.ClientID) {
+				sitesErr = p.stage.tenant.readSites(ctx, p.stage.opts.Halo, p.stage.log)
+				if err := fatal(ctx, sitesErr); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
 	for _, ow := range byKey {
 		if ow.rec.ClientID == 0 {
+			continue
+		}
+		adopted := ow.key != fallbackOrg && p.stage.tenant.adopted(ow.rec.ClientID)
+		if adopted && sitesErr != nil {
+			// Without the Sites the lead's could be missed: retried.
+			for _, it := range ow.members {
+				if it.err == nil {
+					it.err = sitesErr
+				}
+			}
 			continue
 		}
 		if err := p.st.put(keyOrg+ow.key, ow.rec); err != nil {
@@ -551,7 +575,7 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 				it.m.OrgKey, it.m.ClientID, it.m.SiteID = ow.key, ow.rec.ClientID, ow.rec.SiteID
 				// At an existing Site of the Client with the lead's
 				// address rather than the main site.
-				if ow.key != fallbackOrg {
+				if adopted {
 					if site, ok := p.stage.tenant.site(ow.rec.ClientID, it.in.Lead); ok {
 						it.m.SiteID = site
 					}

@@ -56,6 +56,10 @@ type tenantIndex struct {
 	people  map[int]savedUser
 	tickets map[int]int // user id → open lead ticket id
 	sites   map[int]savedSite
+	// sitesAt is when the Sites were first read (zero: not yet; they are
+	// read the first time a lead lands at a Client leadstream did not
+	// make, then followed with the rest).
+	sitesAt time.Time
 	// Derived lookups.
 	byDomain map[string]orgRecord
 	byName   map[string][]indexedClient
@@ -69,6 +73,8 @@ type savedClient struct {
 	Name   string `json:"n,omitempty"`
 	Domain string `json:"d,omitempty"`
 	SiteID int    `json:"s,omitempty"`
+	// Own: leadstream made it (its only Site is the one it wrote).
+	Own bool `json:"o,omitempty"`
 }
 
 type savedUser struct {
@@ -93,6 +99,7 @@ type tenantSnapshot struct {
 	Users    map[int]savedUser   `json:"users"`
 	Tickets  map[int]int         `json:"tickets"`
 	Sites    map[int]savedSite   `json:"sites"`
+	SitesAt  time.Time           `json:"sites_read_at,omitzero"`
 }
 
 // indexedClient is a Client and the registrable domain it is known by
@@ -124,10 +131,11 @@ func (ti *tenantIndex) load(ctx context.Context, c *halopsa.Client, leadTypeID i
 		ti.path = filepath.Join(dir, "tenant-"+hex.EncodeToString(sum[:6])+".json")
 		if snap, ok := readSnapshot(ti.path, c.Identity(), log); ok {
 			ti.clients, ti.people, ti.tickets, ti.sites = snap.Clients, snap.Users, snap.Tickets, snap.Sites
+			ti.sitesAt = snap.SitesAt
 			since = snap.ReadAt.Add(-clockSkew)
 		}
 	}
-	ch, err := readChanges(ctx, c, leadTypeID, since)
+	ch, err := readChanges(ctx, c, leadTypeID, since, !ti.sitesAt.IsZero())
 	if err != nil {
 		return err
 	}
@@ -153,13 +161,13 @@ func (ti *tenantIndex) refresh(ctx context.Context, c *halopsa.Client, leadTypeI
 	ti.refreshMu.Lock()
 	defer ti.refreshMu.Unlock()
 	ti.mu.Lock()
-	loaded, last := ti.loaded, ti.loadedAt
+	loaded, last, sites := ti.loaded, ti.loadedAt, !ti.sitesAt.IsZero()
 	ti.mu.Unlock()
 	if !loaded || time.Since(last) < maxAge {
 		return nil
 	}
 	at := time.Now()
-	ch, err := readChanges(ctx, c, leadTypeID, last.Add(-clockSkew))
+	ch, err := readChanges(ctx, c, leadTypeID, last.Add(-clockSkew), sites)
 	if err != nil {
 		return err
 	}
@@ -174,6 +182,49 @@ func (ti *tenantIndex) refresh(ctx context.Context, c *halopsa.Client, leadTypeI
 	return nil
 }
 
+// readSites reads every Site of the tenant (paged, with addresses) the
+// first time it is called; later reads and refreshes follow their changes.
+// A tenant whose leads all get Clients leadstream makes never pays for it.
+func (ti *tenantIndex) readSites(ctx context.Context, c *halopsa.Client, log *slog.Logger) error {
+	ti.refreshMu.Lock()
+	defer ti.refreshMu.Unlock()
+	ti.mu.Lock()
+	done := !ti.sitesAt.IsZero()
+	ti.mu.Unlock()
+	if done {
+		return nil
+	}
+	at := time.Now()
+	sites, err := listSites(ctx, c, url.Values{})
+	if err != nil {
+		return err
+	}
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	ti.mergeLocked(tenantChanges{sites: sites})
+	ti.sitesAt = at
+	log.Info("read the HaloPSA tenant's sites", "sites_read", len(sites))
+	ti.saveLocked(c.Identity(), log)
+	return nil
+}
+
+func listSites(ctx context.Context, c *halopsa.Client, q url.Values) ([]halopsa.Site, error) {
+	q.Set("includeaddress", "true")
+	sites, err := halopsa.ListAll[halopsa.Site](ctx, c, halopsa.ResSite, q)
+	if err != nil {
+		return nil, fmt.Errorf("sink: reading HaloPSA sites: %w", err)
+	}
+	return sites, nil
+}
+
+// adopted reports whether a Client is one leadstream did not make.
+func (ti *tenantIndex) adopted(clientID int) bool {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	c, ok := ti.clients[clientID]
+	return ok && !c.Own
+}
+
 // tenantChanges is one read of the tenant: everything, or what changed
 // since a time.
 type tenantChanges struct {
@@ -184,9 +235,9 @@ type tenantChanges struct {
 }
 
 // readChanges reads the tenant's Clients (with their websites), Sites
-// (with their addresses: includeaddress), Users and open lead Tickets,
-// paged; since non-zero reads only what changed after.
-func readChanges(ctx context.Context, c *halopsa.Client, leadTypeID int, since time.Time) (tenantChanges, error) {
+// when sites is set (with their addresses: includeaddress), Users and
+// open lead Tickets, paged; since non-zero reads only what changed after.
+func readChanges(ctx context.Context, c *halopsa.Client, leadTypeID int, since time.Time, sites bool) (tenantChanges, error) {
 	query := func(kv ...string) url.Values {
 		q := url.Values{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -202,8 +253,10 @@ func readChanges(ctx context.Context, c *halopsa.Client, leadTypeID int, since t
 	if ch.clients, err = halopsa.ListAll[halopsa.Area](ctx, c, halopsa.ResClient, query("include_website", "true")); err != nil {
 		return ch, fmt.Errorf("sink: reading HaloPSA clients: %w", err)
 	}
-	if ch.sites, err = halopsa.ListAll[halopsa.Site](ctx, c, halopsa.ResSite, query("includeaddress", "true")); err != nil {
-		return ch, fmt.Errorf("sink: reading HaloPSA sites: %w", err)
+	if sites {
+		if ch.sites, err = listSites(ctx, c, query()); err != nil {
+			return ch, err
+		}
 	}
 	if ch.users, err = halopsa.ListAll[halopsa.User](ctx, c, halopsa.ResUsers, query()); err != nil {
 		return ch, fmt.Errorf("sink: reading HaloPSA users: %w", err)
@@ -223,7 +276,7 @@ func (ti *tenantIndex) mergeLocked(ch tenantChanges) {
 		ti.reset()
 	}
 	for _, a := range ch.clients {
-		ti.clients[a.ID] = savedClient{Name: a.Name, Domain: lead.RegistrableDomain(a.Website), SiteID: a.MainSiteID}
+		ti.clients[a.ID] = savedClient{Name: a.Name, Domain: lead.RegistrableDomain(a.Website), SiteID: a.MainSiteID, Own: ti.clients[a.ID].Own}
 	}
 	for _, st := range ch.sites {
 		if st.Inactive || st.ClientID == 0 {
@@ -252,7 +305,7 @@ func (ti *tenantIndex) saveLocked(identity string, log *slog.Logger) {
 	if ti.path == "" {
 		return
 	}
-	b, err := json.Marshal(tenantSnapshot{Identity: identity, ReadAt: ti.loadedAt, Clients: ti.clients, Users: ti.people, Tickets: ti.tickets, Sites: ti.sites})
+	b, err := json.Marshal(tenantSnapshot{Identity: identity, ReadAt: ti.loadedAt, Clients: ti.clients, Users: ti.people, Tickets: ti.tickets, Sites: ti.sites, SitesAt: ti.sitesAt})
 	if err == nil {
 		err = atomicfile.Write(ti.path, b, false)
 	}
@@ -399,7 +452,7 @@ func (ti *tenantIndex) addClient(key, name string, rec orgRecord) {
 	if ti.clients == nil {
 		ti.reset()
 	}
-	c := savedClient{Name: name, Domain: domainOf(key), SiteID: rec.SiteID}
+	c := savedClient{Name: name, Domain: domainOf(key), SiteID: rec.SiteID, Own: true}
 	ti.clients[rec.ClientID] = c
 	ti.deriveClient(rec.ClientID, c)
 }
