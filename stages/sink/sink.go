@@ -12,8 +12,9 @@
 // Before its first write a process reads what the tenant already holds,
 // once and paged (N/100 requests per resource): every Client with its
 // website (include_website=true; list rows carry none without it), every
-// Site with its address (includeaddress=true), every User, and the open
-// lead Tickets. A new organisation takes an existing
+// User, and the open lead Tickets; every Site with its address
+// (includeaddress=true) the first time a lead lands at a Client leadstream
+// did not make. A new organisation takes an existing
 // Client with its website domain; a Client of the same normalised name
 // only when a domain is missing on one side (crm.md §4.3), since alike
 // names at other domains are other companies. A lead's contact takes the
@@ -23,7 +24,9 @@
 // else the head office's) is an active Site of its Client — same street
 // and postcode, else same street and city, ignoring case and punctuation
 // but not abbreviations ("Rd" is not "Road") — gets its new User at that
-// Site instead of the main site; an adopted User keeps its own Site.
+// Site instead of the main site; an adopted User keeps its own Site. A
+// lead at a Client leadstream made takes its main site (a branch a person
+// adds to such a Client is not looked for).
 //
 // The copy follows the tenant while the process runs: a batch that
 // creates records first reads what changed since the last read

@@ -33,7 +33,11 @@ import (
 // only what changed since the last read (lastupdatefromdate). Each read
 // is paged (page_size 100): adopting a tenant costs N/100 requests per
 // resource, never one per Client. Records leadstream creates are added as
-// they are made.
+// they are made. While the process runs, refresh reads what changed since
+// the last read before a batch that creates records, when the copy is
+// older than the configured interval; the Sites (with their addresses)
+// are read once the first time a lead lands at a Client leadstream did
+// not make, then followed the same way.
 //
 // A new organisation is matched against it before a Client is created
 // (crm.md §6.2): by website domain first; by normalised name only when a
