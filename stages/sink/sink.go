@@ -12,13 +12,51 @@
 // Before its first write a process reads what the tenant already holds,
 // once and paged (N/100 requests per resource): every Client with its
 // website (include_website=true; list rows carry none without it), every
-// User, and the open lead Tickets. A new organisation takes an existing
+// User, and the open lead Tickets; every Site with its address
+// (includeaddress=true) the first time a lead lands at a Client leadstream
+// did not make. A new organisation takes an existing
 // Client with its website domain; a Client of the same normalised name
 // only when a domain is missing on one side (crm.md §4.3), since alike
 // names at other domains are other companies. A lead's contact takes the
 // User with its e-mail (without one: its name at the same Client) and
 // never writes that User's fields; a User's open lead Ticket is the
-// lead's, never doubled.
+// lead's, never doubled. A lead whose address (the contact's street,
+// else the head office's) is an active Site of its Client — same street
+// and postcode, else same street and city, ignoring case and punctuation
+// but not abbreviations ("Rd" is not "Road") — gets its new User at that
+// Site instead of the main site; an adopted User keeps its own Site. A
+// lead at a Client leadstream made takes its main site (a branch a person
+// adds to such a Client is not looked for).
+//
+// The copy follows the tenant while the process runs: a batch that
+// creates records first reads what changed since the last read
+// (lastupdatefromdate less two minutes of clock skew; paged, one page per
+// resource when little changed) whenever the copy is older than
+// Options.TenantRefresh (default five minutes). A Client or User a person
+// made in HaloPSA meanwhile is therefore adopted, unless it was made
+// within the interval before the batch. A failed refresh fails the
+// batch's creating records (they are retried), never creates from a stale
+// copy. Webhooks are not followed for this; a Client, User or Ticket
+// deleted or closed in HaloPSA stays in the copy (see tenant.go).
+//
+// # Lead Tickets people made (crm.md §8.1)
+//
+// What is done: an open Ticket of the lead type that a person logged in
+// HaloPSA, with or without leadstream's reference, is in the copy (read
+// at start and in every refresh) as its User's open lead Ticket. A lead
+// whose contact resolves to that User (same e-mail; without one, same
+// name at the Client) takes that Ticket instead of creating a second; it
+// is linked, not written: every lead custom field of it is person-owned
+// from then on (§7.5), so the sink never writes it. One open lead Ticket
+// per User: when a User has several, the first one read is the lead's.
+//
+// What is not done: such a Ticket is not ingested as a source record
+// with source "halopsa" (§8.1's "new ticket logged"): its values do not
+// enter dedupe's match indexes or the lead's attributes, and a later
+// import of the person only merges into it through the User (e-mail or
+// name at the Client), not through dedupe's fuzzy matching. A Ticket
+// without a User, of another type, or closed is not adopted. Webhooks
+// (§8.1) go to the crm stage and do not update this copy.
 //
 // # Writing when the outcome is unknown
 //
@@ -109,6 +147,11 @@ type Options struct {
 	// StateDir keeps the copy of what the tenant holds, so a restart reads
 	// only what changed ("": the tenant is read whole by every process).
 	StateDir string
+	// TenantRefresh is how old the copy of what the tenant holds may grow
+	// while the process runs: a batch that creates records first reads
+	// what changed since, when the copy is older (default 5 minutes;
+	// negative: only at start).
+	TenantRefresh time.Duration
 	// ImportSourceLabel is CF_101 (lead source) of leads from canonical
 	// files, which name no provider (default "Import").
 	ImportSourceLabel string
@@ -120,6 +163,9 @@ type Options struct {
 	// latency (nil: none).
 	Metrics *Metrics
 }
+
+// DefaultTenantRefresh is Options.TenantRefresh's default.
+const DefaultTenantRefresh = 5 * time.Minute
 
 // Stage is the sink stage. Make it with New.
 type Stage struct {
@@ -147,6 +193,9 @@ func New(opts Options) *Stage {
 	}
 	if opts.FallbackClientName == "" {
 		opts.FallbackClientName = "leadstream: contacts without a company"
+	}
+	if opts.TenantRefresh == 0 {
+		opts.TenantRefresh = DefaultTenantRefresh
 	}
 	if opts.ImportSourceLabel == "" {
 		opts.ImportSourceLabel = "Import"
@@ -290,6 +339,19 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 		}
 	}
 	if len(creators) > 0 {
+		if err := p.refreshTenant(ctx); err != nil {
+			if err := fatal(ctx, err); err != nil {
+				return nil, err
+			}
+			// Creating from a stale copy could double what a person
+			// made meanwhile: these records fail like any HaloPSA error.
+			for _, it := range creators {
+				it.err = err
+			}
+			creators = nil
+		}
+	}
+	if len(creators) > 0 {
 		if err := p.create(ctx, creators); err != nil {
 			return nil, err
 		}
@@ -327,6 +389,16 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 		outs[it.i].Emit(pipeline.TopicCurrent, in.LeadID, in)
 	}
 	return errs, nil
+}
+
+// refreshTenant reads what changed in the tenant when the copy is older
+// than Options.TenantRefresh, before a batch creates anything.
+func (p *processor) refreshTenant(ctx context.Context) error {
+	if _, ok := p.w.(live); !ok {
+		return nil
+	}
+	o := p.stage.opts
+	return p.stage.tenant.refresh(ctx, o.Halo, o.LeadTicketTypeID, o.TenantRefresh, p.stage.log)
 }
 
 // create writes the missing Client, User and Ticket of each creator, in
@@ -469,8 +541,32 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 			p.stage.tenant.addClient(ow.key, ow.name, ow.rec)
 		}
 	}
+	// A lead at a Client leadstream did not make may belong at one of its
+	// Sites: they are read (once, paged) the first time that happens.
+	sitesErr := error(nil)
+	if _, ok := p.w.(live); ok {
+		for _, ow := range byKey {
+			if ow.rec.ClientID != 0 && ow.key != fallbackOrg && p.stage.tenant.adopted(ow.rec.ClientID) {
+				sitesErr = p.stage.tenant.readSites(ctx, p.stage.opts.Halo, p.stage.log)
+				if err := fatal(ctx, sitesErr); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
 	for _, ow := range byKey {
 		if ow.rec.ClientID == 0 {
+			continue
+		}
+		adopted := ow.key != fallbackOrg && p.stage.tenant.adopted(ow.rec.ClientID)
+		if adopted && sitesErr != nil {
+			// Without the Sites the lead's could be missed: retried.
+			for _, it := range ow.members {
+				if it.err == nil {
+					it.err = sitesErr
+				}
+			}
 			continue
 		}
 		if err := p.st.put(keyOrg+ow.key, ow.rec); err != nil {
@@ -480,6 +576,13 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 		for _, it := range ow.members {
 			if it.err == nil {
 				it.m.OrgKey, it.m.ClientID, it.m.SiteID = ow.key, ow.rec.ClientID, ow.rec.SiteID
+				// At an existing Site of the Client with the lead's
+				// address rather than the main site.
+				if adopted {
+					if site, ok := p.stage.tenant.site(ow.rec.ClientID, it.in.Lead); ok {
+						it.m.SiteID = site
+					}
+				}
 				if err := p.save(it); err != nil {
 					return err
 				}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/segmentio/encoding/json"
 
@@ -32,7 +33,11 @@ import (
 // only what changed since the last read (lastupdatefromdate). Each read
 // is paged (page_size 100): adopting a tenant costs N/100 requests per
 // resource, never one per Client. Records leadstream creates are added as
-// they are made.
+// they are made. While the process runs, refresh reads what changed since
+// the last read before a batch that creates records, when the copy is
+// older than the configured interval; the Sites (with their addresses)
+// are read once the first time a lead lands at a Client leadstream did
+// not make, then followed the same way.
 //
 // A new organisation is matched against it before a Client is created
 // (crm.md §6.2): by website domain first; by normalised name only when a
@@ -44,18 +49,27 @@ import (
 // A Client or User deleted in HaloPSA stays in the copy until a write
 // naming it fails (the sink then forgets the id, crm.md §6.1).
 type tenantIndex struct {
-	mu       sync.Mutex
-	loaded   bool
-	loadedAt time.Time
+	refreshMu sync.Mutex // one refresh at a time
+	mu        sync.Mutex
+	loaded    bool
+	loadedAt  time.Time // when the last read began
+	refreshes int       // reads since the first (for tests)
+	path      string    // the copy's file ("": none)
 	// The records, by id (what the file keeps).
 	clients map[int]savedClient
 	people  map[int]savedUser
 	tickets map[int]int // user id → open lead ticket id
+	sites   map[int]savedSite
+	// sitesAt is when the Sites were first read (zero: not yet; they are
+	// read the first time a lead lands at a Client leadstream did not
+	// make, then followed with the rest).
+	sitesAt time.Time
 	// Derived lookups.
 	byDomain map[string]orgRecord
 	byName   map[string][]indexedClient
 	users    map[string]userRef // lower-case e-mail → User
 	named    map[string]userRef // "<client id>/<lower-case name>" → User
+	atSite   map[string]int     // "<client id>/<address key>" → Site
 }
 
 // savedClient and savedUser are the index's records of a Client and a User.
@@ -63,6 +77,8 @@ type savedClient struct {
 	Name   string `json:"n,omitempty"`
 	Domain string `json:"d,omitempty"`
 	SiteID int    `json:"s,omitempty"`
+	// Own: leadstream made it (its only Site is the one it wrote).
+	Own bool `json:"o,omitempty"`
 }
 
 type savedUser struct {
@@ -72,6 +88,13 @@ type savedUser struct {
 	Name     string `json:"n,omitempty"`
 }
 
+// savedSite is the index's record of a Site: its Client and the keys of
+// its delivery address (siteKeys).
+type savedSite struct {
+	ClientID int      `json:"c,omitempty"`
+	Keys     []string `json:"k,omitempty"`
+}
+
 // tenantSnapshot is the index's file.
 type tenantSnapshot struct {
 	Identity string              `json:"identity"`
@@ -79,6 +102,8 @@ type tenantSnapshot struct {
 	Clients  map[int]savedClient `json:"clients"`
 	Users    map[int]savedUser   `json:"users"`
 	Tickets  map[int]int         `json:"tickets"`
+	Sites    map[int]savedSite   `json:"sites"`
+	SitesAt  time.Time           `json:"sites_read_at,omitzero"`
 }
 
 // indexedClient is a Client and the registrable domain it is known by
@@ -103,16 +128,120 @@ func (ti *tenantIndex) load(ctx context.Context, c *halopsa.Client, leadTypeID i
 	}
 	at := time.Now()
 	ti.reset()
-	path := ""
+	ti.path = ""
 	var since time.Time
 	if dir != "" {
 		sum := sha256.Sum256([]byte(c.Identity()))
-		path = filepath.Join(dir, "tenant-"+hex.EncodeToString(sum[:6])+".json")
-		if snap, ok := readSnapshot(path, c.Identity(), log); ok {
-			ti.clients, ti.people, ti.tickets = snap.Clients, snap.Users, snap.Tickets
+		ti.path = filepath.Join(dir, "tenant-"+hex.EncodeToString(sum[:6])+".json")
+		if snap, ok := readSnapshot(ti.path, c.Identity(), log); ok {
+			ti.clients, ti.people, ti.tickets, ti.sites = snap.Clients, snap.Users, snap.Tickets, snap.Sites
+			ti.sitesAt = snap.SitesAt
 			since = snap.ReadAt.Add(-clockSkew)
 		}
 	}
+	ch, err := readChanges(ctx, c, leadTypeID, since, !ti.sitesAt.IsZero())
+	if err != nil {
+		return err
+	}
+	ti.mergeLocked(ch)
+	ti.loaded, ti.loadedAt = true, at
+	log.Info("read the HaloPSA tenant", "incremental", !since.IsZero(), "clients_read", len(ch.clients), "users_read", len(ch.users),
+		"tickets_read", len(ch.tickets), "clients", len(ti.clients), "users", len(ti.people))
+	ti.saveLocked(c.Identity(), log)
+	return nil
+}
+
+// refresh follows the tenant while the process runs: when the index was
+// last read more than maxAge ago it reads, paged and per resource, only
+// what changed since (lastupdatefromdate, less the clock skew), so a
+// Client or User a person made in HaloPSA meanwhile is adopted rather
+// than doubled. It costs one page per resource when little changed,
+// never a request per Client. maxAge ≤ 0 never refreshes. Refreshes are
+// one at a time; lookups go on while one reads.
+func (ti *tenantIndex) refresh(ctx context.Context, c *halopsa.Client, leadTypeID int, maxAge time.Duration, log *slog.Logger) error {
+	if maxAge <= 0 {
+		return nil
+	}
+	ti.refreshMu.Lock()
+	defer ti.refreshMu.Unlock()
+	ti.mu.Lock()
+	loaded, last, sites := ti.loaded, ti.loadedAt, !ti.sitesAt.IsZero()
+	ti.mu.Unlock()
+	if !loaded || time.Since(last) < maxAge {
+		return nil
+	}
+	at := time.Now()
+	ch, err := readChanges(ctx, c, leadTypeID, last.Add(-clockSkew), sites)
+	if err != nil {
+		return err
+	}
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	ti.mergeLocked(ch)
+	ti.loadedAt = at
+	ti.refreshes++
+	log.Debug("refreshed the HaloPSA tenant", "clients_read", len(ch.clients), "users_read", len(ch.users),
+		"tickets_read", len(ch.tickets), "clients", len(ti.clients), "users", len(ti.people))
+	ti.saveLocked(c.Identity(), log)
+	return nil
+}
+
+// readSites reads every Site of the tenant (paged, with addresses) the
+// first time it is called; later reads and refreshes follow their changes.
+// A tenant whose leads all get Clients leadstream makes never pays for it.
+func (ti *tenantIndex) readSites(ctx context.Context, c *halopsa.Client, log *slog.Logger) error {
+	ti.refreshMu.Lock()
+	defer ti.refreshMu.Unlock()
+	ti.mu.Lock()
+	done := !ti.sitesAt.IsZero()
+	ti.mu.Unlock()
+	if done {
+		return nil
+	}
+	at := time.Now()
+	sites, err := listSites(ctx, c, url.Values{})
+	if err != nil {
+		return err
+	}
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	ti.mergeLocked(tenantChanges{sites: sites})
+	ti.sitesAt = at
+	log.Info("read the HaloPSA tenant's sites", "sites_read", len(sites))
+	ti.saveLocked(c.Identity(), log)
+	return nil
+}
+
+func listSites(ctx context.Context, c *halopsa.Client, q url.Values) ([]halopsa.Site, error) {
+	q.Set("includeaddress", "true")
+	sites, err := halopsa.ListAll[halopsa.Site](ctx, c, halopsa.ResSite, q)
+	if err != nil {
+		return nil, fmt.Errorf("sink: reading HaloPSA sites: %w", err)
+	}
+	return sites, nil
+}
+
+// adopted reports whether a Client is one leadstream did not make.
+func (ti *tenantIndex) adopted(clientID int) bool {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	c, ok := ti.clients[clientID]
+	return ok && !c.Own
+}
+
+// tenantChanges is one read of the tenant: everything, or what changed
+// since a time.
+type tenantChanges struct {
+	clients []halopsa.Area
+	users   []halopsa.User
+	tickets []halopsa.Ticket
+	sites   []halopsa.Site
+}
+
+// readChanges reads the tenant's Clients (with their websites), Sites
+// when sites is set (with their addresses: includeaddress), Users and
+// open lead Tickets, paged; since non-zero reads only what changed after.
+func readChanges(ctx context.Context, c *halopsa.Client, leadTypeID int, since time.Time, sites bool) (tenantChanges, error) {
 	query := func(kv ...string) url.Values {
 		q := url.Values{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -123,44 +252,70 @@ func (ti *tenantIndex) load(ctx context.Context, c *halopsa.Client, leadTypeID i
 		}
 		return q
 	}
-	clients, err := halopsa.ListAll[halopsa.Area](ctx, c, halopsa.ResClient, query("include_website", "true"))
-	if err != nil {
-		return fmt.Errorf("sink: reading HaloPSA clients: %w", err)
+	var ch tenantChanges
+	var err error
+	if ch.clients, err = halopsa.ListAll[halopsa.Area](ctx, c, halopsa.ResClient, query("include_website", "true")); err != nil {
+		return ch, fmt.Errorf("sink: reading HaloPSA clients: %w", err)
 	}
-	users, err := halopsa.ListAll[halopsa.User](ctx, c, halopsa.ResUsers, query())
-	if err != nil {
-		return fmt.Errorf("sink: reading HaloPSA users: %w", err)
+	if sites {
+		if ch.sites, err = listSites(ctx, c, query()); err != nil {
+			return ch, err
+		}
 	}
-	tickets, err := halopsa.ListAll[halopsa.Ticket](ctx, c, halopsa.ResTickets,
+	if ch.users, err = halopsa.ListAll[halopsa.User](ctx, c, halopsa.ResUsers, query()); err != nil {
+		return ch, fmt.Errorf("sink: reading HaloPSA users: %w", err)
+	}
+	ch.tickets, err = halopsa.ListAll[halopsa.Ticket](ctx, c, halopsa.ResTickets,
 		query("requesttype_id", strconv.Itoa(leadTypeID), "open_only", "true"))
 	if err != nil {
-		return fmt.Errorf("sink: reading HaloPSA lead tickets: %w", err)
+		return ch, fmt.Errorf("sink: reading HaloPSA lead tickets: %w", err)
 	}
-	for _, a := range clients {
-		ti.clients[a.ID] = savedClient{Name: a.Name, Domain: lead.RegistrableDomain(a.Website), SiteID: a.MainSiteID}
+	return ch, nil
+}
+
+// mergeLocked takes a read into the records (a changed record replaces
+// its copy) and rebuilds the lookups.
+func (ti *tenantIndex) mergeLocked(ch tenantChanges) {
+	if ti.clients == nil {
+		ti.reset()
 	}
-	for _, u := range users {
+	for _, a := range ch.clients {
+		ti.clients[a.ID] = savedClient{Name: a.Name, Domain: lead.RegistrableDomain(a.Website), SiteID: a.MainSiteID, Own: ti.clients[a.ID].Own}
+	}
+	for _, st := range ch.sites {
+		if st.Inactive || st.ClientID == 0 {
+			delete(ti.sites, st.ID)
+			continue
+		}
+		var keys []string
+		if a := st.DeliveryAddress; a != nil {
+			keys = siteKeys(a.Line1, a.Line2, a.Postcode)
+		}
+		ti.sites[st.ID] = savedSite{ClientID: st.ClientID, Keys: keys}
+	}
+	for _, u := range ch.users {
 		ti.people[u.ID] = savedUser{ClientID: u.ClientID, SiteID: int(u.SiteID), Email: u.EmailAddress, Name: u.Name}
 	}
-	for _, t := range tickets {
+	for _, t := range ch.tickets {
 		if _, ok := ti.tickets[t.UserID]; !ok && t.UserID != 0 {
 			ti.tickets[t.UserID] = t.ID
 		}
 	}
 	ti.derive()
-	ti.loaded, ti.loadedAt = true, at
-	log.Info("read the HaloPSA tenant", "incremental", !since.IsZero(), "clients_read", len(clients), "users_read", len(users),
-		"tickets_read", len(tickets), "clients", len(ti.clients), "users", len(ti.people))
-	if path != "" {
-		b, err := json.Marshal(tenantSnapshot{Identity: c.Identity(), ReadAt: at, Clients: ti.clients, Users: ti.people, Tickets: ti.tickets})
-		if err == nil {
-			err = atomicfile.Write(path, b, false)
-		}
-		if err != nil {
-			log.Warn("could not keep the copy of the HaloPSA tenant; the next start reads it whole", "path", path, "err", err)
-		}
+}
+
+// saveLocked keeps the copy under the data directory, if there is one.
+func (ti *tenantIndex) saveLocked(identity string, log *slog.Logger) {
+	if ti.path == "" {
+		return
 	}
-	return nil
+	b, err := json.Marshal(tenantSnapshot{Identity: identity, ReadAt: ti.loadedAt, Clients: ti.clients, Users: ti.people, Tickets: ti.tickets, Sites: ti.sites, SitesAt: ti.sitesAt})
+	if err == nil {
+		err = atomicfile.Write(ti.path, b, false)
+	}
+	if err != nil {
+		log.Warn("could not keep the copy of the HaloPSA tenant; the next start reads it whole", "path", ti.path, "err", err)
+	}
 }
 
 // readSnapshot reads the index's file; a missing, unreadable or other
@@ -187,6 +342,9 @@ func readSnapshot(path, identity string, log *slog.Logger) (tenantSnapshot, bool
 	if snap.Tickets == nil {
 		snap.Tickets = map[int]int{}
 	}
+	if snap.Sites == nil {
+		snap.Sites = map[int]savedSite{}
+	}
 	return snap, true
 }
 
@@ -194,6 +352,7 @@ func (ti *tenantIndex) reset() {
 	ti.clients = map[int]savedClient{}
 	ti.people = map[int]savedUser{}
 	ti.tickets = map[int]int{}
+	ti.sites = map[int]savedSite{}
 	ti.derive()
 }
 
@@ -203,6 +362,15 @@ func (ti *tenantIndex) derive() {
 	ti.byName = map[string][]indexedClient{}
 	ti.users = map[string]userRef{}
 	ti.named = map[string]userRef{}
+	ti.atSite = map[string]int{}
+	for _, id := range slices.Sorted(maps.Keys(ti.sites)) {
+		st := ti.sites[id]
+		for _, k := range st.Keys {
+			if _, ok := ti.atSite[strconv.Itoa(st.ClientID)+"/"+k]; !ok {
+				ti.atSite[strconv.Itoa(st.ClientID)+"/"+k] = id
+			}
+		}
+	}
 	for _, id := range slices.Sorted(maps.Keys(ti.clients)) {
 		c := ti.clients[id]
 		ti.deriveClient(id, c)
@@ -288,7 +456,7 @@ func (ti *tenantIndex) addClient(key, name string, rec orgRecord) {
 	if ti.clients == nil {
 		ti.reset()
 	}
-	c := savedClient{Name: name, Domain: domainOf(key), SiteID: rec.SiteID}
+	c := savedClient{Name: name, Domain: domainOf(key), SiteID: rec.SiteID, Own: true}
 	ti.clients[rec.ClientID] = c
 	ti.deriveClient(rec.ClientID, c)
 }
@@ -341,4 +509,57 @@ func domainOf(key string) string {
 		return ""
 	}
 	return d
+}
+
+// site is the Site of a Client at a lead's address: the contact's own
+// (street, city, postcode: where the person works) first, else the
+// organisation's head office; the oldest active Site whose delivery
+// address has the same street and postcode, else the same street and
+// city (line1, line2 and postcode, as leadstream writes a new Client's
+// site).
+func (ti *tenantIndex) site(clientID int, l *lead.Lead) (int, bool) {
+	if l == nil || clientID == 0 {
+		return 0, false
+	}
+	addrs := []lead.Address{{Street: l.Street, City: l.City, Postcode: l.Postcode}}
+	if l.HQ != nil {
+		addrs = append(addrs, *l.HQ)
+	}
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	for _, a := range addrs {
+		// HaloPSA holds what was written: the neutralised text (records.go).
+		for _, k := range siteKeys(textsafe.Cell(a.Street), textsafe.Cell(a.City), textsafe.Cell(a.Postcode)) {
+			if id, ok := ti.atSite[strconv.Itoa(clientID)+"/"+k]; ok {
+				return id, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// siteKeys are the keys an address is matched by: street and postcode,
+// and street and city, each normalised (case, punctuation and spacing
+// ignored); none without a street.
+func siteKeys(street, city, postcode string) []string {
+	st := addressPart(street)
+	if st == "" {
+		return nil
+	}
+	var keys []string
+	if pc := addressPart(postcode); pc != "" {
+		keys = append(keys, "p:"+st+"|"+pc)
+	}
+	if c := addressPart(city); c != "" {
+		keys = append(keys, "c:"+st+"|"+c)
+	}
+	return keys
+}
+
+// addressPart is an address line in lower case with letters and digits
+// only, words separated by one space.
+func addressPart(s string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}), " ")
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/connectors/halopsa/halosandbox"
@@ -109,7 +110,7 @@ func TestTenantIndexLoadsOnceThenIncrementally(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 250 Clients, 375 Users and 167 open lead tickets: 3 + 4 + 2 pages
-	// (the token is not counted).
+	// (the token is not counted; Sites are read when first needed).
 	if n := c.Stats().Requests; n != 9 {
 		t.Errorf("initial sync: %d requests, want 9 (pages of 100, never one per Client)", n)
 	}
@@ -147,4 +148,130 @@ func domainOfClient(t *testing.T, sb *halosandbox.Server, id int) string {
 		t.Fatalf("no client %d", id)
 	}
 	return lead.RegistrableDomain(c["website"].(string))
+}
+
+// While the process runs, a copy older than the refresh interval reads
+// only what changed since (one page per resource), so a Client and User a
+// person made meanwhile are found; a young copy reads nothing.
+func TestTenantIndexRefreshFollowsPeople(t *testing.T) {
+	ctx := context.Background()
+	sb := halosandbox.New(halosandbox.Options{SeedClients: 250, IDOffsets: halosandbox.TenantIDOffsets()})
+	hs := httptest.NewServer(sb)
+	defer hs.Close()
+	co := halopsa.DefaultOptions()
+	co.BaseURL, co.ClientID, co.ClientSecret = hs.URL, "sandbox-client", "sandbox-secret"
+	c, err := halopsa.New(co)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	var ti tenantIndex
+	if err := ti.load(ctx, c, 1, t.TempDir(), log); err != nil {
+		t.Fatal(err)
+	}
+	// A person adds a Client and its User in HaloPSA.
+	made, err := c.UpsertClients(ctx, halopsa.Area{Name: "Person Made Ltd", Website: "https://personmade.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := c.UpsertUsers(ctx, halopsa.User{Name: "Pat Person", ClientID: made[0].ID, SiteID: float64(made[0].MainSiteID),
+		EmailAddress: "pat@personmade.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name     string
+		maxAge   time.Duration
+		requests int64
+		found    bool
+	}{
+		{"never", -1, 0, false},
+		{"copy younger than the interval", time.Hour, 0, false},
+		{"copy older than the interval", time.Nanosecond, 3, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := c.Stats().Requests
+			if err := ti.refresh(ctx, c, 1, tc.maxAge, log); err != nil {
+				t.Fatal(err)
+			}
+			if n := c.Stats().Requests - before; n != tc.requests {
+				t.Errorf("%d requests, want %d", n, tc.requests)
+			}
+			rec, ok := ti.lookup("d:personmade.example", "Person Made")
+			if ok != tc.found || (ok && rec.ClientID != made[0].ID) {
+				t.Errorf("client: %v %v, want %d found=%v", rec, ok, made[0].ID, tc.found)
+			}
+			u, ok := ti.user(&lead.Lead{Email: "Pat@personmade.example"}, made[0].ID)
+			if ok != tc.found || (ok && u.ID != users[0].ID) {
+				t.Errorf("user: %v %v, want %d found=%v", u, ok, users[0].ID, tc.found)
+			}
+		})
+	}
+	if len(ti.clients) != 251 {
+		t.Errorf("the index holds %d clients, want 251", len(ti.clients))
+	}
+	if !ti.adopted(made[0].ID) {
+		t.Error("the person's Client is not adopted")
+	}
+
+	// The Sites are read whole once (251: 3 pages), then followed by
+	// every refresh (one more page).
+	for i, want := range []int64{3, 0} {
+		before := c.Stats().Requests
+		if err := ti.readSites(ctx, c, log); err != nil {
+			t.Fatal(err)
+		}
+		if n := c.Stats().Requests - before; n != want {
+			t.Errorf("site read %d: %d requests, want %d", i, n, want)
+		}
+	}
+	if len(ti.sites) != 251 {
+		t.Errorf("%d sites, want 251", len(ti.sites))
+	}
+	before := c.Stats().Requests
+	if err := ti.refresh(ctx, c, 1, time.Nanosecond, log); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Stats().Requests - before; n != 4 {
+		t.Errorf("refresh with sites: %d requests, want 4", n)
+	}
+}
+
+// A lead's address (the contact's, else the head office's) finds its
+// Client's Site by street and postcode, else street and city, ignoring case and punctuation; never
+// another Client's Site.
+func TestTenantIndexSites(t *testing.T) {
+	var ti tenantIndex
+	ti.mergeLocked(tenantChanges{sites: []halopsa.Site{
+		{ID: 2401, ClientID: 1, DeliveryAddress: &halopsa.Address{Line1: "1 Main Street", Line2: "Leeds", Postcode: "LS1 1AA"}},
+		{ID: 2402, ClientID: 1, DeliveryAddress: &halopsa.Address{Line1: "9 Dock Road", Line2: "Manchester", Postcode: "M1 2BB"}},
+		{ID: 2403, ClientID: 2, DeliveryAddress: &halopsa.Address{Line1: "5 Elm Way", Line2: "York"}},
+		{ID: 2404, ClientID: 1, Inactive: true, DeliveryAddress: &halopsa.Address{Line1: "7 Old Lane", Line2: "Hull"}},
+	}})
+	for _, tc := range []struct {
+		name   string
+		client int
+		l      *lead.Lead
+		want   int
+	}{
+		{"street and postcode", 1, &lead.Lead{Street: "9 DOCK ROAD", Postcode: "m1 2bb"}, 2402},
+		{"street and city, punctuation", 1, &lead.Lead{Street: "9, Dock Road.", City: "manchester"}, 2402},
+		{"street and city, no postcode on the Site", 2, &lead.Lead{Street: "5 Elm Way", City: "York", Postcode: "YO1 7HH"}, 2403},
+		{"head office when the contact's address is no Site", 1,
+			&lead.Lead{Street: "3 Mill Lane", City: "Leeds", HQ: &lead.Address{Street: "1 Main Street", Postcode: "LS1 1AA"}}, 2401},
+		{"the contact's address before the head office", 1,
+			&lead.Lead{Street: "9 Dock Road", City: "Manchester", HQ: &lead.Address{Street: "1 Main Street", Postcode: "LS1 1AA"}}, 2402},
+		{"another Client's Site", 1, &lead.Lead{Street: "5 Elm Way", City: "York"}, 0},
+		{"other street", 1, &lead.Lead{Street: "10 Dock Road", City: "Manchester"}, 0},
+		{"inactive Site", 1, &lead.Lead{Street: "7 Old Lane", City: "Hull"}, 0},
+		{"no street", 1, &lead.Lead{City: "Leeds", Postcode: "LS1 1AA"}, 0},
+		{"no address", 1, &lead.Lead{}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, _ := ti.site(tc.client, tc.l); got != tc.want {
+				t.Errorf("site = %d, want %d", got, tc.want)
+			}
+		})
+	}
 }

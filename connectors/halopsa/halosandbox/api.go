@@ -265,10 +265,19 @@ func (s *Server) list(w http.ResponseWriter, e *entity, q url.Values) {
 	out := make([]map[string]any, 0, len(rows))
 	// Client rows carry the website only when asked for (as HaloPSA does).
 	dropWebsite := e.name == "Client" && !isTrue(q.Get("include_website"))
+	// Site rows carry their addresses only when asked for (includeaddress).
+	addAddress := e.name == "Site" && isTrue(q.Get("includeaddress"))
 	for _, r := range rows {
 		row := s.render(e, r, false, cfs)
 		if dropWebsite {
 			delete(row, "website")
+		}
+		if addAddress {
+			for _, k := range []string{"delivery_address", "invoice_address"} {
+				if v, ok := r.f[k]; ok {
+					row[k] = v
+				}
+			}
 		}
 		out = append(out, row)
 	}

@@ -71,6 +71,21 @@ func TestClientListWebsiteOnlyWhenAsked(t *testing.T) {
 	}
 }
 
+// TestSiteListAddressOnlyWhenAsked: Site list rows carry their addresses
+// only with includeaddress=true; the full object always does.
+func TestSiteListAddressOnlyWhenAsked(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.do("POST", "/api/Client", `[{"name":"Acme"}]`)
+	h.do("POST", "/api/Site", `[{"name":"Dock","client_id":1,"delivery_address":{"line1":"9 Dock Road","postcode":"M1 2BB"}}]`)
+	_, plain, _ := h.do("GET", "/api/Site?pageinate=true&page_size=100&page_no=1", "")
+	_, with, _ := h.do("GET", "/api/Site?pageinate=true&page_size=100&page_no=1&includeaddress=true", "")
+	_, full, _ := h.do("GET", "/api/Site/2", "")
+	if strings.Contains(plain, "Dock Road") || !strings.Contains(with, "Dock Road") || !strings.Contains(full, "Dock Road") {
+		t.Errorf("address in plain rows %v, with includeaddress %v, in the object %v; want false, true, true",
+			strings.Contains(plain, "Dock Road"), strings.Contains(with, "Dock Road"), strings.Contains(full, "Dock Road"))
+	}
+}
+
 // TestSeededTenant: SeedClients fills the tenant with alike-named Clients
 // on their own domains, their Users and people's lead Tickets, at the
 // configured id offsets.
