@@ -20,9 +20,25 @@ import (
 const haloEnvHelp = `HaloPSA: with HALOPSA_BASE_URL, HALOPSA_CLIENT_ID and HALOPSA_CLIENT_SECRET set
 (HALOPSA_TENANT for shared hosted auth, HALOPSA_RATE_LIMIT requests per 5 minutes,
 default 250, HALOPSA_BATCH_SIZE elements per POSTed array, default 100,
-HALOPSA_IMPORT_SOURCE the lead source CF_101 of canonical files, default Import),
+HALOPSA_IMPORT_SOURCE the lead source CF_101 of canonical files, default Import,
+HALOPSA_TENANT_REFRESH how old the sink's copy of the tenant may grow before a
+batch that creates records reads what changed, default 5m, negative: at start only),
 the sink writes Clients, Users and lead Tickets to that tenant; without them it
 runs dry and records the writes it would make.`
+
+// tenantRefreshFromEnv is HALOPSA_TENANT_REFRESH (0, the sink's default,
+// when unset).
+func tenantRefreshFromEnv() (time.Duration, error) {
+	v := os.Getenv("HALOPSA_TENANT_REFRESH")
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("HALOPSA_TENANT_REFRESH %q: want a duration such as 5m: %w", v, err)
+	}
+	return d, nil
+}
 
 // defaultHaloBatch is leadstream's array size for HaloPSA writes. The
 // spec's 50 costs three requests per 50 new leads (Client, Users, Tickets),

@@ -75,6 +75,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	refresh, err := tenantRefreshFromEnv()
+	if err != nil {
+		return err
+	}
 	if err := apiOpts.resolveSecrets(c.secretWarn); err != nil {
 		return err
 	}
@@ -116,7 +120,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Namespace:      pipeline.Namespace(c.namespace),
 		Retention:      *retention,
 		StageConfig: system.StageConfig{Halo: halo, Notify: notifier, PollInterval: pollInterval(*pollEvery), Precedence: prec,
-			SuppressionKey: supKey, Enrich: enricher, ImportSourceLabel: os.Getenv("HALOPSA_IMPORT_SOURCE")},
+			SuppressionKey: supKey, Enrich: enricher, ImportSourceLabel: os.Getenv("HALOPSA_IMPORT_SOURCE"), HaloTenantRefresh: refresh},
 	})
 	if err != nil {
 		return err

@@ -79,11 +79,15 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	refresh, err := tenantRefreshFromEnv()
+	if err != nil {
+		return err
+	}
 	if err := apiOpts.resolveSecrets(c.secretWarn); err != nil {
 		return err
 	}
 	stageCfg := system.StageConfig{PollInterval: pollInterval(*pollEvery), SuppressionKey: supKey, Precedence: prec,
-		ImportSourceLabel: os.Getenv("HALOPSA_IMPORT_SOURCE")}
+		ImportSourceLabel: os.Getenv("HALOPSA_IMPORT_SOURCE"), HaloTenantRefresh: refresh}
 	reg := opsserver.NewRegistry()
 	switch name {
 	case "enrich":
