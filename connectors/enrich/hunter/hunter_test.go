@@ -66,6 +66,7 @@ func TestEmailVerifier(t *testing.T) {
 		{"valid", emukit.Config{Key: "k", People: people}, "jane@example.com", "valid", 94, 1, nil},
 		{"invalid is an answer, and costs", emukit.Config{Key: "k", People: people}, "nobody@example.com", "invalid", 0, 1, nil},
 		{"403 is the rate limit, retried", emukit.Config{Key: "k", People: people, Faults: map[int]emukit.FaultKind{1: emukit.FaultRateLimit}}, "jane@example.com", "valid", 94, 1, nil},
+		{"202 is polled again", emukit.Config{Key: "k", People: people, PendingPolls: 2}, "jane@example.com", "valid", 94, 1, nil},
 		{"429 usage_limit is a stop", emukit.Config{Key: "k", People: people, Credits: 0.5}, "jane@example.com", "", 0, 0, enrich.ErrQuota},
 	}
 	for _, tc := range tests {

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/leadstream/leadstream/connectors/pull/emulators/emukit"
 )
@@ -31,6 +32,9 @@ type Emulator struct {
 	Kit *emukit.Kit
 	// Handler serves the API (also without a Server, to mount elsewhere).
 	Handler http.Handler
+
+	mu    sync.Mutex
+	polls map[string]int // verifier calls per address, for Config.PendingPolls
 }
 
 // New starts an emulator.
@@ -42,7 +46,7 @@ func New(cfg emukit.Config) *Emulator {
 
 // NewHandler returns an emulator that is not listening; mount e.Handler.
 func NewHandler(cfg emukit.Config) *Emulator {
-	e := &Emulator{Kit: emukit.New(cfg)}
+	e := &Emulator{Kit: emukit.New(cfg), polls: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+SearchPath, e.search)
 	mux.HandleFunc("GET "+FinderPath, e.finder)
@@ -153,7 +157,8 @@ func (e *Emulator) finder(w http.ResponseWriter, r *http.Request) {
 
 // verifier answers GET /email-verifier?email=…: one credit per
 // verification (charged per address, so a test can tell a caller that
-// paid twice for one address).
+// paid twice for one address). The first Config.PendingPolls calls for an
+// address answer 202 (still verifying), free.
 func (e *Emulator) verifier(w http.ResponseWriter, r *http.Request) {
 	if !e.auth(w, r) {
 		return
@@ -162,6 +167,14 @@ func (e *Emulator) verifier(w http.ResponseWriter, r *http.Request) {
 	at := strings.LastIndexByte(addr, '@')
 	if at <= 0 || at == len(addr)-1 {
 		hunterError(w, http.StatusBadRequest, "wrong_params", "You are missing the email parameter")
+		return
+	}
+	e.mu.Lock()
+	e.polls[addr]++
+	pending := e.polls[addr] <= e.Kit.Cfg.PendingPolls
+	e.mu.Unlock()
+	if pending {
+		emukit.WriteJSON(w, http.StatusAccepted, `{"data":{"status":"unknown"},"meta":{}}`)
 		return
 	}
 	if !e.Kit.ChargeFor("verify:"+addr, 1) {
