@@ -36,6 +36,10 @@ type Person struct {
 	Domain    string
 	Email     string
 	LinkedIn  string
+	// VerifyEmail, when set, is an address the lead already has but nobody
+	// verified: a Verifier checks it instead of finding a new one (the
+	// Result then has Verification set). Other providers ignore it.
+	VerifyEmail string
 }
 
 // CompanyFacts are the organisation attributes a provider returned.
@@ -86,6 +90,10 @@ type Result struct {
 	// RequestID is the provider's handle of an asynchronous part of the
 	// answer (Apollo's request_id for a phone reveal); empty when none.
 	RequestID string `json:"request_id,omitempty"`
+	// Verification says the answer is a verification of
+	// Person.VerifyEmail: Email is that address, EmailStatus the verdict
+	// (which may be invalid) and Confidence its score.
+	Verification bool `json:"verification,omitempty"`
 }
 
 // Has reports whether r fills attribute a.
@@ -118,6 +126,12 @@ type Provider interface {
 	// per person, in order. want says which attributes are needed, so a
 	// provider reveals (and charges for) only those.
 	Enrich(ctx context.Context, people []Person, want []Attribute) ([]Result, error)
+}
+
+// Verifier is a Provider that can verify an address the lead already has
+// (Hunter's email-verifier) when it is handed a Person with VerifyEmail.
+type Verifier interface {
+	VerifiesEmail() bool
 }
 
 // CompanyProvider enriches a company by its domain.

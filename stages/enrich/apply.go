@@ -28,7 +28,11 @@ func (p *processor) apply(it *item, provider string, r enrich.Result, now time.T
 		ok := false
 		switch a {
 		case enrich.Email:
-			ok = applyEmail(l, provider, r, now)
+			if r.Verification {
+				ok = applyVerification(l, provider, r, now)
+			} else {
+				ok = applyEmail(l, provider, r, now)
+			}
 		case enrich.Phone, enrich.Mobile:
 			raw, kind := r.Phone, lead.PhoneDirect
 			if a == enrich.Mobile {
@@ -105,6 +109,36 @@ func applyEmail(l *lead.Lead, provider string, r enrich.Result, now time.Time) b
 	}
 	observe(l, "email", e.Address, provider, e.Confidence, now, l.Email == e.Address)
 	return true
+}
+
+// applyVerification records a verifier's verdict on an address the lead
+// has: the status observed with the provider, time and score, and the
+// address's status and confidence set from it. It fills the e-mail only
+// when the verdict is verified or accept_all; an invalid verdict is kept
+// in provenance alone (the lead's address is not rewritten) and an
+// unknown one leaves the address unverified, so the waterfall may go on
+// to a finder.
+func applyVerification(l *lead.Lead, provider string, r enrich.Result, now time.Time) bool {
+	addr := lead.NormalizeEmail(r.Email).Address
+	status := lead.EmailStatus(r.EmailStatus)
+	for i := range l.Emails {
+		if l.Emails[i].Address != addr || addr == "" {
+			continue
+		}
+		observe(l, "email_status", status, provider, r.Confidence, now, status != lead.EmailInvalid)
+		if status == lead.EmailInvalid {
+			return false
+		}
+		if rank(status) >= rank(l.Emails[i].Status) {
+			l.Emails[i].Status, l.Emails[i].Confidence = status, r.Confidence
+		}
+		filled := rank(status) >= rank(lead.EmailAcceptAll)
+		if filled {
+			observe(l, "email", addr, provider, r.Confidence, now, l.Email == addr)
+		}
+		return filled
+	}
+	return false
 }
 
 func setPrimary(l *lead.Lead, i int) {

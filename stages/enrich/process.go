@@ -302,11 +302,20 @@ func (p *processor) planPerson(ctx context.Context, it *item, prov string, want 
 		m.Skipped.WithLabelValues(prov, reasonNotConfigured).Inc()
 		return nil
 	}
-	if it.pk == "" {
+	// An address the lead has but nobody verified is verified by a
+	// provider that can, under the address's own key, rather than found
+	// again.
+	pk, keys := it.pk, it.keys
+	verify := p.verifyAddress(it, pv, want)
+	if verify != "" {
+		pk = ledger.VerifyKey(verify)
+		keys = []string{pk}
+	}
+	if pk == "" {
 		it.skip(want, reasonNoIdentity)
 		return nil
 	}
-	for _, k := range it.keys {
+	for _, k := range keys {
 		if c, ok := calls[prov+"|"+k]; ok {
 			// The same person in this round: one call serves both. (A
 			// wanted attribute added now may miss a reveal already planned.)
@@ -320,7 +329,7 @@ func (p *processor) planPerson(ctx context.Context, it *item, prov string, want 
 			return nil
 		}
 	}
-	for _, k := range it.keys {
+	for _, k := range keys {
 		ans, ok, err := p.lg.Person(prov, k, now)
 		if err != nil {
 			return err
@@ -334,7 +343,7 @@ func (p *processor) planPerson(ctx context.Context, it *item, prov string, want 
 			ans = p.reconcile(ctx, prov, k, ans)
 		}
 		// Found under another key: the lead's own keys learn it too.
-		for _, other := range it.keys {
+		for _, other := range keys {
 			if other != k {
 				p.lg.PutPerson(prov, other, ans)
 			}
@@ -342,7 +351,7 @@ func (p *processor) planPerson(ctx context.Context, it *item, prov string, want 
 		p.apply(it, prov, ans.Result, now)
 		return nil
 	}
-	why, err := p.admit(prov, it.pk, pv.Cost(want), now)
+	why, err := p.admit(prov, pk, pv.Cost(want), now)
 	if err != nil {
 		return err
 	}
@@ -352,14 +361,32 @@ func (p *processor) planPerson(ctx context.Context, it *item, prov string, want 
 		return nil
 	}
 	it.lookedUp = true
-	c := &personCall{provider: prov, pk: it.pk, keys: it.keys, want: slices.Clone(want), items: []*item{it}, person: enrich.Person{
-		Ref: it.pk, FirstName: it.l.FirstName, LastName: it.l.LastName, Company: it.l.Company, Domain: it.l.Domain,
-		Email: it.l.Email, LinkedIn: it.l.LinkedInURL}}
-	for _, k := range it.keys {
+	c := &personCall{provider: prov, pk: pk, keys: keys, want: slices.Clone(want), items: []*item{it}, person: enrich.Person{
+		Ref: pk, FirstName: it.l.FirstName, LastName: it.l.LastName, Company: it.l.Company, Domain: it.l.Domain,
+		Email: it.l.Email, LinkedIn: it.l.LinkedInURL, VerifyEmail: verify}}
+	for _, k := range keys {
 		calls[prov+"|"+k] = c
 	}
-	*order = append(*order, prov+"|"+it.pk)
+	*order = append(*order, prov+"|"+pk)
 	return nil
+}
+
+// verifyAddress is the address prov should verify for it instead of
+// finding one: only when the e-mail rule asks for unverified addresses,
+// the e-mail is all that is wanted from prov, prov verifies, and the
+// lead's primary address is usable but unverified (or has no status).
+func (p *processor) verifyAddress(it *item, pv enrich.Provider, want []enrich.Attribute) string {
+	if len(want) != 1 || want[0] != enrich.Email || !p.s.opts.Waterfall.Attributes[enrich.Email].When.Unverified {
+		return ""
+	}
+	if v, ok := pv.(enrich.Verifier); !ok || !v.VerifiesEmail() {
+		return ""
+	}
+	e, ok := it.l.PrimaryEmail()
+	if !ok || !e.Usable() || (e.Status != lead.EmailUnverified && e.Status != lead.EmailNone && e.Status != "") {
+		return ""
+	}
+	return e.Address
 }
 
 func (p *processor) planCompany(it *item, prov string, now time.Time, calls map[string]*companyCall, order *[]string) error {
@@ -428,7 +455,7 @@ func (p *processor) call(ctx context.Context, persons map[string]*personCall, or
 	var corderKeys []string
 	for _, k := range order {
 		c := persons[k]
-		ck := c.provider + "|" + fmt.Sprint(c.want)
+		ck := c.provider + "|" + fmt.Sprint(c.want) + "|" + fmt.Sprint(c.person.VerifyEmail != "")
 		if _, ok := chunks[ck]; !ok {
 			corderKeys = append(corderKeys, ck)
 		}

@@ -1,6 +1,7 @@
-// Package apollo is the Apollo.io enrichment client: POST
-// /people/bulk_match (≤10 people a request, matched by e-mail, LinkedIn URL
-// or name with domain) for e-mail, LinkedIn and the organisation's facts;
+// Package apollo is the Apollo.io enrichment client: POST /people/match
+// for one person and POST /people/bulk_match for two to ten (matched by
+// e-mail, LinkedIn URL or name with domain), for e-mail, LinkedIn and the
+// organisation's facts;
 // phone reveals (reveal_phone_number) arrive asynchronously at the
 // request's webhook_url and are read back with the free GET
 // /webhook_result/{request_id}, which also reconciles a reveal whose answer
@@ -213,7 +214,6 @@ func (cl *Client) Enrich(ctx context.Context, people []enrich.Person, want []enr
 		}
 		details[i] = d
 	}
-	body, _ := json.Marshal(map[string]any{"details": details})
 	q := url.Values{}
 	reveal := false
 	for _, a := range want {
@@ -225,23 +225,34 @@ func (cl *Client) Enrich(ctx context.Context, people []enrich.Person, want []enr
 		q.Set("reveal_phone_number", "true")
 		q.Set("webhook_url", cl.cfg.WebhookURL)
 	}
-	path := "/people/bulk_match"
-	if len(q) > 0 {
-		path += "?" + q.Encode()
-	}
-	resp, err := cl.request(ctx, http.MethodPost, path, body)
-	if err != nil {
-		return nil, err
-	}
 	var ans struct {
 		Matches   []*person   `json:"matches"`
 		RequestID json.Number `json:"request_id"`
 	}
-	if err := cl.c.Decode("POST /people/bulk_match", resp, &ans); err != nil {
-		return nil, err
-	}
-	if len(ans.Matches) != len(people) {
-		return nil, cl.c.Malformed("POST /people/bulk_match", resp, fmt.Sprintf("%d matches for %d people", len(ans.Matches), len(people)))
+	if len(people) == 1 {
+		// One person: the single-record endpoint, whose rate limit is ten
+		// times bulk_match's.
+		one, err := cl.matchOne(ctx, details[0], q)
+		if err != nil {
+			return nil, err
+		}
+		ans.Matches, ans.RequestID = []*person{one.Person}, one.RequestID
+	} else {
+		path := "/people/bulk_match"
+		if len(q) > 0 {
+			path += "?" + q.Encode()
+		}
+		body, _ := json.Marshal(map[string]any{"details": details})
+		resp, err := cl.request(ctx, http.MethodPost, path, body)
+		if err != nil {
+			return nil, err
+		}
+		if err := cl.c.Decode("POST /people/bulk_match", resp, &ans); err != nil {
+			return nil, err
+		}
+		if len(ans.Matches) != len(people) {
+			return nil, cl.c.Malformed("POST /people/bulk_match", resp, fmt.Sprintf("%d matches for %d people", len(ans.Matches), len(people)))
+		}
 	}
 	out := make([]enrich.Result, len(people))
 	byID := map[string]int{}
@@ -283,6 +294,31 @@ func (cl *Client) Enrich(ctx context.Context, people []enrich.Person, want []enr
 		}
 	}
 	return out, nil
+}
+
+// matchAnswer is POST /people/match's answer.
+type matchAnswer struct {
+	Person    *person     `json:"person"`
+	RequestID json.Number `json:"request_id"`
+}
+
+// matchOne sends POST /people/match: the person's keys as a JSON body, the
+// reveal flags (q) in the query string.
+func (cl *Client) matchOne(ctx context.Context, detail map[string]string, q url.Values) (matchAnswer, error) {
+	path := "/people/match"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	body, _ := json.Marshal(detail)
+	resp, err := cl.request(ctx, http.MethodPost, path, body)
+	if err != nil {
+		return matchAnswer{}, err
+	}
+	var ans matchAnswer
+	if err := cl.c.Decode("POST /people/match", resp, &ans); err != nil {
+		return matchAnswer{}, err
+	}
+	return ans, nil
 }
 
 // poll waits for the reveal: from the inbox when the delivery has come,

@@ -100,3 +100,43 @@ func TestRevealArrivesAtTheWebhook(t *testing.T) {
 		t.Errorf("result %+v, want the phones from the webhook delivery", res[0])
 	}
 }
+
+func TestOnePersonGoesToPeopleMatch(t *testing.T) {
+	tests := []struct {
+		name   string
+		cfg    emukit.Config
+		p      enrich.Person
+		want   []enrich.Attribute
+		found  bool
+		credit float64
+	}{
+		{"by name and domain", emukit.Config{Key: "k", People: people}, enrich.Person{Ref: "a", FirstName: "Jane", LastName: "Doe", Domain: "example.com"}, []enrich.Attribute{enrich.Email}, true, 1},
+		{"by e-mail, with a mobile reveal", emukit.Config{Key: "k", People: people}, enrich.Person{Ref: "a", Email: "jane@example.com"}, []enrich.Attribute{enrich.Mobile}, true, 9},
+		{"429 retried", emukit.Config{Key: "k", People: people, Faults: map[int]emukit.FaultKind{1: emukit.FaultRateLimit}}, enrich.Person{Ref: "a", FirstName: "Jane", LastName: "Doe", Domain: "example.com"}, []enrich.Attribute{enrich.Email}, true, 1},
+		{"a miss is free", emukit.Config{Key: "k", People: people}, enrich.Person{Ref: "a", FirstName: "No", LastName: "Body", Domain: "example.com"}, []enrich.Attribute{enrich.Email}, false, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := emu.New(tc.cfg)
+			defer e.Close()
+			cl := New(Config{ClientConfig: enrich.ClientConfig{BaseURL: e.BaseURL(), APIKey: "k", PerSecond: 1000}, PollEvery: time.Millisecond})
+			cl.c.Backoff, cl.c.MaxWait = time.Millisecond, 10*time.Millisecond
+			res, err := cl.Enrich(context.Background(), []enrich.Person{tc.p}, tc.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res) != 1 || res[0].Found != tc.found || res[0].Ref != "a" || res[0].Credits != tc.credit || e.Kit.Spent() != tc.credit {
+				t.Fatalf("results %+v, emulator spent %g; want found %v costing %g", res, e.Kit.Spent(), tc.found, tc.credit)
+			}
+			if tc.found && (res[0].Email != "jane@example.com" || res[0].EmailStatus != "verified" || res[0].ProviderID != "100000" || res[0].Company.Name != "Example Co") {
+				t.Errorf("result %+v", res[0])
+			}
+			if tc.credit == 9 && res[0].Mobile != "+14155550199" {
+				t.Errorf("mobile %q, want the revealed one", res[0].Mobile)
+			}
+			if e.Kit.Count(emu.SingleMatchPath) == 0 || e.Kit.Count(emu.MatchPath) != 0 {
+				t.Errorf("match calls %d, bulk_match calls %d; want one person on people/match only", e.Kit.Count(emu.SingleMatchPath), e.Kit.Count(emu.MatchPath))
+			}
+		})
+	}
+}

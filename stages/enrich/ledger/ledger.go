@@ -66,6 +66,16 @@ func PersonKey(l *lead.Lead) string {
 	return digest(s)
 }
 
+// VerifyKey is the cache (and ledger) key of a verification of one
+// address: a verification is about the address, whoever holds it, so two
+// leads with one unverified address are paid for once.
+func VerifyKey(address string) string {
+	if address = norm(address); address == "" {
+		return ""
+	}
+	return digest("v|" + address)
+}
+
 // LeadKey is the cache key of a lead: dedupe gives a lead its id for
 // life, so the lead's later records (a name spelt another way, a reimport
 // in another order) find the answers its first one paid for.

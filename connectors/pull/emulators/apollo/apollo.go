@@ -1,8 +1,11 @@
-// Package apollo emulates Apollo.io's People API Search, bulk match and
-// organization enrich for tests: x-api-key auth (401 text/plain), 403
-// API_INACCESSIBLE for a configured key, page/per_page search with
-// total_entries, bulk_match by id or by name, domain, e-mail or LinkedIn with
-// credits_consumed (1 per match, +8 per revealed mobile), phone reveals
+// Package apollo emulates Apollo.io's People API Search, people match,
+// bulk match and organization enrich for tests: x-api-key auth (401
+// text/plain), 403 API_INACCESSIBLE for a configured key, page/per_page
+// search with total_entries, match (one person, keys in the query or a
+// JSON body, answered as {"person": …|null}) and bulk_match (≤10, as
+// matches[]) by id or by name, domain, e-mail or LinkedIn with credits (1
+// per match, +8 per revealed mobile, 0 for no match; bulk_match reports
+// credits_consumed), phone reveals
 // delivered asynchronously to the request's webhook_url and kept for GET
 // /webhook_result/{request_id} (pending for Config.PendingPolls reads), the
 // x-{minute,hourly,daily}-* headers and a 429 with Apollo's message and
@@ -26,6 +29,7 @@ import (
 const (
 	SearchPath        = "/api/v1/mixed_people/api_search"
 	MatchPath         = "/api/v1/people/bulk_match"
+	SingleMatchPath   = "/api/v1/people/match"
 	OrgEnrichPath     = "/api/v1/organizations/enrich"
 	WebhookResultPath = "/api/v1/webhook_result/"
 )
@@ -64,6 +68,7 @@ func NewHandler(cfg emukit.Config) *Emulator {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+SearchPath, e.search)
 	mux.HandleFunc("POST "+MatchPath, e.match)
+	mux.HandleFunc("POST "+SingleMatchPath, e.matchOne)
 	mux.HandleFunc("GET "+OrgEnrichPath, e.orgEnrich)
 	mux.HandleFunc("GET "+WebhookResultPath+"{id}", e.webhookResult)
 	e.Handler = mux
@@ -179,6 +184,72 @@ func org(e *Emulator, p emukit.Person) map[string]any {
 	return o
 }
 
+// matchedPerson is a person as match and bulk_match return it.
+func matchedPerson(e *Emulator, p emukit.Person) map[string]any {
+	return map[string]any{
+		"id": p.ID, "first_name": p.First, "last_name": p.Last, "name": p.First + " " + p.Last,
+		"title": p.Title, "seniority": p.Seniority, "departments": []string{p.Department},
+		"email": strings.ToLower(p.Email), "email_status": "verified", "linkedin_url": p.LinkedIn,
+		"city": p.City, "state": p.State, "country": p.Country,
+		"organization": org(e, p),
+	}
+}
+
+// matchOne answers POST /people/match: one person, its keys in the query
+// string or a JSON body (the query wins), reveal_phone_number and
+// webhook_url as for bulk_match. A miss answers {"person":null} and costs
+// nothing.
+func (e *Emulator) matchOne(w http.ResponseWriter, r *http.Request) {
+	if _, ok := e.gate(w, r); !ok {
+		return
+	}
+	var d matchDetail
+	if b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20)); len(strings.TrimSpace(string(b))) > 0 {
+		if err := json.Unmarshal(b, &d); err != nil {
+			emukit.WriteJSON(w, http.StatusUnprocessableEntity, `{"error":"Invalid parameters"}`)
+			return
+		}
+	}
+	q := r.URL.Query()
+	for k, f := range map[string]*string{"id": &d.ID, "first_name": &d.FirstName, "last_name": &d.LastName, "name": &d.Name,
+		"email": &d.Email, "organization_name": &d.OrganizationName, "domain": &d.Domain, "linkedin_url": &d.LinkedInURL} {
+		if v := q.Get(k); v != "" {
+			*f = v
+		}
+	}
+	if d == (matchDetail{}) {
+		emukit.WriteJSON(w, http.StatusUnprocessableEntity, `{"error":"Invalid parameters"}`)
+		return
+	}
+	revealPhone := q.Get("reveal_phone_number") == "true"
+	hook := q.Get("webhook_url")
+	if revealPhone && hook == "" {
+		emukit.WriteJSON(w, http.StatusUnprocessableEntity, `{"error":"Please add a valid 'webhook_url' parameter when using 'reveal_phone_number'"}`)
+		return
+	}
+	p, ok := e.Kit.Find(d.query())
+	if !ok {
+		emukit.WriteJSON(w, http.StatusOK, `{"person":null}`)
+		return
+	}
+	cost := 1.0
+	if revealPhone && p.Mobile != "" {
+		cost += 8
+	}
+	if !e.Kit.ChargeFor("person:"+p.ID, cost) {
+		emukit.WriteJSON(w, http.StatusPaymentRequired, `{"error":"You have insufficient credits","error_code":"INSUFFICIENT_CREDITS"}`)
+		return
+	}
+	resp := map[string]any{"person": matchedPerson(e, p)}
+	if revealPhone {
+		id := e.startReveal([]emukit.Person{p}, hook)
+		resp["request_id"] = json.Number(id)
+		resp["waterfall"] = map[string]any{"status": "accepted", "message": "Results will be delivered to the webhook_url"}
+	}
+	b, _ := json.Marshal(resp)
+	emukit.WriteJSON(w, http.StatusOK, string(b))
+}
+
 func (e *Emulator) match(w http.ResponseWriter, r *http.Request) {
 	if _, ok := e.gate(w, r); !ok {
 		return
@@ -213,13 +284,7 @@ func (e *Emulator) match(w http.ResponseWriter, r *http.Request) {
 			cost += 8
 		}
 		credits += cost
-		matches = append(matches, map[string]any{
-			"id": p.ID, "first_name": p.First, "last_name": p.Last, "name": p.First + " " + p.Last,
-			"title": p.Title, "seniority": p.Seniority, "departments": []string{p.Department},
-			"email": strings.ToLower(p.Email), "email_status": "verified", "linkedin_url": p.LinkedIn,
-			"city": p.City, "state": p.State, "country": p.Country,
-			"organization": org(e, p),
-		})
+		matches = append(matches, matchedPerson(e, p))
 	}
 	// One charge per person revealed (a repeat is charged again, as Apollo does).
 	for i, p := range people {

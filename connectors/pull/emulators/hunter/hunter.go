@@ -1,8 +1,10 @@
-// Package hunter emulates Hunter.io's Domain Search and Email Finder for
-// tests: api_key query auth (X-API-KEY and Bearer also accepted),
-// limit/offset paging with meta.results, one credit per search and per
-// finder call that finds an address, 403 too_many_requests for the rate
-// limit and 429 usage_limit when the credits run out.
+// Package hunter emulates Hunter.io's Domain Search, Email Finder and
+// Email Verifier for tests: api_key query auth (X-API-KEY and Bearer also
+// accepted), limit/offset paging with meta.results, one credit per search,
+// per finder call that finds an address and per verification, 403
+// too_many_requests for the rate limit and 429 usage_limit when the
+// credits run out. The verifier answers valid (score 94) for an address of
+// the dataset and invalid (score 0) for any other.
 package hunter
 
 import (
@@ -12,14 +14,16 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/leadstream/leadstream/connectors/pull/emulators/emukit"
 )
 
 // Paths served; use URL+"/v2" as the base URL.
 const (
-	SearchPath = "/v2/domain-search"
-	FinderPath = "/v2/email-finder"
+	SearchPath   = "/v2/domain-search"
+	FinderPath   = "/v2/email-finder"
+	VerifierPath = "/v2/email-verifier"
 )
 
 // Emulator is a running Hunter emulator.
@@ -28,6 +32,9 @@ type Emulator struct {
 	Kit *emukit.Kit
 	// Handler serves the API (also without a Server, to mount elsewhere).
 	Handler http.Handler
+
+	mu    sync.Mutex
+	polls map[string]int // verifier calls per address, for Config.PendingPolls
 }
 
 // New starts an emulator.
@@ -39,10 +46,11 @@ func New(cfg emukit.Config) *Emulator {
 
 // NewHandler returns an emulator that is not listening; mount e.Handler.
 func NewHandler(cfg emukit.Config) *Emulator {
-	e := &Emulator{Kit: emukit.New(cfg)}
+	e := &Emulator{Kit: emukit.New(cfg), polls: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+SearchPath, e.search)
 	mux.HandleFunc("GET "+FinderPath, e.finder)
+	mux.HandleFunc("GET "+VerifierPath, e.verifier)
 	e.Handler = mux
 	return e
 }
@@ -144,6 +152,43 @@ func (e *Emulator) finder(w http.ResponseWriter, r *http.Request) {
 		"sources":      []any{map[string]any{"domain": p.Domain, "uri": "http://" + p.Domain + "/team", "extracted_on": "2025-06-09", "last_seen_on": "2026-03-21", "still_on_page": true}},
 		"verification": map[string]any{"date": "2026-01-05", "status": "valid"}},
 		"meta": map[string]any{"params": map[string]any{"first_name": first, "last_name": last, "domain": q.Get("domain")}}})
+	emukit.WriteJSON(w, http.StatusOK, string(b))
+}
+
+// verifier answers GET /email-verifier?email=…: one credit per
+// verification (charged per address, so a test can tell a caller that
+// paid twice for one address). The first Config.PendingPolls calls for an
+// address answer 202 (still verifying), free.
+func (e *Emulator) verifier(w http.ResponseWriter, r *http.Request) {
+	if !e.auth(w, r) {
+		return
+	}
+	addr := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("email")))
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 || at == len(addr)-1 {
+		hunterError(w, http.StatusBadRequest, "wrong_params", "You are missing the email parameter")
+		return
+	}
+	e.mu.Lock()
+	e.polls[addr]++
+	pending := e.polls[addr] <= e.Kit.Cfg.PendingPolls
+	e.mu.Unlock()
+	if pending {
+		emukit.WriteJSON(w, http.StatusAccepted, `{"data":{"status":"unknown"},"meta":{}}`)
+		return
+	}
+	if !e.Kit.ChargeFor("verify:"+addr, 1) {
+		hunterError(w, http.StatusTooManyRequests, "usage_limit", "You have reached your monthly usage limit.")
+		return
+	}
+	status, score, smtp := "invalid", 0, false
+	if p, ok := e.Kit.Find(emukit.Query{Email: addr}); ok && strings.EqualFold(p.Email, addr) {
+		status, score, smtp = "valid", 94, true
+	}
+	b, _ := json.Marshal(map[string]any{"data": map[string]any{"status": status, "result": map[bool]string{true: "deliverable", false: "undeliverable"}[smtp],
+		"score": score, "email": addr, "regexp": true, "gibberish": false, "disposable": false, "webmail": false,
+		"mx_records": true, "smtp_server": true, "smtp_check": smtp, "accept_all": false, "block": false, "sources": []any{}},
+		"meta": map[string]any{"params": map[string]any{"email": addr}}})
 	emukit.WriteJSON(w, http.StatusOK, string(b))
 }
 
