@@ -22,7 +22,8 @@ const haloEnvHelp = `HaloPSA: with HALOPSA_BASE_URL, HALOPSA_CLIENT_ID and HALOP
 default 250, HALOPSA_BATCH_SIZE elements per POSTed array, default 100,
 HALOPSA_IMPORT_SOURCE the lead source CF_101 of canonical files, default Import,
 HALOPSA_TENANT_REFRESH how old the sink's copy of the tenant may grow before a
-batch that creates records reads what changed, default 5m, negative: at start only),
+batch that creates records reads what changed, e.g. 5m; default: at start only,
+since each refresh also re-reads what leadstream wrote, ~3 requests per 100 leads),
 the sink writes Clients, Users and lead Tickets to that tenant; without them it
 runs dry and records the writes it would make.`
 
