@@ -1,6 +1,8 @@
 package halopsa
 
 import (
+	"github.com/leadstream/leadstream/internal/ctxtime"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -256,7 +258,7 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		if n5xx > c.opts.Max5xxRetries {
 			return "", 0, &RetriesExhaustedError{Method: "POST", Path: "/auth/token", Attempts: attempt + 1, Err: lastErr}
 		}
-		if err := sleep(ctx, c.backoff(n5xx-1)); err != nil {
+		if err := ctxtime.Sleep(ctx, c.backoff(n5xx-1)); err != nil {
 			return "", 0, fmt.Errorf("halopsa: token request backoff: %w", err)
 		}
 	}
@@ -375,7 +377,7 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 			d := c.backoff(n5xx - 1)
 			c.log.LogAttrs(ctx, slog.LevelWarn, "halopsa transport error, retrying",
 				append(logAttrs, slog.Int("attempt", attempt+1), slog.Duration("backoff", d), slog.String("error", redact(err.Error())))...)
-			if err := sleep(ctx, d); err != nil {
+			if err := ctxtime.Sleep(ctx, d); err != nil {
 				return nil, fmt.Errorf("halopsa: %s %s: backoff: %w", method, p, err)
 			}
 			continue
@@ -420,7 +422,7 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 			d := c.retryDelay(hdr, n5xx-1)
 			c.log.LogAttrs(ctx, slog.LevelWarn, "halopsa server error, retrying",
 				append(logAttrs, slog.Int("status", status), slog.Duration("backoff", d))...)
-			if err := sleep(ctx, d); err != nil {
+			if err := ctxtime.Sleep(ctx, d); err != nil {
 				return nil, fmt.Errorf("halopsa: %s %s: backoff: %w", method, p, err)
 			}
 			continue

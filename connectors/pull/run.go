@@ -1,6 +1,8 @@
 package pull
 
 import (
+	"github.com/leadstream/leadstream/internal/ctxtime"
+
 	"context"
 	"errors"
 	"fmt"
@@ -119,26 +121,12 @@ func (o Options) withDefaults() Options {
 		o.Logger = slog.Default()
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = ctxtime.Sleep
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	return o
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 const creditEpsilon = 1e-9

@@ -1,6 +1,8 @@
 package sink
 
 import (
+	"github.com/leadstream/leadstream/internal/ctxtime"
+
 	"context"
 	stdjson "encoding/json"
 	"errors"
@@ -86,7 +88,7 @@ func (p *processor) createAll(ctx context.Context, resource string, items []map[
 		if stalls >= createAttempts {
 			return results, failed, errUnresolved(resource, err)
 		}
-		if err := sleep(ctx, p.w.pause(stalls)); err != nil {
+		if err := ctxtime.Sleep(ctx, p.w.pause(stalls)); err != nil {
 			return results, failed, err
 		}
 		rows, rerr := p.w.recent(ctx, resource, query, sent.Add(-clockSkew))
@@ -120,20 +122,6 @@ func isFailed(failed []halopsa.ItemError, i int) bool {
 		}
 	}
 	return false
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // matchClients claims Client rows for organisations: by website domain,
