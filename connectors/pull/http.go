@@ -94,6 +94,51 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
 }
 
+// NewJSONRequest builds a request to url carrying v encoded as JSON, with
+// Content-Type and Accept set to application/json. With v nil the request
+// has no body and only Accept is set. Errors are redacted.
+func (c *Client) NewJSONRequest(ctx context.Context, method, url string, v any) (*http.Request, error) {
+	var body io.Reader
+	if v != nil {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: encoding request: %w", c.Provider, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: building request: %s", c.Provider, c.Redact(err.Error()))
+	}
+	req.Header.Set("Accept", "application/json")
+	if v != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, nil
+}
+
+// Exchange sends req and classifies the answer: check, when not nil, has
+// the first word on statuses with a provider-specific meaning (Lusha's 451,
+// Seamless's 422), then Classify the common conventions. The response comes
+// back with a classified error too, so that callers can read its rate
+// headers; op names the request for messages.
+func (c *Client) Exchange(req *http.Request, now time.Time, check func(op string, r *Response) error) (*Response, string, error) {
+	op := Op(req)
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, op, err
+	}
+	if check != nil {
+		if err := check(op, resp); err != nil {
+			return resp, op, err
+		}
+	}
+	if err := c.Classify(op, resp, now); err != nil {
+		return resp, op, err
+	}
+	return resp, op, nil
+}
+
 // Excerpt returns a redacted, shortened body for error messages.
 func (c *Client) Excerpt(body []byte) string {
 	s := strings.TrimSpace(string(body))

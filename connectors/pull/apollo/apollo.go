@@ -10,7 +10,6 @@
 package apollo
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -126,26 +125,12 @@ func (p *Puller) Fetch(ctx context.Context, req pull.Request) (pull.Step, error)
 }
 
 func (p *Puller) post(ctx context.Context, path string, body any) (*pull.Response, string, error) {
-	b, err := json.Marshal(body)
+	req, err := p.c.NewJSONRequest(ctx, http.MethodPost, p.o.BaseURL+path, body)
 	if err != nil {
-		return nil, "", fmt.Errorf("apollo: encoding request: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.o.BaseURL+path, bytes.NewReader(b))
-	if err != nil {
-		return nil, "", fmt.Errorf("apollo: building request: %w", err)
+		return nil, "", err
 	}
 	req.Header.Set("x-api-key", p.o.APIKey)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	op := pull.Op(req)
-	resp, err := p.c.Do(req)
-	if err != nil {
-		return nil, op, err
-	}
-	if err := p.c.Classify(op, resp, p.o.Now()); err != nil {
-		return resp, op, err
-	}
-	return resp, op, nil
+	return p.c.Exchange(req, p.o.Now(), nil)
 }
 
 func (p *Puller) search(ctx context.Context, cur cursor) (pull.Step, error) {

@@ -127,16 +127,12 @@ func (p *Puller) Fetch(ctx context.Context, req pull.Request) (pull.Step, error)
 		}
 	}
 	q.Set("api_key", p.o.APIKey)
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, p.o.BaseURL+"/domain-search?"+q.Encode(), nil)
-	if err != nil {
-		return pull.Step{}, fmt.Errorf("hunter: building request: %w", p.redact(err))
-	}
-	op := pull.Op(hreq)
-	resp, err := p.c.Do(hreq)
+	hreq, err := p.c.NewJSONRequest(ctx, http.MethodGet, p.o.BaseURL+"/domain-search?"+q.Encode(), nil)
 	if err != nil {
 		return pull.Step{}, err
 	}
-	if err := p.classify(op, resp); err != nil {
+	resp, op, err := p.c.Exchange(hreq, p.o.Now(), p.classify)
+	if err != nil {
 		return pull.Step{}, err
 	}
 	var out struct {
@@ -170,8 +166,6 @@ func (p *Puller) Fetch(ctx context.Context, req pull.Request) (pull.Step, error)
 		Credits: 1, Rate: pull.UnknownRate()}, nil
 }
 
-func (p *Puller) redact(err error) error { return fmt.Errorf("%s", p.c.Redact(err.Error())) }
-
 // classify applies Hunter's conventions before the common ones.
 func (p *Puller) classify(op string, r *pull.Response) error {
 	switch r.Status {
@@ -183,5 +177,5 @@ func (p *Puller) classify(op string, r *pull.Response) error {
 	case http.StatusAccepted:
 		return &pull.Error{Provider: Provider, Kind: pull.KindTransient, Op: op, Status: r.Status, Msg: "still processing"}
 	}
-	return p.c.Classify(op, r, p.o.Now())
+	return nil
 }

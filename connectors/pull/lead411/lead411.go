@@ -144,12 +144,8 @@ func (p *Puller) login(ctx context.Context, refresh bool) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("lead411: building login request: %s", p.c.Redact(err.Error()))
 	}
-	op := pull.Op(req)
-	resp, err := p.c.Do(req)
+	resp, op, err := p.c.Exchange(req, p.o.Now(), nil)
 	if err != nil {
-		return "", err
-	}
-	if err := p.c.Classify(op, resp, p.o.Now()); err != nil {
 		return "", err
 	}
 	var out struct {
@@ -181,18 +177,11 @@ func (p *Puller) post(ctx context.Context, path string, q url.Values) (*pull.Res
 		if err != nil {
 			return nil, "", fmt.Errorf("lead411: building request: %s", p.c.Redact(err.Error()))
 		}
-		op := pull.Op(req)
-		resp, err := p.c.Do(req)
-		if err != nil {
-			return nil, op, err
+		resp, op, err := p.c.Exchange(req, p.o.Now(), nil)
+		if err != nil && resp != nil && resp.Status == http.StatusUnauthorized && attempt == 0 {
+			continue // the token expired: log in again once
 		}
-		if resp.Status == http.StatusUnauthorized && attempt == 0 {
-			continue
-		}
-		if err := p.c.Classify(op, resp, p.o.Now()); err != nil {
-			return resp, op, err
-		}
-		return resp, op, nil
+		return resp, op, err
 	}
 }
 

@@ -10,7 +10,6 @@
 package lusha
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -123,31 +122,21 @@ func (p *Puller) Fetch(ctx context.Context, req pull.Request) (pull.Step, error)
 }
 
 func (p *Puller) post(ctx context.Context, path string, body any) (*pull.Response, string, error) {
-	b, err := json.Marshal(body)
+	req, err := p.c.NewJSONRequest(ctx, http.MethodPost, p.o.BaseURL+path, body)
 	if err != nil {
-		return nil, "", fmt.Errorf("lusha: encoding request: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.o.BaseURL+path, bytes.NewReader(b))
-	if err != nil {
-		return nil, "", fmt.Errorf("lusha: building request: %w", err)
+		return nil, "", err
 	}
 	req.Header.Set("api_key", p.o.APIKey)
-	req.Header.Set("Content-Type", "application/json")
-	op := pull.Op(req)
-	resp, err := p.c.Do(req)
-	if err != nil {
-		return nil, op, err
-	}
-	if resp.Status == http.StatusUnavailableForLegalReasons {
-		return resp, op, &pull.Error{Provider: Provider, Kind: pull.KindPermanent, Op: op, Status: resp.Status, Msg: "blocked for GDPR: " + p.c.Excerpt(resp.Body)}
-	}
-	if err := p.c.Classify(op, resp, p.o.Now()); err != nil {
-		if pe, ok := err.(*pull.Error); ok && pe.Kind == pull.KindRateLimited && pe.RetryAfter == 0 {
-			pe.RetryAfter = Rate(resp.Header, p.o.Now()).ResetAfter
+	resp, op, err := p.c.Exchange(req, p.o.Now(), func(op string, r *pull.Response) error {
+		if r.Status == http.StatusUnavailableForLegalReasons {
+			return &pull.Error{Provider: Provider, Kind: pull.KindPermanent, Op: op, Status: r.Status, Msg: "blocked for GDPR: " + p.c.Excerpt(r.Body)}
 		}
-		return resp, op, err
+		return nil
+	})
+	if pe, ok := err.(*pull.Error); ok && pe.Kind == pull.KindRateLimited && pe.RetryAfter == 0 {
+		pe.RetryAfter = Rate(resp.Header, p.o.Now()).ResetAfter
 	}
-	return resp, op, nil
+	return resp, op, err
 }
 
 func (p *Puller) prospect(ctx context.Context, cur cursor) (pull.Step, error) {

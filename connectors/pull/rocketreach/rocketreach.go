@@ -9,9 +9,7 @@
 package rocketreach
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -118,32 +116,12 @@ func (p *Puller) Cost(c string) float64 {
 }
 
 func (p *Puller) do(ctx context.Context, method, path string, body any) (*pull.Response, string, error) {
-	var rd *bytes.Reader = bytes.NewReader(nil)
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, "", fmt.Errorf("rocketreach: encoding request: %w", err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, p.o.BaseURL+path, rd)
+	req, err := p.c.NewJSONRequest(ctx, method, p.o.BaseURL+path, body)
 	if err != nil {
-		return nil, "", fmt.Errorf("rocketreach: building request: %w", err)
+		return nil, "", err
 	}
 	req.Header.Set("Api-Key", p.o.APIKey)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	op := pull.Op(req)
-	resp, err := p.c.Do(req)
-	if err != nil {
-		return nil, op, err
-	}
-	if err := p.c.Classify(op, resp, p.o.Now()); err != nil {
-		return resp, op, err
-	}
-	return resp, op, nil
+	return p.c.Exchange(req, p.o.Now(), nil)
 }
 
 // Fetch implements pull.Puller.

@@ -12,7 +12,6 @@
 package seamless
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -129,44 +128,28 @@ func (p *Puller) Fetch(ctx context.Context, req pull.Request) (pull.Step, error)
 }
 
 func (p *Puller) do(ctx context.Context, method, path string, body any) (*pull.Response, string, error) {
-	var rd *bytes.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, "", fmt.Errorf("seamless: encoding request: %w", err)
-		}
-		rd = bytes.NewReader(b)
-	} else {
-		rd = bytes.NewReader(nil)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, p.o.BaseURL+path, rd)
+	req, err := p.c.NewJSONRequest(ctx, method, p.o.BaseURL+path, body)
 	if err != nil {
-		return nil, "", fmt.Errorf("seamless: building request: %w", err)
+		return nil, "", err
 	}
 	req.Header.Set("Token", p.o.APIKey)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	return p.c.Exchange(req, p.o.Now(), p.quotaError)
+}
+
+// quotaError reads Seamless's 422 answers that mean "no credits left".
+func (p *Puller) quotaError(op string, r *pull.Response) error {
+	if r.Status != http.StatusUnprocessableEntity {
+		return nil
 	}
-	op := pull.Op(req)
-	resp, err := p.c.Do(req)
-	if err != nil {
-		return nil, op, err
+	var e struct {
+		Msg  string `json:"msg"`
+		Code string `json:"code"`
 	}
-	if resp.Status == http.StatusUnprocessableEntity {
-		var e struct {
-			Msg  string `json:"msg"`
-			Code string `json:"code"`
-		}
-		_ = json.Unmarshal(resp.Body, &e)
-		if e.Code == "insufficientCredits" || e.Code == "missingLicense" {
-			return resp, op, &pull.Error{Provider: Provider, Kind: pull.KindQuota, Op: op, Status: resp.Status, Msg: e.Code + ": " + p.c.Redact(e.Msg)}
-		}
+	_ = json.Unmarshal(r.Body, &e)
+	if e.Code == "insufficientCredits" || e.Code == "missingLicense" {
+		return &pull.Error{Provider: Provider, Kind: pull.KindQuota, Op: op, Status: r.Status, Msg: e.Code + ": " + p.c.Redact(e.Msg)}
 	}
-	if err := p.c.Classify(op, resp, p.o.Now()); err != nil {
-		return resp, op, err
-	}
-	return resp, op, nil
+	return nil
 }
 
 func (p *Puller) search(ctx context.Context, cur cursor) (pull.Step, error) {

@@ -9,7 +9,6 @@
 package uplead
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -113,19 +112,13 @@ func (p *Puller) Fetch(ctx context.Context, req pull.Request) (pull.Step, error)
 	_ = json.Unmarshal(b, &body)
 	body["domain"] = p.o.Query.Domains[cur.Domain]
 	body["page"], body["per_page"] = cur.Page, p.o.PerPage
-	raw, _ := json.Marshal(body)
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.o.BaseURL+"/prospector-search", bytes.NewReader(raw))
-	if err != nil {
-		return pull.Step{}, fmt.Errorf("uplead: building request: %w", err)
-	}
-	hreq.Header.Set("Authorization", p.o.APIKey)
-	hreq.Header.Set("Content-Type", "application/json")
-	op := pull.Op(hreq)
-	resp, err := p.c.Do(hreq)
+	hreq, err := p.c.NewJSONRequest(ctx, http.MethodPost, p.o.BaseURL+"/prospector-search", body)
 	if err != nil {
 		return pull.Step{}, err
 	}
-	if err := p.c.Classify(op, resp, p.o.Now()); err != nil {
+	hreq.Header.Set("Authorization", p.o.APIKey)
+	resp, op, err := p.c.Exchange(hreq, p.o.Now(), nil)
+	if err != nil {
 		return pull.Step{}, err
 	}
 	var out struct {

@@ -11,7 +11,6 @@
 package zoominfo
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -147,13 +146,9 @@ func (p *Puller) bearer(ctx context.Context, refresh bool) (string, error) {
 	}
 	req.SetBasicAuth(p.o.ClientID, p.o.ClientSecret)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	op := pull.Op(req)
-	resp, err := p.c.Do(req)
+	resp, op, err := p.c.Exchange(req, p.o.Now(), nil)
 	if err != nil {
-		return "", err
-	}
-	if err := p.c.Classify(op, resp, p.o.Now()); err != nil {
-		if pe, ok := err.(*pull.Error); ok && resp.Status == http.StatusBadRequest {
+		if pe, ok := err.(*pull.Error); ok && resp != nil && resp.Status == http.StatusBadRequest {
 			pe.Kind = pull.KindAuth // invalid_client is answered 400 by some OAuth servers
 		}
 		return "", err
@@ -181,34 +176,23 @@ func (p *Puller) bearer(ctx context.Context, refresh bool) (string, error) {
 }
 
 func (p *Puller) post(ctx context.Context, path string, body any) (*pull.Response, string, error) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return nil, "", fmt.Errorf("zoominfo: encoding request: %w", err)
-	}
 	for attempt := 0; ; attempt++ {
 		tok, err := p.bearer(ctx, attempt > 0)
 		if err != nil {
 			return nil, "", err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.o.BaseURL+path, bytes.NewReader(b))
+		req, err := p.c.NewJSONRequest(ctx, http.MethodPost, p.o.BaseURL+path, body)
 		if err != nil {
-			return nil, "", fmt.Errorf("zoominfo: building request: %w", err)
+			return nil, "", err
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 		req.Header.Set("Content-Type", "application/vnd.api+json")
 		req.Header.Set("Accept", "application/vnd.api+json")
-		op := pull.Op(req)
-		resp, err := p.c.Do(req)
-		if err != nil {
-			return nil, op, err
-		}
-		if resp.Status == http.StatusUnauthorized && attempt == 0 {
+		resp, op, err := p.c.Exchange(req, p.o.Now(), nil)
+		if err != nil && resp != nil && resp.Status == http.StatusUnauthorized && attempt == 0 {
 			continue // token revoked or expired early: fetch a new one once
 		}
-		if err := p.c.Classify(op, resp, p.o.Now()); err != nil {
-			return resp, op, err
-		}
-		return resp, op, nil
+		return resp, op, err
 	}
 }
 
