@@ -229,10 +229,20 @@ func TestLiveSinkPeopleJoinTheirOrganisationsSites(t *testing.T) {
 // case; here the record that folds them is sent to the sink as dedupe
 // would send it). A's sink partition tells B's; B's lead Ticket gets a
 // private note naming A's ticket (once, although HaloPSA applies the note
-// and answers 504) and moves to A's User, B's User is made inactive, no
-// Ticket is deleted and A's records are not touched. A later record of B
-// creates nothing.
+// and answers 504). When nobody has worked on B's Ticket it moves to A's
+// User and is closed, and B's User is made inactive; when a person has
+// (its status moved on), it stays open with B's User, which stays active.
+// No Ticket is deleted, A's records are not touched, nothing is doubled,
+// and a later record of B creates nothing.
 func TestLiveSinkMergesFoldedLeads(t *testing.T) {
+	for _, worked := range []bool{false, true} {
+		t.Run(map[bool]string{false: "untouched", true: "worked on"}[worked], func(t *testing.T) {
+			testFold(t, worked)
+		})
+	}
+}
+
+func testFold(t *testing.T, worked bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	h := newHaloEnv(t, halosandbox.Options{SeedClients: 20, IDOffsets: halosandbox.TenantIDOffsets()})
@@ -269,8 +279,15 @@ func TestLiveSinkMergesFoldedLeads(t *testing.T) {
 	if ann.ticket == 0 || bob.ticket == 0 {
 		t.Fatalf("lead tickets: ann %+v bob %+v", ann, bob)
 	}
+	if worked {
+		// A person moves B's lead on (status 2, "In Progress").
+		if _, err := h.c.UpsertRaw(ctx, halopsa.ResTickets, []any{map[string]any{"id": bob.ticket, "status_id": 2}}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	before := countHalo(h.sb)
 	annUser, _ := h.sb.Record("Users", ann.user)
+	annTicket, _ := h.sb.Record("Tickets", ann.ticket)
 	h.sb.InjectFaults("Actions", halosandbox.Fault{Status: 504, Delay: 20 * time.Millisecond, Commit: true, Method: "POST"})
 	rec := &pipeline.Envelope{TraceID: "fold-test", Source: pipeline.Source{Provider: "test", RecordID: "a2"}, FirstSeen: time.Now(),
 		LeadID: ann.id, Decision: "exact_merge", Absorbed: []string{bob.id}, AbsorbedKeys: []string{bob.key},
@@ -278,45 +295,62 @@ func TestLiveSinkMergesFoldedLeads(t *testing.T) {
 	if err := s.SendTo(ctx, pipeline.TopicEnriched, ann.key, rec); err != nil {
 		t.Fatal(err)
 	}
-	// Wait for B's User to be made inactive (the fold's last write).
+	// Wait for the note (and, when B's ticket moves, B's User to be made
+	// inactive: the fold's last write).
+	var notes []map[string]any
 	for {
+		notes = notes[:0]
+		for _, a := range records(ctx, t, h, halopsa.ResActions, map[string][]string{"ticket_id": {itoa(bob.ticket)}}) {
+			if strings.Contains(str(a["note"]), "leadstream fold "+bob.id) {
+				notes = append(notes, a)
+			}
+		}
 		u, _ := h.sb.Record("Users", bob.user)
-		if u["inactive"] == true {
+		if len(notes) > 0 && (worked || u["inactive"] == true) {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("B's user was never made inactive: %v", u)
+			t.Fatalf("the fold never finished: notes %v, B's user %v", notes, u)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	tk, _ := h.sb.Record("Tickets", bob.ticket)
-	if toInt(tk["user_id"]) != ann.user || toInt(tk["client_id"]) != ann.cl {
-		t.Errorf("B's ticket is at user %v client %v, want A's %d, %d", tk["user_id"], tk["client_id"], ann.user, ann.cl)
+	if len(notes) != 1 {
+		t.Errorf("%d merge notes on B's ticket, want exactly 1 (the 504 was applied, then read back)", len(notes))
 	}
-	notes := 0
-	for _, a := range records(ctx, t, h, halopsa.ResActions, map[string][]string{"ticket_id": {itoa(bob.ticket)}}) {
-		if toInt(a["ticket_id"]) == bob.ticket && strings.Contains(str(a["note"]), "leadstream fold "+bob.id) {
-			notes++
-			if !strings.Contains(str(a["note"]), itoa(ann.ticket)) || a["hiddenfromuser"] != true {
-				t.Errorf("note: %v", a)
-			}
+	for _, n := range notes {
+		if !strings.Contains(str(n["note"]), itoa(ann.ticket)) || n["hiddenfromuser"] != true {
+			t.Errorf("note: %v", n)
 		}
-	}
-	if notes != 1 {
-		t.Errorf("%d merge notes on B's ticket, want exactly 1 (the 504 was applied, then read back)", notes)
 	}
 	if st := h.sb.Stats(); st.Committed < 1 {
 		t.Errorf("the applied 504 on the note was not hit: %+v", st)
+	}
+	tk, _ := h.sb.Record("Tickets", bob.ticket)
+	bu, _ := h.sb.Record("Users", bob.user)
+	if worked {
+		if toInt(tk["user_id"]) != bob.user || toInt(tk["status_id"]) != 2 || bu["inactive"] == true {
+			t.Errorf("a ticket a person works on moved or B's user was retired: ticket %v, user %v", tk, bu)
+		}
+	} else {
+		if toInt(tk["user_id"]) != ann.user || toInt(tk["client_id"]) != ann.cl || toInt(tk["status_id"]) != 9 {
+			t.Errorf("B's ticket: user %v client %v status %v, want A's %d, %d and closed (9)", tk["user_id"], tk["client_id"], tk["status_id"], ann.user, ann.cl)
+		}
+	}
+	if a := h.sb.Audit(1); !a.Clean() {
+		t.Errorf("tenant audit: %+v", a)
 	}
 	after := countHalo(h.sb)
 	if after.tickets != before.tickets || after.clients != before.clients {
 		t.Errorf("tickets %d → %d, clients %d → %d: a fold deletes and creates none", before.tickets, after.tickets, before.clients, after.clients)
 	}
-	if u, _ := h.sb.Record("Users", ann.user); u["inactive"] == true || str(u["emailaddress"]) != str(annUser["emailaddress"]) {
+	if u, _ := h.sb.Record("Users", ann.user); u["inactive"] == true || str(u["emailaddress"]) != str(annUser["emailaddress"]) || str(u["last_update"]) != str(annUser["last_update"]) {
 		t.Errorf("A's user changed: %v", u)
 	}
-	// A later record of B is merged into A: nothing is created.
+	if tk, _ := h.sb.Record("Tickets", ann.ticket); toInt(tk["status_id"]) != toInt(annTicket["status_id"]) || toInt(tk["user_id"]) != ann.user {
+		t.Errorf("A's ticket changed: %v", tk)
+	}
+	// A later record of B is merged into A: nothing is created or written.
 	sum = importAll(ctx, t, s, writeCSV(t, "again.csv", "record_id,first_name,last_name,email,phone,title,company,domain,street,city,state,postcode,country\n"+
 		"b2,Bob,Roe,bob.roe@fabrikam.example,+44 20 7946 0001,CTO,Fabrikam,fabrikam.example,,,,,GB\n"))
 	if sum.Counts[pipeline.OutcomeMerged] != 1 {
@@ -326,7 +360,7 @@ func TestLiveSinkMergesFoldedLeads(t *testing.T) {
 		t.Errorf("B's later record changed the tenant: %+v → %+v", after, again)
 	}
 	if u, _ := h.sb.Record("Users", bob.user); str(u["phonenumber"]) != "" {
-		t.Errorf("B's inactive user was written: %v", u)
+		t.Errorf("B's user was written after the fold: %v", u)
 	}
 }
 

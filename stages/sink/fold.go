@@ -33,11 +33,14 @@ import (
 //     field a person owns:
 //     - B's lead Ticket gets a private note (an Action) naming A's ticket;
 //     - when B's User and Ticket are leadstream's own (no person-owned
-//     field, not adopted from the tenant), the Ticket is re-pointed to
-//     A's User, Client and Site (history and custom fields kept) and B's
-//     User is made inactive (not deleted: a person can reactivate it);
-//     - a User or Ticket a person made or edited stays where it is, with
-//     the note.
+//     field, not adopted from the tenant) and nobody has moved the Ticket
+//     on from its first status, the Ticket is re-pointed to A's User,
+//     Client and Site (history and custom fields kept) and closed
+//     (Options.MergedStatusID), so A's User has one open lead Ticket, and
+//     B's User is made inactive (not deleted: a person can reactivate it);
+//     - a User or Ticket a person made, edited or worked on stays where it
+//     is, open, with the note (B's User stays active with its Ticket);
+//     - leads folded into B earlier are told A's records in turn.
 //
 // Crash safety: the updates carry ids and are safe to repeat. The note is
 // a create: an intent marker (phase fold) is committed before it is
@@ -114,7 +117,7 @@ func (p *processor) tellAbsorbed(it *item, out *pipeline.Emitter) error {
 
 // fold merges a folded lead's HaloPSA records into those of the lead it
 // was folded into (see the comment at the top of this file).
-func (p *processor) fold(ctx context.Context, in *pipeline.Envelope) error {
+func (p *processor) fold(ctx context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
 	f := in.Feedback
 	if f.Into == nil {
 		return fmt.Errorf("sink: fold of lead %s into %s names no HaloPSA records", in.LeadID, f.FoldInto)
@@ -135,22 +138,30 @@ func (p *processor) fold(ctx context.Context, in *pipeline.Envelope) error {
 		return err
 	}
 	into, m := f.Into, &it.m
-	moveTicket := m.TicketID != 0 && m.TicketID != into.TicketID && !m.owned(ownedTicketCF+"CF_101") && into.UserID != 0
-	retireUser := m.UserID != 0 && m.UserID != into.UserID && !ownsAny(m.Owned, ownedUser) && into.UserID != 0
+	o := p.stage.opts
+	untouched, err := p.ticketUntouched(ctx, m, into.UserID)
+	if err != nil {
+		return err
+	}
+	moveTicket := m.TicketID != 0 && m.TicketID != into.TicketID && !m.owned(ownedTicketCF+"CF_101") && into.UserID != 0 && untouched
+	retireUser := m.UserID != 0 && m.UserID != into.UserID && !ownsAny(m.Owned, ownedUser) && into.UserID != 0 &&
+		(m.TicketID == 0 || m.TicketID == into.TicketID || moveTicket)
 	if m.TicketID != 0 && m.TicketID != into.TicketID {
 		if err := p.foldNote(ctx, it); err != nil {
 			return err
 		}
 	}
 	if moveTicket && retireUser {
-		// The ticket follows the person to the surviving contact.
-		body := map[string]any{"id": m.TicketID, "user_id": into.UserID, "client_id": into.ClientID}
+		// The ticket follows the person to the surviving contact, closed:
+		// the surviving lead's ticket is the open one.
+		body := map[string]any{"id": m.TicketID, "user_id": into.UserID, "client_id": into.ClientID, "status_id": o.MergedStatusID}
 		if into.SiteID != 0 {
 			body["site_id"] = into.SiteID
 		}
 		if err := p.foldUpdate(ctx, halopsa.ResTickets, body, in.LeadID); err != nil {
 			return err
 		}
+		m.StatusID = o.MergedStatusID
 	}
 	if retireUser {
 		if err := p.foldUpdate(ctx, halopsa.ResUsers, map[string]any{"id": m.UserID, "inactive": true}, in.LeadID); err != nil {
@@ -158,11 +169,50 @@ func (p *processor) fold(ctx context.Context, in *pipeline.Envelope) error {
 		}
 		p.stage.tenant.removeUser(m.UserID)
 	}
+	// Leads folded into this one earlier follow it.
+	for _, a := range m.Absorbed {
+		if a.Key != "" && a.ID != f.FoldInto {
+			out.Emit(pipeline.TopicEnriched, a.Key, &pipeline.Envelope{
+				TraceID: "fold:" + a.ID + ":" + f.FoldInto, Source: pipeline.Source{Provider: "leadstream", RecordID: "fold/" + a.ID},
+				FirstSeen: in.FirstSeen, LeadID: a.ID, Feedback: &pipeline.HaloFeedback{At: f.At, FoldInto: f.FoldInto, Into: f.Into}})
+		}
+	}
 	m.FoldDone = true
 	p.st.t.Delete(keyIntent + in.LeadID)
 	p.stage.log.Info("merged a folded lead's HaloPSA records", "lead", in.LeadID, "into", f.FoldInto,
 		"ticket_moved", moveTicket && retireUser, "user_retired", retireUser)
 	return p.save(it)
+}
+
+// ticketUntouched reports whether nobody has worked on the lead's ticket:
+// as HaloPSA has it now (read by id), it is still at leadstream's first
+// status with the lead's User, or already where an interrupted fold put
+// it (the merged status, at the surviving User).
+func (p *processor) ticketUntouched(ctx context.Context, m *mapping, intoUser int) (bool, error) {
+	o := p.stage.opts
+	if m.TicketID == 0 {
+		return false, nil
+	}
+	raw, err := p.w.get(ctx, halopsa.ResTickets, m.TicketID)
+	if errors.Is(err, halopsa.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	status, user := m.StatusID, m.UserID
+	if raw != nil {
+		var t struct {
+			StatusID int `json:"status_id"`
+			UserID   int `json:"user_id"`
+		}
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return false, fmt.Errorf("sink: reading ticket %d: %w", m.TicketID, err)
+		}
+		status, user = t.StatusID, t.UserID
+	}
+	return status == o.NewStatusID && user == m.UserID ||
+		status == o.MergedStatusID && (user == m.UserID || user == intoUser), nil
 }
 
 // foldUpdate sends one update of a fold; a record gone from HaloPSA has

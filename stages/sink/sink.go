@@ -162,6 +162,9 @@ type Options struct {
 	// MergeNoteOutcome is the outcome of the private note the sink adds to
 	// a folded lead's Ticket (an Action needs one; default "Private Note").
 	MergeNoteOutcome string
+	// MergedStatusID is the closed status a folded lead's Ticket gets when
+	// nobody has moved it on from its first status (default 9, "Closed").
+	MergedStatusID int
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -215,6 +218,9 @@ func New(opts Options) *Stage {
 	}
 	if opts.MergeNoteOutcome == "" {
 		opts.MergeNoteOutcome = "Private Note"
+	}
+	if opts.MergedStatusID == 0 {
+		opts.MergedStatusID = 9
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -1128,7 +1134,7 @@ func (p *processor) feedback(ctx context.Context, in *pipeline.Envelope, out *pi
 		return errors.New("sink: feedback without a lead id")
 	}
 	if in.Feedback.FoldInto != "" {
-		return p.fold(ctx, in)
+		return p.fold(ctx, in, out)
 	}
 	it := &item{in: in}
 	if _, err := p.st.get(keyMapping+in.LeadID, &it.m); err != nil {
