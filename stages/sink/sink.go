@@ -515,6 +515,51 @@ func (p *processor) placeContacts(creators []*item) {
 	}
 }
 
+// sameOrganisation gives the sites of one organisation (dedupe's
+// organisation id) in a batch one organisation key, when they are named
+// otherwise and some have no domain: the key with the domain (the first
+// one's, when none has), so they share one Client. Sites at two different
+// domains keep theirs: a domain decides on its own (crm.md §4.3).
+func sameOrganisation(creators []*item) {
+	byOrg := map[string][]*item{}
+	var order []string
+	for _, it := range creators {
+		oid := it.in.Lead.OrganisationID
+		if it.m.ClientID != 0 || it.m.OrgKey != "" || oid == "" || it.org == fallbackOrg || !it.in.Lead.IsOrganisation() {
+			continue
+		}
+		if byOrg[oid] == nil {
+			order = append(order, oid)
+		}
+		byOrg[oid] = append(byOrg[oid], it)
+	}
+	for _, oid := range order {
+		its := byOrg[oid]
+		canon := ""
+		for _, it := range its {
+			if domainOf(it.org) == "" || it.org == canon {
+				continue
+			}
+			if canon != "" {
+				canon = "" // two domains: nothing to share
+				break
+			}
+			canon = it.org
+		}
+		if canon == "" && domainOf(its[0].org) == "" {
+			canon = its[0].org
+		}
+		if canon == "" {
+			continue
+		}
+		for _, it := range its {
+			if domainOf(it.org) == "" {
+				it.org = canon
+			}
+		}
+	}
+}
+
 // orgWork is one organisation of a batch whose Client is being resolved.
 type orgWork struct {
 	key, name string
@@ -532,6 +577,7 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 	var todo, reread []*orgWork
 	var since time.Time
 	byKey := map[string]*orgWork{}
+	sameOrganisation(creators)
 	for _, it := range creators {
 		if it.m.ClientID != 0 {
 			continue
