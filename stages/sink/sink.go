@@ -1,7 +1,11 @@
 // Package sink is the last stage: it writes each unique lead to HaloPSA as
 // a Client (with its main site), a User and a lead Ticket carrying
 // CF_101–CF_113 (crm.md §6.2–§6.4), and publishes the record's outcome on
-// leads.synced.
+// leads.synced. An organisation lead (a company and no person, issue 12)
+// is a Client and a Site instead, with no User and, unless
+// Options.OrganisationTickets, no Ticket (sites.go). A lead dedupe folded
+// into another after both were written has its HaloPSA records merged
+// into the other's, deleting nothing (fold.go).
 //
 // Writes are batched: the records of one poll are written with one POSTed
 // array per resource (Client, then Users, then Tickets), so the requests
@@ -24,9 +28,12 @@
 // else the head office's) is an active Site of its Client — same street
 // and postcode, else same street and city, ignoring case and punctuation
 // but not abbreviations ("Rd" is not "Road") — gets its new User at that
-// Site instead of the main site; an adopted User keeps its own Site. A
-// lead at a Client leadstream made takes its main site (a branch a person
-// adds to such a Client is not looked for).
+// Site instead of the main site; an adopted User keeps its own Site. At a
+// Client leadstream made, the Sites looked at are those leadstream made:
+// the main site (with the address that seeded it) and the Sites of
+// organisation records (a branch a person adds to such a Client is not
+// looked for). A contact written before its organisation record's Site
+// exists stays at the main site.
 //
 // The copy follows the tenant while the process runs: a batch that
 // creates records first reads what changed since the last read

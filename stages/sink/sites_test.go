@@ -105,3 +105,34 @@ func TestTenantIndexAddSite(t *testing.T) {
 		})
 	}
 }
+
+// Sites of one organisation in a batch share the organisation key with
+// the domain; sites at two domains keep theirs, and persons are left
+// alone.
+func TestSameOrganisation(t *testing.T) {
+	site := func(org, key string) *item {
+		return &item{in: &pipeline.Envelope{Lead: &lead.Lead{Company: "Contoso", OrganisationID: org}}, org: key}
+	}
+	person := &item{in: &pipeline.Envelope{Lead: &lead.Lead{FirstName: "Mia", Company: "Contoso", OrganisationID: "ld_1"}}, org: "c:contoso"}
+	for _, tc := range []struct {
+		name  string
+		items []*item
+		want  []string
+	}{
+		{"domain and no domain", []*item{site("ld_1", "c:contoso"), site("ld_1", "d:contoso.example"), site("ld_1", "c:contosoltd")},
+			[]string{"d:contoso.example", "d:contoso.example", "d:contoso.example"}},
+		{"no domain at all", []*item{site("ld_1", "c:contoso"), site("ld_1", "c:contosoltd")}, []string{"c:contoso", "c:contoso"}},
+		{"two domains", []*item{site("ld_1", "d:contoso.example"), site("ld_1", "d:contoso.test")}, []string{"d:contoso.example", "d:contoso.test"}},
+		{"other organisations", []*item{site("ld_1", "c:contoso"), site("ld_2", "d:contoso.example")}, []string{"c:contoso", "d:contoso.example"}},
+		{"persons are not sites", []*item{person, site("ld_1", "d:contoso.example")}, []string{"c:contoso", "d:contoso.example"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sameOrganisation(tc.items)
+			for i, it := range tc.items {
+				if it.org != tc.want[i] {
+					t.Errorf("item %d: %s, want %s", i, it.org, tc.want[i])
+				}
+			}
+		})
+	}
+}
