@@ -50,7 +50,11 @@ func (p *processor) seeded(ow *orgWork) {
 		ow.rec.SeededBy = ow.first.in.LeadID
 	}
 	if a, ok := siteAddress(l); ok {
-		p.stage.tenant.addSite(ow.rec.SiteID, ow.rec.ClientID, a)
+		name := "Head Office"
+		if l.IsOrganisation() {
+			name = siteName(l)
+		}
+		p.stage.tenant.addSite(ow.rec.SiteID, ow.rec.ClientID, a, name)
 	}
 }
 
@@ -73,7 +77,7 @@ func (p *processor) createSites(ctx context.Context, creators []*item) error {
 			}
 			continue
 		}
-		if id, ok := p.stage.tenant.site(it.m.ClientID, it.in.Lead); ok {
+		if id, ok := p.stage.tenant.orgSite(it.m.ClientID, it.in.Lead); ok {
 			it.m.SiteID, it.m.OrgSite = id, true
 			if err := p.save(it); err != nil {
 				return err
@@ -151,7 +155,7 @@ func (p *processor) takeSite(it *item, row stdjson.RawMessage) error {
 	}
 	it.m.SiteID, it.m.OrgSite = st.ID, true
 	if a, ok := siteAddress(it.in.Lead); ok {
-		p.stage.tenant.addSite(st.ID, it.m.ClientID, a)
+		p.stage.tenant.addSite(st.ID, it.m.ClientID, a, siteName(it.in.Lead))
 	}
 	return p.save(it)
 }

@@ -84,7 +84,14 @@ func TestMatchTicketsBySiteWithoutUser(t *testing.T) {
 // A Site leadstream made is found again by the address it was made with.
 func TestTenantIndexAddSite(t *testing.T) {
 	var ti tenantIndex
-	ti.addSite(2405, 7, lead.Address{Street: "9 Dock Road", City: "Manchester", Postcode: "M1 2BB"})
+	ti.addSite(2405, 7, lead.Address{Street: "9 Dock Road", City: "Manchester", Postcode: "M1 2BB"}, "Manchester, 9 Dock Road")
+	ti.addSite(2406, 7, lead.Address{City: "Leeds"}, "Leeds")
+	if got, _ := ti.orgSite(7, &lead.Lead{Company: "Contoso", City: "leeds"}); got != 2406 {
+		t.Errorf("organisation lead without a street: site %d, want 2406 by name", got)
+	}
+	if got, _ := ti.site(7, &lead.Lead{FirstName: "Mia", City: "Leeds"}); got != 0 {
+		t.Errorf("a person found site %d by a name", got)
+	}
 	for _, tc := range []struct {
 		name string
 		l    *lead.Lead

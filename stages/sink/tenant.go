@@ -299,6 +299,9 @@ func (ti *tenantIndex) mergeLocked(ch tenantChanges) {
 		if a := st.DeliveryAddress; a != nil {
 			keys = siteKeys(a.Line1, a.Line2, a.Postcode)
 		}
+		if k := siteNameKey(st.Name); k != "" {
+			keys = append(keys, k)
+		}
 		ti.sites[st.ID] = savedSite{ClientID: st.ClientID, Keys: keys}
 	}
 	for _, u := range ch.users {
@@ -536,14 +539,18 @@ func (ti *tenantIndex) addSiteTicket(siteID, ticketID int) {
 }
 
 // addSite records a Site leadstream created (or seeded with a Client)
-// with the keys of its address, so later leads at that address find it.
-func (ti *tenantIndex) addSite(siteID, clientID int, a lead.Address) {
+// with the keys of its address and name, so later leads at that address
+// find it.
+func (ti *tenantIndex) addSite(siteID, clientID int, a lead.Address, name string) {
 	ti.mu.Lock()
 	defer ti.mu.Unlock()
 	if ti.sites == nil {
 		ti.reset()
 	}
 	keys := siteKeys(textsafe.Cell(a.Street), textsafe.Cell(a.City), textsafe.Cell(a.Postcode))
+	if k := siteNameKey(textsafe.Cell(name)); k != "" {
+		keys = append(keys, k)
+	}
 	ti.sites[siteID] = savedSite{ClientID: clientID, Keys: keys}
 	for _, k := range keys {
 		if _, ok := ti.atSite[strconv.Itoa(clientID)+"/"+k]; !ok {
@@ -598,6 +605,34 @@ func (ti *tenantIndex) site(clientID int, l *lead.Lead) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// orgSite is the Site of a Client that is an organisation lead's: the
+// one at its address (site), else, for a lead without a street, the one
+// with the name the sink gives such a Site (its city: "Leeds").
+func (ti *tenantIndex) orgSite(clientID int, l *lead.Lead) (int, bool) {
+	if id, ok := ti.site(clientID, l); ok {
+		return id, true
+	}
+	if len(leadSiteKeys(l)) > 0 {
+		return 0, false
+	}
+	k := siteNameKey(textsafe.Cell(siteName(l)))
+	if k == "" {
+		return 0, false
+	}
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	id, ok := ti.atSite[strconv.Itoa(clientID)+"/"+k]
+	return id, ok
+}
+
+// siteNameKey is the key a Site is found by its name with ("" for none).
+func siteNameKey(name string) string {
+	if n := addressPart(name); n != "" {
+		return "n:" + n
+	}
+	return ""
 }
 
 // siteKeys are the keys an address is matched by: street and postcode,
