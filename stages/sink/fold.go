@@ -179,6 +179,14 @@ func (p *processor) fold(ctx context.Context, in *pipeline.Envelope, out *pipeli
 	}
 	m.FoldDone = true
 	p.st.t.Delete(keyIntent + in.LeadID)
+	switch {
+	case m.TicketID == 0 && m.UserID == 0:
+		p.stage.opts.Metrics.folded("unwritten")
+	case retireUser:
+		p.stage.opts.Metrics.folded("merged")
+	default:
+		p.stage.opts.Metrics.folded("noted")
+	}
 	p.stage.log.Info("merged a folded lead's HaloPSA records", "lead", in.LeadID, "into", f.FoldInto,
 		"ticket_moved", moveTicket && retireUser, "user_retired", retireUser)
 	return p.save(it)
