@@ -399,3 +399,51 @@ func toInt(v any) int {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Organisation records of a company the tenant already holds (a Client a
+// person made, with a branch Site): the record at the branch's address
+// takes that Site, the one at a new address gets a new Site of the
+// existing Client; no Client, User or Ticket is made.
+func TestLiveSinkOrganisationRecordsAdoptTheTenantsSites(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	h := newHaloEnv(t, halosandbox.Options{SeedClients: 10, IDOffsets: halosandbox.TenantIDOffsets()})
+	cl, err := h.c.UpsertClients(ctx, halopsa.Area{Name: "Contoso Ltd", Website: "https://contoso.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	branch, err := h.c.UpsertSites(ctx, halopsa.Site{Name: "Manchester", ClientID: cl[0].ID,
+		DeliveryAddress: &halopsa.Address{Line1: "9 Dock Road", Line2: "Manchester", Line4: "United Kingdom", Postcode: "M1 2BB"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := countHalo(h.sb)
+	opts := testOptions(t)
+	opts.StageConfig.Halo = h.c
+	sum := importOnce(ctx, t, opts, writeCSV(t, "contoso.csv", "record_id,first_name,last_name,email,phone,title,company,domain,street,city,state,postcode,country\n"+
+		"o1,,,,,,CONTOSO LIMITED,contoso.example,\"9, Dock Road\",Manchester,,m1 2bb,GB\n"+
+		"o2,,,,,,Contoso,contoso.example,1 Quay Street,Bristol,,BS1 4DJ,GB\n"))
+	if sum.Counts[pipeline.OutcomeSynced] != 2 {
+		t.Fatalf("%+v", sum.Counts)
+	}
+	after := countHalo(h.sb)
+	if d := (haloCounts{after.clients - before.clients, after.sites - before.sites, after.users - before.users, after.tickets - before.tickets}); d != (haloCounts{0, 1, 0, 0}) {
+		t.Errorf("made %+v, want only the Bristol Site", d)
+	}
+	sites, err := halopsa.ListAll[halopsa.Site](ctx, h.c, halopsa.ResSite, map[string][]string{"client_id": {itoa(cl[0].ID)}, "includeaddress": {"true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bristol int
+	for _, s := range sites {
+		if s.DeliveryAddress != nil && s.DeliveryAddress.Line1 == "1 Quay Street" {
+			bristol = s.ID
+		}
+		if s.ID != branch[0].ID && s.ID != cl[0].MainSiteID && s.ID != bristol {
+			t.Errorf("unexpected site %+v", s)
+		}
+	}
+	if bristol == 0 {
+		t.Errorf("no Bristol site at the existing Client: %+v", sites)
+	}
+}
