@@ -26,6 +26,7 @@ import (
 	"github.com/leadstream/leadstream/connectors/providers"
 	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/internal/secrets"
+	"github.com/leadstream/leadstream/internal/webhooks"
 	"github.com/leadstream/leadstream/pipeline"
 	"github.com/leadstream/leadstream/stages/crm"
 	"github.com/leadstream/leadstream/stages/dedupe"
@@ -34,7 +35,6 @@ import (
 	"github.com/leadstream/leadstream/stages/notify"
 	"github.com/leadstream/leadstream/stages/review"
 	"github.com/leadstream/leadstream/stages/sink"
-	"github.com/leadstream/leadstream/stages/sink/webhooks"
 	"github.com/leadstream/leadstream/stages/validate"
 )
 
