@@ -97,8 +97,15 @@ type Envelope struct {
 	// leads of one entity that the record matched both at the auto-merge
 	// threshold (issue 12's reconciliation, the lead.merged case).
 	Absorbed []string `json:"absorbed_leads,omitempty"`
-	Outcome  Outcome  `json:"outcome,omitempty"`
-	Reasons  []string `json:"reasons,omitempty"`
+	// AbsorbedKeys are the partition keys of Absorbed, in order: where
+	// the sink finds each absorbed lead's HaloPSA records.
+	AbsorbedKeys []string `json:"absorbed_keys,omitempty"`
+	// OrganisationKey, on an organisation lead (a site) of an organisation
+	// whose first site has another partition key, is that key: the sink
+	// resolves every site of one organisation on one partition.
+	OrganisationKey string   `json:"organisation_key,omitempty"`
+	Outcome         Outcome  `json:"outcome,omitempty"`
+	Reasons         []string `json:"reasons,omitempty"`
 	// Feedback, on leads.enriched, is a change people made in HaloPSA that
 	// the crm stage forwards to the sink partition of its lead. It carries
 	// no Lead and is not an input record: it has no outcome.
@@ -135,6 +142,19 @@ type HaloFeedback struct {
 	Owned []string `json:"owned,omitempty"`
 	// At is when HaloPSA says the change happened.
 	At time.Time `json:"at"`
+	// FoldInto, from the sink partition of a lead that dedupe's
+	// reconciliation made absorb this one (LeadID), names the surviving
+	// lead; Into are its HaloPSA records (issue 12).
+	FoldInto string       `json:"fold_into,omitempty"`
+	Into     *HaloRecords `json:"into,omitempty"`
+}
+
+// HaloRecords are the HaloPSA records of one lead.
+type HaloRecords struct {
+	ClientID int `json:"client_id,omitempty"`
+	SiteID   int `json:"site_id,omitempty"`
+	UserID   int `json:"user_id,omitempty"`
+	TicketID int `json:"ticket_id,omitempty"`
 }
 
 // HaloRef names a lead's HaloPSA ticket and its last known status.

@@ -20,8 +20,8 @@ import (
 
 	"github.com/leadstream/leadstream/internal/system"
 	"github.com/leadstream/leadstream/internal/testkafka"
+	"github.com/leadstream/leadstream/internal/webhooks"
 	"github.com/leadstream/leadstream/pipeline"
-	"github.com/leadstream/leadstream/stages/sink/webhooks"
 )
 
 // leadsCSV is the README's example file, from this package's directory.

@@ -23,9 +23,11 @@ default 250, HALOPSA_BATCH_SIZE elements per POSTed array, default 100,
 HALOPSA_IMPORT_SOURCE the lead source CF_101 of canonical files, default Import,
 HALOPSA_TENANT_REFRESH how old the sink's copy of the tenant may grow before a
 batch that creates records reads what changed, e.g. 5m; default: at start only,
-since each refresh also re-reads what leadstream wrote, ~3 requests per 100 leads),
-the sink writes Clients, Users and lead Tickets to that tenant; without them it
-runs dry and records the writes it would make.`
+since each refresh also re-reads what leadstream wrote, ~3 requests per 100 leads,
+HALOPSA_ORGANISATION_TICKETS=true also gives organisation records, a company and no
+person, a lead Ticket; by default they become a Client and a Site only),
+the sink writes Clients, Sites, Users and lead Tickets to that tenant; without them
+it runs dry and records the writes it would make.`
 
 // tenantRefreshFromEnv is HALOPSA_TENANT_REFRESH (0, the sink's default,
 // when unset).
@@ -39,6 +41,20 @@ func tenantRefreshFromEnv() (time.Duration, error) {
 		return 0, fmt.Errorf("HALOPSA_TENANT_REFRESH %q: want a duration such as 5m: %w", v, err)
 	}
 	return d, nil
+}
+
+// organisationTicketsFromEnv is HALOPSA_ORGANISATION_TICKETS (false when
+// unset).
+func organisationTicketsFromEnv() (bool, error) {
+	v := os.Getenv("HALOPSA_ORGANISATION_TICKETS")
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("HALOPSA_ORGANISATION_TICKETS %q: want true or false: %w", v, err)
+	}
+	return b, nil
 }
 
 // defaultHaloBatch is leadstream's array size for HaloPSA writes. The

@@ -10,8 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/encoding/json"
 
+	"github.com/leadstream/leadstream/internal/webhooks"
 	"github.com/leadstream/leadstream/pipeline"
-	"github.com/leadstream/leadstream/stages/sink/webhooks"
 )
 
 // loadWebhooks reads the outbound webhook subscriptions of --webhooks-file:

@@ -79,6 +79,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	orgTickets, err := organisationTicketsFromEnv()
+	if err != nil {
+		return err
+	}
 	if err := apiOpts.resolveSecrets(c.secretWarn); err != nil {
 		return err
 	}
@@ -120,7 +124,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Namespace:      pipeline.Namespace(c.namespace),
 		Retention:      *retention,
 		StageConfig: system.StageConfig{Halo: halo, Notify: notifier, PollInterval: pollInterval(*pollEvery), Precedence: prec,
-			SuppressionKey: supKey, Enrich: enricher, ImportSourceLabel: os.Getenv("HALOPSA_IMPORT_SOURCE"), HaloTenantRefresh: refresh},
+			SuppressionKey: supKey, Enrich: enricher, ImportSourceLabel: os.Getenv("HALOPSA_IMPORT_SOURCE"), HaloTenantRefresh: refresh,
+			HaloOrganisationTickets: orgTickets},
 	})
 	if err != nil {
 		return err

@@ -83,11 +83,15 @@ func stageCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	orgTickets, err := organisationTicketsFromEnv()
+	if err != nil {
+		return err
+	}
 	if err := apiOpts.resolveSecrets(c.secretWarn); err != nil {
 		return err
 	}
 	stageCfg := system.StageConfig{PollInterval: pollInterval(*pollEvery), SuppressionKey: supKey, Precedence: prec,
-		ImportSourceLabel: os.Getenv("HALOPSA_IMPORT_SOURCE"), HaloTenantRefresh: refresh}
+		ImportSourceLabel: os.Getenv("HALOPSA_IMPORT_SOURCE"), HaloTenantRefresh: refresh, HaloOrganisationTickets: orgTickets}
 	reg := opsserver.NewRegistry()
 	switch name {
 	case "enrich":

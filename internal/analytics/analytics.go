@@ -21,7 +21,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/leadstream/leadstream/stages/sink/workflow"
+	"github.com/leadstream/leadstream/internal/workflow"
 )
 
 // Transition is one entry of the transition log.

@@ -7,8 +7,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/leadstream/leadstream/internal/workflow"
 	"github.com/leadstream/leadstream/pipeline"
-	"github.com/leadstream/leadstream/stages/sink/workflow"
 )
 
 // ReadLog reads the transition log from leads.events: every status change

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadstream/leadstream/internal/webhooks"
 	"github.com/leadstream/leadstream/pipeline"
-	"github.com/leadstream/leadstream/stages/sink/webhooks"
 )
 
 // TestOutboundWebhooksReportEveryOutcome runs the example file with a

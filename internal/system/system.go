@@ -26,6 +26,7 @@ import (
 	"github.com/leadstream/leadstream/connectors/providers"
 	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/internal/secrets"
+	"github.com/leadstream/leadstream/internal/webhooks"
 	"github.com/leadstream/leadstream/pipeline"
 	"github.com/leadstream/leadstream/stages/crm"
 	"github.com/leadstream/leadstream/stages/dedupe"
@@ -34,7 +35,6 @@ import (
 	"github.com/leadstream/leadstream/stages/notify"
 	"github.com/leadstream/leadstream/stages/review"
 	"github.com/leadstream/leadstream/stages/sink"
-	"github.com/leadstream/leadstream/stages/sink/webhooks"
 	"github.com/leadstream/leadstream/stages/validate"
 )
 
@@ -56,6 +56,9 @@ type StageConfig struct {
 	// before a batch that creates records reads what changed (default
 	// sink.DefaultTenantRefresh; negative: only at start).
 	HaloTenantRefresh time.Duration
+	// HaloOrganisationTickets also gives organisation leads (a company, no
+	// person) a lead Ticket; by default they are a Client and a Site only.
+	HaloOrganisationTickets bool
 	// Suppressions is the do-not-contact list validate checks (Start
 	// follows it when validate runs).
 	Suppressions *pipeline.GlobalTable
@@ -111,7 +114,7 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 func (c StageConfig) Stages() []pipeline.Stage {
 	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence, Metrics: c.DedupeMetrics,
 		BlockCacheKeys: c.DedupeCaches.BlockCacheKeys, RecordCacheLeads: c.DedupeCaches.RecordCacheLeads, BloomBytes: c.DedupeCaches.BloomBytes, Global: c.DedupeView}, c.enrichStage(),
-		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics, ImportSourceLabel: c.ImportSourceLabel, StateDir: c.HaloStateDir, TenantRefresh: c.HaloTenantRefresh}), review.Stage{Metrics: c.ReviewMetrics}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
+		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics, ImportSourceLabel: c.ImportSourceLabel, StateDir: c.HaloStateDir, TenantRefresh: c.HaloTenantRefresh, OrganisationTickets: c.HaloOrganisationTickets}), review.Stage{Metrics: c.ReviewMetrics}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/internal/textsafe"
-	"github.com/leadstream/leadstream/stages/sink/workflow"
+	"github.com/leadstream/leadstream/internal/workflow"
 )
 
 // The writes the automatic rules make (crm.md §6.5, §6.6, §7.3).

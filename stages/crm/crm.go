@@ -40,8 +40,8 @@ import (
 
 	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/internal/lead"
+	"github.com/leadstream/leadstream/internal/workflow"
 	"github.com/leadstream/leadstream/pipeline"
-	"github.com/leadstream/leadstream/stages/sink/workflow"
 )
 
 // Event types on leads.events besides workflow.EventType.

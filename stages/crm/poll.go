@@ -11,8 +11,8 @@ import (
 	"github.com/segmentio/encoding/json"
 
 	"github.com/leadstream/leadstream/connectors/halopsa"
+	"github.com/leadstream/leadstream/internal/workflow"
 	"github.com/leadstream/leadstream/pipeline"
-	"github.com/leadstream/leadstream/stages/sink/workflow"
 )
 
 // DefaultPollInterval is crm.md §7.6's polling_interval_minutes.

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/leadstream/leadstream/connectors/halopsa/halosandbox"
+	"github.com/leadstream/leadstream/internal/workflow"
 	"github.com/leadstream/leadstream/pipeline"
 	"github.com/leadstream/leadstream/stages/crm"
-	"github.com/leadstream/leadstream/stages/sink/workflow"
 )
 
 // TestPollFindsMissedChanges: with no webhook reaching leadstream, the

@@ -222,8 +222,11 @@ type decision struct {
 	Decision string `json:"decision"`
 	// Key is where a routed record was sent: the partition key of its lead.
 	Key string `json:"key,omitempty"`
-	// Absorbed are the leads folded into LeadID with this record.
-	Absorbed []string `json:"absorbed,omitempty"`
+	// Absorbed are the leads folded into LeadID with this record, and
+	// AbsorbedKeys their partition keys (where the sink finds their
+	// HaloPSA records).
+	Absorbed     []string `json:"absorbed,omitempty"`
+	AbsorbedKeys []string `json:"absorbed_keys,omitempty"`
 }
 
 // leadState is a lead as the table keeps it. Key is the partition key of
@@ -349,9 +352,9 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	keys := prep.Keys()
 	var verdict match.Decision
 	orgOf := "" // an organisation record's organisation, when a new site of a known one
-	var absorbed []string
+	var absorbed, absorbedKeys []string
 	if routedTo != "" {
-		absorbed = in.Absorbed // decided by the partition that routed it
+		absorbed, absorbedKeys = in.Absorbed, in.AbsorbedKeys // decided by the partition that routed it
 	}
 	switch {
 	case decidedMerge && seen:
@@ -383,7 +386,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		p.metrics.decided(&verdict)
 		clear(cands) // the buffer is reused; let go of the records
 		if p.global != nil {
-			absorbed = p.reconcile(&verdict)
+			absorbed, absorbedKeys = p.reconcile(&verdict)
 		}
 	}
 	if verdict.Outcome == match.AutoMerge && p.global != nil {
@@ -396,7 +399,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 				// The owner merges it; the view has it from now on.
 				p.global.file(part, key, verdict.Target, in.Source.Key(), prep, keys)
 				p.global.routed++
-				d = decision{LeadID: verdict.Target, Decision: DecisionRouted, Key: key, Absorbed: absorbed}
+				d = decision{LeadID: verdict.Target, Decision: DecisionRouted, Key: key, Absorbed: absorbed, AbsorbedKeys: absorbedKeys}
 				if err := p.putJSON(srcKey, d); err != nil {
 					return err
 				}
@@ -425,7 +428,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		if err := p.file(verdict.Target, &st, prep, keys, in.Source.Key()); err != nil {
 			return err
 		}
-		d = decision{LeadID: verdict.Target, Decision: DecisionMerge, Absorbed: absorbed}
+		d = decision{LeadID: verdict.Target, Decision: DecisionMerge, Absorbed: absorbed, AbsorbedKeys: absorbedKeys}
 	case match.Review:
 		d = decision{Decision: DecisionReview}
 		in.Outcome = pipeline.OutcomeReview
@@ -543,10 +546,10 @@ func keepRecords(old []*match.Prepared, rec *match.Prepared) []*match.Prepared {
 // came, on this partition or another). The oldest lead (the smallest id)
 // takes the record, and the others are folded into it in the view and
 // named in the record's Absorbed (the lead.merged case, G4 relaxed for it
-// alone). It returns the folded leads.
-func (p *Processor) reconcile(v *match.Decision) []string {
+// alone). It returns the folded leads and their partition keys.
+func (p *Processor) reconcile(v *match.Decision) ([]string, []string) {
 	if v.Outcome != match.Review || len(v.Matches) < 2 {
-		return nil
+		return nil, nil
 	}
 	var high []string
 	for _, m := range v.Matches {
@@ -554,12 +557,12 @@ func (p *Processor) reconcile(v *match.Decision) []string {
 			continue
 		}
 		if len(m.Failed) != 1 || m.Failed[0] != "G3" {
-			return nil
+			return nil, nil
 		}
 		high = append(high, m.LeadID)
 	}
 	if len(high) < 2 {
-		return nil
+		return nil, nil
 	}
 	slices.Sort(high)
 	target, others := high[0], high[1:]
@@ -567,14 +570,16 @@ func (p *Processor) reconcile(v *match.Decision) []string {
 	// guard passing, not just both resemble the record.
 	for _, b := range others {
 		if !p.leadsMatch(target, b) {
-			return nil
+			return nil, nil
 		}
 	}
-	for _, b := range others {
+	keys := make([]string, len(others))
+	for i, b := range others {
+		_, keys[i], _ = p.global.owner(b) // before the fold takes b out
 		p.global.fold(target, b)
 	}
 	*v = match.Decision{Outcome: match.AutoMerge, Target: target, Reason: ReasonReconciled}
-	return others
+	return others, keys
 }
 
 // leadsMatch reports whether some record of lead a and some record of
@@ -630,7 +635,7 @@ func (p *Processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emit
 		out.Emit(pipeline.TopicReview, in.TraceID, in)
 		return nil
 	}
-	in.Absorbed = d.Absorbed
+	in.Absorbed, in.AbsorbedKeys = d.Absorbed, d.AbsorbedKeys
 	if d.Decision == DecisionRouted {
 		// To the partition that owns the lead, which merges it.
 		in.LeadID, in.Decision = d.LeadID, DecisionRouted
@@ -646,6 +651,13 @@ func (p *Processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emit
 	in.LeadID, in.Decision = d.LeadID, d.Decision
 	in.Outcome, in.Reasons = "", nil
 	in.Lead = &st.Lead
+	in.OrganisationKey = ""
+	if org := st.Lead.OrganisationID; org != "" && org != d.LeadID && p.global != nil {
+		// The sink writes an organisation's sites where its first is.
+		if _, k, ok := p.global.owner(org); ok && k != st.Key {
+			in.OrganisationKey = k
+		}
+	}
 	out.Emit(pipeline.TopicUnique, st.Key, in)
 	return nil
 }

@@ -119,3 +119,26 @@ func TestOrganisationSites(t *testing.T) {
 		t.Errorf("a person merged into an organisation lead (%s)", d.LeadID)
 	}
 }
+
+// A new site of a known organisation decided on another partition (its
+// record has no domain, so another key) names the organisation's key, so
+// the sink writes every site of one organisation on one partition.
+func TestOrganisationSiteNamesItsOrganisationsKey(t *testing.T) {
+	g := NewGlobal()
+	p0, p1 := openShared(t, g, 0, newMapState()), openShared(t, g, 1, newMapState())
+	hq := lead.Lead{Company: "Koninklijke Philips N.V.", Domain: "philips.com", Street: "1 Amstelplein", City: "Amsterdam", Postcode: "1096 BC", Country: "NL"}
+	a := envelope("hq", hq)
+	run(t, p0, a)
+	plant := lead.Lead{Company: "Philips", Street: "High Tech Campus 5", City: "Eindhoven", Postcode: "5656 AE", Country: "NL"}
+	c := envelope("plant", plant)
+	run(t, p1, c)
+	if c.Decision != DecisionNew || c.Lead.OrganisationID != a.Lead.OrganisationID {
+		t.Fatalf("second site: %s, organisation %q; want a new lead of %q", c.Decision, c.Lead.OrganisationID, a.Lead.OrganisationID)
+	}
+	if a.OrganisationKey != "" {
+		t.Errorf("the first site names an organisation key %q", a.OrganisationKey)
+	}
+	if want := hq.PartitionKey(); c.OrganisationKey != want {
+		t.Errorf("second site's organisation key %q, want the first site's %q", c.OrganisationKey, want)
+	}
+}

@@ -3,7 +3,7 @@
 // outcome topics and delivers lead.created, lead.merged and
 // lead.review_required, and from the workflow events on leads.events
 // prospect.converted and opportunity.created, signed by
-// stages/sink/webhooks.
+// internal/webhooks.
 //
 // Payloads carry ids, scores and counts, never personal data. Each event's
 // id is derived from the record it reports, so a record delivered again
@@ -21,9 +21,9 @@ import (
 
 	"github.com/segmentio/encoding/json"
 
+	"github.com/leadstream/leadstream/internal/webhooks"
+	"github.com/leadstream/leadstream/internal/workflow"
 	"github.com/leadstream/leadstream/pipeline"
-	"github.com/leadstream/leadstream/stages/sink/webhooks"
-	"github.com/leadstream/leadstream/stages/sink/workflow"
 )
 
 // Stage is the notify stage. It is stateless.

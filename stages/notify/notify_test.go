@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/leadstream/leadstream/internal/lead"
+	"github.com/leadstream/leadstream/internal/webhooks"
 	"github.com/leadstream/leadstream/pipeline"
-	"github.com/leadstream/leadstream/stages/sink/webhooks"
 )
 
 func TestEventFor(t *testing.T) {

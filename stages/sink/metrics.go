@@ -13,6 +13,7 @@ type Metrics struct {
 	mismatches *prometheus.CounterVec   // field
 	endToEnd   *prometheus.HistogramVec // source
 	unknown    *prometheus.CounterVec   // resource
+	folds      *prometheus.CounterVec   // result
 }
 
 // NewMetrics makes the sink's instruments and registers them with reg
@@ -29,9 +30,13 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		unknown: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leadstream_halopsa_unknown_outcome_total", Help: "Create arrays whose outcome HaloPSA left unknown (5xx, timeout, broken connection), read back before sending again, by resource.",
 		}, []string{"resource"}),
+		folds: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leadstream_sink_folds_total",
+			Help: "Leads dedupe folded into another whose HaloPSA records were merged, by result: merged (ticket moved and closed, user made inactive), noted (a person's ticket or user kept, note added), unwritten (the lead had no HaloPSA records).",
+		}, []string{"result"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.mismatches, m.endToEnd, m.unknown} {
+		for _, c := range []prometheus.Collector{m.mismatches, m.endToEnd, m.unknown, m.folds} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("sink metrics: %w", err)
 			}
@@ -50,6 +55,13 @@ func (m *Metrics) mismatch(field string) {
 func (m *Metrics) written(source string, d time.Duration) {
 	if m != nil {
 		m.endToEnd.WithLabelValues(source).Observe(d.Seconds())
+	}
+}
+
+// folded counts a folded lead's HaloPSA merge by its result.
+func (m *Metrics) folded(result string) {
+	if m != nil {
+		m.folds.WithLabelValues(result).Inc()
 	}
 }
 

@@ -191,21 +191,37 @@ func matchUsers(todo []*item) readBack {
 }
 
 // matchTickets claims lead Ticket rows by their User: each lead has its
-// own User, and one open lead Ticket per User.
+// own User, and one open lead Ticket per User. An organisation lead's
+// Ticket has no User: it is claimed by its Site.
 func matchTickets(todo []*item) readBack {
 	return func(rows []stdjson.RawMessage, missing []int) map[int]stdjson.RawMessage {
 		byUser := map[int]stdjson.RawMessage{}
+		bySite := map[int]stdjson.RawMessage{}
 		for _, r := range rows {
 			var t halopsa.Ticket
-			if json.Unmarshal(r, &t) == nil && t.ID != 0 && t.UserID != 0 {
+			if json.Unmarshal(r, &t) != nil || t.ID == 0 {
+				continue
+			}
+			if t.UserID != 0 {
 				if _, ok := byUser[t.UserID]; !ok {
 					byUser[t.UserID] = r
+				}
+			} else if t.SiteID != 0 {
+				if _, ok := bySite[t.SiteID]; !ok {
+					bySite[t.SiteID] = r
 				}
 			}
 		}
 		out := map[int]stdjson.RawMessage{}
 		for _, i := range missing {
-			if r, ok := byUser[todo[i].m.UserID]; ok {
+			m := todo[i].m
+			if m.UserID == 0 {
+				if r, ok := bySite[m.SiteID]; ok {
+					out[i] = r
+				}
+				continue
+			}
+			if r, ok := byUser[m.UserID]; ok {
 				out[i] = r
 			}
 		}

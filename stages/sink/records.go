@@ -173,19 +173,75 @@ func (p *processor) clientBody(name string, l *lead.Lead, fallback bool) map[str
 	setIf(b, "website", website)
 	setIf(b, "main_phonenumber", phoneOf(l, lead.PhoneCompany))
 	b["notes"] = fmt.Sprintf("Created by leadstream from %s on %s", sourceName(l), p.stage.opts.Now().UTC().Format("2006-01-02"))
-	if a := l.HQ; a != nil && (a.Street != "" || a.City != "" || a.Postcode != "") {
+	if a, ok := siteAddress(l); ok {
 		b["newclient_sitename"] = "Head Office"
-		addr := map[string]any{}
-		setIf(addr, "line1", a.Street)
-		setIf(addr, "line2", a.City)
-		setIf(addr, "line3", a.State)
-		if a.Country != "" {
-			addr["line4"] = lead.CountryName(a.Country)
+		if l.IsOrganisation() {
+			b["newclient_sitename"] = siteName(l)
 		}
-		setIf(addr, "postcode", a.Postcode)
-		b["newclient_delivery_address"] = addr
+		b["newclient_delivery_address"] = addressBody(a)
 	}
 	return textsafe.Body(b, "main_phonenumber")
+}
+
+// siteAddress is the address a lead's Site has: an organisation record's
+// own address (the site it is), else the head office.
+func siteAddress(l *lead.Lead) (lead.Address, bool) {
+	if l.IsOrganisation() {
+		a := lead.Address{Street: l.Street, City: l.City, State: l.State, Postcode: l.Postcode, Country: l.Country}
+		if a.Street != "" || a.City != "" || a.Postcode != "" {
+			return a, true
+		}
+	}
+	if a := l.HQ; a != nil && (a.Street != "" || a.City != "" || a.Postcode != "") {
+		return *a, true
+	}
+	return lead.Address{}, false
+}
+
+// addressBody is a HaloPSA AddressStore: street, city, state, country and
+// postcode, as the sink matches Sites by (line1, line2, postcode).
+func addressBody(a lead.Address) map[string]any {
+	addr := map[string]any{}
+	setIf(addr, "line1", a.Street)
+	setIf(addr, "line2", a.City)
+	setIf(addr, "line3", a.State)
+	if a.Country != "" {
+		addr["line4"] = lead.CountryName(a.Country)
+	}
+	setIf(addr, "postcode", a.Postcode)
+	return addr
+}
+
+// siteName names an organisation lead's Site: its city and street
+// ("Bristol, 7 Quay Street"), else "Head Office".
+func siteName(l *lead.Lead) string {
+	a, _ := siteAddress(l)
+	var parts []string
+	for _, s := range []string{a.City, a.Street} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 0 {
+		return "Head Office"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// siteBody is the Site create of an organisation lead at a Client it did
+// not make (halopsa.md §3.4).
+func (p *processor) siteBody(it *item) map[string]any {
+	l := it.in.Lead
+	b := map[string]any{"client_id": it.m.ClientID, "name": siteName(l)}
+	if a, ok := siteAddress(l); ok {
+		b["delivery_address"] = addressBody(a)
+	}
+	ph := phoneOf(l, lead.PhoneCompany)
+	if ph == "" {
+		ph = l.Phone
+	}
+	setIf(b, "phonenumber", ph)
+	return textsafe.Body(b, "phonenumber")
 }
 
 // userBody is the Users record of crm.md §6.3.
@@ -221,6 +277,9 @@ func (p *processor) ticketBody(it *item) (map[string]any, []halopsa.CustomField)
 	if c := orgName(l, it.m.OrgKey); c != "" {
 		summary += " - " + c
 	}
+	if l.IsOrganisation() {
+		summary = orgName(l, it.m.OrgKey) + " - " + siteName(l)
+	}
 	cfs := p.fields.values(p.ticketCFs(l))
 	b := map[string]any{
 		"tickettype_id": o.LeadTicketTypeID,
@@ -230,7 +289,9 @@ func (p *processor) ticketBody(it *item) (map[string]any, []halopsa.CustomField)
 		"status_id":   o.NewStatusID,
 		"priority_id": o.PriorityID,
 		"client_id":   it.m.ClientID,
-		"user_id":     it.m.UserID,
+	}
+	if it.m.UserID != 0 {
+		b["user_id"] = it.m.UserID
 	}
 	if it.m.SiteID != 0 {
 		b["site_id"] = it.m.SiteID

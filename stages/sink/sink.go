@@ -1,7 +1,11 @@
 // Package sink is the last stage: it writes each unique lead to HaloPSA as
 // a Client (with its main site), a User and a lead Ticket carrying
 // CF_101–CF_113 (crm.md §6.2–§6.4), and publishes the record's outcome on
-// leads.synced.
+// leads.synced. An organisation lead (a company and no person, issue 12)
+// is a Client and a Site instead, with no User and, unless
+// Options.OrganisationTickets, no Ticket (sites.go). A lead dedupe folded
+// into another after both were written has its HaloPSA records merged
+// into the other's, deleting nothing (fold.go).
 //
 // Writes are batched: the records of one poll are written with one POSTed
 // array per resource (Client, then Users, then Tickets), so the requests
@@ -24,9 +28,12 @@
 // else the head office's) is an active Site of its Client — same street
 // and postcode, else same street and city, ignoring case and punctuation
 // but not abbreviations ("Rd" is not "Road") — gets its new User at that
-// Site instead of the main site; an adopted User keeps its own Site. A
-// lead at a Client leadstream made takes its main site (a branch a person
-// adds to such a Client is not looked for).
+// Site instead of the main site; an adopted User keeps its own Site. At a
+// Client leadstream made, the Sites looked at are those leadstream made:
+// the main site (with the address that seeded it) and the Sites of
+// organisation records (a branch a person adds to such a Client is not
+// looked for). A contact written before its organisation record's Site
+// exists stays at the main site.
 //
 // The copy follows the tenant while the process runs: a batch that
 // creates records first reads what changed since the last read
@@ -155,6 +162,16 @@ type Options struct {
 	// ImportSourceLabel is CF_101 (lead source) of leads from canonical
 	// files, which name no provider (default "Import").
 	ImportSourceLabel string
+	// OrganisationTickets also gives each organisation lead (a company and
+	// no person) a lead Ticket at its Site, without a User. Off by
+	// default: an organisation lead is a Client and a Site only.
+	OrganisationTickets bool
+	// MergeNoteOutcome is the outcome of the private note the sink adds to
+	// a folded lead's Ticket (an Action needs one; default "Private Note").
+	MergeNoteOutcome string
+	// MergedStatusID is the closed status a folded lead's Ticket gets when
+	// nobody has moved it on from its first status (default 9, "Closed").
+	MergedStatusID int
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -205,6 +222,12 @@ func New(opts Options) *Stage {
 	}
 	if opts.ImportSourceLabel == "" {
 		opts.ImportSourceLabel = "Import"
+	}
+	if opts.MergeNoteOutcome == "" {
+		opts.MergeNoteOutcome = "Private Note"
+	}
+	if opts.MergedStatusID == 0 {
+		opts.MergedStatusID = 9
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -300,7 +323,10 @@ type item struct {
 	m     mapping
 	org   string // organisation key, fallbackOrg for none
 	prior intent // what an interrupted earlier attempt was about to create
-	err   error
+	// seeded: an organisation lead whose address seeded its Client's main
+	// site (it made the Client).
+	seeded bool
+	err    error
 }
 
 // ProcessBatch implements pipeline.BatchProcessor.
@@ -308,9 +334,24 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 	errs := make([]error, len(batch))
 	var items []*item
 	creating := map[string]*item{}
+	// Feedback first: a fold must be known before the batch's records of
+	// the folded lead are looked at.
 	for i, in := range batch {
 		if in.Feedback != nil {
-			errs[i] = p.feedback(in, outs[i])
+			errs[i] = p.feedback(ctx, in, outs[i])
+		}
+	}
+	for i, in := range batch {
+		if in.Feedback != nil {
+			continue
+		}
+		if k := in.OrganisationKey; k != "" && k != in.Key && in.Lead != nil && in.Lead.IsOrganisation() {
+			// A site of an organisation whose first site has another
+			// key: written on that key's partition (its lead's mapping
+			// lives there), so two partitions never resolve one
+			// organisation's Client at once. The record's outcome comes
+			// from there.
+			outs[i].Emit(pipeline.TopicEnriched, k, in)
 			continue
 		}
 		if in.Lead == nil || in.LeadID == "" {
@@ -322,8 +363,12 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 			errs[i] = err
 			continue
 		}
+		if err := p.absorb(it); err != nil {
+			errs[i] = err
+			continue
+		}
 		items = append(items, it)
-		if (it.m.TicketID != 0 && it.m.UserID != 0) || it.m.Suppressed || in.Lead.DoNotContact || creating[in.LeadID] != nil {
+		if it.m.FoldedInto != "" || p.complete(in.Lead, it.m) || it.m.Suppressed || in.Lead.DoNotContact || creating[in.LeadID] != nil {
 			continue
 		}
 		// The first record of a lead without a complete set of records
@@ -335,6 +380,18 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 		it.org = orgKey(in.Lead)
 		if it.m.OrgKey != "" {
 			it.org = it.m.OrgKey
+		} else if oid := in.Lead.OrganisationID; oid != "" && domainOf(it.org) == "" {
+			// Another site of an organisation already here, named
+			// otherwise and without a domain: its Client. A domain
+			// decides on its own (alike names at other domains are
+			// other companies, crm.md §4.3).
+			var k string
+			if found, err := p.st.get(keyOrgID+oid, &k); err != nil {
+				errs[i] = err
+				continue
+			} else if found {
+				it.org = k
+			}
 		}
 		creating[in.LeadID] = it
 	}
@@ -379,6 +436,10 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 		switch {
 		case it.m.Suppressed || in.Lead.DoNotContact:
 			in.Outcome, in.Reasons = pipeline.OutcomeSuppressed, []string{pipeline.ReasonDoNotContact}
+		case it.m.FoldedInto != "":
+			// Dedupe folded the lead into another: its record is that
+			// lead's now, and its HaloPSA records were merged (fold.go).
+			in.Outcome = pipeline.OutcomeMerged
 		case in.Decision != "" && in.Decision != "new":
 			in.Outcome = pipeline.OutcomeMerged
 		default:
@@ -387,8 +448,13 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 		if in.Outcome != pipeline.OutcomeSuppressed {
 			p.written(in)
 		}
-		if it.m.TicketID != 0 {
+		if it.m.FoldedInto != "" && it.m.Into != nil && it.m.Into.TicketID != 0 {
+			in.Halo = &pipeline.HaloRef{TicketID: it.m.Into.TicketID}
+		} else if it.m.TicketID != 0 {
 			in.Halo = &pipeline.HaloRef{TicketID: it.m.TicketID, StatusID: it.m.StatusID}
+		}
+		if err := p.tellAbsorbed(it, outs[it.i]); err != nil {
+			return nil, err
 		}
 		outs[it.i].Emit(pipeline.TopicSynced, in.TraceID, in)
 		// The lead as it now stands, for the API's leads views.
@@ -413,6 +479,10 @@ func (p *processor) create(ctx context.Context, creators []*item) error {
 	if err := p.createClients(ctx, creators); err != nil {
 		return err
 	}
+	if err := p.createSites(ctx, creators); err != nil {
+		return err
+	}
+	p.placeContacts(creators)
 	if err := p.createUsers(ctx, creators); err != nil {
 		return err
 	}
@@ -420,11 +490,81 @@ func (p *processor) create(ctx context.Context, creators []*item) error {
 		return err
 	}
 	for _, it := range creators {
-		if it.err == nil && it.m.TicketID != 0 {
+		if it.err == nil && p.complete(it.in.Lead, it.m) {
 			p.st.t.Delete(keyIntent + it.in.LeadID)
 		}
 	}
 	return nil
+}
+
+// complete reports whether a lead has every HaloPSA record it gets: a
+// person lead its User and lead Ticket; an organisation lead its Site
+// (and its Ticket with Options.OrganisationTickets).
+func (p *processor) complete(l *lead.Lead, m mapping) bool {
+	if l.IsOrganisation() {
+		return m.OrgSite && (!p.stage.opts.OrganisationTickets || m.TicketID != 0)
+	}
+	return m.TicketID != 0 && m.UserID != 0
+}
+
+// placeContacts puts each new contact at the Site of its Client at the
+// person's address (else the head office's), when there is one: a Site
+// an organisation record made, one leadstream seeded with the Client, or
+// one the tenant held. Otherwise the contact stays at the main site.
+func (p *processor) placeContacts(creators []*item) {
+	for _, it := range creators {
+		if it.err != nil || it.m.UserID != 0 || it.m.ClientID == 0 || it.org == fallbackOrg || it.in.Lead.IsOrganisation() {
+			continue
+		}
+		if site, ok := p.stage.tenant.site(it.m.ClientID, it.in.Lead); ok {
+			it.m.SiteID = site
+		}
+	}
+}
+
+// sameOrganisation gives the sites of one organisation (dedupe's
+// organisation id) in a batch one organisation key, when they are named
+// otherwise and some have no domain: the key with the domain (the first
+// one's, when none has), so they share one Client. Sites at two different
+// domains keep theirs: a domain decides on its own (crm.md §4.3).
+func sameOrganisation(creators []*item) {
+	byOrg := map[string][]*item{}
+	var order []string
+	for _, it := range creators {
+		oid := it.in.Lead.OrganisationID
+		if it.m.ClientID != 0 || it.m.OrgKey != "" || oid == "" || it.org == fallbackOrg || !it.in.Lead.IsOrganisation() {
+			continue
+		}
+		if byOrg[oid] == nil {
+			order = append(order, oid)
+		}
+		byOrg[oid] = append(byOrg[oid], it)
+	}
+	for _, oid := range order {
+		its := byOrg[oid]
+		canon := ""
+		for _, it := range its {
+			if domainOf(it.org) == "" || it.org == canon {
+				continue
+			}
+			if canon != "" {
+				canon = "" // two domains: nothing to share
+				break
+			}
+			canon = it.org
+		}
+		if canon == "" && domainOf(its[0].org) == "" {
+			canon = its[0].org
+		}
+		if canon == "" {
+			continue
+		}
+		for _, it := range its {
+			if domainOf(it.org) == "" {
+				it.org = canon
+			}
+		}
+	}
 }
 
 // orgWork is one organisation of a batch whose Client is being resolved.
@@ -444,6 +584,7 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 	var todo, reread []*orgWork
 	var since time.Time
 	byKey := map[string]*orgWork{}
+	sameOrganisation(creators)
 	for _, it := range creators {
 		if it.m.ClientID != 0 {
 			continue
@@ -453,6 +594,10 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 			continue
 		}
 		ow := byKey[it.org]
+		if ow != nil && it.in.Lead.IsOrganisation() && !ow.first.in.Lead.IsOrganisation() {
+			// An organisation record's address seeds the main site.
+			ow.first = it
+		}
 		if ow == nil {
 			ow = &orgWork{key: it.org, name: orgName(it.in.Lead, it.org), first: it}
 			if it.org == fallbackOrg {
@@ -501,6 +646,7 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 				if json.Unmarshal(row, &a) == nil {
 					reread[i].rec = orgRecord{ClientID: a.ID, SiteID: a.MainSiteID}
 					p.stage.tenant.addClient(reread[i].key, reread[i].name, reread[i].rec)
+					p.seeded(reread[i])
 				}
 			}
 		}
@@ -545,6 +691,7 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 			}
 			ow.rec = orgRecord{ClientID: a.ID, SiteID: a.MainSiteID}
 			p.stage.tenant.addClient(ow.key, ow.name, ow.rec)
+			p.seeded(ow)
 		}
 	}
 	// A lead at a Client leadstream did not make may belong at one of its
@@ -582,11 +729,10 @@ func (p *processor) createClients(ctx context.Context, creators []*item) error {
 		for _, it := range ow.members {
 			if it.err == nil {
 				it.m.OrgKey, it.m.ClientID, it.m.SiteID = ow.key, ow.rec.ClientID, ow.rec.SiteID
-				// At an existing Site of the Client with the lead's
-				// address rather than the main site.
-				if adopted {
-					if site, ok := p.stage.tenant.site(ow.rec.ClientID, it.in.Lead); ok {
-						it.m.SiteID = site
+				it.seeded = ow.rec.SeededBy != "" && ow.rec.SeededBy == it.in.LeadID
+				if oid := it.in.Lead.OrganisationID; oid != "" && ow.key != fallbackOrg {
+					if err := p.st.put(keyOrgID+oid, ow.key); err != nil {
+						return err
 					}
 				}
 				if err := p.save(it); err != nil {
@@ -605,7 +751,7 @@ func (p *processor) createUsers(ctx context.Context, creators []*item) error {
 	var reread []*item
 	var since time.Time
 	for _, it := range creators {
-		if it.err != nil || it.m.UserID != 0 || it.m.ClientID == 0 {
+		if it.err != nil || it.m.UserID != 0 || it.m.ClientID == 0 || it.in.Lead.IsOrganisation() {
 			continue
 		}
 		if u, ok := p.stage.tenant.user(it.in.Lead, it.m.ClientID); ok {
@@ -648,7 +794,7 @@ func (p *processor) createUsers(ctx context.Context, creators []*item) error {
 	var items []map[string]any
 	var leads []string
 	for _, it := range creators {
-		if it.err != nil || it.m.UserID != 0 || it.m.ClientID == 0 {
+		if it.err != nil || it.m.UserID != 0 || it.m.ClientID == 0 || it.in.Lead.IsOrganisation() {
 			continue
 		}
 		todo = append(todo, it)
@@ -723,10 +869,10 @@ func (p *processor) createTickets(ctx context.Context, creators []*item) error {
 	var reread []*item
 	var since time.Time
 	for _, it := range creators {
-		if it.err != nil || it.m.TicketID != 0 || it.m.UserID == 0 {
+		if !p.wantsTicket(it) {
 			continue
 		}
-		if id, ok := p.stage.tenant.ticket(it.m.UserID); ok {
+		if id, ok := p.leadTicketOf(it); ok {
 			if err := p.linkTicket(it, id, it.prior.Phase == phaseTicket); err != nil {
 				return err
 			}
@@ -748,6 +894,8 @@ func (p *processor) createTickets(ctx context.Context, creators []*item) error {
 			var t halopsa.Ticket
 			if json.Unmarshal(r, &t) == nil && t.ID != 0 && t.UserID != 0 {
 				p.stage.tenant.addTicket(t.UserID, t.ID)
+			} else if t.ID != 0 && t.SiteID != 0 {
+				p.stage.tenant.addSiteTicket(t.SiteID, t.ID)
 			}
 		}
 		for _, it := range reread {
@@ -755,7 +903,7 @@ func (p *processor) createTickets(ctx context.Context, creators []*item) error {
 				it.err = err
 				continue
 			}
-			if id, ok := p.stage.tenant.ticket(it.m.UserID); ok {
+			if id, ok := p.leadTicketOf(it); ok {
 				if err := p.linkTicket(it, id, true); err != nil {
 					return err
 				}
@@ -767,7 +915,7 @@ func (p *processor) createTickets(ctx context.Context, creators []*item) error {
 	var leads []string
 	var sent [][]halopsa.CustomField
 	for _, it := range creators {
-		if it.err != nil || it.m.TicketID != 0 || it.m.UserID == 0 {
+		if !p.wantsTicket(it) {
 			continue
 		}
 		body, cfs := p.ticketBody(it)
@@ -796,13 +944,40 @@ func (p *processor) createTickets(ctx context.Context, creators []*item) error {
 		if len(t.CustomFields) > 0 {
 			p.verify(it.in.LeadID, sent[i], t.CustomFields)
 		}
-		p.stage.tenant.addTicket(it.m.UserID, t.ID)
+		if it.m.UserID != 0 {
+			p.stage.tenant.addTicket(it.m.UserID, t.ID)
+		} else {
+			p.stage.tenant.addSiteTicket(it.m.SiteID, t.ID)
+		}
 		it.m.TicketID, it.m.StatusID, it.m.Ticket = t.ID, p.stage.opts.NewStatusID, cfValues(sent[i], p.fields)
 		if err := p.save(it); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// wantsTicket reports whether a creator still needs its lead ticket now:
+// a person lead once it has its User, an organisation lead (with
+// Options.OrganisationTickets) once it has its Site.
+func (p *processor) wantsTicket(it *item) bool {
+	if it.err != nil || it.m.TicketID != 0 {
+		return false
+	}
+	if it.in.Lead.IsOrganisation() {
+		return p.stage.opts.OrganisationTickets && it.m.OrgSite && it.m.SiteID != 0
+	}
+	return it.m.UserID != 0
+}
+
+// leadTicketOf is the open lead ticket the tenant already has for a
+// creator: its User's, or for an organisation lead the one without a
+// User at its Site.
+func (p *processor) leadTicketOf(it *item) (int, bool) {
+	if it.in.Lead.IsOrganisation() {
+		return p.stage.tenant.siteTicket(it.m.SiteID)
+	}
+	return p.stage.tenant.ticket(it.m.UserID)
 }
 
 // leadTicketQuery narrows a ticket read-back to the lead type.
@@ -862,6 +1037,10 @@ func (p *processor) update(ctx context.Context, items []*item) error {
 		// Reload: an earlier record of the same lead may have changed it.
 		if _, err := p.st.get(keyMapping+it.in.LeadID, &it.m); err != nil {
 			return err
+		}
+		if it.m.FoldedInto != "" {
+			// Its records are the surviving lead's (fold.go).
+			continue
 		}
 		l := it.in.Lead
 		if l.DoNotContact && !it.m.Suppressed {
@@ -1000,10 +1179,15 @@ func (p *processor) suppressionKeys(l *lead.Lead, m mapping) []string {
 	return lead.SuppressionKeys(p.stage.opts.SuppressionKey, emails, phones)
 }
 
-// feedback applies a change people made in HaloPSA (from the crm stage).
-func (p *processor) feedback(in *pipeline.Envelope, out *pipeline.Emitter) error {
+// feedback applies a change people made in HaloPSA (from the crm stage),
+// or a fold of the lead into another (from the sink partition of that
+// lead, fold.go).
+func (p *processor) feedback(ctx context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
 	if in.LeadID == "" {
 		return errors.New("sink: feedback without a lead id")
+	}
+	if in.Feedback.FoldInto != "" {
+		return p.fold(ctx, in, out)
 	}
 	it := &item{in: in}
 	if _, err := p.st.get(keyMapping+in.LeadID, &it.m); err != nil {

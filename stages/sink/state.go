@@ -16,6 +16,7 @@ const (
 	keyIntent     = "intent/"  // lead id → a create is under way (crash marker)
 	keyOrg        = "org/"     // organisation key → orgRecord
 	keyOrgIntent  = "ointent/" // organisation key → a Client create is under way
+	keyOrgID      = "orgid/"   // dedupe's organisation id → organisation key of its Client
 	keyWrite      = "write/"   // lead id/seq → a write the dry run made
 	keyDrySeq     = "dryseq"   // the dry run's id sequence
 	fallbackOrg   = "_fallback"
@@ -45,6 +46,27 @@ type mapping struct {
 	Suppressed bool `json:"suppressed,omitempty"`
 	DNCWritten bool `json:"dnc_written,omitempty"`
 	Writes     int  `json:"writes,omitempty"`
+	// OrgSite is set on an organisation lead (a company, no person) once
+	// SiteID is its own Site: the Client's main site it seeded, a Site of
+	// the Client at its address, or one the sink created (issue 12).
+	OrgSite bool `json:"org_site,omitempty"`
+	// Absorbed are leads dedupe folded into this one (reconciliation)
+	// whose sink partitions have not yet been told this lead's records.
+	Absorbed []absorbedLead `json:"absorbed,omitempty"`
+	// FoldedInto is the lead dedupe folded this one into; Into are that
+	// lead's HaloPSA records, and FoldDone is set once this lead's records
+	// were merged into them (see fold.go).
+	FoldedInto string                `json:"folded_into,omitempty"`
+	Into       *pipeline.HaloRecords `json:"into,omitempty"`
+	FoldDone   bool                  `json:"fold_done,omitempty"`
+}
+
+// absorbedLead is a lead folded into another, and its partition key (its
+// sink partition).
+type absorbedLead struct {
+	ID   string `json:"id"`
+	Key  string `json:"key"`
+	Sent bool   `json:"sent,omitempty"`
 }
 
 func (m *mapping) owned(field string) bool { return slices.Contains(m.Owned, field) }
@@ -60,6 +82,8 @@ const (
 	phaseClient = "client"
 	phaseUser   = "user"
 	phaseTicket = "ticket"
+	phaseSite   = "site"
+	phaseFold   = "fold"
 )
 
 // orgRecord is the HaloPSA Client of one organisation key.
@@ -70,6 +94,9 @@ type orgRecord struct {
 	// met the organisation: its existing Users are looked at before a
 	// contact is created.
 	Adopted bool `json:"adopted,omitempty"`
+	// SeededBy is the organisation lead whose address seeded the main site
+	// of a Client leadstream made: that site is the lead's.
+	SeededBy string `json:"seeded_by,omitempty"`
 }
 
 // state reads and writes the sink's records in a partition table.

@@ -59,7 +59,10 @@ type tenantIndex struct {
 	clients map[int]savedClient
 	people  map[int]savedUser
 	tickets map[int]int // user id → open lead ticket id
-	sites   map[int]savedSite
+	// siteTickets are the open lead Tickets without a User (an
+	// organisation lead's, Options.OrganisationTickets): site id → ticket.
+	siteTickets map[int]int
+	sites       map[int]savedSite
 	// sitesAt is when the Sites were first read (zero: not yet; they are
 	// read the first time a lead lands at a Client leadstream did not
 	// make, then followed with the rest).
@@ -104,6 +107,8 @@ type tenantSnapshot struct {
 	Tickets  map[int]int         `json:"tickets"`
 	Sites    map[int]savedSite   `json:"sites"`
 	SitesAt  time.Time           `json:"sites_read_at,omitzero"`
+	// SiteTickets are the open lead Tickets without a User, by Site.
+	SiteTickets map[int]int `json:"site_tickets,omitempty"`
 }
 
 // indexedClient is a Client and the registrable domain it is known by
@@ -135,6 +140,9 @@ func (ti *tenantIndex) load(ctx context.Context, c *halopsa.Client, leadTypeID i
 		ti.path = filepath.Join(dir, "tenant-"+hex.EncodeToString(sum[:6])+".json")
 		if snap, ok := readSnapshot(ti.path, c.Identity(), log); ok {
 			ti.clients, ti.people, ti.tickets, ti.sites = snap.Clients, snap.Users, snap.Tickets, snap.Sites
+			if snap.SiteTickets != nil {
+				ti.siteTickets = snap.SiteTickets
+			}
 			ti.sitesAt = snap.SitesAt
 			since = snap.ReadAt.Add(-clockSkew)
 		}
@@ -291,6 +299,9 @@ func (ti *tenantIndex) mergeLocked(ch tenantChanges) {
 		if a := st.DeliveryAddress; a != nil {
 			keys = siteKeys(a.Line1, a.Line2, a.Postcode)
 		}
+		if k := siteNameKey(st.Name); k != "" {
+			keys = append(keys, k)
+		}
 		ti.sites[st.ID] = savedSite{ClientID: st.ClientID, Keys: keys}
 	}
 	for _, u := range ch.users {
@@ -299,6 +310,9 @@ func (ti *tenantIndex) mergeLocked(ch tenantChanges) {
 	for _, t := range ch.tickets {
 		if _, ok := ti.tickets[t.UserID]; !ok && t.UserID != 0 {
 			ti.tickets[t.UserID] = t.ID
+		}
+		if _, ok := ti.siteTickets[t.SiteID]; !ok && t.UserID == 0 && t.SiteID != 0 {
+			ti.siteTickets[t.SiteID] = t.ID
 		}
 	}
 	ti.derive()
@@ -309,7 +323,7 @@ func (ti *tenantIndex) saveLocked(identity string, log *slog.Logger) {
 	if ti.path == "" {
 		return
 	}
-	b, err := json.Marshal(tenantSnapshot{Identity: identity, ReadAt: ti.loadedAt, Clients: ti.clients, Users: ti.people, Tickets: ti.tickets, Sites: ti.sites, SitesAt: ti.sitesAt})
+	b, err := json.Marshal(tenantSnapshot{Identity: identity, ReadAt: ti.loadedAt, Clients: ti.clients, Users: ti.people, Tickets: ti.tickets, Sites: ti.sites, SitesAt: ti.sitesAt, SiteTickets: ti.siteTickets})
 	if err == nil {
 		err = atomicfile.Write(ti.path, b, false)
 	}
@@ -353,6 +367,7 @@ func (ti *tenantIndex) reset() {
 	ti.people = map[int]savedUser{}
 	ti.tickets = map[int]int{}
 	ti.sites = map[int]savedSite{}
+	ti.siteTickets = map[int]int{}
 	ti.derive()
 }
 
@@ -502,6 +517,60 @@ func (ti *tenantIndex) addTicket(userID, ticketID int) {
 	}
 }
 
+// siteTicket is the open lead ticket without a User at a Site (an
+// organisation lead's).
+func (ti *tenantIndex) siteTicket(siteID int) (int, bool) {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	id, ok := ti.siteTickets[siteID]
+	return id, ok
+}
+
+// addSiteTicket records an organisation lead's ticket.
+func (ti *tenantIndex) addSiteTicket(siteID, ticketID int) {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	if ti.siteTickets == nil {
+		ti.reset()
+	}
+	if _, ok := ti.siteTickets[siteID]; !ok {
+		ti.siteTickets[siteID] = ticketID
+	}
+}
+
+// addSite records a Site leadstream created (or seeded with a Client)
+// with the keys of its address and name, so later leads at that address
+// find it.
+func (ti *tenantIndex) addSite(siteID, clientID int, a lead.Address, name string) {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	if ti.sites == nil {
+		ti.reset()
+	}
+	keys := siteKeys(textsafe.Cell(a.Street), textsafe.Cell(a.City), textsafe.Cell(a.Postcode))
+	if k := siteNameKey(textsafe.Cell(name)); k != "" {
+		keys = append(keys, k)
+	}
+	ti.sites[siteID] = savedSite{ClientID: clientID, Keys: keys}
+	for _, k := range keys {
+		if _, ok := ti.atSite[strconv.Itoa(clientID)+"/"+k]; !ok {
+			ti.atSite[strconv.Itoa(clientID)+"/"+k] = siteID
+		}
+	}
+}
+
+// removeUser takes a User leadstream made inactive out of the lookups,
+// so no later lead is linked to it.
+func (ti *tenantIndex) removeUser(id int) {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	if _, ok := ti.people[id]; !ok {
+		return
+	}
+	delete(ti.people, id)
+	ti.derive()
+}
+
 // domainOf is the domain of a "d:" organisation key, else "".
 func domainOf(key string) string {
 	d, _ := strings.CutPrefix(key, "d:")
@@ -536,6 +605,34 @@ func (ti *tenantIndex) site(clientID int, l *lead.Lead) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// orgSite is the Site of a Client that is an organisation lead's: the
+// one at its address (site), else, for a lead without a street, the one
+// with the name the sink gives such a Site (its city: "Leeds").
+func (ti *tenantIndex) orgSite(clientID int, l *lead.Lead) (int, bool) {
+	if id, ok := ti.site(clientID, l); ok {
+		return id, true
+	}
+	if len(leadSiteKeys(l)) > 0 {
+		return 0, false
+	}
+	k := siteNameKey(textsafe.Cell(siteName(l)))
+	if k == "" {
+		return 0, false
+	}
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	id, ok := ti.atSite[strconv.Itoa(clientID)+"/"+k]
+	return id, ok
+}
+
+// siteNameKey is the key a Site is found by its name with ("" for none).
+func siteNameKey(name string) string {
+	if n := addressPart(name); n != "" {
+		return "n:" + n
+	}
+	return ""
 }
 
 // siteKeys are the keys an address is matched by: street and postcode,

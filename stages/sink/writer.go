@@ -28,6 +28,8 @@ type writer interface {
 	recent(ctx context.Context, resource string, query url.Values, since time.Time) ([]stdjson.RawMessage, error)
 	// pause is the wait before the n-th read-back.
 	pause(n int) time.Duration
+	// get reads one record by id (nil, nil in a dry run).
+	get(ctx context.Context, resource string, id int) (stdjson.RawMessage, error)
 }
 
 // live writes to HaloPSA.
@@ -66,6 +68,14 @@ func (w live) recent(ctx context.Context, resource string, query url.Values, sin
 }
 
 func (w live) pause(n int) time.Duration { return w.c.Backoff(n) }
+
+func (w live) get(ctx context.Context, resource string, id int) (stdjson.RawMessage, error) {
+	var raw stdjson.RawMessage
+	if err := w.c.Get(ctx, resource, id, &raw); err != nil {
+		return nil, fmt.Errorf("sink: reading %s %d: %w", resource, id, err)
+	}
+	return raw, nil
+}
 
 // Write is one HaloPSA request element a dry-run sink recorded.
 type Write struct {
@@ -142,3 +152,5 @@ func (dry) recent(context.Context, string, url.Values, time.Time) ([]stdjson.Raw
 }
 
 func (dry) pause(int) time.Duration { return 0 }
+
+func (dry) get(context.Context, string, int) (stdjson.RawMessage, error) { return nil, nil }

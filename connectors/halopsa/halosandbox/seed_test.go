@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/leadstream/leadstream/stages/sink/workflow"
+	"github.com/leadstream/leadstream/internal/workflow"
 )
 
 // TestDefaultSeedHasEveryWorkflowStatus checks that each status of the

@@ -30,12 +30,12 @@ func promotable() Facts {
 }
 
 func TestEmbeddedDefaultMatchesConfigFile(t *testing.T) {
-	shipped, err := os.ReadFile(filepath.Join("..", "..", "..", "config", "workflow.json"))
+	shipped, err := os.ReadFile(filepath.Join("..", "..", "config", "workflow.json"))
 	if err != nil {
 		t.Fatalf("read config/workflow.json: %v", err)
 	}
 	if !bytes.Equal(shipped, defaultConfig) {
-		t.Fatal("stages/sink/workflow/default.json differs from config/workflow.json; copy one over the other")
+		t.Fatal("internal/workflow/default.json differs from config/workflow.json; copy one over the other")
 	}
 	if !bytes.Equal(DefaultConfig(), defaultConfig) {
 		t.Fatal("DefaultConfig does not return the embedded file")
