@@ -185,9 +185,10 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 	}
 	p := &Processor{table: t, cfg: cfg, prec: s.Precedence, ids: newLeadIDs(), blocks: newGenCache[string, []uint32](blockKeys),
 		recs: newGenCache[uint32, []*match.Prepared](recLeads)}
-	p.keys = buildBloom(t, s.BloomBytes)
 	p.metrics = s.Metrics
 	if g := s.Global; g != nil {
+		// No blk/ entries to filter: the view holds the blocks.
+		p.keys = readyBloom()
 		// The view's fuzzy index replaces the partition's own.
 		p.global, p.partition = g, partition
 		g.mu.Lock()
@@ -203,11 +204,11 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 		}
 		g.mu.Unlock()
 		if err != nil {
-			p.keys.close()
 			return nil, err
 		}
 		return p, nil
 	}
+	p.keys = buildBloom(t, s.BloomBytes)
 	if !s.NoFuzzy {
 		if err := p.openFuzzy(s.FuzzyDir, partition); err != nil {
 			p.keys.close()
@@ -772,27 +773,37 @@ func (p *Processor) appendCandidates(v view, out []match.Candidate, h uint32, id
 		if r.IsOrganisation() != p.org {
 			continue // organisations match organisations, persons persons
 		}
-		out = append(out, match.Candidate{LeadID: id, Record: r.Record(), Prepared: r})
+		out = append(out, match.Candidate{LeadID: id, Prepared: r})
 	}
 	return out, nil
 }
 
 // file stores a lead with one more source record and indexes the record's
 // blocking keys (keys, rec.Keys()) under it.
+//
+// With the shared view the partition keeps no blk/ entries and no caches
+// of its own: the view holds every lead's blocking keys and match records
+// (it loads them from mrec/ when the partition opens), and the lead's
+// match records as the view keeps them are the ones stored. Without a
+// view (benchmarks, tests) the partition's blk/ entries are its blocks.
 func (p *Processor) file(id string, st *leadState, rec *match.Prepared, keys []string, src string) error {
-	if p.global != nil {
-		p.global.file(p.partition, st.Key, id, src, rec, keys)
+	var preps []*match.Prepared
+	if g := p.global; g != nil {
+		g.file(p.partition, st.Key, id, src, rec, keys)
+		preps = g.ownRecords(p.partition, id)
 	}
 	if err := p.putLead(id, st); err != nil {
 		return err
 	}
 	h := p.ids.intern(id)
-	// The first record and the most recent ones represent the lead.
-	old, err := p.matchRecords(h, id)
-	if err != nil {
-		return err
+	if preps == nil {
+		// The first record and the most recent ones represent the lead.
+		old, err := p.matchRecords(h, id)
+		if err != nil {
+			return err
+		}
+		preps = keepRecords(old, rec)
 	}
-	preps := keepRecords(old, rec)
 	recs := make([]match.Record, len(preps))
 	for i, x := range preps {
 		recs[i] = x.Record()
@@ -800,13 +811,16 @@ func (p *Processor) file(id string, st *leadState, rec *match.Prepared, keys []s
 	if err := p.putJSON(keyMatch+id, recs); err != nil {
 		return err
 	}
-	p.recs.put(h, preps)
 	if p.fz != nil {
 		p.fz.put(id, recs)
 	}
-	if p.global != nil && p.global.fz != nil {
-		p.global.fz.put(id, recs)
+	if p.global != nil {
+		if p.global.fz != nil {
+			p.global.fz.put(id, recs)
+		}
+		return nil
 	}
+	p.recs.put(h, preps)
 	for _, k := range keys {
 		hs, err := p.block(k)
 		if err != nil {

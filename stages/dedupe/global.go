@@ -188,6 +188,16 @@ func (g *Global) file(partition int32, key, id, src string, rec *match.Prepared,
 	g.fileKeys(h, keys)
 }
 
+// ownRecords returns the match records the view holds for lead id when
+// partition owns it (nil otherwise: unknown, folded, or another's).
+func (g *Global) ownRecords(partition int32, id string) []*match.Prepared {
+	l := g.leads[g.ids.intern(id)]
+	if l == nil || l.partition != partition {
+		return nil
+	}
+	return l.recs
+}
+
 // fileKeys files lead h under blocking keys.
 func (g *Global) fileKeys(h uint32, keys []string) {
 	for _, k := range keys {

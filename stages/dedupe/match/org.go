@@ -45,14 +45,14 @@ func DecideOrganisation(in *Prepared, candidates []Candidate) OrgDecision {
 	if a.r.Domain != "" {
 		for i := range candidates {
 			c := &candidates[i]
-			if c.Record.Domain != "" && c.Record.Domain != a.r.Domain {
+			if cr := c.record(); cr.Domain != "" && cr.Domain != a.r.Domain {
 				otherDomain[c.LeadID] = true
 			}
 		}
 	}
 	for i := range candidates {
 		c := &candidates[i]
-		if !c.Record.Organisation || otherDomain[c.LeadID] {
+		if !c.record().Organisation || otherDomain[c.LeadID] {
 			continue
 		}
 		b := c.prepared()

@@ -29,6 +29,14 @@ func (c *Candidate) prepared() prep {
 	return prepare(&c.Record)
 }
 
+// record returns the candidate's record: Prepared's when set.
+func (c *Candidate) record() *Record {
+	if c.Prepared != nil {
+		return &c.Prepared.rec
+	}
+	return &c.Record
+}
+
 // SetOrganisationID sets the organisation the record's lead belongs to
 // (Record.OrgID), once its lead is decided.
 func (x *Prepared) SetOrganisationID(id string) { x.rec.OrgID = id }
