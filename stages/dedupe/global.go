@@ -44,8 +44,8 @@ type Global struct {
 	mu     sync.Mutex
 	ids    *leadIDs
 	blocks map[string][]uint32 // blocking key → leads, oldest first
-	leads  leadTable // by handle (ids hands out dense handles)
-	fz     *fuzzy // one fuzzy index of every partition's leads (nil: off)
+	leads  leadTable           // by handle (ids hands out dense handles)
+	fz     *fuzzy              // one fuzzy index of every partition's leads (nil: off)
 	// folded maps a lead folded into another (reconciliation) to it.
 	folded map[uint32]uint32
 	// following is Follow's goroutine (Close waits for it).
