@@ -384,7 +384,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		p.metrics.decided(&verdict)
 		clear(cands) // the buffer is reused; let go of the records
 		if p.global != nil {
-			absorbed = p.reconcile(&verdict)
+			absorbed = p.reconcile(&verdict, prep.Thin())
 		}
 	}
 	if verdict.Outcome == match.AutoMerge && p.global != nil {
@@ -544,8 +544,9 @@ func keepRecords(old []*match.Prepared, rec *match.Prepared) []*match.Prepared {
 // came, on this partition or another). The oldest lead (the smallest id)
 // takes the record, and the others are folded into it in the view and
 // named in the record's Absorbed (the lead.merged case, G4 relaxed for it
-// alone). It returns the folded leads.
-func (p *Processor) reconcile(v *match.Decision) []string {
+// alone). thin is whether the record is thin (see below). It returns the
+// folded leads.
+func (p *Processor) reconcile(v *match.Decision, thin bool) []string {
 	if v.Outcome != match.Review || len(v.Matches) < 2 {
 		return nil
 	}
@@ -564,11 +565,17 @@ func (p *Processor) reconcile(v *match.Decision) []string {
 	}
 	slices.Sort(high)
 	target, others := high[0], high[1:]
-	// The leads must match each other too, at the threshold with every
-	// guard passing, not just both resemble the record.
-	for _, b := range others {
-		if !p.leadsMatch(target, b) {
-			return nil
+	// The record is the evidence that the leads are one: it matches each
+	// at the threshold with G1 and G2 passing, so leads that share no
+	// identifier of their own (one has the e-mail, the other the address)
+	// are joined by the record that has both. A thin record (a name and a
+	// city) is no such evidence — namesakes in one city all match it — so
+	// then the leads must match each other too.
+	if thin {
+		for _, b := range others {
+			if !p.leadsMatch(target, b) {
+				return nil
+			}
 		}
 	}
 	for _, b := range others {

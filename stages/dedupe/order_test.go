@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -143,8 +144,13 @@ func TestOrderSensitivity(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads datasets")
 	}
-	for _, file := range []string{"febrl1.csv", "febrl2.csv", "splink_fake_1000.csv"} {
-		rows := readDataset(t, "../../testdata/datasets/"+file)
+	files := []string{"../../testdata/datasets/febrl1.csv", "../../testdata/datasets/febrl2.csv", "../../testdata/datasets/splink_fake_1000.csv"}
+	if f := os.Getenv("ORDER_EXTRA"); f != "" {
+		files = append(files, f) // another labelled file, e.g. from bench/cmd/leadgen
+	}
+	for _, path := range files {
+		file := filepath.Base(path)
+		rows := readDataset(t, path)
 		truth := map[string]string{}
 		for _, r := range rows {
 			truth[r.id] = r.entity

@@ -46,3 +46,7 @@ func (x *Prepared) IsOrganisation() bool { return x.rec.Organisation }
 
 // EmailKey returns Record().Email without copying the record.
 func (x *Prepared) EmailKey() string { return x.rec.Email }
+
+// Thin reports whether the record is thin: a full person name and a city
+// and nothing else (Config.ThinRecordsByCity).
+func (x *Prepared) Thin() bool { return x.p.thin() }
