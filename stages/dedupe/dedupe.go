@@ -38,9 +38,11 @@
 // and two leads of one entity that arrival order split are folded when a
 // record and each other match them at the auto-merge threshold. The
 // answer then does not depend on the partition count
-// (docs/dedupe-global-view.md has the design and its races). Without a
-// view (benchmarks, tests) a partition matches against its own leads as
-// described above.
+// (docs/dedupe-global-view.md has the design and its races). The view
+// holds every lead's blocking keys and match records, so a partition with
+// it writes no blk/ entries and keeps no block cache or key filter of its
+// own. Without a view (benchmarks, tests) a partition matches against its
+// own leads as described above.
 //
 // Organisation records (a company and no person) are matched only against
 // organisation leads, by organisation and site (match.DecideOrganisation);
