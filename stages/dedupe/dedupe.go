@@ -374,6 +374,12 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		clear(cands)
 		if od.Site != "" {
 			verdict = match.Decision{Outcome: match.AutoMerge, Target: od.Site, Reason: match.ReasonOrganisation}
+			if p.global != nil && len(od.Sites) > 1 {
+				if target, folded := p.reconcileSites(od.Sites); len(folded) > 0 {
+					verdict = match.Decision{Outcome: match.AutoMerge, Target: target, Reason: ReasonReconciled}
+					absorbed = folded
+				}
+			}
 		} else if orgOf, err = p.organisationOf(od.Org); err != nil {
 			return err
 		}
@@ -597,6 +603,45 @@ func (p *Processor) leadsMatch(a, b string) bool {
 		for _, y := range rb {
 			bd := match.Score(x.Record(), y.Record(), false, p.cfg)
 			if bd.Score >= p.cfg.AutoMerge && len(bd.Failed) == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reconcileSites is reconcile for an organisation record that is the
+// same site as two or more leads: leads of one site that arrival order
+// split (a spelling of the name that met none of the other's when it
+// came). The oldest takes the record and the others are folded into it,
+// but only those that are the same site as it by their own records: a
+// short name ("PHILIPS") may agree with two organisations that do not
+// agree with each other. It returns the target and the folded leads.
+func (p *Processor) reconcileSites(sites []string) (string, []string) {
+	sites = slices.Clone(sites)
+	slices.Sort(sites)
+	target := sites[0]
+	var folded []string
+	for _, b := range sites[1:] {
+		if p.sitesMatch(target, b) {
+			folded = append(folded, b)
+		}
+	}
+	for _, b := range folded {
+		p.global.fold(target, b)
+	}
+	return target, folded
+}
+
+// sitesMatch reports whether some record of lead a and some record of
+// lead b are one site.
+func (p *Processor) sitesMatch(a, b string) bool {
+	g := p.global
+	ra, _ := g.records(g.ids.intern(a), a)
+	rb, _ := g.records(g.ids.intern(b), b)
+	for _, x := range ra {
+		for _, y := range rb {
+			if match.SameSite(x, y) {
 				return true
 			}
 		}

@@ -71,6 +71,7 @@ func clusterInOrder(t testing.TB, rows []datasetRow, order []int) map[string]str
 // in trace (nil: none).
 func clusterTraced(t testing.TB, rows []datasetRow, order []int, trace map[string]string) map[string]string {
 	t.Helper()
+	orgLevel := os.Getenv("ORDER_LEVEL") == "organisation"
 	g := NewGlobal()
 	p, err := Stage{Global: g, NoFuzzy: true}.OpenState(t.Context(), 0, newMapState())
 	if err != nil {
@@ -93,6 +94,9 @@ func clusterTraced(t testing.TB, rows []datasetRow, order []int, trace map[strin
 		}
 		if in.Outcome == "" {
 			out[r.id] = in.LeadID
+			if orgLevel && in.Lead != nil && in.Lead.OrganisationID != "" {
+				out[r.id] = in.Lead.OrganisationID
+			}
 			for _, b := range in.Absorbed {
 				folded[b] = in.LeadID
 			}

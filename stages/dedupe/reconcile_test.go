@@ -51,3 +51,33 @@ func TestReconcileFoldsLeadsARecordJoins(t *testing.T) {
 		})
 	}
 }
+
+// Two replicas (two processes, each its own view) make a lead each for
+// one site of one organisation at the same moment; once one view has
+// the other's lead (from the changelog), the next record of that site
+// folds them, as it does for persons.
+func TestReconcileFoldsSitesOfTwoReplicas(t *testing.T) {
+	g0, g1 := NewGlobal(), NewGlobal()
+	st1 := newMapState()
+	p0, p1 := openShared(t, g0, 0, newMapState()), openShared(t, g1, 1, st1)
+	a := envelope("a", lead.Lead{Company: "Koninklijke Philips Electronics N.V.", Country: "NL"})
+	b := envelope("b", lead.Lead{Company: "PHILIPS ELECTRONICS NV", Country: "NL"})
+	run(t, p0, a)
+	run(t, p1, b)
+	if a.Decision != DecisionNew || b.Decision != DecisionNew {
+		t.Fatalf("concurrent first records: %s, %s; want a lead each", a.Decision, b.Decision)
+	}
+	// Replica 0's view follows partition 1's changelog.
+	g0.mu.Lock()
+	err := g0.load(1, st1)
+	g0.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := envelope("c", lead.Lead{Company: "Philips Electronics", Country: "NL"})
+	run(t, p0, c)
+	first, second := min(a.LeadID, b.LeadID), max(a.LeadID, b.LeadID)
+	if c.LeadID != first || len(c.Absorbed) != 1 || c.Absorbed[0] != second {
+		t.Fatalf("third record: %s → %s absorbed %v, want → %s absorbing %s", c.Decision, c.LeadID, c.Absorbed, first, second)
+	}
+}
