@@ -68,7 +68,8 @@ func clusterInOrder(t testing.TB, rows []datasetRow, order []int) map[string]str
 }
 
 // clusterTraced is clusterInOrder that also notes each record's decision
-// in trace (nil: none).
+// in trace (nil: none). With ORDER_LEVEL=organisation an organisation
+// record's cluster is its organisation (eval --level organisation).
 func clusterTraced(t testing.TB, rows []datasetRow, order []int, trace map[string]string) map[string]string {
 	t.Helper()
 	orgLevel := os.Getenv("ORDER_LEVEL") == "organisation"
@@ -150,6 +151,7 @@ func TestOrderSensitivity(t *testing.T) {
 	}
 	files := []string{"../../testdata/datasets/febrl1.csv", "../../testdata/datasets/febrl2.csv", "../../testdata/datasets/splink_fake_1000.csv"}
 	if f := os.Getenv("ORDER_EXTRA"); f != "" {
+		// e.g. ORDER_EXTRA=$PWD/testdata/datasets/patstat.csv ORDER_LEVEL=organisation
 		files = append(files, f) // another labelled file, e.g. from bench/cmd/leadgen
 	}
 	for _, path := range files {
