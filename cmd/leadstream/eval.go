@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/segmentio/encoding/json"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/leadstream/leadstream/connectors/csvfile"
 	"github.com/leadstream/leadstream/internal/evaluate"
 	"github.com/leadstream/leadstream/internal/system"
 	"github.com/leadstream/leadstream/pipeline"
+	"github.com/leadstream/leadstream/stages/dedupe"
 )
 
 const evalHelp = `Measures deduplication on a labelled file: runs it through the real
@@ -37,7 +39,9 @@ B-cubed ones beside them.
 
 Every dedupe partition matches against the leads of all partitions (the
 global candidate view), so --partitions 1 and the default should agree up
-to the order records arrive in.
+to the order records arrive in. "dedupe_input_per_partition" shows how the
+file's records spread over the dedupe partitions, "routed" how many were
+sent on to the partition that owns their lead.
 
 Examples:
   leadstream eval --file testdata/datasets/febrl1.csv
@@ -52,11 +56,17 @@ type evalReport struct {
 	// Level is what a cluster is: lead, organisation or site.
 	Level string `json:"level"`
 	evaluate.Scores
-	BCubed        evaluate.BCubed          `json:"bcubed"`
-	Outcomes      map[pipeline.Outcome]int `json:"outcomes"`
-	Seconds       float64                  `json:"seconds"`
-	RecordsPerSec float64                  `json:"records_per_second"`
-	HaloPSA       *haloReport              `json:"halopsa,omitempty"`
+	BCubed   evaluate.BCubed          `json:"bcubed"`
+	Outcomes map[pipeline.Outcome]int `json:"outcomes"`
+	// DedupeInput is how many of the file's records reached each dedupe
+	// partition (leads.valid, first delivery; a record routed to the
+	// partition of its lead counts once more under Routed).
+	DedupeInput []int `json:"dedupe_input_per_partition"`
+	// Routed is how many records dedupe sent on to another partition.
+	Routed        int         `json:"routed"`
+	Seconds       float64     `json:"seconds"`
+	RecordsPerSec float64     `json:"records_per_second"`
+	HaloPSA       *haloReport `json:"halopsa,omitempty"`
 }
 
 func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -130,6 +140,10 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	elapsed := time.Since(start)
+	perPartition, routed, err := dedupeInput(ctx, sys.Brokers(), results[0].ImportID, c.partitions)
+	if err != nil {
+		return err
+	}
 	if *clustersOut != "" {
 		if err := writeClusters(*clustersOut, truth, predicted); err != nil {
 			return err
@@ -142,6 +156,8 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Scores:        evaluate.Pairwise(truth, predicted),
 		BCubed:        evaluate.BCubedScores(truth, predicted),
 		Outcomes:      sum.Counts,
+		DedupeInput:   perPartition,
+		Routed:        routed,
 		Seconds:       elapsed.Seconds(),
 		RecordsPerSec: float64(sum.Read) / elapsed.Seconds(),
 	}
@@ -155,6 +171,36 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintln(stdout, string(b))
 	log.Debug("eval done", slog.Int("records", rep.Records))
 	return nil
+}
+
+// dedupeInput counts the records of import id on leads.valid per
+// partition (a routed record apart): how the stream spread over the
+// dedupe partitions.
+func dedupeInput(ctx context.Context, brokers []string, id string, partitions int) ([]int, int, error) {
+	counts := make([]int, max(partitions, 1))
+	routed := 0
+	var decodeErr error
+	err := pipeline.ReadTopic(ctx, brokers, pipeline.TopicValid, func(r *kgo.Record) {
+		env, err := pipeline.DecodeEnvelope(r)
+		if err != nil {
+			decodeErr = err
+			return
+		}
+		switch {
+		case env.Source.ImportID != id:
+		case env.Decision == dedupe.DecisionRouted:
+			routed++
+		case int(r.Partition) < len(counts):
+			counts[r.Partition]++
+		}
+	})
+	if err == nil {
+		err = decodeErr
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("eval: read %s: %w", pipeline.TopicValid, err)
+	}
+	return counts, routed, nil
 }
 
 // readTruth maps record ids to entities.

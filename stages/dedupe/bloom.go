@@ -69,6 +69,14 @@ func (f *bloom) absent(k string) bool {
 	return false
 }
 
+// readyBloom returns a small, empty filter marked built: for a processor
+// that keeps no blk/ entries (one with the shared view).
+func readyBloom() *bloom {
+	f := newBloom(8192)
+	f.ready.Store(true)
+	return f
+}
+
 // buildBloom returns a filter that fills itself from st's blk/ entries in
 // the background (close stops it).
 func buildBloom(st State, size int) *bloom {

@@ -38,9 +38,11 @@
 // and two leads of one entity that arrival order split are folded when a
 // record and each other match them at the auto-merge threshold. The
 // answer then does not depend on the partition count
-// (docs/dedupe-global-view.md has the design and its races). Without a
-// view (benchmarks, tests) a partition matches against its own leads as
-// described above.
+// (docs/dedupe-global-view.md has the design and its races). The view
+// holds every lead's blocking keys and match records, so a partition with
+// it writes no blk/ entries and keeps no block cache or key filter of its
+// own. Without a view (benchmarks, tests) a partition matches against its
+// own leads as described above.
 //
 // Organisation records (a company and no person) are matched only against
 // organisation leads, by organisation and site (match.DecideOrganisation);
@@ -185,9 +187,10 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 	}
 	p := &Processor{table: t, cfg: cfg, prec: s.Precedence, ids: newLeadIDs(), blocks: newGenCache[string, []uint32](blockKeys),
 		recs: newGenCache[uint32, []*match.Prepared](recLeads)}
-	p.keys = buildBloom(t, s.BloomBytes)
 	p.metrics = s.Metrics
 	if g := s.Global; g != nil {
+		// No blk/ entries to filter: the view holds the blocks.
+		p.keys = readyBloom()
 		// The view's fuzzy index replaces the partition's own.
 		p.global, p.partition = g, partition
 		g.mu.Lock()
@@ -203,11 +206,11 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 		}
 		g.mu.Unlock()
 		if err != nil {
-			p.keys.close()
 			return nil, err
 		}
 		return p, nil
 	}
+	p.keys = buildBloom(t, s.BloomBytes)
 	if !s.NoFuzzy {
 		if err := p.openFuzzy(s.FuzzyDir, partition); err != nil {
 			p.keys.close()
@@ -374,6 +377,12 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		clear(cands)
 		if od.Site != "" {
 			verdict = match.Decision{Outcome: match.AutoMerge, Target: od.Site, Reason: match.ReasonOrganisation}
+			if p.global != nil && len(od.Sites) > 1 {
+				if target, folded, keys := p.reconcileSites(od.Sites); len(folded) > 0 {
+					verdict = match.Decision{Outcome: match.AutoMerge, Target: target, Reason: ReasonReconciled}
+					absorbed, absorbedKeys = folded, keys
+				}
+			}
 		} else if orgOf, err = p.organisationOf(od.Org); err != nil {
 			return err
 		}
@@ -386,7 +395,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		p.metrics.decided(&verdict)
 		clear(cands) // the buffer is reused; let go of the records
 		if p.global != nil {
-			absorbed, absorbedKeys = p.reconcile(&verdict)
+			absorbed, absorbedKeys = p.reconcile(&verdict, prep.Thin())
 		}
 	}
 	if verdict.Outcome == match.AutoMerge && p.global != nil {
@@ -546,8 +555,9 @@ func keepRecords(old []*match.Prepared, rec *match.Prepared) []*match.Prepared {
 // came, on this partition or another). The oldest lead (the smallest id)
 // takes the record, and the others are folded into it in the view and
 // named in the record's Absorbed (the lead.merged case, G4 relaxed for it
-// alone). It returns the folded leads and their partition keys.
-func (p *Processor) reconcile(v *match.Decision) ([]string, []string) {
+// alone). thin is whether the record is thin (see below). It returns the
+// folded leads and their partition keys.
+func (p *Processor) reconcile(v *match.Decision, thin bool) ([]string, []string) {
 	if v.Outcome != match.Review || len(v.Matches) < 2 {
 		return nil, nil
 	}
@@ -566,11 +576,17 @@ func (p *Processor) reconcile(v *match.Decision) ([]string, []string) {
 	}
 	slices.Sort(high)
 	target, others := high[0], high[1:]
-	// The leads must match each other too, at the threshold with every
-	// guard passing, not just both resemble the record.
-	for _, b := range others {
-		if !p.leadsMatch(target, b) {
-			return nil, nil
+	// The record is the evidence that the leads are one: it matches each
+	// at the threshold with G1 and G2 passing, so leads that share no
+	// identifier of their own (one has the e-mail, the other the address)
+	// are joined by the record that has both. A thin record (a name and a
+	// city) is no such evidence — namesakes in one city all match it — so
+	// then the leads must match each other too.
+	if thin {
+		for _, b := range others {
+			if !p.leadsMatch(target, b) {
+				return nil, nil
+			}
 		}
 	}
 	keys := make([]string, len(others))
@@ -592,6 +608,48 @@ func (p *Processor) leadsMatch(a, b string) bool {
 		for _, y := range rb {
 			bd := match.Score(x.Record(), y.Record(), false, p.cfg)
 			if bd.Score >= p.cfg.AutoMerge && len(bd.Failed) == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reconcileSites is reconcile for an organisation record that is the
+// same site as two or more leads: leads of one site that arrival order
+// split (a spelling of the name that met none of the other's when it
+// came). The oldest takes the record and the others are folded into it,
+// but only those that are the same site as it by their own records: a
+// short name ("PHILIPS") may agree with two organisations that do not
+// agree with each other. It returns the target, the folded leads and
+// their partition keys (for the sink, which merges them in HaloPSA).
+func (p *Processor) reconcileSites(sites []string) (string, []string, []string) {
+	sites = slices.Clone(sites)
+	slices.Sort(sites)
+	target := sites[0]
+	var folded []string
+	for _, b := range sites[1:] {
+		if p.sitesMatch(target, b) {
+			folded = append(folded, b)
+		}
+	}
+	keys := make([]string, len(folded))
+	for i, b := range folded {
+		_, keys[i], _ = p.global.owner(b) // before the fold takes b out
+		p.global.fold(target, b)
+	}
+	return target, folded, keys
+}
+
+// sitesMatch reports whether some record of lead a and some record of
+// lead b are one site.
+func (p *Processor) sitesMatch(a, b string) bool {
+	g := p.global
+	ra, _ := g.records(g.ids.intern(a), a)
+	rb, _ := g.records(g.ids.intern(b), b)
+	for _, x := range ra {
+		for _, y := range rb {
+			if match.SameSite(x, y) {
 				return true
 			}
 		}
@@ -784,27 +842,37 @@ func (p *Processor) appendCandidates(v view, out []match.Candidate, h uint32, id
 		if r.IsOrganisation() != p.org {
 			continue // organisations match organisations, persons persons
 		}
-		out = append(out, match.Candidate{LeadID: id, Record: r.Record(), Prepared: r})
+		out = append(out, match.Candidate{LeadID: id, Prepared: r})
 	}
 	return out, nil
 }
 
 // file stores a lead with one more source record and indexes the record's
 // blocking keys (keys, rec.Keys()) under it.
+//
+// With the shared view the partition keeps no blk/ entries and no caches
+// of its own: the view holds every lead's blocking keys and match records
+// (it loads them from mrec/ when the partition opens), and the lead's
+// match records as the view keeps them are the ones stored. Without a
+// view (benchmarks, tests) the partition's blk/ entries are its blocks.
 func (p *Processor) file(id string, st *leadState, rec *match.Prepared, keys []string, src string) error {
-	if p.global != nil {
-		p.global.file(p.partition, st.Key, id, src, rec, keys)
+	var preps []*match.Prepared
+	if g := p.global; g != nil {
+		g.file(p.partition, st.Key, id, src, rec, keys)
+		preps = g.ownRecords(p.partition, id)
 	}
 	if err := p.putLead(id, st); err != nil {
 		return err
 	}
 	h := p.ids.intern(id)
-	// The first record and the most recent ones represent the lead.
-	old, err := p.matchRecords(h, id)
-	if err != nil {
-		return err
+	if preps == nil {
+		// The first record and the most recent ones represent the lead.
+		old, err := p.matchRecords(h, id)
+		if err != nil {
+			return err
+		}
+		preps = keepRecords(old, rec)
 	}
-	preps := keepRecords(old, rec)
 	recs := make([]match.Record, len(preps))
 	for i, x := range preps {
 		recs[i] = x.Record()
@@ -812,13 +880,16 @@ func (p *Processor) file(id string, st *leadState, rec *match.Prepared, keys []s
 	if err := p.putJSON(keyMatch+id, recs); err != nil {
 		return err
 	}
-	p.recs.put(h, preps)
 	if p.fz != nil {
 		p.fz.put(id, recs)
 	}
-	if p.global != nil && p.global.fz != nil {
-		p.global.fz.put(id, recs)
+	if p.global != nil {
+		if p.global.fz != nil {
+			p.global.fz.put(id, recs)
+		}
+		return nil
 	}
+	p.recs.put(h, preps)
 	for _, k := range keys {
 		hs, err := p.block(k)
 		if err != nil {

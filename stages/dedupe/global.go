@@ -44,8 +44,8 @@ type Global struct {
 	mu     sync.Mutex
 	ids    *leadIDs
 	blocks map[string][]uint32 // blocking key → leads, oldest first
-	leads  map[uint32]*globalLead
-	fz     *fuzzy // one fuzzy index of every partition's leads (nil: off)
+	leads  leadTable           // by handle (ids hands out dense handles)
+	fz     *fuzzy              // one fuzzy index of every partition's leads (nil: off)
 	// folded maps a lead folded into another (reconciliation) to it.
 	folded map[uint32]uint32
 	// following is Follow's goroutine (Close waits for it).
@@ -53,6 +53,28 @@ type Global struct {
 	// owned are the partitions this process has open: Follow skips them.
 	owned  map[int32]bool
 	routed int64
+}
+
+// leadTable holds the view's leads by handle: a slice, not a map, since
+// the view's handles are dense and never reset (a map lookup per
+// candidate lead showed in the profiles).
+type leadTable []*globalLead
+
+func (t leadTable) get(h uint32) *globalLead {
+	if int(h) < len(t) {
+		return t[h]
+	}
+	return nil
+}
+
+func (t *leadTable) set(h uint32, l *globalLead) {
+	if int(h) >= len(*t) {
+		if l == nil {
+			return
+		}
+		*t = append(*t, make([]*globalLead, int(h)+1-len(*t))...)
+	}
+	(*t)[h] = l
 }
 
 // globalLead is one lead as the view holds it.
@@ -66,7 +88,7 @@ type globalLead struct {
 // NewGlobal returns an empty view. Give the same one to every Stage of a
 // process (system.Start does).
 func NewGlobal() *Global {
-	return &Global{ids: newLeadIDs(), blocks: map[string][]uint32{}, leads: map[uint32]*globalLead{}, owned: map[int32]bool{}, folded: map[uint32]uint32{}}
+	return &Global{ids: newLeadIDs(), blocks: map[string][]uint32{}, owned: map[int32]bool{}, folded: map[uint32]uint32{}}
 }
 
 // fold files lead b's records under lead a and takes b out of the view:
@@ -77,12 +99,12 @@ func (g *Global) fold(a, b string) {
 		return
 	}
 	g.folded[hb] = ha
-	lb := g.leads[hb]
-	la := g.leads[ha]
+	lb := g.leads.get(hb)
+	la := g.leads.get(ha)
 	if lb == nil || la == nil {
 		return
 	}
-	delete(g.leads, hb)
+	g.leads.set(hb, nil)
 	for _, r := range lb.recs {
 		la.recs = keepRecords(la.recs, r)
 		g.fileKeys(ha, r.Keys())
@@ -129,7 +151,7 @@ func (g *Global) block(k string) ([]uint32, error) { return g.blocks[k], nil }
 
 // records implements view.
 func (g *Global) records(h uint32, _ string) ([]*match.Prepared, error) {
-	if l := g.leads[h]; l != nil {
+	if l := g.leads.get(h); l != nil {
 		return l.recs, nil
 	}
 	return nil, nil
@@ -141,7 +163,7 @@ func (g *Global) handles() *leadIDs { return g.ids }
 // organisation returns the organisation of lead id, as its match
 // records carry it ("" when unknown).
 func (g *Global) organisation(id string) string {
-	l := g.leads[g.ids.intern(id)]
+	l := g.leads.get(g.ids.intern(id))
 	if l == nil {
 		return ""
 	}
@@ -155,7 +177,7 @@ func (g *Global) organisation(id string) string {
 
 // owner returns the partition and partition key of lead id.
 func (g *Global) owner(id string) (int32, string, bool) {
-	l := g.leads[g.ids.intern(id)]
+	l := g.leads.get(g.ids.intern(id))
 	if l == nil {
 		return 0, "", false
 	}
@@ -167,13 +189,13 @@ func (g *Global) owner(id string) (int32, string, bool) {
 // under the lead is not filed again.
 func (g *Global) file(partition int32, key, id, src string, rec *match.Prepared, keys []string) {
 	h := g.ids.intern(id)
-	if to, ok := g.folded[h]; ok && g.leads[to] != nil {
+	if to, ok := g.folded[h]; ok && g.leads.get(to) != nil {
 		h = to // folded: its records are its target's
 	}
-	l := g.leads[h]
+	l := g.leads.get(h)
 	if l == nil {
 		l = &globalLead{partition: partition, key: key}
-		g.leads[h] = l
+		g.leads.set(h, l)
 	}
 	if src != "" {
 		if slices.Contains(l.srcs, src) {
@@ -186,6 +208,16 @@ func (g *Global) file(partition int32, key, id, src string, rec *match.Prepared,
 	}
 	l.recs = keepRecords(l.recs, rec)
 	g.fileKeys(h, keys)
+}
+
+// ownRecords returns the match records the view holds for lead id when
+// partition owns it (nil otherwise: unknown, folded, or another's).
+func (g *Global) ownRecords(partition int32, id string) []*match.Prepared {
+	l := g.leads.get(g.ids.intern(id))
+	if l == nil || l.partition != partition {
+		return nil
+	}
+	return l.recs
 }
 
 // fileKeys files lead h under blocking keys.
@@ -364,10 +396,10 @@ func (g *Global) apply(e *viewEntry) {
 	case strings.HasPrefix(e.key, keyRoute):
 		id := e.key[len(keyRoute):]
 		h := g.ids.intern(id)
-		l := g.leads[h]
+		l := g.leads.get(h)
 		if l == nil {
 			l = &globalLead{partition: e.partition}
-			g.leads[h] = l
+			g.leads.set(h, l)
 		}
 		l.key, l.partition = string(e.value), e.partition
 	case strings.HasPrefix(e.key, keyFold) && e.value != nil:
@@ -375,7 +407,7 @@ func (g *Global) apply(e *viewEntry) {
 	case strings.HasPrefix(e.key, keyMatch):
 		id := e.key[len(keyMatch):]
 		key := ""
-		if l := g.leads[g.ids.intern(id)]; l != nil {
+		if l := g.leads.get(g.ids.intern(id)); l != nil {
 			key = l.key
 		}
 		g.setLead(e.partition, key, id, e.preps)
@@ -389,7 +421,7 @@ func (g *Global) setLead(partition int32, key, id string, preps []*match.Prepare
 	h := g.ids.intern(id)
 	if to, ok := g.folded[h]; ok {
 		// Folded into another lead: its records are that lead's.
-		if l := g.leads[to]; l != nil {
+		if l := g.leads.get(to); l != nil {
 			for _, prep := range preps {
 				l.recs = keepRecords(l.recs, prep)
 				g.fileKeys(to, prep.Keys())
@@ -397,10 +429,10 @@ func (g *Global) setLead(partition int32, key, id string, preps []*match.Prepare
 		}
 		return
 	}
-	l := g.leads[h]
+	l := g.leads.get(h)
 	if l == nil {
 		l = &globalLead{}
-		g.leads[h] = l
+		g.leads.set(h, l)
 	}
 	l.partition = partition
 	if key != "" {

@@ -1,6 +1,9 @@
 package match
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // Score scores an incoming record against one candidate record and checks
 // the pair guards G1 and G2 (G3 needs all candidates; see [Decide]). A
@@ -76,49 +79,62 @@ func DecidePrepared(in *Prepared, candidates []Candidate, cfg Config) Decision {
 // its per-pair memos stay with this call).
 func decide(pin prep, candidates []Candidate, cfg Config) Decision {
 	in := pin.r
-	best := make(map[string]*Breakdown, len(candidates))
-	var order []string
-	exact := make(map[string]bool)
+	// leads holds each lead's best breakdown, in the order the leads
+	// first appear; a lead's records are usually adjacent, so the last
+	// lead is tried first. (A map and a heap-allocated breakdown per
+	// candidate cost more than the scoring at 20 leads × 4 records.)
+	leads := make([]Breakdown, 0, min(len(candidates), 32))
 	var exactOrder []string
 	for i := range candidates {
 		c := &candidates[i]
 		pc := c.prepared()
 		bd := score(&pin, &pc, c.PhoneShared, &cfg)
 		bd.LeadID = c.LeadID
-		if in.Email != "" && in.Email == c.Record.Email && !in.EmailRole && !c.Record.EmailRole &&
+		if in.Email != "" && in.Email == pc.r.Email && !in.EmailRole && !pc.r.EmailRole &&
 			!(pin.hasName() && pc.hasName() && bd.N.Value < cfg.ExactEmailMinName &&
 				!(cfg.LooseNames && namesAgree(&pin, &pc))) {
-			if !exact[c.LeadID] {
-				exact[c.LeadID] = true
+			if !slices.Contains(exactOrder, c.LeadID) {
 				exactOrder = append(exactOrder, c.LeadID)
 			}
 		}
-		cur, ok := best[c.LeadID]
-		if !ok {
-			order = append(order, c.LeadID)
-			best[c.LeadID] = &bd
+		j := len(leads) - 1
+		for j >= 0 && leads[j].LeadID != c.LeadID {
+			j--
+		}
+		if j < 0 {
+			leads = append(leads, bd)
 			continue
 		}
-		if better(&bd, cur, cfg.AutoMerge) {
-			best[c.LeadID] = &bd
+		if better(&bd, &leads[j], cfg.AutoMerge) {
+			leads[j] = bd
 		}
 	}
-
-	leads := make([]Breakdown, 0, len(order))
-	for _, id := range order {
-		leads = append(leads, *best[id])
+	// best returns lead id's breakdown.
+	best := func(id string) *Breakdown {
+		for i := range leads {
+			if leads[i].LeadID == id {
+				return &leads[i]
+			}
+		}
+		return nil
+	}
+	if len(exactOrder) == 1 {
+		// Taken before leads is sorted: the same breakdown either way.
+		id := exactOrder[0]
+		bd := *best(id)
+		bestScore := bd.Score
+		for i := range leads {
+			bestScore = max(bestScore, leads[i].Score)
+		}
+		return Decision{Outcome: AutoMerge, Target: id, Reason: ReasonExactEmail, Matches: []Breakdown{bd}, Best: bestScore, Scored: true}
 	}
 	sort.SliceStable(leads, func(i, j int) bool { return leads[i].Score > leads[j].Score })
 	bestScore := leads[0].Score
 
-	if len(exactOrder) == 1 {
-		id := exactOrder[0]
-		return Decision{Outcome: AutoMerge, Target: id, Reason: ReasonExactEmail, Matches: []Breakdown{*best[id]}, Best: bestScore, Scored: true}
-	}
 	if len(exactOrder) > 1 {
 		var m []Breakdown
 		for _, bd := range leads {
-			if exact[bd.LeadID] {
+			if slices.Contains(exactOrder, bd.LeadID) {
 				m = append(m, bd)
 			}
 		}

@@ -123,6 +123,8 @@ type Record struct {
 // the matcher scores each and keeps the best per lead.
 type Candidate struct {
 	LeadID string
+	// Record is the stored record; it may be left zero when Prepared is
+	// set (Prepared's record is used then, without a copy).
 	Record Record
 	// PhoneShared is set when the candidate's phone has been seen on 3 or
 	// more distinct leads (§4.2 P).

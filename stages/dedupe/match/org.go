@@ -1,6 +1,7 @@
 package match
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/leadstream/leadstream/internal/orgname"
@@ -30,6 +31,10 @@ type OrgDecision struct {
 	// Org is a lead of the same organisation ("" for a new organisation):
 	// the new site joins that lead's organisation.
 	Org string
+	// Sites are every lead of the same site, Site first: more than one
+	// are leads of one site that arrival order split (see the dedupe
+	// stage's reconciliation).
+	Sites []string
 }
 
 // DecideOrganisation matches an organisation record against candidate
@@ -45,14 +50,14 @@ func DecideOrganisation(in *Prepared, candidates []Candidate) OrgDecision {
 	if a.r.Domain != "" {
 		for i := range candidates {
 			c := &candidates[i]
-			if c.Record.Domain != "" && c.Record.Domain != a.r.Domain {
+			if cr := c.record(); cr.Domain != "" && cr.Domain != a.r.Domain {
 				otherDomain[c.LeadID] = true
 			}
 		}
 	}
 	for i := range candidates {
 		c := &candidates[i]
-		if !c.Record.Organisation || otherDomain[c.LeadID] {
+		if !c.record().Organisation || otherDomain[c.LeadID] {
 			continue
 		}
 		b := c.prepared()
@@ -60,13 +65,25 @@ func DecideOrganisation(in *Prepared, candidates []Candidate) OrgDecision {
 			continue
 		}
 		if sameSite(a, &b) {
-			return OrgDecision{Site: c.LeadID, Org: c.LeadID}
+			if d.Site == "" {
+				d.Site, d.Org = c.LeadID, c.LeadID
+			}
+			if !slices.Contains(d.Sites, c.LeadID) {
+				d.Sites = append(d.Sites, c.LeadID)
+			}
+			continue
 		}
 		if d.Org == "" {
 			d.Org = c.LeadID
 		}
 	}
 	return d
+}
+
+// SameSite reports whether two organisation records are one site of one
+// organisation (both levels above).
+func SameSite(a, b *Prepared) bool {
+	return a.rec.Organisation && b.rec.Organisation && sameOrganisation(&a.p, &b.p) && sameSite(&a.p, &b.p)
 }
 
 // sameOrganisation is the organisation level (see above).

@@ -29,6 +29,14 @@ func (c *Candidate) prepared() prep {
 	return prepare(&c.Record)
 }
 
+// record returns the candidate's record: Prepared's when set.
+func (c *Candidate) record() *Record {
+	if c.Prepared != nil {
+		return &c.Prepared.rec
+	}
+	return &c.Record
+}
+
 // SetOrganisationID sets the organisation the record's lead belongs to
 // (Record.OrgID), once its lead is decided.
 func (x *Prepared) SetOrganisationID(id string) { x.rec.OrgID = id }
@@ -38,3 +46,7 @@ func (x *Prepared) IsOrganisation() bool { return x.rec.Organisation }
 
 // EmailKey returns Record().Email without copying the record.
 func (x *Prepared) EmailKey() string { return x.rec.Email }
+
+// Thin reports whether the record is thin: a full person name and a city
+// and nothing else (Config.ThinRecordsByCity).
+func (x *Prepared) Thin() bool { return x.p.thin() }

@@ -80,6 +80,14 @@ func (p *prep) thin() bool {
 		p.street == "" && p.postcode == ""
 }
 
+// thinPair reports whether one side of a pair is thin and the other
+// names a person in full too: a thin record meets "the lead of that name
+// in that city", and a record with a surname alone is not that name (it
+// would let every namesake in the city join it, and each other).
+func thinPair(a, b *prep) bool {
+	return a.thin() && b.first != "" && b.last != "" || b.thin() && a.first != "" && a.last != ""
+}
+
 func (p *prep) hasName() bool { return p.first != "" || p.last != "" || p.full != "" }
 
 // emailE is component E (§4.2).
@@ -307,7 +315,7 @@ func components(a, b *prep, shared bool, cfg *Config, bd *Breakdown) {
 	bd.N = nameN(a, b)
 	bd.P = phoneP(a, b, shared)
 	bd.C = companyC(a, b)
-	bd.A = addressA(a, b, cfg.CityCountsAsAddress || cfg.ThinRecordsByCity && (a.thin() || b.thin()))
+	bd.A = addressA(a, b, cfg.CityCountsAsAddress || cfg.ThinRecordsByCity && thinPair(a, b))
 	w := cfg.Weights
 	var sum, tw float64
 	for _, x := range []struct {
