@@ -224,6 +224,8 @@ type decision struct {
 	Key string `json:"key,omitempty"`
 	// Absorbed are the leads folded into LeadID with this record.
 	Absorbed []string `json:"absorbed,omitempty"`
+	// Site is a person record's organisation site (see site.go).
+	Site *lead.Site `json:"site,omitempty"`
 }
 
 // leadState is a lead as the table keeps it. Key is the partition key of
@@ -386,6 +388,10 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 			absorbed = p.reconcile(&verdict)
 		}
 	}
+	site, err := p.recordSite(in, &rec, &d, seen, routedTo)
+	if err != nil {
+		return err
+	}
 	if verdict.Outcome == match.AutoMerge && p.global != nil {
 		if part, key, ok := p.global.owner(verdict.Target); ok && part != p.partition {
 			if routedTo != "" {
@@ -396,7 +402,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 				// The owner merges it; the view has it from now on.
 				p.global.file(part, key, verdict.Target, in.Source.Key(), prep, keys)
 				p.global.routed++
-				d = decision{LeadID: verdict.Target, Decision: DecisionRouted, Key: key, Absorbed: absorbed}
+				d = decision{LeadID: verdict.Target, Decision: DecisionRouted, Key: key, Absorbed: absorbed, Site: site}
 				if err := p.putJSON(srcKey, d); err != nil {
 					return err
 				}
@@ -422,6 +428,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 			}
 			p.table.Put(keyFold+b, []byte(verdict.Target))
 		}
+		addSite(&st.Lead, site)
 		if err := p.file(verdict.Target, &st, prep, keys, in.Source.Key()); err != nil {
 			return err
 		}
@@ -466,11 +473,13 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		if p.global != nil {
 			p.table.Put(keyRoute+id, []byte(st.Key))
 		}
+		addSite(&st.Lead, site)
 		if err := p.file(id, &st, prep, keys, in.Source.Key()); err != nil {
 			return err
 		}
 		d = decision{LeadID: id, Decision: DecisionNew}
 	}
+	d.Site = site
 	if err := p.putJSON(srcKey, d); err != nil {
 		return err
 	}
@@ -620,6 +629,7 @@ func lowQuality(reasons []string) bool {
 // stands now: st when the caller has just filed it, else read from the
 // state.
 func (p *Processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emitter, st *leadState) error {
+	in.Site = siteOnRecord(d.Site, in.Lead)
 	if d.Decision == DecisionReview {
 		if in.Outcome == "" {
 			in.Outcome = pipeline.OutcomeReview
