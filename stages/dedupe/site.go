@@ -141,18 +141,24 @@ func organisationPart(l *lead.Lead) *lead.Lead {
 
 // sitePhone is the number of a person record that may be its site's: a
 // company number, else the primary number unless it is a mobile (a
-// mobile is the person's own).
+// mobile is the person's own), else the first other number that is no
+// mobile, valid or not, as an organisation record's number counts (see
+// Record).
 func sitePhone(l *lead.Lead) (lead.Phone, bool) {
 	for _, ph := range l.Phones {
-		if ph.Kind == lead.PhoneCompany && (ph.Valid || ph.Possible) {
+		if ph.Kind == lead.PhoneCompany {
 			return ph, true
 		}
 	}
-	for _, ph := range l.Phones {
-		if ph.Kind == lead.PhoneMobile {
-			continue
+	if l.Phone != "" {
+		for _, ph := range l.Phones {
+			if ph.E164 == l.Phone && ph.Kind != lead.PhoneMobile {
+				return ph, true
+			}
 		}
-		if l.Phone != "" && ph.E164 == l.Phone || l.Phone == "" && (ph.Valid || ph.Possible) {
+	}
+	for _, ph := range l.Phones {
+		if ph.Kind != lead.PhoneMobile {
 			return ph, true
 		}
 	}
