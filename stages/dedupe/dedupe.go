@@ -269,6 +269,11 @@ type Processor struct {
 	partition int32
 	// org is whether the record being matched is an organisation record.
 	org bool
+	// sites caches the sites of person records' organisation parts (see
+	// site.go); nil until the first.
+	sites *genCache[string, lead.Site]
+	// limit, when not 0, is maxCandidates for the lookup under way.
+	limit int
 }
 
 // view is where candidates come from: the partition's own blocks, or the
@@ -310,6 +315,9 @@ func (p *Processor) reset() {
 	p.blocks.reset()
 	p.recs.reset()
 	p.ids.reset()
+	if p.sites != nil {
+		p.sites.reset()
+	}
 }
 
 func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
@@ -671,6 +679,10 @@ type hit struct {
 // The slice is reused by the next call.
 func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candidate, error) {
 	p.org = rec.Organisation
+	limit := maxCandidates
+	if p.limit > 0 {
+		limit = p.limit
+	}
 	v := p.view()
 	ids := v.handles()
 	buf := p.hitBuf[:0]
@@ -700,7 +712,7 @@ func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candida
 			return nil, err
 		}
 		// The fuzzy index's order, at most maxFuzzyCandidates leads.
-		for _, id := range fids[:min(len(fids), maxCandidates)] {
+		for _, id := range fids[:min(len(fids), limit)] {
 			if out, err = p.appendCandidates(v, out, ids.intern(id), id); err != nil {
 				return nil, err
 			}
@@ -720,16 +732,16 @@ func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candida
 		i = j
 	}
 	p.hits = hits
-	if len(hits) > maxCandidates {
-		// Only leads with at least the maxCandidates-th highest count can
-		// be among the first maxCandidates: sort those alone.
+	if len(hits) > limit {
+		// Only leads with at least the limit-th highest count can be
+		// among the first limit: sort those alone.
 		var perCount [64]int
 		for _, x := range hits {
 			perCount[min(x.n, len(perCount)-1)]++
 		}
 		floor, above := len(perCount)-1, 0
 		for ; floor > 0; floor-- {
-			if above += perCount[floor]; above >= maxCandidates {
+			if above += perCount[floor]; above >= limit {
 				break
 			}
 		}
@@ -748,8 +760,8 @@ func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candida
 		}
 		return ids.compare(b.h, a.h)
 	})
-	if len(hits) > maxCandidates {
-		hits = hits[:maxCandidates]
+	if len(hits) > limit {
+		hits = hits[:limit]
 	}
 	for _, x := range hits {
 		var err error

@@ -3,6 +3,7 @@ package dedupe
 import (
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/pipeline"
@@ -65,24 +66,64 @@ func (p *Processor) recordSite(in *pipeline.Envelope, rec *match.Record, prior *
 // in.
 func (p *Processor) decideSite(in *pipeline.Envelope, part *lead.Lead, routedTo string) (*lead.Site, error) {
 	rec := Record(part)
+	if p.sites == nil {
+		p.sites = newGenCache[string, lead.Site](maxCachedSites)
+	}
+	ck := siteCacheKey(&rec)
+	if s, ok := p.sites.get(ck); ok {
+		return &s, nil
+	}
+	s, err := p.findOrFileSite(in, part, rec, routedTo)
+	if err != nil {
+		return nil, err
+	}
+	p.sites.put(ck, *s)
+	return s, nil
+}
+
+// maxSiteCandidates bounds the leads scored for a person record's site:
+// fewer than for a record's own decision, since every B2B person record
+// asks, and the leads sharing its domain or phone (or most name words)
+// come first.
+const maxSiteCandidates = 8
+
+// maxCachedSites is how many organisation parts' sites each generation of
+// the site cache holds. Records of one site repeat its organisation part
+// (a list export, a provider's people search), and each repeat is then
+// answered without a lookup.
+const maxCachedSites = 64 << 10
+
+// siteCacheKey is the identity of an organisation part for the site
+// cache: every field the organisation decision reads.
+func siteCacheKey(r *match.Record) string {
+	return strings.Join([]string{r.CompanyName, r.Domain, r.Phone, r.Street, r.City, r.Postcode, r.State, r.Country}, "\x1f")
+}
+
+// findOrFileSite decides the site of organisation part part (match
+// record rec) of record in: a known site, or a new one filed.
+func (p *Processor) findOrFileSite(in *pipeline.Envelope, part *lead.Lead, rec match.Record, routedTo string) (*lead.Site, error) {
 	prep := match.Prepare(rec)
 	keys := prep.Keys()
+	p.limit = maxSiteCandidates
 	cands, err := p.candidates(rec, keys)
+	p.limit = 0
 	if err != nil {
 		return nil, err
 	}
 	od := match.DecideOrganisation(prep, cands)
+	found := od.Site
+	if found == "" {
+		found = od.Org
+	}
+	org := organisationIn(cands, found)
 	clear(cands) // the buffer is reused; let go of the records
-	if od.Site != "" {
-		org, err := p.organisationOf(od.Site)
-		if err != nil {
+	if org == "" && found != "" {
+		if org, err = p.organisationOf(found); err != nil {
 			return nil, err
 		}
-		return &lead.Site{LeadID: od.Site, OrganisationID: org}, nil
 	}
-	org, err := p.organisationOf(od.Org)
-	if err != nil {
-		return nil, err
+	if od.Site != "" {
+		return &lead.Site{LeadID: od.Site, OrganisationID: org}, nil
 	}
 	src := in.Source.Key() + siteSourceSuffix
 	id := lead.NewID("ld_", in.FirstSeen, src)
@@ -100,6 +141,21 @@ func (p *Processor) decideSite(in *pipeline.Envelope, part *lead.Lead, routedTo 
 		return nil, err
 	}
 	return &lead.Site{LeadID: id, OrganisationID: org}, nil
+}
+
+// organisationIn is the organisation of lead id as its candidate records
+// carry it ("" when they do not): reading it there spares reading the
+// lead.
+func organisationIn(cands []match.Candidate, id string) string {
+	if id == "" {
+		return ""
+	}
+	for i := range cands {
+		if cands[i].LeadID == id && cands[i].Record.OrgID != "" {
+			return cands[i].Record.OrgID
+		}
+	}
+	return ""
 }
 
 // arrivalKey is the partition key that brought record in to this
