@@ -44,7 +44,9 @@
 //
 // Organisation records (a company and no person) are matched only against
 // organisation leads, by organisation and site (match.DecideOrganisation);
-// a new site of a known organisation gets its organisation_id.
+// a new site of a known organisation gets its organisation_id. A person
+// record that gives its company with a domain, website, address or phone
+// is also given its site, found or filed the same way (site.go).
 package dedupe
 
 import (
