@@ -123,7 +123,12 @@ func (p *Processor) findOrFileSite(in *pipeline.Envelope, part *lead.Lead, rec m
 		}
 	}
 	if od.Site != "" {
-		return &lead.Site{LeadID: od.Site, OrganisationID: org}, nil
+		if !p.lostSite(od.Site) {
+			return &lead.Site{LeadID: od.Site, OrganisationID: org}, nil
+		}
+		if org == od.Site {
+			org = "" // it was its own organisation: so is the site filed again
+		}
 	}
 	src := in.Source.Key() + siteSourceSuffix
 	id := lead.NewID("ld_", in.FirstSeen, src)
@@ -141,6 +146,18 @@ func (p *Processor) findOrFileSite(in *pipeline.Envelope, part *lead.Lead, rec m
 		return nil, err
 	}
 	return &lead.Site{LeadID: id, OrganisationID: org}, nil
+}
+
+// lostSite reports whether site id is one the view names for this
+// partition but its state does not have: the view outlived a rolled-back
+// batch (docs/dedupe-global-view.md, races). The record then files its
+// site again (under the same id, when it is the record that made it).
+func (p *Processor) lostSite(id string) bool {
+	if p.global == nil {
+		return false
+	}
+	part, _, ok := p.global.owner(id)
+	return ok && part == p.partition && !p.hasLead(id)
 }
 
 // organisationIn is the organisation of lead id as its candidate records

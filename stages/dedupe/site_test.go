@@ -237,3 +237,31 @@ func TestPersonSiteWithoutView(t *testing.T) {
 		t.Fatalf("site %+v, want %s", a.Site, org.LeadID)
 	}
 }
+
+// A site the view names for this partition but its state lost (a batch
+// rolled back after the view had it) is filed again by the record that
+// made it, under the same id, rather than named without a lead.
+func TestPersonSiteLostWithRollback(t *testing.T) {
+	st := newMapState()
+	p := openShared(t, NewGlobal(), 0, st)
+	ann := lead.Lead{FirstName: "Ann", LastName: "Lee", Company: "Zorvik Networks Ltd", Domain: "zorvik.co.uk",
+		Street: "27 Kelly Street", City: "London", Postcode: "63200", Country: "GB"}
+	first := envelope("a", ann)
+	run(t, p, first)
+	site := first.Site.LeadID
+	// The batch is rolled back: its state changes go, the view keeps them.
+	for k := range st.m {
+		if strings.HasSuffix(k, site) || strings.HasPrefix(k, keySource) || strings.HasSuffix(k, first.LeadID) {
+			st.Delete(k)
+		}
+	}
+	p.reset()
+	again := envelope("a", ann)
+	run(t, p, again)
+	if again.Site == nil || again.Site.LeadID != site || again.Site.OrganisationID != site {
+		t.Fatalf("site %+v after the rollback, want %s again", again.Site, site)
+	}
+	if _, ok, _ := st.Get(keyLead + site); !ok {
+		t.Error("the site was named but not filed again")
+	}
+}
