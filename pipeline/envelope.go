@@ -103,9 +103,16 @@ type Envelope struct {
 	// OrganisationKey, on an organisation lead (a site) of an organisation
 	// whose first site has another partition key, is that key: the sink
 	// resolves every site of one organisation on one partition.
-	OrganisationKey string   `json:"organisation_key,omitempty"`
-	Outcome         Outcome  `json:"outcome,omitempty"`
-	Reasons         []string `json:"reasons,omitempty"`
+	OrganisationKey string `json:"organisation_key,omitempty"`
+	// Site, from dedupe on, is the organisation site a person record was
+	// seen at (issue 12): the site lead dedupe matched or made from the
+	// record's company and address, its organisation, and the site as
+	// the record gives it. Nil for organisation records (LeadID is their
+	// site) and records without organisation site data. Older records
+	// have none.
+	Site    *lead.Site `json:"site,omitempty"`
+	Outcome Outcome    `json:"outcome,omitempty"`
+	Reasons []string   `json:"reasons,omitempty"`
 	// Feedback, on leads.enriched, is a change people made in HaloPSA that
 	// the crm stage forwards to the sink partition of its lead. It carries
 	// no Lead and is not an input record: it has no outcome.

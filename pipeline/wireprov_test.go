@@ -28,6 +28,10 @@ func TestEnvelopeProvenanceRoundTrip(t *testing.T) {
 			Lead: &lead.Lead{FirstName: "Ada", Title: "CIO", Provenance: prov}}},
 		{"lead without provenance", Envelope{TraceID: "imp:2", FirstSeen: at, Lead: &lead.Lead{FirstName: "Bo"}}},
 		{"no lead", Envelope{TraceID: "imp:3", FirstSeen: at, Raw: map[string]string{"email": "x@y.z"}}},
+		{"person at a site", Envelope{TraceID: "imp:4", FirstSeen: at, LeadID: "ld_p",
+			Lead: &lead.Lead{FirstName: "Ann", Company: "Acme", Sites: []lead.Site{{LeadID: "ld_s1", OrganisationID: "ld_o"}, {LeadID: "ld_s2", OrganisationID: "ld_o"}}},
+			Site: &lead.Site{LeadID: "ld_s2", OrganisationID: "ld_o", Company: "Acme", Phone: "+442079460123",
+				Address: &lead.Address{Street: "1 Quay Road", City: "Leeds", Postcode: "LS1 1AA", Country: "GB"}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, err := tc.env.Record(TopicValid, "k")
@@ -61,6 +65,35 @@ func TestDecodeEnvelopeVersion1(t *testing.T) {
 	want := []lead.Observation{{Value: "Ada", Source: "csv", SourceRecordID: "r7", ObservedAt: time.Date(2026, 11, 2, 3, 4, 5, 0, time.UTC), Selected: true}}
 	if !reflect.DeepEqual(env.Lead.Provenance["first_name"], want) {
 		t.Fatalf("provenance = %+v", env.Lead.Provenance)
+	}
+}
+
+// A record written before sites (issue 12) reads with none, and a record
+// with a site keeps it on the wire as "site", readable by a build that
+// does not know it (an unknown field).
+func TestEnvelopeSiteOnTheWire(t *testing.T) {
+	old := `{"v":2,"trace_id":"imp:8","source":{"provider":"csv","record_id":"r8"},"first_seen":"2026-11-02T03:04:05Z","lead_id":"ld_p","lead":{"first_name":"Ann"}}`
+	env, err := DecodeEnvelope(&kgo.Record{Value: []byte(old)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.Site != nil || env.Lead.Sites != nil {
+		t.Errorf("an old record has site %+v, sites %+v", env.Site, env.Lead.Sites)
+	}
+	env.Site = &lead.Site{LeadID: "ld_s", OrganisationID: "ld_o"}
+	b, err := env.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"site":{"lead_id":"ld_s","organisation_id":"ld_o"}`) {
+		t.Errorf("encoded %s", b)
+	}
+	var older struct {
+		TraceID string `json:"trace_id"`
+		LeadID  string `json:"lead_id"`
+	}
+	if err := json.Unmarshal(b, &older); err != nil || older.LeadID != "ld_p" {
+		t.Errorf("a reader without sites: %+v, %v", older, err)
 	}
 }
 

@@ -19,6 +19,87 @@ type org struct {
 // site is one address of an organisation.
 type site struct {
 	id, street, city, postcode, phone string
+	// director is the person some rows of the site name (-1: none), an
+	// index into Generator.directors.
+	director int
+}
+
+// director is a person who sits on the sites of several organisations.
+type director struct {
+	first, last string
+	sites       int
+}
+
+// Directors (Options.Directors): a site has a director with probability
+// Directors/directorRowShare, and each row of it names the director with
+// probability directorRowShare, so that Directors of the rows name one. A
+// site's director is a new one with probability 1/directorSites, else
+// one of the recent directors or the director of a recent directed site,
+// so that a director sits on directorSites sites on average (of as many
+// organisations, mostly) and a few sit on many (up to maxDirectorSites).
+const (
+	directorRowShare = 0.8
+	directorSites    = 5
+	maxDirectorSites = 25
+	recentSites      = 4096
+)
+
+// assignDirectors gives each site of o a director or none.
+func (g *Generator) assignDirectors(o org) {
+	siteShare := min(1, g.opts.Directors/directorRowShare)
+	for i := range o.sites {
+		o.sites[i].director = -1
+		if g.drng.Float64() >= siteShare {
+			continue
+		}
+		d := -1
+		switch {
+		case len(g.dirSites) == 0 || g.drng.IntN(directorSites) == 0:
+		case g.drng.IntN(2) == 0:
+			d = g.dirSites[g.drng.IntN(len(g.dirSites))] // busy directors get busier
+		default:
+			d = len(g.directors) - 1 - g.drng.IntN(min(len(g.directors), recentSites))
+		}
+		if d < 0 || g.directors[d].sites >= maxDirectorSites {
+			g.directors = append(g.directors, g.newDirector())
+			d = len(g.directors) - 1
+		}
+		g.directors[d].sites++
+		o.sites[i].director = d
+		if len(g.dirSites) < recentSites {
+			g.dirSites = append(g.dirSites, d)
+		} else {
+			g.dirSites[g.drng.IntN(recentSites)] = d
+		}
+	}
+}
+
+// newDirector makes up a director whose name no earlier one has, while
+// the names last.
+func (g *Generator) newDirector() director {
+	if g.dirNames == nil {
+		g.dirNames = map[string]bool{}
+	}
+	var d director
+	for tries := 0; tries < 20; tries++ {
+		d = director{first: firstNames[g.drng.IntN(len(firstNames))], last: lastNames[g.drng.IntN(len(lastNames))]}
+		if !g.dirNames[d.first+" "+d.last] {
+			break
+		}
+	}
+	g.dirNames[d.first+" "+d.last] = true
+	return d
+}
+
+// withDirector puts the director of site s on row, on directorRowShare of
+// its rows.
+func (g *Generator) withDirector(row []string, s site) []string {
+	if s.director < 0 || s.director >= len(g.directors) || g.drng.Float64() >= directorRowShare {
+		return row
+	}
+	d := g.directors[s.director]
+	row[2], row[3] = d.first, d.last
+	return row
 }
 
 // accountWords are company words with the variants real lists use.
@@ -67,6 +148,9 @@ func (g *Generator) nextAccount(rid string) []string {
 		return g.accountRow(rid, o, o.sites[g.rng.IntN(len(o.sites))], true)
 	}
 	o := g.newOrg()
+	if g.drng != nil {
+		g.assignDirectors(o)
+	}
 	if len(g.orgs) < 4096 {
 		g.orgs = append(g.orgs, o)
 	} else {
@@ -104,7 +188,11 @@ func (g *Generator) accountRow(rid string, o org, s site, noisy bool) []string {
 			street, postcode = "", ""
 		}
 	}
-	return []string{rid, s.id, "", "", "", phone, "", name, domain, street, city, "", postcode, o.country, o.id}
+	row := []string{rid, s.id, "", "", "", phone, "", name, domain, street, city, "", postcode, o.country, o.id}
+	if g.drng != nil {
+		row = g.withDirector(row, s)
+	}
+	return row
 }
 
 // brand makes up a brand word of two or three syllables ("Zorvik").

@@ -10,7 +10,9 @@
 // org_id column the organisation), and extra records of a site carry the
 // name variants of company lists — legal form missing or changed, upper
 // case, "&"/"and", Intl/International, word order, punctuation, typos —
-// or a missing domain or address.
+// or a missing domain or address. With Options.Directors some rows also
+// name a director of the site, one person on the sites of several
+// organisations (an organisation list where some rows name a director).
 package leadgen
 
 import (
@@ -37,6 +39,11 @@ type Options struct {
 	// Accounts writes organisation records (see the package doc) with
 	// AccountHeader instead of persons.
 	Accounts bool
+	// Directors, in account mode, is the share of rows that also name a
+	// person: a director of the site, who sits on the sites of several
+	// organisations (see accounts.go). The other columns are those of the
+	// file without directors, row for row.
+	Directors float64
 }
 
 var (
@@ -71,7 +78,13 @@ type Generator struct {
 	recent   []entity
 	orgs     []org           // account mode
 	orgNames map[string]bool // account mode: names given so far
-	n        int
+	// Account mode with directors: their own random source (the rows
+	// stay those of the file without them), and the recent directors.
+	drng      *rand.Rand
+	directors []director
+	dirSites  []int // the directors of recent directed sites
+	dirNames  map[string]bool
+	n         int
 }
 
 // New returns a generator.
@@ -82,7 +95,11 @@ func New(opts Options) *Generator {
 	if opts.DuplicateRate <= 0 {
 		opts.DuplicateRate = 0.3
 	}
-	return &Generator{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))}
+	g := &Generator{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))}
+	if opts.Directors > 0 {
+		g.drng = rand.New(rand.NewPCG(opts.Seed^0xd1ec7075, opts.Seed))
+	}
+	return g
 }
 
 // Write writes the whole file to w.

@@ -31,8 +31,11 @@ measures matching, not data quality.
 
 --level chooses what a cluster is: "lead" (default) the lead each record
 ended in; "organisation" the organisation (HaloPSA Client) of an
-organisation record's lead; "site" the site (an organisation lead, so two
-addresses of one organisation are two). Use organisation for files of
+organisation record's lead or of a person record's site; "site" the site
+(an organisation lead, so two addresses of one organisation are two): an
+organisation record's lead, a person record's site when it gives its
+company with a domain, website, address or phone (a person seen at two
+sites counts at both). Use organisation for files of
 company names, such as testdata/datasets/patstat.csv, where one entity
 holding most pairs makes the pairwise figures mostly about it: read the
 B-cubed ones beside them.

@@ -68,6 +68,11 @@ type Lead struct {
 	// lead belongs to, set by dedupe: the lead itself is one of its sites
 	// (issue 12). Empty on person leads.
 	OrganisationID string `json:"organisation_id,omitempty"`
+	// Sites are the organisation sites (HaloPSA Sites) a person lead has
+	// been seen at, oldest first, set by dedupe: one person at two sites
+	// is one lead, and the sites stay two (issue 12). Empty on
+	// organisation leads.
+	Sites []Site `json:"sites,omitempty"`
 
 	// Meta.
 	FirstSource  string        `json:"first_source,omitempty"`  // source key that first fed the lead
@@ -84,6 +89,39 @@ type Lead struct {
 	// Extra keeps source columns the canonical model has no field for, so
 	// nothing a provider sent is silently dropped.
 	Extra map[string]string `json:"extra,omitempty"`
+}
+
+// Site names an organisation site: an organisation lead (a HaloPSA Site)
+// and its organisation (the HaloPSA Client, itself a site lead). On a
+// record (pipeline.Envelope.Site) it also carries the site as that record
+// gives it — company name, address and phone — so that a site first seen
+// on a person record can be written without its lead; in Lead.Sites only
+// the ids are kept.
+type Site struct {
+	LeadID         string   `json:"lead_id"`
+	OrganisationID string   `json:"organisation_id,omitempty"`
+	Company        string   `json:"company,omitempty"`
+	Address        *Address `json:"address,omitempty"`
+	Phone          string   `json:"phone,omitempty"`
+}
+
+// maxSites bounds Lead.Sites: a person seen at more sites keeps the most
+// recent ones.
+const maxSites = 64
+
+// AddSite records that the person lead was seen at site s (its ids only)
+// and reports whether s was new to it.
+func (l *Lead) AddSite(s Site) bool {
+	for i := range l.Sites {
+		if l.Sites[i].LeadID == s.LeadID {
+			return false
+		}
+	}
+	if len(l.Sites) >= maxSites {
+		l.Sites = l.Sites[1:]
+	}
+	l.Sites = append(l.Sites, Site{LeadID: s.LeadID, OrganisationID: s.OrganisationID})
+	return true
 }
 
 // Email is one observed e-mail address (spec §2.1).

@@ -23,12 +23,31 @@ const (
 	// LevelLead: the lead a record ended in.
 	LevelLead = "lead"
 	// LevelOrganisation: the organisation (HaloPSA Client) of an
-	// organisation lead, else the lead.
+	// organisation lead, or of the site of a person record, else the
+	// lead.
 	LevelOrganisation = "organisation"
-	// LevelSite: the site, which an organisation lead is (a person lead
-	// is its own).
+	// LevelSite: the site, which an organisation lead is; a person
+	// record's site when it has one (Envelope.Site), else its lead.
 	LevelSite = "site"
 )
+
+// clusterLabel is what record env is clustered by at level.
+func clusterLabel(env *pipeline.Envelope, level string) string {
+	switch level {
+	case LevelSite:
+		if env.Site != nil && env.Site.LeadID != "" {
+			return env.Site.LeadID
+		}
+	case LevelOrganisation:
+		if env.Site != nil && env.Site.OrganisationID != "" {
+			return env.Site.OrganisationID
+		}
+		if env.Lead != nil && env.Lead.OrganisationID != "" {
+			return env.Lead.OrganisationID
+		}
+	}
+	return env.LeadID
+}
 
 // ClustersAt is Clusters at a level: LevelLead, LevelOrganisation or
 // LevelSite.
@@ -53,10 +72,7 @@ func (s *System) ClustersAt(ctx context.Context, level string, importIDs ...stri
 			return
 		}
 		if len(want) == 0 || want[env.Source.ImportID] {
-			label := env.LeadID
-			if level == LevelOrganisation && env.Lead != nil && env.Lead.OrganisationID != "" {
-				label = env.Lead.OrganisationID
-			}
+			label := clusterLabel(env, level)
 			out[env.Source.RecordID] = label
 			for _, b := range env.Absorbed {
 				folded[b] = env.LeadID

@@ -46,7 +46,9 @@
 //
 // Organisation records (a company and no person) are matched only against
 // organisation leads, by organisation and site (match.DecideOrganisation);
-// a new site of a known organisation gets its organisation_id.
+// a new site of a known organisation gets its organisation_id. A person
+// record that gives its company with a domain, website, address or phone
+// is also given its site, found or filed the same way (site.go).
 package dedupe
 
 import (
@@ -230,6 +232,8 @@ type decision struct {
 	// HaloPSA records).
 	Absorbed     []string `json:"absorbed,omitempty"`
 	AbsorbedKeys []string `json:"absorbed_keys,omitempty"`
+	// Site is a person record's organisation site (see site.go).
+	Site *lead.Site `json:"site,omitempty"`
 }
 
 // leadState is a lead as the table keeps it. Key is the partition key of
@@ -273,6 +277,11 @@ type Processor struct {
 	partition int32
 	// org is whether the record being matched is an organisation record.
 	org bool
+	// sites caches the sites of person records' organisation parts (see
+	// site.go); nil until the first.
+	sites *genCache[string, lead.Site]
+	// limit, when not 0, is maxCandidates for the lookup under way.
+	limit int
 }
 
 // view is where candidates come from: the partition's own blocks, or the
@@ -314,6 +323,9 @@ func (p *Processor) reset() {
 	p.blocks.reset()
 	p.recs.reset()
 	p.ids.reset()
+	if p.sites != nil {
+		p.sites.reset()
+	}
 }
 
 func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
@@ -398,6 +410,10 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 			absorbed, absorbedKeys = p.reconcile(&verdict, prep.Thin())
 		}
 	}
+	site, err := p.recordSite(in, &rec, &d, seen, routedTo)
+	if err != nil {
+		return err
+	}
 	if verdict.Outcome == match.AutoMerge && p.global != nil {
 		if part, key, ok := p.global.owner(verdict.Target); ok && part != p.partition {
 			if routedTo != "" {
@@ -408,7 +424,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 				// The owner merges it; the view has it from now on.
 				p.global.file(part, key, verdict.Target, in.Source.Key(), prep, keys)
 				p.global.routed++
-				d = decision{LeadID: verdict.Target, Decision: DecisionRouted, Key: key, Absorbed: absorbed, AbsorbedKeys: absorbedKeys}
+				d = decision{LeadID: verdict.Target, Decision: DecisionRouted, Key: key, Absorbed: absorbed, AbsorbedKeys: absorbedKeys, Site: site}
 				if err := p.putJSON(srcKey, d); err != nil {
 					return err
 				}
@@ -434,6 +450,7 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 			}
 			p.table.Put(keyFold+b, []byte(verdict.Target))
 		}
+		addSite(&st.Lead, site)
 		if err := p.file(verdict.Target, &st, prep, keys, in.Source.Key()); err != nil {
 			return err
 		}
@@ -478,11 +495,13 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		if p.global != nil {
 			p.table.Put(keyRoute+id, []byte(st.Key))
 		}
+		addSite(&st.Lead, site)
 		if err := p.file(id, &st, prep, keys, in.Source.Key()); err != nil {
 			return err
 		}
 		d = decision{LeadID: id, Decision: DecisionNew}
 	}
+	d.Site = site
 	if err := p.putJSON(srcKey, d); err != nil {
 		return err
 	}
@@ -683,6 +702,7 @@ func lowQuality(reasons []string) bool {
 // stands now: st when the caller has just filed it, else read from the
 // state.
 func (p *Processor) repeat(in *pipeline.Envelope, d decision, out *pipeline.Emitter, st *leadState) error {
+	in.Site = siteOnRecord(d.Site, in.Lead)
 	if d.Decision == DecisionReview {
 		if in.Outcome == "" {
 			in.Outcome = pipeline.OutcomeReview
@@ -731,6 +751,10 @@ type hit struct {
 // The slice is reused by the next call.
 func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candidate, error) {
 	p.org = rec.Organisation
+	limit := maxCandidates
+	if p.limit > 0 {
+		limit = p.limit
+	}
 	v := p.view()
 	ids := v.handles()
 	buf := p.hitBuf[:0]
@@ -760,7 +784,7 @@ func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candida
 			return nil, err
 		}
 		// The fuzzy index's order, at most maxFuzzyCandidates leads.
-		for _, id := range fids[:min(len(fids), maxCandidates)] {
+		for _, id := range fids[:min(len(fids), limit)] {
 			if out, err = p.appendCandidates(v, out, ids.intern(id), id); err != nil {
 				return nil, err
 			}
@@ -780,16 +804,16 @@ func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candida
 		i = j
 	}
 	p.hits = hits
-	if len(hits) > maxCandidates {
-		// Only leads with at least the maxCandidates-th highest count can
-		// be among the first maxCandidates: sort those alone.
+	if len(hits) > limit {
+		// Only leads with at least the limit-th highest count can be
+		// among the first limit: sort those alone.
 		var perCount [64]int
 		for _, x := range hits {
 			perCount[min(x.n, len(perCount)-1)]++
 		}
 		floor, above := len(perCount)-1, 0
 		for ; floor > 0; floor-- {
-			if above += perCount[floor]; above >= maxCandidates {
+			if above += perCount[floor]; above >= limit {
 				break
 			}
 		}
@@ -808,8 +832,8 @@ func (p *Processor) candidates(rec match.Record, keys []string) ([]match.Candida
 		}
 		return ids.compare(b.h, a.h)
 	})
-	if len(hits) > maxCandidates {
-		hits = hits[:maxCandidates]
+	if len(hits) > limit {
+		hits = hits[:limit]
 	}
 	for _, x := range hits {
 		var err error

@@ -149,7 +149,7 @@ func Check(l *lead.Lead, below int) Verdict {
 		// An organisation record (issue 12): the person-centred score
 		// does not apply. With a domain, website, address or phone it is
 		// a full account record; a name alone is thin.
-		if below >= 0 && !organisationContact(l) {
+		if below >= 0 && !OrganisationContact(l) {
 			return Verdict{Reasons: []string{ReasonLowQuality, ReasonOrganisationNameOnly}, Quality: q}
 		}
 		return Verdict{Quality: q}
@@ -187,9 +187,9 @@ func keyOf(in *pipeline.Envelope) string {
 // organisation record with a name and nothing to reach or place it by.
 const ReasonOrganisationNameOnly = "organisation_name_only"
 
-// organisationContact reports whether an organisation record has any of
+// OrganisationContact reports whether an organisation record has any of
 // domain, website, address (a street, postcode or city) or phone.
-func organisationContact(l *lead.Lead) bool {
+func OrganisationContact(l *lead.Lead) bool {
 	return l.Domain != "" || l.Website != "" || l.Street != "" || l.Postcode != "" || l.City != "" || usablePhone(l)
 }
 

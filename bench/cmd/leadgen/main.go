@@ -3,6 +3,7 @@
 //
 //	go run ./bench/cmd/leadgen -n 100000 -o big.csv
 //	go run ./bench/cmd/leadgen -accounts -n 5000 -o accounts.csv   # company-only rows, sites of organisations
+//	go run ./bench/cmd/leadgen -accounts -directors 0.32 -n 5000 -o accounts_dir.csv   # a third of them name a director
 package main
 
 import (
@@ -19,6 +20,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "random seed (same seed, same file)")
 	out := flag.String("o", "-", "output file (- for stdout)")
 	accounts := flag.Bool("accounts", false, "company-only rows: organisations with one to four sites (entity_id the site, org_id the organisation) and company-name variants")
+	directors := flag.Float64("directors", 0, "with -accounts: share of rows that also name a director of the site (a person on the sites of several organisations); the other columns stay those of the file without")
 	flag.Parse()
 	w := os.Stdout
 	if *out != "-" {
@@ -30,7 +32,7 @@ func main() {
 		defer f.Close()
 		w = f
 	}
-	if err := leadgen.Write(w, leadgen.Options{Records: *n, DuplicateRate: *dup, Seed: *seed, Accounts: *accounts}); err != nil {
+	if err := leadgen.Write(w, leadgen.Options{Records: *n, DuplicateRate: *dup, Seed: *seed, Accounts: *accounts, Directors: *directors}); err != nil {
 		fmt.Fprintln(os.Stderr, "leadgen:", err)
 		os.Exit(1)
 	}
