@@ -13,9 +13,15 @@ import (
 )
 
 // EnvelopeVersion is the wire version written by this build. Decoding
-// accepts every version up to it: version 2 carries the lead's provenance
-// in a compact form beside the lead (see wireprov.go), version 1 inside it.
-const EnvelopeVersion = 2
+// accepts every version up to it. Version 3 is MessagePack, encoded and
+// decoded by code that tinylib/msgp generates from the json tags of
+// Envelope, lead.Lead and the types they hold (envelope_msgp.go,
+// wireprov_msgp.go, internal/lead/*_msgp.go; see gen.go): the same fields
+// under the same names as before, without JSON's text parsing, number and
+// time formatting. Versions 1 and 2 are JSON (a value starting with '{'):
+// version 2 carries the lead's provenance in a compact form beside the
+// lead (see wireprov.go), version 1 inside it.
+const EnvelopeVersion = 3
 
 // Header names carried on every record.
 const (
@@ -158,17 +164,34 @@ func (e *Envelope) Encode() ([]byte, error) {
 		slim.Prov = packProvenance(e.Lead.Provenance)
 		w = &slim
 	}
-	b, err := json.Marshal(w)
+	b, err := w.MarshalMsg(make([]byte, 0, w.Msgsize()))
 	if err != nil {
 		return nil, fmt.Errorf("encode envelope %s: %w", e.TraceID, err)
 	}
 	return b, nil
 }
 
+// isJSON reports whether an envelope value is JSON (versions 1 and 2): a
+// MessagePack envelope starts with a map header, never with '{'.
+func isJSON(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c == '{'
+	}
+	return false
+}
+
 // DecodeEnvelope parses a record value and its headers into an envelope.
 func DecodeEnvelope(r *kgo.Record) (*Envelope, error) {
 	var e Envelope
-	if err := json.Unmarshal(r.Value, &e); err != nil {
+	if isJSON(r.Value) {
+		if err := json.Unmarshal(r.Value, &e); err != nil {
+			return nil, fmt.Errorf("decode envelope: %w", err)
+		}
+	} else if _, err := e.UnmarshalMsg(r.Value); err != nil {
 		return nil, fmt.Errorf("decode envelope: %w", err)
 	}
 	if e.V < 1 || e.V > EnvelopeVersion {

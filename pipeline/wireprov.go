@@ -2,7 +2,7 @@ package pipeline
 
 import (
 	"errors"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/leadstream/leadstream/internal/lead"
@@ -42,34 +42,70 @@ func packProvenance(p map[string][]lead.Observation) *wireProvenance {
 		return nil
 	}
 	w := &wireProvenance{Attrs: make(map[string][]wireObservation, len(p))}
-	index := map[wireOrigin]int{}
 	attrs := make([]string, 0, len(p))
-	for a := range p {
+	n := 0
+	for a, hist := range p {
 		attrs = append(attrs, a)
+		n += len(hist)
 	}
-	sort.Strings(attrs) // origins numbered in a stable order
+	slices.Sort(attrs) // origins numbered in a stable order
+	// One backing array for every attribute's observations; origins are
+	// found by a scan while there are few (a record has one, a merged lead
+	// a handful), by a map beyond.
+	all := make([]wireObservation, n)
+	var index map[wireOrigin]int
 	for _, a := range attrs {
-		obs := make([]wireObservation, len(p[a]))
-		for i, o := range p[a] {
+		hist := p[a]
+		obs := all[:len(hist):len(hist)]
+		all = all[len(hist):]
+		for i, o := range hist {
 			k := wireOrigin{Source: o.Source, RecordID: o.SourceRecordID, At: o.ObservedAt}
-			n, ok := index[k]
-			if !ok {
-				n = len(w.Origins)
-				index[k] = n
-				w.Origins = append(w.Origins, k)
-			}
-			obs[i] = wireObservation{Value: o.Value, O: n, Confidence: o.Confidence, Selected: o.Selected}
+			obs[i] = wireObservation{Value: o.Value, O: w.origin(k, &index), Confidence: o.Confidence, Selected: o.Selected}
 		}
 		w.Attrs[a] = obs
 	}
 	return w
 }
 
+// origin returns the number of origin k, adding it if new.
+func (w *wireProvenance) origin(k wireOrigin, index *map[wireOrigin]int) int {
+	const scan = 16
+	if *index == nil {
+		for i := range w.Origins {
+			if w.Origins[i] == k {
+				return i
+			}
+		}
+		w.Origins = append(w.Origins, k)
+		if len(w.Origins) > scan {
+			*index = make(map[wireOrigin]int, 2*len(w.Origins))
+			for i, o := range w.Origins {
+				if _, dup := (*index)[o]; !dup {
+					(*index)[o] = i
+				}
+			}
+		}
+		return len(w.Origins) - 1
+	}
+	if i, ok := (*index)[k]; ok {
+		return i
+	}
+	w.Origins = append(w.Origins, k)
+	(*index)[k] = len(w.Origins) - 1
+	return len(w.Origins) - 1
+}
+
 // unpack returns the provenance w carries.
 func (w *wireProvenance) unpack() (map[string][]lead.Observation, error) {
 	p := make(map[string][]lead.Observation, len(w.Attrs))
+	n := 0
+	for _, obs := range w.Attrs {
+		n += len(obs)
+	}
+	all := make([]lead.Observation, n)
 	for a, obs := range w.Attrs {
-		hist := make([]lead.Observation, len(obs))
+		hist := all[:len(obs):len(obs)]
+		all = all[len(obs):]
 		for i, o := range obs {
 			if o.O < 0 || o.O >= len(w.Origins) {
 				return nil, errors.New("provenance: origin out of range")
