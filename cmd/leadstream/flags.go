@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/leadstream/leadstream/config"
 	"github.com/leadstream/leadstream/internal/secrets"
+	"github.com/leadstream/leadstream/internal/system"
 	"github.com/leadstream/leadstream/pipeline"
 )
 
@@ -182,7 +182,7 @@ func (c *common) parse(args []string) error {
 			fmt.Fprintf(c.fs.Output(), "leadstream %s: --memory-limit: %v\n", c.name, err)
 			return errUsage
 		}
-		debug.SetMemoryLimit(n)
+		system.SetMemoryLimit(n)
 	}
 	return nil
 }
