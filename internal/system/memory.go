@@ -91,6 +91,12 @@ func (b memoryBudget) storeBytes(stage string) int64 {
 	return max(int64(share*float64(b.limit))/b.partitions, 2<<20)
 }
 
+// fileRSS is what pages of mapped state files may hold of the resident
+// set (keepFileRSS).
+func (b memoryBudget) fileRSS() int64 {
+	return max(int64(fileRSSShare*float64(b.limit)), 64<<20)
+}
+
 // fetchBytes bounds one consumer's fetch.
 func (b memoryBudget) fetchBytes() int32 {
 	return int32(min(max(int64(fetchShare*float64(b.limit)), 1<<20), 16<<20))
