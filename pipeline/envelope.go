@@ -1,9 +1,11 @@
 package pipeline
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/segmentio/encoding/json"
@@ -154,6 +156,16 @@ var ErrUnsupportedVersion = errors.New("unsupported envelope version")
 
 // Encode marshals the envelope, stamping the current version.
 func (e *Envelope) Encode() ([]byte, error) {
+	return e.encode(false)
+}
+
+// encodeBuffers hold the scratch space of encode: MessagePack is written
+// into a pooled buffer and copied out at its exact size.
+var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// encode marshals the envelope; with currentOnly, the lead's provenance
+// goes out as Lead.WithCurrentProvenance would have it.
+func (e *Envelope) encode(currentOnly bool) ([]byte, error) {
 	e.V = EnvelopeVersion
 	w := e
 	if e.Lead != nil && len(e.Lead.Provenance) > 0 {
@@ -161,14 +173,21 @@ func (e *Envelope) Encode() ([]byte, error) {
 		bare.Provenance = nil
 		slim := *e
 		slim.Lead = &bare
-		slim.Prov = packProvenance(e.Lead.Provenance)
+		slim.Prov = &wireProvenance{src: e.Lead.Provenance, current: currentOnly}
 		w = &slim
 	}
-	b, err := w.MarshalMsg(make([]byte, 0, w.Msgsize()))
+	bp := encodeBuffers.Get().(*[]byte)
+	b, err := w.MarshalMsg((*bp)[:0])
 	if err != nil {
+		encodeBuffers.Put(bp)
 		return nil, fmt.Errorf("encode envelope %s: %w", e.TraceID, err)
 	}
-	return b, nil
+	out := bytes.Clone(b)
+	if cap(b) <= 256<<10 {
+		*bp = b[:0]
+		encodeBuffers.Put(bp)
+	}
+	return out, nil
 }
 
 // isJSON reports whether an envelope value is JSON (versions 1 and 2): a
@@ -199,11 +218,16 @@ func DecodeEnvelope(r *kgo.Record) (*Envelope, error) {
 	}
 	if e.Prov != nil {
 		if e.Lead != nil {
-			p, err := e.Prov.unpack()
-			if err != nil {
-				return nil, fmt.Errorf("decode envelope %s: %w", e.TraceID, err)
+			p := e.Prov.dec
+			if p == nil {
+				var err error
+				if p, err = e.Prov.unpack(); err != nil {
+					return nil, fmt.Errorf("decode envelope %s: %w", e.TraceID, err)
+				}
 			}
-			e.Lead.Provenance = p
+			if len(p) > 0 {
+				e.Lead.Provenance = p
+			}
 		}
 		e.Prov = nil
 	}
@@ -238,14 +262,7 @@ func carriesMergedLead(topic string) bool {
 // Record turns the envelope into a record for topic with key, carrying the
 // stage history and trace id as headers.
 func (e *Envelope) Record(topic, key string) (*kgo.Record, error) {
-	enc := e
-	if e.Lead != nil && carriesMergedLead(topic) {
-		slim := *e
-		slim.Lead = e.Lead.WithCurrentProvenance()
-		enc = &slim
-	}
-	v, err := enc.Encode()
-	e.V = enc.V
+	v, err := e.encode(e.Lead != nil && carriesMergedLead(topic))
 	if err != nil {
 		return nil, err
 	}

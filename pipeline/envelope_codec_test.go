@@ -119,3 +119,57 @@ func TestDecodeEnvelopeJSONVersions(t *testing.T) {
 		}
 	}
 }
+
+// benchEnvelope is a normalised record as it travels leads.normalized.
+func benchEnvelope() *Envelope {
+	at := time.Date(2026, 12, 7, 1, 2, 3, 0, time.UTC)
+	l, _ := lead.Normalize(map[string]string{"record_id": "ra01d6329783f", "first_name": "Ingrid", "last_name": "Dubois",
+		"email": "ingrid.dubois51@cobaltit83.com", "phone": "+1 594 6354905", "title": "Procurement Manager",
+		"company": "Cobalt IT Corp.", "domain": "cobaltit83.com", "street": "46 Tanaka Street", "city": "Boston",
+		"postcode": "05770", "country": "US"}, lead.Source{Key: "csv", RecordID: "ra01d6329783f", ObservedAt: at})
+	return &Envelope{TraceID: "imp_46d6e52cf6c5f4ae4611:2", Source: Source{Provider: "csv", RecordID: "ra01d6329783f",
+		File: "leads.csv", Line: 2, ImportID: "imp_46d6e52cf6c5f4ae4611"}, FirstSeen: at, Lead: &l, Stages: []string{"normalize"}}
+}
+
+// BenchmarkEnvelopeCodec encodes and decodes one normalised record: wire
+// version 3 (MessagePack, what Record writes) against version 2 (JSON,
+// what earlier builds wrote).
+func BenchmarkEnvelopeCodec(b *testing.B) {
+	env := benchEnvelope()
+	b.Run("v3-msgpack", func(b *testing.B) {
+		b.ReportAllocs()
+		var size int
+		for b.Loop() {
+			rec, err := env.Record(TopicNormalized, "k")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := DecodeEnvelope(rec); err != nil {
+				b.Fatal(err)
+			}
+			size = len(rec.Value)
+		}
+		b.ReportMetric(float64(size), "bytes/record")
+	})
+	b.Run("v2-json", func(b *testing.B) {
+		b.ReportAllocs()
+		var size int
+		for b.Loop() {
+			v2 := *env
+			v2.V = 2
+			bare := *env.Lead
+			bare.Provenance = nil
+			v2.Lead = &bare
+			v2.Prov = packProvenance(env.Lead.Provenance)
+			v, err := json.Marshal(&v2)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := DecodeEnvelope(&kgo.Record{Key: []byte("k"), Value: v}); err != nil {
+				b.Fatal(err)
+			}
+			size = len(v)
+		}
+		b.ReportMetric(float64(size), "bytes/record")
+	})
+}

@@ -5,7 +5,6 @@ package pipeline
 // field of Envelope, lead.Lead or a type they hold (TestEnvelopeCodecCoversEveryField
 // fails until then).
 //go:generate go run github.com/tinylib/msgp@v1.6.5 -file envelope.go -o envelope_msgp.go -io=false -tests=false -d "tag json" -d "timezone utc" -d "shim json.RawMessage as:[]byte using:rawToBytes/bytesToRaw"
-//go:generate go run github.com/tinylib/msgp@v1.6.5 -file wireprov.go -o wireprov_msgp.go -io=false -tests=false -d "tag json" -d "timezone utc" -unexported
 
 import "github.com/segmentio/encoding/json"
 

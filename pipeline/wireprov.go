@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/leadstream/leadstream/internal/lead"
@@ -30,69 +29,21 @@ type wireObservation struct {
 	Selected   bool   `json:"x,omitempty"`
 }
 
-// wireProvenance is a lead's provenance in wire version 2.
+// wireProvenance is a lead's provenance on the wire. In JSON (version 2)
+// it is Origins and Attrs. In MessagePack (version 3) it has the same
+// layout, but it is written straight from the lead's provenance (src) and
+// read straight into it (dec) by the hand-written codec in
+// wireprov_msgp.go, without the intermediate form.
 type wireProvenance struct {
 	Origins []wireOrigin                 `json:"o"`
 	Attrs   map[string][]wireObservation `json:"a"`
-}
 
-// packProvenance returns the wire form of p (nil when empty).
-func packProvenance(p map[string][]lead.Observation) *wireProvenance {
-	if len(p) == 0 {
-		return nil
-	}
-	w := &wireProvenance{Attrs: make(map[string][]wireObservation, len(p))}
-	attrs := make([]string, 0, len(p))
-	n := 0
-	for a, hist := range p {
-		attrs = append(attrs, a)
-		n += len(hist)
-	}
-	slices.Sort(attrs) // origins numbered in a stable order
-	// One backing array for every attribute's observations; origins are
-	// found by a scan while there are few (a record has one, a merged lead
-	// a handful), by a map beyond.
-	all := make([]wireObservation, n)
-	var index map[wireOrigin]int
-	for _, a := range attrs {
-		hist := p[a]
-		obs := all[:len(hist):len(hist)]
-		all = all[len(hist):]
-		for i, o := range hist {
-			k := wireOrigin{Source: o.Source, RecordID: o.SourceRecordID, At: o.ObservedAt}
-			obs[i] = wireObservation{Value: o.Value, O: w.origin(k, &index), Confidence: o.Confidence, Selected: o.Selected}
-		}
-		w.Attrs[a] = obs
-	}
-	return w
-}
-
-// origin returns the number of origin k, adding it if new.
-func (w *wireProvenance) origin(k wireOrigin, index *map[wireOrigin]int) int {
-	const scan = 16
-	if *index == nil {
-		for i := range w.Origins {
-			if w.Origins[i] == k {
-				return i
-			}
-		}
-		w.Origins = append(w.Origins, k)
-		if len(w.Origins) > scan {
-			*index = make(map[wireOrigin]int, 2*len(w.Origins))
-			for i, o := range w.Origins {
-				if _, dup := (*index)[o]; !dup {
-					(*index)[o] = i
-				}
-			}
-		}
-		return len(w.Origins) - 1
-	}
-	if i, ok := (*index)[k]; ok {
-		return i
-	}
-	w.Origins = append(w.Origins, k)
-	(*index)[k] = len(w.Origins) - 1
-	return len(w.Origins) - 1
+	// src is the provenance to write; with current, only its selected
+	// observations (Lead.WithCurrentProvenance).
+	src     map[string][]lead.Observation
+	current bool
+	// dec is the provenance read.
+	dec map[string][]lead.Observation
 }
 
 // unpack returns the provenance w carries.

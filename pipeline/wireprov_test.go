@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,4 +112,28 @@ func TestMergedLeadRecordsCarryCurrentProvenance(t *testing.T) {
 	if len(l.Provenance["title"]) != 2 {
 		t.Fatal("Record changed the caller's lead")
 	}
+}
+
+// packProvenance returns p in version 2's JSON form (nil when empty), as
+// the builds that wrote version 2 did.
+func packProvenance(p map[string][]lead.Observation) *wireProvenance {
+	if len(p) == 0 {
+		return nil
+	}
+	w := &wireProvenance{Attrs: make(map[string][]wireObservation, len(p))}
+	attrs := make([]string, 0, len(p))
+	for a := range p {
+		attrs = append(attrs, a)
+	}
+	slices.Sort(attrs)
+	var index map[wireOrigin]int
+	for _, a := range attrs {
+		obs := make([]wireObservation, len(p[a]))
+		for i, o := range p[a] {
+			n := originNumber(&w.Origins, &index, wireOrigin{Source: o.Source, RecordID: o.SourceRecordID, At: o.ObservedAt})
+			obs[i] = wireObservation{Value: o.Value, O: n, Confidence: o.Confidence, Selected: o.Selected}
+		}
+		w.Attrs[a] = obs
+	}
+	return w
 }
