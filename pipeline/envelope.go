@@ -128,6 +128,10 @@ type Envelope struct {
 	// Stages is the stage history; it travels in the ls-stages header and
 	// is filled from it on decode.
 	Stages []string `json:"-"`
+	// currentProvenance makes Encode write the lead's current provenance
+	// only (Lead.WithCurrentProvenance), for mergedLeadTopics; set by
+	// Record on its copy.
+	currentProvenance bool
 }
 
 // HaloFeedback tells the sink about changes made in HaloPSA to a lead it
@@ -156,7 +160,7 @@ var ErrUnsupportedVersion = errors.New("unsupported envelope version")
 
 // Encode marshals the envelope, stamping the current version.
 func (e *Envelope) Encode() ([]byte, error) {
-	return e.encode(false)
+	return e.encode(e.currentProvenance)
 }
 
 // encodeBuffers hold the scratch space of encode: MessagePack is written
@@ -262,7 +266,14 @@ func carriesMergedLead(topic string) bool {
 // Record turns the envelope into a record for topic with key, carrying the
 // stage history and trace id as headers.
 func (e *Envelope) Record(topic, key string) (*kgo.Record, error) {
-	v, err := e.encode(e.Lead != nil && carriesMergedLead(topic))
+	enc := e
+	if e.Lead != nil && carriesMergedLead(topic) {
+		slim := *e
+		slim.currentProvenance = true
+		enc = &slim
+	}
+	v, err := enc.Encode()
+	e.V = enc.V
 	if err != nil {
 		return nil, err
 	}
