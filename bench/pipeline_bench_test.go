@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,6 +82,21 @@ func options(b *testing.B, name string, i int) system.Options {
 	return opts
 }
 
+// runDefaults gives the benchmark the Go runtime settings `leadstream run`
+// starts with (system.SetMemoryLimit with the default --memory-limit), and
+// puts the previous ones back when it ends.
+func runDefaults(b *testing.B) {
+	b.Helper()
+	limit := debug.SetMemoryLimit(-1)
+	gc := debug.SetGCPercent(-1)
+	debug.SetGCPercent(gc)
+	system.SetMemoryLimit(system.DefaultMemoryLimit)
+	b.Cleanup(func() {
+		debug.SetMemoryLimit(limit)
+		debug.SetGCPercent(gc)
+	})
+}
+
 // timeout bounds one iteration, so a stalled pipeline fails the benchmark
 // instead of hanging it.
 func timeout(n int) time.Duration {
@@ -92,9 +108,10 @@ func timeout(n int) time.Duration {
 // through normalize → validate → dedupe → enrich → sink. Broker and stage
 // start-up and shutdown are not timed.
 func BenchmarkRawToSynced(b *testing.B) {
+	runDefaults(b)
 	n := benchRecords(b)
 	file := writeCSV(b, n)
-	var elapsed time.Duration
+	var elapsed, cpu time.Duration
 	var last pipeline.Summary
 	b.ResetTimer()
 	b.StopTimer()
@@ -105,7 +122,7 @@ func BenchmarkRawToSynced(b *testing.B) {
 			cancel()
 			b.Fatal(err)
 		}
-		start := time.Now()
+		start, startCPU := time.Now(), processCPU()
 		b.StartTimer()
 		res, err := s.Import(ctx, file)
 		if err != nil {
@@ -117,6 +134,7 @@ func BenchmarkRawToSynced(b *testing.B) {
 		sum, err := s.WaitForOutcomes(ctx, res, nil)
 		b.StopTimer()
 		elapsed += time.Since(start)
+		cpu += processCPU() - startCPU
 		errs := s.Errors()
 		s.Close()
 		cancel()
@@ -136,6 +154,9 @@ func BenchmarkRawToSynced(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/elapsed.Seconds(), "records/s")
 	b.ReportMetric(float64(n), "records/op")
+	// The process's CPU time while timed (every goroutine, user + system):
+	// on a machine shared with other work, steadier than records/s.
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 	b.Logf("records=%d outcomes=%v", n, last.Counts)
 }
 

@@ -1,9 +1,11 @@
 package pipeline
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/segmentio/encoding/json"
@@ -13,9 +15,15 @@ import (
 )
 
 // EnvelopeVersion is the wire version written by this build. Decoding
-// accepts every version up to it: version 2 carries the lead's provenance
-// in a compact form beside the lead (see wireprov.go), version 1 inside it.
-const EnvelopeVersion = 2
+// accepts every version up to it. Version 3 is MessagePack, encoded and
+// decoded by code that tinylib/msgp generates from the json tags of
+// Envelope, lead.Lead and the types they hold (envelope_msgp.go,
+// wireprov_msgp.go, internal/lead/*_msgp.go; see gen.go): the same fields
+// under the same names as before, without JSON's text parsing, number and
+// time formatting. Versions 1 and 2 are JSON (a value starting with '{'):
+// version 2 carries the lead's provenance in a compact form beside the
+// lead (see wireprov.go), version 1 inside it.
+const EnvelopeVersion = 3
 
 // Header names carried on every record.
 const (
@@ -134,6 +142,10 @@ type Envelope struct {
 	// Stages is the stage history; it travels in the ls-stages header and
 	// is filled from it on decode.
 	Stages []string `json:"-"`
+	// currentProvenance makes Encode write the lead's current provenance
+	// only (Lead.WithCurrentProvenance), for mergedLeadTopics; set by
+	// Record on its copy.
+	currentProvenance bool
 }
 
 // HaloFeedback tells the sink about changes made in HaloPSA to a lead it
@@ -175,6 +187,16 @@ var ErrUnsupportedVersion = errors.New("unsupported envelope version")
 
 // Encode marshals the envelope, stamping the current version.
 func (e *Envelope) Encode() ([]byte, error) {
+	return e.encode(e.currentProvenance)
+}
+
+// encodeBuffers hold the scratch space of encode: MessagePack is written
+// into a pooled buffer and copied out at its exact size.
+var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// encode marshals the envelope; with currentOnly, the lead's provenance
+// goes out as Lead.WithCurrentProvenance would have it.
+func (e *Envelope) encode(currentOnly bool) ([]byte, error) {
 	e.V = EnvelopeVersion
 	w := e
 	if e.Lead != nil && len(e.Lead.Provenance) > 0 {
@@ -182,20 +204,44 @@ func (e *Envelope) Encode() ([]byte, error) {
 		bare.Provenance = nil
 		slim := *e
 		slim.Lead = &bare
-		slim.Prov = packProvenance(e.Lead.Provenance)
+		slim.Prov = &wireProvenance{src: e.Lead.Provenance, current: currentOnly}
 		w = &slim
 	}
-	b, err := json.Marshal(w)
+	bp := encodeBuffers.Get().(*[]byte)
+	b, err := w.MarshalMsg((*bp)[:0])
 	if err != nil {
+		encodeBuffers.Put(bp)
 		return nil, fmt.Errorf("encode envelope %s: %w", e.TraceID, err)
 	}
-	return b, nil
+	out := bytes.Clone(b)
+	if cap(b) <= 256<<10 {
+		*bp = b[:0]
+		encodeBuffers.Put(bp)
+	}
+	return out, nil
+}
+
+// isJSON reports whether an envelope value is JSON (versions 1 and 2): a
+// MessagePack envelope starts with a map header, never with '{'.
+func isJSON(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c == '{'
+	}
+	return false
 }
 
 // DecodeEnvelope parses a record value and its headers into an envelope.
 func DecodeEnvelope(r *kgo.Record) (*Envelope, error) {
 	var e Envelope
-	if err := json.Unmarshal(r.Value, &e); err != nil {
+	if isJSON(r.Value) {
+		if err := json.Unmarshal(r.Value, &e); err != nil {
+			return nil, fmt.Errorf("decode envelope: %w", err)
+		}
+	} else if _, err := e.UnmarshalMsg(r.Value); err != nil {
 		return nil, fmt.Errorf("decode envelope: %w", err)
 	}
 	if e.V < 1 || e.V > EnvelopeVersion {
@@ -203,11 +249,16 @@ func DecodeEnvelope(r *kgo.Record) (*Envelope, error) {
 	}
 	if e.Prov != nil {
 		if e.Lead != nil {
-			p, err := e.Prov.unpack()
-			if err != nil {
-				return nil, fmt.Errorf("decode envelope %s: %w", e.TraceID, err)
+			p := e.Prov.dec
+			if p == nil {
+				var err error
+				if p, err = e.Prov.unpack(); err != nil {
+					return nil, fmt.Errorf("decode envelope %s: %w", e.TraceID, err)
+				}
 			}
-			e.Lead.Provenance = p
+			if len(p) > 0 {
+				e.Lead.Provenance = p
+			}
 		}
 		e.Prov = nil
 	}
@@ -245,7 +296,7 @@ func (e *Envelope) Record(topic, key string) (*kgo.Record, error) {
 	enc := e
 	if e.Lead != nil && carriesMergedLead(topic) {
 		slim := *e
-		slim.Lead = e.Lead.WithCurrentProvenance()
+		slim.currentProvenance = true
 		enc = &slim
 	}
 	v, err := enc.Encode()

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"errors"
-	"sort"
 	"time"
 
 	"github.com/leadstream/leadstream/internal/lead"
@@ -30,46 +29,34 @@ type wireObservation struct {
 	Selected   bool   `json:"x,omitempty"`
 }
 
-// wireProvenance is a lead's provenance in wire version 2.
+// wireProvenance is a lead's provenance on the wire. In JSON (version 2)
+// it is Origins and Attrs. In MessagePack (version 3) it has the same
+// layout, but it is written straight from the lead's provenance (src) and
+// read straight into it (dec) by the hand-written codec in
+// wireprov_msgp.go, without the intermediate form.
 type wireProvenance struct {
 	Origins []wireOrigin                 `json:"o"`
 	Attrs   map[string][]wireObservation `json:"a"`
-}
 
-// packProvenance returns the wire form of p (nil when empty).
-func packProvenance(p map[string][]lead.Observation) *wireProvenance {
-	if len(p) == 0 {
-		return nil
-	}
-	w := &wireProvenance{Attrs: make(map[string][]wireObservation, len(p))}
-	index := map[wireOrigin]int{}
-	attrs := make([]string, 0, len(p))
-	for a := range p {
-		attrs = append(attrs, a)
-	}
-	sort.Strings(attrs) // origins numbered in a stable order
-	for _, a := range attrs {
-		obs := make([]wireObservation, len(p[a]))
-		for i, o := range p[a] {
-			k := wireOrigin{Source: o.Source, RecordID: o.SourceRecordID, At: o.ObservedAt}
-			n, ok := index[k]
-			if !ok {
-				n = len(w.Origins)
-				index[k] = n
-				w.Origins = append(w.Origins, k)
-			}
-			obs[i] = wireObservation{Value: o.Value, O: n, Confidence: o.Confidence, Selected: o.Selected}
-		}
-		w.Attrs[a] = obs
-	}
-	return w
+	// src is the provenance to write; with current, only its selected
+	// observations (Lead.WithCurrentProvenance).
+	src     map[string][]lead.Observation
+	current bool
+	// dec is the provenance read.
+	dec map[string][]lead.Observation
 }
 
 // unpack returns the provenance w carries.
 func (w *wireProvenance) unpack() (map[string][]lead.Observation, error) {
 	p := make(map[string][]lead.Observation, len(w.Attrs))
+	n := 0
+	for _, obs := range w.Attrs {
+		n += len(obs)
+	}
+	all := make([]lead.Observation, n)
 	for a, obs := range w.Attrs {
-		hist := make([]lead.Observation, len(obs))
+		hist := all[:len(obs):len(obs)]
+		all = all[len(obs):]
 		for i, o := range obs {
 			if o.O < 0 || o.O >= len(w.Origins) {
 				return nil, errors.New("provenance: origin out of range")

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/leadstream/leadstream/config"
 	"github.com/leadstream/leadstream/internal/secrets"
+	"github.com/leadstream/leadstream/internal/system"
 	"github.com/leadstream/leadstream/pipeline"
 )
 
@@ -138,7 +138,7 @@ func newFlags(name, synopsis, help string, stderr io.Writer, groups ...flagGroup
 	}
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "127.0.0.1:9090", "address of /metrics, /healthz and /readyz (empty disables)")
 	add(metricsFlags, "metrics-addr")
-	fs.StringVar(&c.memoryLimit, "memory-limit", "", "soft limit of the Go heap and runtime memory, e.g. 800MiB or 2GiB: the garbage collector works harder near it, and the stores' memtables and caches, dedupe's caches and the consumers' fetch sizes are shares of it (empty: GOMEMLIMIT, else 1GiB; Badger's memory-mapped files are not counted)")
+	fs.StringVar(&c.memoryLimit, "memory-limit", "", "soft limit of the Go heap and runtime memory, e.g. 800MiB or 2GiB: the garbage collector works harder near it (and, unless GOGC is set, lets the heap grow to 5× the live data below it), and the stores' memtables and caches, dedupe's caches and the consumers' fetch sizes are shares of it (empty: GOMEMLIMIT, else 1GiB). Badger's and Bleve's memory-mapped files are not counted; once they hold more than a quarter of it in memory they are paged out")
 	add(memoryFlags, "memory-limit")
 	for _, d := range declared {
 		_ = fs.SetAnnotation(d.name, sharedFlag, []string{"true"})
@@ -182,7 +182,7 @@ func (c *common) parse(args []string) error {
 			fmt.Fprintf(c.fs.Output(), "leadstream %s: --memory-limit: %v\n", c.name, err)
 			return errUsage
 		}
-		debug.SetMemoryLimit(n)
+		system.SetMemoryLimit(n)
 	}
 	return nil
 }

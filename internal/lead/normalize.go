@@ -30,6 +30,9 @@ type Normalizer struct {
 	FallbackRegion string
 	// Now gives the current time; nil means time.Now.
 	Now func() time.Time
+	// Phone parses a phone number as NormalizePhone does (nil:
+	// NormalizePhone); the normalize stage gives it a cache.
+	Phone func(raw, region, kind string) Phone
 }
 
 // Normalize is Normalizer{}.Normalize.
@@ -95,7 +98,10 @@ func (n Normalizer) Normalize(raw map[string]string, src Source) (Lead, []Issue)
 	if at.IsZero() {
 		at = now
 	}
-	b := builder{src: src, at: at}
+	b := builder{src: src, at: at, phone: n.Phone}
+	if b.phone == nil {
+		b.phone = NormalizePhone
+	}
 	l := &b.l
 	l.V = Version
 	l.FirstSource = src.Key
@@ -160,6 +166,7 @@ type builder struct {
 	src    Source
 	at     time.Time
 	issues []Issue
+	phone  func(raw, region, kind string) Phone
 }
 
 func (b *builder) issue(field, code, value string) {
@@ -281,7 +288,7 @@ func (b *builder) phones(v map[string]string, fallback string) {
 		if raw == "" {
 			continue
 		}
-		p := NormalizePhone(raw, region, c.label)
+		p := b.phone(raw, region, c.label)
 		switch {
 		case p.Valid:
 		case p.Possible:

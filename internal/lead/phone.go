@@ -40,7 +40,11 @@ func NormalizePhone(raw, region, kind string) Phone {
 	if err != nil || num == nil {
 		return p
 	}
-	p.Valid = phonenumbers.IsValidNumber(num)
+	// IsValidNumber is IsValidNumberForRegion of the number's region;
+	// finding that region (a walk over every region of the calling code,
+	// 25 for +1) is the dearest step, so it is done once.
+	numRegion := phonenumbers.GetRegionCodeForNumber(num)
+	p.Valid = phonenumbers.IsValidNumberForRegion(num, numRegion)
 	p.Possible = !p.Valid && phonenumbers.IsPossibleNumber(num)
 	if !p.Valid && !p.Possible {
 		return p
@@ -49,7 +53,7 @@ func NormalizePhone(raw, region, kind string) Phone {
 	p.E123 = phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
 	num.Extension = nil
 	p.E164 = phonenumbers.Format(num, phonenumbers.E164)
-	p.Region = phonenumbers.GetRegionCodeForNumber(num)
+	p.Region = numRegion
 	if p.Kind == "" {
 		switch phonenumbers.GetNumberType(num) {
 		case phonenumbers.MOBILE:

@@ -2,6 +2,7 @@ package system
 
 import (
 	"math"
+	"os"
 	"runtime/debug"
 
 	"github.com/leadstream/leadstream/stages/dedupe"
@@ -10,6 +11,27 @@ import (
 // DefaultMemoryLimit is the memory limit of a process that sets none
 // (neither --memory-limit nor GOMEMLIMIT): 1 GiB.
 const DefaultMemoryLimit = 1 << 30
+
+// GCPercentUnderLimit is the garbage collector's target (GOGC) while a
+// memory limit holds and GOGC is not set: the heap may grow to five times
+// the live data before a collection, the limit bounding it. The Go
+// default of 100 made the collector about a tenth of the pipeline's CPU
+// (BenchmarkRawToSynced's profile); the limit, not the percentage, is what
+// keeps the process's memory in bounds.
+const GCPercentUnderLimit = 400
+
+// SetMemoryLimit makes limit bytes the Go runtime's memory limit and,
+// unless the environment sets GOGC, raises the collector's target to
+// GCPercentUnderLimit: with a limit in force, collecting at twice the
+// live heap spends CPU on memory the process may use anyway.
+// `leadstream run` calls it with --memory-limit (default
+// DefaultMemoryLimit).
+func SetMemoryLimit(limit int64) {
+	debug.SetMemoryLimit(limit)
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(GCPercentUnderLimit)
+	}
+}
 
 // memoryBudget shares a process's memory limit among the parts whose size
 // is a setting rather than a consequence of history: each partition's
@@ -67,6 +89,12 @@ func (b memoryBudget) storeBytes(stage string) int64 {
 		share = sinkStoreShare
 	}
 	return max(int64(share*float64(b.limit))/b.partitions, 2<<20)
+}
+
+// fileRSS is what pages of mapped state files may hold of the resident
+// set (keepFileRSS).
+func (b memoryBudget) fileRSS() int64 {
+	return max(int64(fileRSSShare*float64(b.limit)), 64<<20)
 }
 
 // fetchBytes bounds one consumer's fetch.

@@ -437,6 +437,13 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			s.pollLag(rctx)
 		}()
 	}
+	if opts.DataDir != "" && anyStateful(opts.StageConfig, names) {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			keepFileRSS(rctx, opts.DataDir, budget.fileRSS(), s.log)
+		}()
+	}
 	if opts.StageConfig.Halo != nil && slices.Contains(names, "crm") && opts.StageConfig.PollInterval >= 0 {
 		// Webhooks are not retried by HaloPSA: the crm stage's process
 		// also polls for what they may have missed (crm.md §7.6).

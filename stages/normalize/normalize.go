@@ -17,6 +17,9 @@ type Stage struct {
 	// Normalizer carries the normalisation settings; the zero value
 	// applies the spec defaults.
 	Normalizer lead.Normalizer
+	// PhoneCache is how many parsed phone numbers each partition's
+	// processor remembers (0: DefaultPhoneCache; negative: none).
+	PhoneCache int
 }
 
 // Name implements pipeline.Stage.
@@ -31,6 +34,12 @@ func (Stage) Stateful() bool { return false }
 // Open implements pipeline.Stage.
 func (s Stage) Open(context.Context, int32, *pipeline.Table) (pipeline.Processor, error) {
 	n := s.Normalizer
+	if size := s.PhoneCache; size >= 0 && n.Phone == nil {
+		if size == 0 {
+			size = DefaultPhoneCache
+		}
+		n.Phone = newPhoneCache(size).parse
+	}
 	return pipeline.ProcessorFunc(func(ctx context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
 		return process(n, in, out)
 	}), nil

@@ -492,7 +492,8 @@ func numCPU() int {
 }
 
 // brokerBytes sums the embedded broker's partition files: plain
-// (non-compacted) topics and compacted ones (changelogs, suppressions).
+// (non-compacted) topics and compacted ones (changelogs, suppressions,
+// leads.current).
 func brokerBytes(dir string) (plain, compacted int64, err error) {
 	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -503,7 +504,8 @@ func brokerBytes(dir string) (plain, compacted int64, err error) {
 			return nil // removed meanwhile (retention, compaction)
 		}
 		rel, _ := filepath.Rel(dir, path)
-		if strings.HasPrefix(rel, "leadstream.") || strings.HasPrefix(rel, pipeline.TopicSuppressions+"-") {
+		if strings.HasPrefix(rel, "leadstream.") || strings.HasPrefix(rel, pipeline.TopicSuppressions+"-") ||
+			strings.HasPrefix(rel, pipeline.TopicCurrent+"-") {
 			compacted += onDisk(info)
 		} else {
 			plain += onDisk(info)

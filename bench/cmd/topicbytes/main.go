@@ -82,7 +82,7 @@ func run(dataDir string, leads int) error {
 			per = float64(sizes[t]) / float64(counts[t])
 		}
 		fmt.Fprintf(w, "%s\t%d\t%.1f\t%.0f\t%.0f\t\n", t, counts[t], float64(sizes[t])/(1<<20), per, float64(sizes[t])/float64(leads))
-		if !strings.HasPrefix(t, "leadstream.") && t != pipeline.TopicSuppressions && !strings.HasPrefix(t, "__") {
+		if !strings.HasPrefix(t, "leadstream.") && t != pipeline.TopicSuppressions && t != pipeline.TopicCurrent && !strings.HasPrefix(t, "__") {
 			plain += sizes[t]
 		}
 	}
