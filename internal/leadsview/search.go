@@ -4,50 +4,16 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
-	"github.com/blevesearch/bleve/v2/analysis/analyzer/standard"
-	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
 	"github.com/segmentio/encoding/json"
-)
 
-// indexMapping: text is analysed (standard analyser: lower-case words),
-// the filters are keywords, the sorts numbers and a date with doc values.
-func indexMapping() mapping.IndexMapping {
-	kw := func() *mapping.FieldMapping {
-		f := bleve.NewKeywordFieldMapping()
-		f.Store, f.IncludeInAll, f.IncludeTermVectors, f.DocValues = false, false, false, false
-		return f
-	}
-	num := func() *mapping.FieldMapping {
-		f := bleve.NewNumericFieldMapping()
-		f.Store, f.IncludeInAll, f.DocValues = false, false, true
-		return f
-	}
-	doc := bleve.NewDocumentStaticMapping()
-	text := bleve.NewTextFieldMapping()
-	text.Analyzer = standard.Name
-	text.Store, text.IncludeInAll, text.IncludeTermVectors, text.DocValues = false, false, false, false
-	doc.AddFieldMappingsAt("text", text)
-	for _, f := range []string{"email", "domain", "company", "source", "state", "fit_bucket", "country"} {
-		doc.AddFieldMappingsAt(f, kw())
-	}
-	for _, f := range []string{"halopsa_status_id", "fit_score", "quality_score"} {
-		doc.AddFieldMappingsAt(f, num())
-	}
-	dt := bleve.NewDateTimeFieldMapping()
-	dt.Store, dt.IncludeInAll, dt.DocValues = false, false, true
-	doc.AddFieldMappingsAt("updated_at", dt)
-	m := bleve.NewIndexMapping()
-	m.DefaultMapping = doc
-	m.DefaultAnalyzer = keyword.Name
-	m.StoreDynamic, m.IndexDynamic, m.DocValuesDynamic = false, false, false
-	return m
-}
+	"github.com/leadstream/leadstream/index"
+)
 
 // Query is a search of the view (crm.md §9.2 GET /api/leads).
 type Query struct {
@@ -84,10 +50,16 @@ var Sorts = []string{"updated_at", "fit_score", "quality_score"}
 func (v *View) Search(q Query) (*Page, error) {
 	var must []query.Query
 	if s := strings.TrimSpace(q.Q); s != "" {
-		m := bleve.NewMatchQuery(s)
-		m.SetField("text")
-		m.SetOperator(query.MatchQueryOperatorAnd)
-		must = append(must, m)
+		// Every word must match; one word is one term query.
+		words := index.Tokens(s)
+		if len(words) == 0 {
+			return &Page{}, nil
+		}
+		for _, w := range words {
+			t := bleve.NewTermQuery(w)
+			t.SetField(fieldText)
+			must = append(must, t)
+		}
 	}
 	term := func(field, val string) {
 		if val = strings.ToLower(strings.TrimSpace(val)); val != "" {
@@ -105,27 +77,28 @@ func (v *View) Search(q Query) (*Page, error) {
 	term("state", q.State)
 	term("fit_bucket", q.FitBucket)
 	term("country", q.Country)
-	atLeast := func(field string, n *int, exact bool) {
+	if q.HaloStatusID != nil {
+		term(fieldStatus, strconv.Itoa(*q.HaloStatusID))
+	}
+	atLeast := func(field string, n *int) {
 		if n == nil {
 			return
 		}
-		lo := float64(*n)
-		var hi *float64
-		if exact {
-			hi = &lo
+		if *n > 999 {
+			must = append(must, bleve.NewMatchNoneQuery())
+			return
 		}
 		incl := true
-		r := bleve.NewNumericRangeInclusiveQuery(&lo, hi, &incl, &incl)
+		r := bleve.NewTermRangeInclusiveQuery(scoreTerm(*n), "", &incl, nil)
 		r.SetField(field)
 		must = append(must, r)
 	}
-	atLeast("halopsa_status_id", q.HaloStatusID, true)
-	atLeast("fit_score", q.MinFit, false)
-	atLeast("quality_score", q.MinQuality, false)
+	atLeast(fieldFit, q.MinFit)
+	atLeast(fieldQuality, q.MinQuality)
 	if !q.UpdatedSince.IsZero() {
 		incl := true
 		r := bleve.NewDateRangeInclusiveQuery(q.UpdatedSince, time.Time{}, &incl, nil)
-		r.SetField("updated_at")
+		r.SetField(fieldUpdatedAt)
 		must = append(must, r)
 	}
 	var bq query.Query
@@ -153,7 +126,9 @@ func (v *View) Search(q Query) (*Page, error) {
 	if q.Desc {
 		dir = "-"
 	}
-	req.SortBy([]string{dir + sortField, "_id"})
+	// The lead id breaks ties from doc values: "_id" would read every
+	// hit's stored id.
+	req.SortBy([]string{dir + sortField, fieldLeadID})
 	if sortField != "_score" {
 		req.Score = bleve.ScoreNone // the order needs no relevance
 	}

@@ -1,0 +1,221 @@
+package leadsview
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+)
+
+// The view's Bleve index is shardCount Bleve indexes, a lead in the one
+// its id hashes to, searched together through a bleve.IndexAlias. They
+// live in one directory, <view dir>/bleve-<generation>: a rebuild writes a
+// new generation with Bleve's offline builder (one goroutine per shard,
+// no update bookkeeping, one merged segment per shard at the end), swaps
+// it into the alias and removes the old one, so a half-built index is
+// never mistaken for a whole one.
+const shardCount = 4
+
+// indexDirPrefix starts the name of an index generation's directory.
+const indexDirPrefix = "bleve-"
+
+// builderBatch is how many leads the offline builder puts in one
+// segment before merging them all at the end (builderMergeMax at a time).
+const (
+	builderBatch    = 10000
+	builderMergeMax = 64
+)
+
+// shardOf is the shard of a lead.
+func shardOf(id string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	return int(h.Sum32() % shardCount)
+}
+
+func shardDir(dir string, i int) string { return filepath.Join(dir, "s"+strconv.Itoa(i)) }
+
+// indexGeneration is one generation of the index.
+type indexGeneration struct {
+	dir    string
+	gen    int
+	shards []bleve.Index
+}
+
+// generations lists the index directories under viewDir, newest first.
+// The single index of earlier versions ("bleve") is listed with
+// generation -1, to be removed.
+func generations(viewDir string) ([]indexGeneration, error) {
+	ents, err := os.ReadDir(viewDir)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, fmt.Errorf("leadsview: %w", err)
+	}
+	var out []indexGeneration
+	for _, e := range ents {
+		name := e.Name()
+		switch {
+		case name == "bleve":
+			out = append(out, indexGeneration{dir: filepath.Join(viewDir, name), gen: -1})
+		case strings.HasPrefix(name, indexDirPrefix):
+			n, err := strconv.Atoi(strings.TrimPrefix(name, indexDirPrefix))
+			if err != nil {
+				n = -1
+			}
+			out = append(out, indexGeneration{dir: filepath.Join(viewDir, name), gen: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b indexGeneration) int { return b.gen - a.gen })
+	return out, nil
+}
+
+// openClean opens the newest generation under viewDir if each of its
+// shards was closed cleanly (the mark is cleared until the next clean
+// close) and removes every other generation; ok is false, with every
+// generation removed, when there is none to trust.
+func openClean(viewDir string) (g *indexGeneration, next int, err error) {
+	gens, err := generations(viewDir)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(gens) > 0 {
+		next = max(gens[0].gen+1, 0)
+	}
+	for i := range gens {
+		if g == nil && gens[i].gen >= 0 {
+			if shards, ok := openShards(gens[i].dir); ok {
+				gens[i].shards = shards
+				g = &gens[i]
+				continue
+			}
+		}
+		if err := os.RemoveAll(gens[i].dir); err != nil {
+			return nil, 0, fmt.Errorf("leadsview: remove index %s: %w", gens[i].dir, err)
+		}
+	}
+	return g, next, nil
+}
+
+// openShards opens the shards in dir if every one was closed cleanly.
+func openShards(dir string) ([]bleve.Index, bool) {
+	var shards []bleve.Index
+	for i := range shardCount {
+		idx, err := bleve.OpenUsing(shardDir(dir, i), indexConfig())
+		if err != nil {
+			break
+		}
+		shards = append(shards, idx)
+		if mark, err := idx.GetInternal(cleanMark); err != nil || string(mark) != "1" {
+			break
+		}
+	}
+	if len(shards) == shardCount {
+		var errs []error
+		for _, s := range shards {
+			errs = append(errs, s.DeleteInternal(cleanMark))
+		}
+		if errors.Join(errs...) == nil {
+			return shards, true
+		}
+	}
+	for _, s := range shards {
+		_ = s.Close()
+	}
+	return nil, false
+}
+
+// buildShards builds a generation in dir from the leads scan yields
+// (each lead id at most once) and opens it.
+func buildShards(dir string, scan func(yield func(*indexDoc) error) error) ([]bleve.Index, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("leadsview: %w", err)
+	}
+	feeds := make([]chan []*indexDoc, shardCount)
+	errs := make([]error, shardCount)
+	var wg sync.WaitGroup
+	for i := range shardCount {
+		feeds[i] = make(chan []*indexDoc, 2)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = buildShard(shardDir(dir, i), dir, feeds[i])
+		}()
+	}
+	const chunk = 500
+	pending := make([][]*indexDoc, shardCount)
+	err := scan(func(x *indexDoc) error {
+		s := shardOf(x.ID)
+		pending[s] = append(pending[s], x)
+		if len(pending[s]) >= chunk {
+			feeds[s] <- pending[s]
+			pending[s] = make([]*indexDoc, 0, chunk)
+		}
+		return nil
+	})
+	for i, f := range feeds {
+		if len(pending[i]) > 0 {
+			f <- pending[i]
+		}
+		close(f)
+	}
+	wg.Wait()
+	if err = errors.Join(append([]error{err}, errs...)...); err != nil {
+		return nil, fmt.Errorf("leadsview: build index: %w", err)
+	}
+	var shards []bleve.Index
+	for i := range shardCount {
+		idx, err := bleve.OpenUsing(shardDir(dir, i), indexConfig())
+		if err != nil {
+			for _, s := range shards {
+				_ = s.Close()
+			}
+			return nil, fmt.Errorf("leadsview: open built index: %w", err)
+		}
+		shards = append(shards, idx)
+	}
+	return shards, nil
+}
+
+// buildShard builds one shard in dir from the leads on feed; the builder
+// keeps its temporary segments under tmp. It drains feed even after an
+// error.
+func buildShard(dir, tmp string, feed <-chan []*indexDoc) error {
+	m := builderMapping{indexMapping()} // a mapping is not safe for concurrent use
+	var b bleve.Builder
+	var err error
+	for docs := range feed {
+		if b == nil && err == nil {
+			b, err = bleve.NewBuilder(dir, m, map[string]any{
+				"buildPathPrefix": tmp, "batchSize": builderBatch, "mergeMax": builderMergeMax,
+			})
+		}
+		for _, x := range docs {
+			if err == nil {
+				err = b.Index(x.ID, x)
+			}
+		}
+	}
+	if b != nil {
+		if cerr := b.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	// No leads: Bleve's builder cannot make an empty index. Without
+	// unsafe_batch, the mapping is on disk when NewUsing returns.
+	idx, err := bleve.NewUsing(dir, m.IndexMappingImpl, scorch.Name, scorch.Name, nil)
+	if err != nil {
+		return err
+	}
+	return idx.Close()
+}
