@@ -1,15 +1,21 @@
 package leadsview
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	bindex "github.com/blevesearch/bleve_index_api"
 	"github.com/segmentio/encoding/json"
 
 	"github.com/leadstream/leadstream/index"
@@ -34,10 +40,23 @@ type Query struct {
 
 // Page is one page of results.
 type Page struct {
-	Docs       []*Doc
-	Total      uint64
-	NextCursor string
+	Docs  []*Doc
+	Total uint64
+	// TotalIsLowerBound is set when a relevance-ordered search stopped
+	// counting at its cap (Options.RelevanceCap): there are more than
+	// Total.
+	TotalIsLowerBound bool
+	NextCursor        string
 }
+
+// DefaultRelevanceCap is how many matches a search ordered by relevance
+// (q and no sort) considers unless Options.RelevanceCap says otherwise:
+// the best come from the first so many matches in index order (spread
+// evenly over the shards), and the total counts no further. A broad word
+// (a common first name matches 1 lead in 40) would otherwise score and
+// sort every match on every request. Searches with a sort, or without q,
+// are exact.
+const DefaultRelevanceCap = 10000
 
 // ErrBadCursor is returned for a cursor the view did not issue for this
 // query's sort.
@@ -110,6 +129,11 @@ func (v *View) Search(q Query) (*Page, error) {
 	default:
 		bq = bleve.NewConjunctionQuery(must...)
 	}
+	var capped *cappedQuery
+	if q.Sort == "" && strings.TrimSpace(q.Q) != "" {
+		capped = &cappedQuery{q: bq, perShard: (v.relevanceCap + shardCount - 1) / shardCount}
+		bq = capped
+	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 50
@@ -143,11 +167,18 @@ func (v *View) Search(q Query) (*Page, error) {
 	if err != nil {
 		return nil, fmt.Errorf("leadsview: search: %w", err)
 	}
-	p := &Page{Total: res.Total}
+	p := &Page{Total: res.Total, TotalIsLowerBound: capped != nil && capped.reached.Load()}
 	hits := res.Hits
 	if len(hits) > limit {
 		hits = hits[:limit]
-		p.NextCursor = encodeCursor(hits[len(hits)-1].Sort)
+		last := hits[len(hits)-1]
+		after := slices.Clone(last.Sort)
+		if sortField == "_score" {
+			// Bleve gives "_score" as the sort value; search_after wants
+			// the score.
+			after[0] = strconv.FormatFloat(last.Score, 'g', -1, 64)
+		}
+		p.NextCursor = encodeCursor(after)
 	}
 	for _, h := range hits {
 		d, err := v.Get(h.ID)
@@ -160,6 +191,51 @@ func (v *View) Search(q Query) (*Page, error) {
 		p.Docs = append(p.Docs, d)
 	}
 	return p, nil
+}
+
+// cappedQuery matches what q matches, up to perShard matches in each
+// shard (in index order); reached records that a shard had more.
+type cappedQuery struct {
+	q        query.Query
+	perShard int
+	reached  atomic.Bool
+}
+
+func (c *cappedQuery) Searcher(ctx context.Context, r bindex.IndexReader, m mapping.IndexMapping, o search.SearcherOptions) (search.Searcher, error) {
+	s, err := c.q.Searcher(ctx, r, m, o)
+	if err != nil {
+		return nil, err
+	}
+	return &cappedSearcher{Searcher: s, left: c.perShard, reached: &c.reached}, nil
+}
+
+type cappedSearcher struct {
+	search.Searcher
+	left    int
+	reached *atomic.Bool
+}
+
+func (s *cappedSearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, error) {
+	d, err := s.Searcher.Next(ctx)
+	return s.take(ctx, d, err)
+}
+
+func (s *cappedSearcher) Advance(ctx *search.SearchContext, id bindex.IndexInternalID) (*search.DocumentMatch, error) {
+	d, err := s.Searcher.Advance(ctx, id)
+	return s.take(ctx, d, err)
+}
+
+func (s *cappedSearcher) take(ctx *search.SearchContext, d *search.DocumentMatch, err error) (*search.DocumentMatch, error) {
+	if err != nil || d == nil {
+		return d, err
+	}
+	if s.left <= 0 {
+		s.reached.Store(true)
+		ctx.DocumentMatchPool.Put(d)
+		return nil, nil
+	}
+	s.left--
+	return d, nil
 }
 
 func encodeCursor(sort []string) string {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -218,4 +219,26 @@ func buildShard(dir, tmp string, feed <-chan []*indexDoc) error {
 		return err
 	}
 	return idx.Close()
+}
+
+// markClean writes the clean mark into a shard and waits until Bleve has
+// persisted it, and with it every batch before it (with unsafe_batch,
+// Close does not wait for them).
+func markClean(shard bleve.Index) error {
+	persisted := make(chan error, 1)
+	b := shard.NewBatch()
+	b.SetInternal(cleanMark, []byte("1"))
+	b.SetPersistedCallback(func(err error) { persisted <- err })
+	if err := shard.Batch(b); err != nil {
+		return fmt.Errorf("leadsview: mark the index clean: %w", err)
+	}
+	select {
+	case err := <-persisted:
+		if err != nil {
+			return fmt.Errorf("leadsview: mark the index clean: %w", err)
+		}
+		return nil
+	case <-time.After(time.Minute):
+		return errors.New("leadsview: the index was not persisted within a minute; it is rebuilt on the next start")
+	}
 }

@@ -51,6 +51,9 @@ type Options struct {
 	Logger *slog.Logger
 	// EncryptionKey encrypts the Badger store at rest (optional).
 	EncryptionKey []byte
+	// RelevanceCap bounds the matches a relevance-ordered search
+	// considers (default DefaultRelevanceCap).
+	RelevanceCap int
 }
 
 // View is one process's copy of the current leads. It is safe for
@@ -74,6 +77,8 @@ type View struct {
 	closed bool
 	// followErr is the last error of the follower (nil when healthy).
 	followErr error
+	// relevanceCap is Options.RelevanceCap.
+	relevanceCap int
 }
 
 // Open opens (or creates) the view in opts.Dir. A directory whose store or
@@ -86,7 +91,11 @@ func Open(opts Options) (*View, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	v := &View{dir: opts.Dir, log: opts.Logger.With("component", "leadsview"), ready: make(chan struct{})}
+	if opts.RelevanceCap <= 0 {
+		opts.RelevanceCap = DefaultRelevanceCap
+	}
+	v := &View{dir: opts.Dir, log: opts.Logger.With("component", "leadsview"), ready: make(chan struct{}),
+		relevanceCap: opts.RelevanceCap}
 	storeDir := filepath.Join(opts.Dir, "badger")
 	if _, err := os.Stat(storeDir); os.IsNotExist(err) {
 		// An index without its store cannot be trusted: start both again.
@@ -484,7 +493,7 @@ func (v *View) Close() error {
 	if v.gen != nil {
 		for _, shard := range v.gen.shards {
 			if !v.stale {
-				errs = append(errs, shard.SetInternal(cleanMark, []byte("1")))
+				errs = append(errs, markClean(shard))
 			}
 			errs = append(errs, shard.Close())
 		}
