@@ -14,6 +14,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/whitespace"
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
 	bindex "github.com/blevesearch/bleve_index_api"
 )
 
@@ -22,12 +23,15 @@ import (
 // struct: only the fields searched, filtered or sorted on, no _all field,
 // nothing stored, no term vectors, doc values only where a sort reads
 // them. Scores and the HaloPSA status are keywords (zero-padded, so that
-// their order is their numeric order): a Bleve number is indexed as 16
-// terms, a keyword as one.
+// their order is their numeric order): a Bleve number or date is indexed
+// as 16 terms, a keyword as one. updated_at is a fixed-width UTC time
+// keyword (sortable) with four coarser keywords beside it (day, hour,
+// minute, second) that answer updated_since with a few term ranges
+// (timeRangeQuery).
 const (
 	fieldText      = "text"       // words of names, company, e-mail
 	fieldLeadID    = "lead_id"    // the tie-break of every sort (doc values)
-	fieldUpdatedAt = "updated_at" // date, sortable
+	fieldUpdatedAt = "updated_at" // timeLayout, sortable
 	fieldFit       = "fit_score"  // "%03d", sortable
 	fieldQuality   = "quality_score"
 	fieldStatus    = "halopsa_status_id"
@@ -55,10 +59,12 @@ func indexMapping() *mapping.IndexMappingImpl {
 	for _, f := range keywordFields {
 		doc.AddFieldMappingsAt(f, field(bleve.NewKeywordFieldMapping(), false))
 	}
-	for _, f := range []string{fieldLeadID, fieldFit, fieldQuality} {
+	for _, f := range []string{fieldLeadID, fieldFit, fieldQuality, fieldUpdatedAt} {
 		doc.AddFieldMappingsAt(f, field(bleve.NewKeywordFieldMapping(), true))
 	}
-	doc.AddFieldMappingsAt(fieldUpdatedAt, field(bleve.NewDateTimeFieldMapping(), true))
+	for _, f := range timeLevels {
+		doc.AddFieldMappingsAt(f.field, field(bleve.NewKeywordFieldMapping(), false))
+	}
 	m := bleve.NewIndexMapping()
 	if err := m.AddCustomAnalyzer(wordsAnalyzerName, map[string]any{
 		"type": custom.Name, "tokenizer": whitespace.Name, "token_filters": []any{lowercase.Name},
@@ -115,15 +121,55 @@ func (x *indexDoc) addFields(d *document.Document) error {
 	kw(fieldStatus, strconv.Itoa(x.Status), indexed)
 	kw(fieldFit, scoreTerm(x.Fit), sortable)
 	kw(fieldQuality, scoreTerm(x.Quality), sortable)
-	if x.Updated.IsZero() {
-		return nil // never for a lead read from the topic
+	if !x.Updated.IsZero() {
+		t := x.Updated.UTC()
+		kw(fieldUpdatedAt, t.Format(timeLayout), sortable)
+		for _, l := range timeLevels {
+			kw(l.field, t.Format(l.layout), indexed)
+		}
 	}
-	dt, err := document.NewDateTimeFieldWithIndexingOptions(fieldUpdatedAt, nil, x.Updated, time.RFC3339Nano, sortable)
-	if err != nil {
-		return fmt.Errorf("leadsview: updated_at of %s: %w", x.ID, err)
-	}
-	d.AddField(dt)
 	return nil
+}
+
+// timeLayout is updated_at's keyword: fixed width, so that the terms sort
+// as the times do.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// timeLevels are the coarser keywords of updated_at, coarsest first.
+var timeLevels = []struct{ field, layout string }{
+	{"updated_day", "2006-01-02"},
+	{"updated_hour", "2006-01-02T15"},
+	{"updated_min", "2006-01-02T15:04"},
+	{"updated_sec", "2006-01-02T15:04:05"},
+}
+
+// timeRangeQuery matches the leads updated at since or later: a later
+// day, or a later hour of since's day, a later minute of its hour, a
+// later second of its minute, or a time at or after since within its
+// second. Each range spans few terms (days, at most 23 hours, 59
+// minutes, 59 seconds, the leads updated in one second).
+func timeRangeQuery(since time.Time) query.Query {
+	since = since.UTC()
+	yes, no := true, false
+	// upper bounds: the byte after each level's separator ends its
+	// parent's range ('T'+1, ':'+1, ':'+1, '.'+1).
+	ends := []string{"", "U", ";", ";"}
+	var or []query.Query
+	parent := ""
+	for i, l := range timeLevels {
+		cur := since.Format(l.layout)
+		hi := ""
+		if i > 0 {
+			hi = parent + ends[i]
+		}
+		r := bleve.NewTermRangeInclusiveQuery(cur, hi, &no, &no)
+		r.SetField(l.field)
+		or = append(or, r)
+		parent = cur
+	}
+	r := bleve.NewTermRangeInclusiveQuery(since.Format(timeLayout), parent+"/", &yes, &no)
+	r.SetField(fieldUpdatedAt)
+	return bleve.NewDisjunctionQuery(append(or, r)...)
 }
 
 // scoreTerm is the keyword of a 0–100 score: three digits, so that the

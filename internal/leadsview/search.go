@@ -115,10 +115,7 @@ func (v *View) Search(q Query) (*Page, error) {
 	atLeast(fieldFit, q.MinFit)
 	atLeast(fieldQuality, q.MinQuality)
 	if !q.UpdatedSince.IsZero() {
-		incl := true
-		r := bleve.NewDateRangeInclusiveQuery(q.UpdatedSince, time.Time{}, &incl, nil)
-		r.SetField(fieldUpdatedAt)
-		must = append(must, r)
+		must = append(must, timeRangeQuery(q.UpdatedSince))
 	}
 	var bq query.Query
 	switch len(must) {

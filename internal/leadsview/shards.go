@@ -25,8 +25,10 @@ import (
 // never mistaken for a whole one.
 const shardCount = 4
 
-// indexDirPrefix starts the name of an index generation's directory.
-const indexDirPrefix = "bleve-"
+// indexDirPrefix starts the name of an index generation's directory; it
+// names the layout of the documents (fields.go), so that an index of an
+// earlier layout is rebuilt.
+const indexDirPrefix = "bleve-v2-"
 
 // builderBatch is how many leads the offline builder puts in one
 // segment before merging them all at the end (builderMergeMax at a time).
@@ -52,8 +54,8 @@ type indexGeneration struct {
 }
 
 // generations lists the index directories under viewDir, newest first.
-// The single index of earlier versions ("bleve") is listed with
-// generation -1, to be removed.
+// Those of earlier layouts (the single index "bleve", other prefixes) are
+// listed with generation -1, to be removed.
 func generations(viewDir string) ([]indexGeneration, error) {
 	ents, err := os.ReadDir(viewDir)
 	if err != nil && !os.IsNotExist(err) {
@@ -62,16 +64,14 @@ func generations(viewDir string) ([]indexGeneration, error) {
 	var out []indexGeneration
 	for _, e := range ents {
 		name := e.Name()
-		switch {
-		case name == "bleve":
-			out = append(out, indexGeneration{dir: filepath.Join(viewDir, name), gen: -1})
-		case strings.HasPrefix(name, indexDirPrefix):
-			n, err := strconv.Atoi(strings.TrimPrefix(name, indexDirPrefix))
-			if err != nil {
-				n = -1
-			}
-			out = append(out, indexGeneration{dir: filepath.Join(viewDir, name), gen: n})
+		if !strings.HasPrefix(name, "bleve") {
+			continue
 		}
+		n, err := strconv.Atoi(strings.TrimPrefix(name, indexDirPrefix))
+		if err != nil || !strings.HasPrefix(name, indexDirPrefix) {
+			n = -1 // an earlier layout
+		}
+		out = append(out, indexGeneration{dir: filepath.Join(viewDir, name), gen: n})
 	}
 	slices.SortFunc(out, func(a, b indexGeneration) int { return b.gen - a.gen })
 	return out, nil
