@@ -135,48 +135,93 @@ func openShards(dir string) ([]bleve.Index, bool) {
 // buildShards builds a generation in dir from the leads scan yields
 // (each lead id at most once) and opens it.
 func buildShards(dir string, scan func(yield func(*indexDoc) error) error) ([]bleve.Index, error) {
+	b, err := newShardBuilder(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := scan(func(x *indexDoc) error { b.add(x); return nil }); err != nil {
+		b.abort()
+		return nil, err
+	}
+	return b.finish()
+}
+
+// shardBuilder builds a generation of the index with one offline builder
+// per shard, each in its own goroutine.
+type shardBuilder struct {
+	dir     string
+	feeds   []chan []*indexDoc
+	pending [][]*indexDoc
+	errs    []error
+	wg      sync.WaitGroup
+	done    bool
+}
+
+// builderChunk is how many leads go to a shard's goroutine at a time.
+const builderChunk = 500
+
+func newShardBuilder(dir string) (*shardBuilder, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("leadsview: %w", err)
 	}
-	feeds := make([]chan []*indexDoc, shardCount)
-	errs := make([]error, shardCount)
-	var wg sync.WaitGroup
+	b := &shardBuilder{dir: dir, feeds: make([]chan []*indexDoc, shardCount),
+		pending: make([][]*indexDoc, shardCount), errs: make([]error, shardCount)}
 	for i := range shardCount {
-		feeds[i] = make(chan []*indexDoc, 2)
-		wg.Add(1)
+		b.feeds[i] = make(chan []*indexDoc, 2)
+		b.wg.Add(1)
 		go func() {
-			defer wg.Done()
-			errs[i] = buildShard(shardDir(dir, i), dir, feeds[i])
+			defer b.wg.Done()
+			b.errs[i] = buildShard(shardDir(dir, i), dir, b.feeds[i])
 		}()
 	}
-	const chunk = 500
-	pending := make([][]*indexDoc, shardCount)
-	err := scan(func(x *indexDoc) error {
-		s := shardOf(x.ID)
-		pending[s] = append(pending[s], x)
-		if len(pending[s]) >= chunk {
-			feeds[s] <- pending[s]
-			pending[s] = make([]*indexDoc, 0, chunk)
-		}
-		return nil
-	})
-	for i, f := range feeds {
-		if len(pending[i]) > 0 {
-			f <- pending[i]
-		}
-		close(f)
+	return b, nil
+}
+
+// add gives a lead to its shard's builder; each lead id at most once.
+func (b *shardBuilder) add(x *indexDoc) {
+	s := shardOf(x.ID)
+	b.pending[s] = append(b.pending[s], x)
+	if len(b.pending[s]) >= builderChunk {
+		b.feeds[s] <- b.pending[s]
+		b.pending[s] = make([]*indexDoc, 0, builderChunk)
 	}
-	wg.Wait()
-	if err = errors.Join(append([]error{err}, errs...)...); err != nil {
+}
+
+// stop ends the builders' input and waits for them.
+func (b *shardBuilder) stop() error {
+	if !b.done {
+		b.done = true
+		for i, f := range b.feeds {
+			if len(b.pending[i]) > 0 {
+				f <- b.pending[i]
+			}
+			close(f)
+		}
+		b.wg.Wait()
+	}
+	return errors.Join(b.errs...)
+}
+
+// abort stops the builders and removes what they built.
+func (b *shardBuilder) abort() {
+	_ = b.stop()
+	_ = os.RemoveAll(b.dir)
+}
+
+// finish merges each shard and opens them.
+func (b *shardBuilder) finish() ([]bleve.Index, error) {
+	if err := b.stop(); err != nil {
+		_ = os.RemoveAll(b.dir)
 		return nil, fmt.Errorf("leadsview: build index: %w", err)
 	}
 	var shards []bleve.Index
 	for i := range shardCount {
-		idx, err := bleve.OpenUsing(shardDir(dir, i), indexConfig())
+		idx, err := bleve.OpenUsing(shardDir(b.dir, i), indexConfig())
 		if err != nil {
 			for _, s := range shards {
 				_ = s.Close()
 			}
+			_ = os.RemoveAll(b.dir)
 			return nil, fmt.Errorf("leadsview: open built index: %w", err)
 		}
 		shards = append(shards, idx)

@@ -71,7 +71,9 @@ type View struct {
 	nextGen int
 	// stale is set while the store holds leads the index lacks (a bulk
 	// catch-up, see Follow): such an index is not marked clean on Close.
-	stale  bool
+	stale bool
+	// bulk is the cold rebuild under way, if any (bulk.go).
+	bulk   *bulkBuild
 	ready  chan struct{}
 	once   sync.Once
 	closed bool
@@ -151,10 +153,9 @@ func (v *View) reindex() error {
 
 func (v *View) reindexLocked() error {
 	start := time.Now()
-	dir := filepath.Join(v.dir, indexDirPrefix+strconv.Itoa(v.nextGen))
-	v.nextGen++
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("leadsview: %w", err)
+	dir, err := v.newGenerationDir()
+	if err != nil {
+		return err
 	}
 	n := 0
 	shards, err := buildShards(dir, func(yield func(*indexDoc) error) error {
@@ -172,6 +173,27 @@ func (v *View) reindexLocked() error {
 		_ = os.RemoveAll(dir)
 		return err
 	}
+	if err := v.swapInLocked(dir, shards); err != nil {
+		return err
+	}
+	v.log.Info("leads view index built from its store", "leads", n, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// newGenerationDir names (and clears) the directory of the next index
+// generation.
+func (v *View) newGenerationDir() (string, error) {
+	dir := filepath.Join(v.dir, indexDirPrefix+strconv.Itoa(v.nextGen))
+	v.nextGen++
+	if err := os.RemoveAll(dir); err != nil {
+		return "", fmt.Errorf("leadsview: %w", err)
+	}
+	return dir, nil
+}
+
+// swapInLocked makes a built generation the view's index and removes the
+// previous one. Caller holds mu.
+func (v *View) swapInLocked(dir string, shards []bleve.Index) error {
 	old := v.gen
 	v.gen = &indexGeneration{dir: dir, gen: v.nextGen - 1, shards: shards}
 	var out []bleve.Index
@@ -180,17 +202,17 @@ func (v *View) reindexLocked() error {
 	}
 	v.idx.Swap(shards, out)
 	v.stale = false
-	if old != nil {
-		var errs []error
-		for _, s := range old.shards {
-			errs = append(errs, s.Close())
-		}
-		errs = append(errs, os.RemoveAll(old.dir))
-		if err := errors.Join(errs...); err != nil {
-			return fmt.Errorf("leadsview: drop the previous index: %w", err)
-		}
+	if old == nil {
+		return nil
 	}
-	v.log.Info("leads view index built from its store", "leads", n, "took", time.Since(start).Round(time.Millisecond))
+	var errs []error
+	for _, s := range old.shards {
+		errs = append(errs, s.Close())
+	}
+	errs = append(errs, os.RemoveAll(old.dir))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("leadsview: drop the previous index: %w", err)
+	}
 	return nil
 }
 
@@ -258,6 +280,26 @@ func (v *View) Follow(ctx context.Context, brokers []string, topic string, extra
 		}
 		bulk = n == 0
 	}
+	if bulk {
+		// With an empty store too, the index is built while reading.
+		empty, err := v.storeEmpty()
+		if err != nil {
+			return fmt.Errorf("leadsview: %w", err)
+		}
+		if empty {
+			v.mu.Lock()
+			err = v.startBulkLocked()
+			v.mu.Unlock()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	defer func() {
+		v.mu.Lock()
+		v.abortBulkLocked()
+		v.mu.Unlock()
+	}()
 	began := time.Now()
 	for ctx.Err() == nil {
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -290,7 +332,14 @@ func (v *View) Follow(ctx context.Context, brokers []string, topic string, extra
 			}
 			if len(remaining) == 0 {
 				if bulk {
-					if err := v.reindex(); err != nil {
+					v.mu.Lock()
+					direct := v.bulk != nil
+					v.mu.Unlock()
+					build := v.reindex
+					if direct {
+						build = func() error { return v.finishBulk(ctx) }
+					}
+					if err := build(); err != nil {
 						v.setFollowErr(err)
 						return err
 					}
@@ -353,6 +402,9 @@ func (v *View) apply(recs []*kgo.Record, bulk bool) error {
 		}
 		changes = append(changes, index.Change{Key: leadKey(id), Value: val})
 		if bulk {
+			if v.bulk != nil {
+				v.bulkAddLocked(d)
+			}
 			continue
 		}
 		x := d.indexDoc()
@@ -428,6 +480,7 @@ func (v *View) Forget(ctx context.Context, id string) error {
 // deleted first: DropPrefix skips a prefix no live key has. Caller holds
 // mu.
 func (v *View) dropLocked(ctx context.Context, ids []string) error {
+	v.bulkForgetLocked(ids)
 	batches := make([]*bleve.Batch, shardCount)
 	for _, id := range ids {
 		if err := v.store.DropPrefix(leadKey(id)); err != nil {
@@ -490,6 +543,7 @@ func (v *View) Close() error {
 	}
 	v.closed = true
 	var errs []error
+	v.abortBulkLocked()
 	if v.gen != nil {
 		for _, shard := range v.gen.shards {
 			if !v.stale {
