@@ -138,8 +138,11 @@ func (d *Doc) indexDoc() indexDoc {
 	addWords(l.FullName)
 	addWords(l.Company)
 	for _, e := range append([]string{l.Email}, emailAddresses(l)...) {
-		if e = strings.ToLower(strings.TrimSpace(e)); e != "" && !slices.Contains(x.Email, EmailTerm(e)) {
-			x.Email = append(x.Email, EmailTerm(e))
+		if e = strings.ToLower(strings.TrimSpace(e)); e == "" {
+			continue
+		}
+		if t := EmailTerm(e); !slices.Contains(x.Email, t) {
+			x.Email = append(x.Email, t)
 			addWords(e)
 		}
 	}

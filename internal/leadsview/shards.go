@@ -79,8 +79,9 @@ func generations(viewDir string) ([]indexGeneration, error) {
 
 // openClean opens the newest generation under viewDir if each of its
 // shards was closed cleanly (the mark is cleared until the next clean
-// close) and removes every other generation; ok is false, with every
-// generation removed, when there is none to trust.
+// close) and removes every other generation; g is nil, with every
+// generation removed, when there is none to trust. next numbers the next
+// generation.
 func openClean(viewDir string) (g *indexGeneration, next int, err error) {
 	gens, err := generations(viewDir)
 	if err != nil {
