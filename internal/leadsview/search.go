@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -135,11 +136,11 @@ func (v *View) Search(q Query) (*Page, error) {
 	if limit <= 0 {
 		limit = 50
 	}
+	if capped != nil {
+		return v.searchByRelevance(q, capped, limit)
+	}
 	req := bleve.NewSearchRequestOptions(bq, limit+1, 0, false)
 	sortField := q.Sort
-	if sortField == "" && strings.TrimSpace(q.Q) != "" {
-		sortField = "_score"
-	}
 	if sortField == "" {
 		sortField = "updated_at"
 	}
@@ -150,12 +151,10 @@ func (v *View) Search(q Query) (*Page, error) {
 	// The lead id breaks ties from doc values: "_id" would read every
 	// hit's stored id.
 	req.SortBy([]string{dir + sortField, fieldLeadID})
-	if sortField != "_score" {
-		req.Score = bleve.ScoreNone // the order needs no relevance
-	}
+	req.Score = bleve.ScoreNone // the order needs no relevance
 	if q.Cursor != "" {
 		after, err := decodeCursor(q.Cursor)
-		if err != nil || len(after) != 2 {
+		if err != nil || len(after) != 2 || after[0] == offsetCursor {
 			return nil, ErrBadCursor
 		}
 		req.SearchAfter = after
@@ -164,30 +163,117 @@ func (v *View) Search(q Query) (*Page, error) {
 	if err != nil {
 		return nil, fmt.Errorf("leadsview: search: %w", err)
 	}
-	p := &Page{Total: res.Total, TotalIsLowerBound: capped != nil && capped.reached.Load()}
+	p := &Page{Total: res.Total}
 	hits := res.Hits
 	if len(hits) > limit {
 		hits = hits[:limit]
-		last := hits[len(hits)-1]
-		after := slices.Clone(last.Sort)
-		if sortField == "_score" {
-			// Bleve gives "_score" as the sort value; search_after wants
-			// the score.
-			after[0] = strconv.FormatFloat(last.Score, 'g', -1, 64)
-		}
-		p.NextCursor = encodeCursor(after)
+		p.NextCursor = encodeCursor(hits[len(hits)-1].Sort)
 	}
-	for _, h := range hits {
-		d, err := v.Get(h.ID)
+	return p, v.loadPage(p, hits)
+}
+
+// offsetCursor marks the cursor of a search by relevance: the offset of
+// the next page in its order.
+const offsetCursor = "@offset"
+
+// searchByRelevance answers a search by relevance. Each shard scores its
+// capped matches and keeps the best offset+limit+1 without reading any
+// doc values (Bleve's fast path for a sort by score alone); the shards'
+// hits are merged by score, then shard, then rank within the shard, a
+// deterministic order, so that the next page is an offset into it.
+func (v *View) searchByRelevance(q Query, capped *cappedQuery, limit int) (*Page, error) {
+	offset := 0
+	if q.Cursor != "" {
+		after, err := decodeCursor(q.Cursor)
+		if err != nil || len(after) != 2 || after[0] != offsetCursor {
+			return nil, ErrBadCursor
+		}
+		if offset, err = strconv.Atoi(after[1]); err != nil || offset < 0 || offset > v.relevanceCap {
+			return nil, ErrBadCursor
+		}
+	}
+	order := "_score"
+	if q.Desc {
+		order = "-_score"
+	}
+	shards := *v.shards.Load()
+	type shardResult struct {
+		res *bleve.SearchResult
+		err error
+	}
+	results := make([]shardResult, len(shards))
+	var wg sync.WaitGroup
+	for i, shard := range shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := bleve.NewSearchRequestOptions(capped, offset+limit+1, 0, false)
+			req.SortBy([]string{order})
+			results[i].res, results[i].err = shard.Search(req)
+		}()
+	}
+	wg.Wait()
+	type rankedHit struct {
+		score       float64
+		shard, rank int
+		id          string
+	}
+	var hits []rankedHit
+	p := &Page{TotalIsLowerBound: capped.reached.Load()}
+	for i, r := range results {
+		if r.err != nil {
+			return nil, fmt.Errorf("leadsview: search: %w", r.err)
+		}
+		p.Total += r.res.Total
+		for rank, h := range r.res.Hits {
+			hits = append(hits, rankedHit{score: h.Score, shard: i, rank: rank, id: h.ID})
+		}
+	}
+	slices.SortFunc(hits, func(a, b rankedHit) int {
+		if a.score != b.score {
+			if (a.score > b.score) == q.Desc {
+				return -1
+			}
+			return 1
+		}
+		if a.shard != b.shard {
+			return a.shard - b.shard
+		}
+		return a.rank - b.rank
+	})
+	hits = hits[min(offset, len(hits)):]
+	if len(hits) > limit {
+		hits = hits[:limit]
+		p.NextCursor = encodeCursor([]string{offsetCursor, strconv.Itoa(offset + limit)})
+	}
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.id
+	}
+	return p, v.loadDocs(p, ids)
+}
+
+// loadPage reads the page's leads from the store.
+func (v *View) loadPage(p *Page, hits search.DocumentMatchCollection) error {
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	return v.loadDocs(p, ids)
+}
+
+func (v *View) loadDocs(p *Page, ids []string) error {
+	for _, id := range ids {
+		d, err := v.Get(id)
 		if errors.Is(err, ErrNotFound) {
 			continue // erased between the search and the read
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		p.Docs = append(p.Docs, d)
 	}
-	return p, nil
+	return nil
 }
 
 // cappedQuery matches what q matches, up to perShard matches in each

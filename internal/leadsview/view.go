@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -62,8 +63,10 @@ type View struct {
 	dir   string
 	log   *slog.Logger
 	store *index.Store
-	// idx searches the shards of the current index generation.
-	idx bleve.IndexAlias
+	// idx searches the shards of the current index generation; shards
+	// holds them for searches that merge the shards' hits themselves.
+	idx    bleve.IndexAlias
+	shards atomic.Pointer[[]bleve.Index]
 
 	mu  sync.Mutex // serialises writes; guards gen, nextGen, stale
 	gen *indexGeneration
@@ -134,6 +137,7 @@ func Open(opts Options) (*View, error) {
 	if g != nil {
 		v.gen = g
 		v.idx.Add(g.shards...)
+		v.shards.Store(&g.shards)
 		return v, nil
 	}
 	if err := v.reindex(); err != nil {
@@ -201,6 +205,7 @@ func (v *View) swapInLocked(dir string, shards []bleve.Index) error {
 		out = old.shards
 	}
 	v.idx.Swap(shards, out)
+	v.shards.Store(&shards)
 	v.stale = false
 	if old == nil {
 		return nil
