@@ -68,7 +68,7 @@ type View struct {
 	idx    bleve.IndexAlias
 	shards atomic.Pointer[[]bleve.Index]
 
-	mu  sync.Mutex // serialises writes; guards gen, nextGen, stale
+	mu  sync.Mutex // serialises writes; guards gen, nextGen, stale, bulk
 	gen *indexGeneration
 	// nextGen numbers the next index generation.
 	nextGen int
