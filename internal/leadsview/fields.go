@@ -27,13 +27,14 @@ import (
 // as 16 terms, a keyword as one. updated_at is a fixed-width UTC time
 // keyword (sortable) with four coarser keywords beside it (day, hour,
 // minute, second) that answer updated_since with a few term ranges
-// (timeRangeQuery). Each sort has a doc-values field of its own
-// (sortFields).
+// (timeRangeQuery).
 const (
-	fieldText    = "text"      // words of names, company, e-mail
-	fieldFit     = "fit_score" // "%03d"
-	fieldQuality = "quality_score"
-	fieldStatus  = "halopsa_status_id"
+	fieldText      = "text"       // words of names, company, e-mail
+	fieldLeadID    = "lead_id"    // the tie-break of every sort (doc values)
+	fieldUpdatedAt = "updated_at" // timeLayout, sortable
+	fieldFit       = "fit_score"  // "%03d", sortable
+	fieldQuality   = "quality_score"
+	fieldStatus    = "halopsa_status_id"
 )
 
 // keywordFields are the exact-match filters, lower-cased.
@@ -58,10 +59,7 @@ func indexMapping() *mapping.IndexMappingImpl {
 	for _, f := range keywordFields {
 		doc.AddFieldMappingsAt(f, field(bleve.NewKeywordFieldMapping(), false))
 	}
-	for _, f := range []string{fieldFit, fieldQuality} {
-		doc.AddFieldMappingsAt(f, field(bleve.NewKeywordFieldMapping(), false))
-	}
-	for _, f := range sortFields {
+	for _, f := range []string{fieldLeadID, fieldFit, fieldQuality, fieldUpdatedAt} {
 		doc.AddFieldMappingsAt(f, field(bleve.NewKeywordFieldMapping(), true))
 	}
 	for _, f := range timeLevels {
@@ -108,6 +106,7 @@ func (x *indexDoc) addFields(d *document.Document) error {
 	if len(x.Text) > 0 {
 		d.AddField(document.NewTextFieldCustom(fieldText, nil, []byte(strings.Join(x.Text, " ")), indexed, wordsAnalyzer{}))
 	}
+	kw(fieldLeadID, x.ID, sortable)
 	for _, e := range x.Email {
 		kw("email", e, indexed)
 	}
@@ -120,33 +119,17 @@ func (x *indexDoc) addFields(d *document.Document) error {
 	kw("fit_bucket", x.FitBucket, indexed)
 	kw("country", x.Country, indexed)
 	kw(fieldStatus, strconv.Itoa(x.Status), indexed)
-	kw(fieldFit, scoreTerm(x.Fit), indexed)
-	kw(fieldQuality, scoreTerm(x.Quality), indexed)
-	kw(sortFields["fit_score"], sortKey(scoreTerm(x.Fit), x.ID), sortable)
-	kw(sortFields["quality_score"], sortKey(scoreTerm(x.Quality), x.ID), sortable)
+	kw(fieldFit, scoreTerm(x.Fit), sortable)
+	kw(fieldQuality, scoreTerm(x.Quality), sortable)
 	if !x.Updated.IsZero() {
 		t := x.Updated.UTC()
-		kw(sortFields["updated_at"], sortKey(t.Format(timeLayout), x.ID), sortable)
+		kw(fieldUpdatedAt, t.Format(timeLayout), sortable)
 		for _, l := range timeLevels {
 			kw(l.field, t.Format(l.layout), indexed)
 		}
 	}
 	return nil
 }
-
-// sortFields are the doc-values fields of the sorts (Query.Sort): the
-// value, a space and the lead id, so that one field orders the leads
-// completely and a sort reads one doc value per match, not two (value
-// and tie-break). The filters read the plain fields.
-var sortFields = map[string]string{
-	"updated_at":    "sort_updated_at",
-	"fit_score":     "sort_fit_score",
-	"quality_score": "sort_quality_score",
-}
-
-// sortKey is a sort field's term: the space sorts below every character
-// of a value or an id.
-func sortKey(value, id string) string { return value + " " + id }
 
 // timeLayout is updated_at's keyword: fixed width, so that the terms sort
 // as the times do.
@@ -184,10 +167,8 @@ func timeRangeQuery(since time.Time) query.Query {
 		or = append(or, r)
 		parent = cur
 	}
-	// The last level is the sort field: its terms are the time, a space
-	// and the lead id.
 	r := bleve.NewTermRangeInclusiveQuery(since.Format(timeLayout), parent+"/", &yes, &no)
-	r.SetField(sortFields["updated_at"])
+	r.SetField(fieldUpdatedAt)
 	return bleve.NewDisjunctionQuery(append(or, r)...)
 }
 

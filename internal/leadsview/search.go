@@ -148,17 +148,13 @@ func (v *View) Search(q Query) (*Page, error) {
 	if q.Desc {
 		dir = "-"
 	}
-	// One doc-values field holds the value and the lead id, the
-	// tie-break ("_id" would read every match's stored id).
-	field, ok := sortFields[sortField]
-	if !ok {
-		return nil, fmt.Errorf("leadsview: unknown sort %q", sortField)
-	}
-	req.SortBy([]string{dir + field})
+	// The lead id breaks ties from doc values: "_id" would read every
+	// hit's stored id.
+	req.SortBy([]string{dir + sortField, fieldLeadID})
 	req.Score = bleve.ScoreNone // the order needs no relevance
 	if q.Cursor != "" {
 		after, err := decodeCursor(q.Cursor)
-		if err != nil || len(after) != 1 {
+		if err != nil || len(after) != 2 || after[0] == offsetCursor {
 			return nil, ErrBadCursor
 		}
 		req.SearchAfter = after
