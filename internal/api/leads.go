@@ -147,7 +147,9 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) {
 		Data       []leadSummary `json:"data"`
 		Pagination pagination    `json:"pagination"`
 		Total      uint64        `json:"total"`
-	}{Data: []leadSummary{}, Pagination: pagination{Limit: lq.Limit}, Total: page.Total}
+		// A search by relevance counts its matches up to a cap.
+		TotalIsLowerBound bool `json:"total_is_lower_bound,omitempty"`
+	}{Data: []leadSummary{}, Pagination: pagination{Limit: lq.Limit}, Total: page.Total, TotalIsLowerBound: page.TotalIsLowerBound}
 	for _, d := range page.Docs {
 		out.Data = append(out.Data, summary(d))
 	}

@@ -10,7 +10,14 @@
 // and, per partition of the topic, the next offset to read: a restart
 // resumes where it stopped. The Bleve index is derived from the store: it
 // answers the full-text query q (names, e-mail, company) together with the
-// filters and sorts of crm.md §9.2 and pages with search_after cursors. An
+// filters and sorts of crm.md §9.2 and pages with search_after cursors.
+//
+// The index is four Bleve indexes (shards by lead id) searched through a
+// bleve.IndexAlias, with slim documents built by hand (fields.go). An
 // index that was not closed cleanly is rebuilt from the store; a lost
-// directory is rebuilt from the topic.
+// directory is rebuilt from the topic: the records go to the store alone
+// until the view has caught up, then Bleve's offline builder builds each
+// shard from the store in its own goroutine (shards.go). A search by
+// relevance considers a capped number of matches (Options.RelevanceCap)
+// and says when its total is a lower bound.
 package leadsview

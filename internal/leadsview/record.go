@@ -3,10 +3,12 @@ package leadsview
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/leadstream/leadstream/index"
 	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/pipeline"
 )
@@ -89,32 +91,32 @@ func sourcesOf(env *pipeline.Envelope) []SourceRecord {
 	return out
 }
 
-// indexDoc is the Bleve document of a lead: the searchable text and the
-// filter and sort fields (keywords lower-cased).
+// indexDoc is what the Bleve index holds of a lead: the words of the
+// full-text query and the filter and sort fields (keywords lower-cased).
+// See fields.go for how it becomes a Bleve document.
 type indexDoc struct {
-	Text      string   `json:"text"`
-	Email     []string `json:"email,omitempty"`
-	Domain    string   `json:"domain,omitempty"`
-	Company   string   `json:"company,omitempty"`
-	Source    []string `json:"source,omitempty"`
-	State     string   `json:"state"`
-	FitBucket string   `json:"fit_bucket,omitempty"`
-	Country   string   `json:"country,omitempty"`
-	Status    float64  `json:"halopsa_status_id"`
-	Fit       float64  `json:"fit_score"`
-	Quality   float64  `json:"quality_score"`
-	Updated   string   `json:"updated_at"`
+	ID        string
+	Text      []string // words of names, company and e-mail (index.Tokens)
+	Email     []string // EmailTerm digests
+	Domain    string
+	Company   string
+	Source    []string
+	State     string
+	FitBucket string
+	Country   string
+	Status    int
+	Fit       int
+	Quality   int
+	Updated   time.Time
 }
 
 func (d *Doc) indexDoc() indexDoc {
-	x := indexDoc{State: d.State, Updated: d.UpdatedAt.UTC().Format(time.RFC3339Nano)}
+	x := indexDoc{ID: d.LeadID, State: d.State, Updated: d.UpdatedAt.UTC()}
 	if d.Halo != nil {
-		x.Status = float64(d.Halo.StatusID)
+		x.Status = d.Halo.StatusID
 	}
-	seen := map[string]bool{}
 	for _, s := range d.Sources {
-		if !seen[s.Source] {
-			seen[s.Source] = true
+		if !slices.Contains(x.Source, s.Source) {
 			x.Source = append(x.Source, s.Source)
 		}
 	}
@@ -122,23 +124,34 @@ func (d *Doc) indexDoc() indexDoc {
 	if l == nil {
 		return x
 	}
-	var text []string
-	text = append(text, l.FirstName, l.LastName, l.FullName, l.Company)
-	emails := map[string]bool{}
-	for _, e := range append([]string{l.Email}, emailAddresses(l)...) {
-		if e = strings.ToLower(strings.TrimSpace(e)); e != "" && !emails[e] {
-			emails[e] = true
-			x.Email = append(x.Email, EmailTerm(e))
-			text = append(text, e, strings.ReplaceAll(strings.ReplaceAll(e, "@", " "), ".", " "))
+	words := map[string]bool{}
+	addWords := func(s string) {
+		for _, w := range index.Tokens(s) {
+			if !words[w] {
+				words[w] = true
+				x.Text = append(x.Text, w)
+			}
 		}
 	}
-	x.Text = strings.Join(text, " ")
+	addWords(l.FirstName)
+	addWords(l.LastName)
+	addWords(l.FullName)
+	addWords(l.Company)
+	for _, e := range append([]string{l.Email}, emailAddresses(l)...) {
+		if e = strings.ToLower(strings.TrimSpace(e)); e == "" {
+			continue
+		}
+		if t := EmailTerm(e); !slices.Contains(x.Email, t) {
+			x.Email = append(x.Email, t)
+			addWords(e)
+		}
+	}
 	x.Domain = strings.ToLower(l.Domain)
 	x.Company = strings.ToLower(strings.TrimSpace(l.Company))
 	x.FitBucket = strings.ToLower(l.FitBucket)
 	x.Country = strings.ToLower(l.Country)
-	x.Fit = float64(l.FitScore)
-	x.Quality = float64(l.QualityScore)
+	x.Fit = l.FitScore
+	x.Quality = l.QualityScore
 	return x
 }
 

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -36,8 +37,9 @@ func leadKey(id string) []byte { return []byte(keyLead + id + "\x00") }
 
 // indexConfig lets Bleve persist batches in the background instead of
 // syncing each one: an index that loses its newest batches in a crash is
-// not marked clean, and Open rebuilds it from the store.
-var indexConfig = map[string]any{"unsafe_batch": true}
+// not marked clean, and Open rebuilds it from the store. A new map each
+// time: Bleve writes the index path into the map it is given.
+func indexConfig() map[string]any { return map[string]any{"unsafe_batch": true} }
 
 // cleanMark marks a Bleve index closed cleanly (Bleve internal storage).
 var cleanMark = []byte("leadstream/leadsview-clean")
@@ -50,6 +52,9 @@ type Options struct {
 	Logger *slog.Logger
 	// EncryptionKey encrypts the Badger store at rest (optional).
 	EncryptionKey []byte
+	// RelevanceCap bounds the matches a relevance-ordered search
+	// considers (default DefaultRelevanceCap).
+	RelevanceCap int
 }
 
 // View is one process's copy of the current leads. It is safe for
@@ -58,14 +63,27 @@ type View struct {
 	dir   string
 	log   *slog.Logger
 	store *index.Store
-	idx   bleve.Index
+	// idx searches the shards of the current index generation; shards
+	// holds them for searches that merge the shards' hits themselves.
+	idx    bleve.IndexAlias
+	shards atomic.Pointer[[]bleve.Index]
 
-	mu     sync.Mutex // serialises writes
+	mu  sync.Mutex // serialises writes; guards gen, nextGen, stale, bulk
+	gen *indexGeneration
+	// nextGen numbers the next index generation.
+	nextGen int
+	// stale is set while the store holds leads the index lacks (a bulk
+	// catch-up, see Follow): such an index is not marked clean on Close.
+	stale bool
+	// bulk is the cold rebuild under way, if any (bulk.go).
+	bulk   *bulkBuild
 	ready  chan struct{}
 	once   sync.Once
 	closed bool
 	// followErr is the last error of the follower (nil when healthy).
 	followErr error
+	// relevanceCap is Options.RelevanceCap.
+	relevanceCap int
 }
 
 // Open opens (or creates) the view in opts.Dir. A directory whose store or
@@ -78,14 +96,22 @@ func Open(opts Options) (*View, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	v := &View{dir: opts.Dir, log: opts.Logger.With("component", "leadsview"), ready: make(chan struct{})}
-	storeDir, idxDir := filepath.Join(opts.Dir, "badger"), filepath.Join(opts.Dir, "bleve")
-	_, serr := os.Stat(storeDir)
-	_, ierr := os.Stat(idxDir)
-	if os.IsNotExist(serr) && ierr == nil {
+	if opts.RelevanceCap <= 0 {
+		opts.RelevanceCap = DefaultRelevanceCap
+	}
+	v := &View{dir: opts.Dir, log: opts.Logger.With("component", "leadsview"), ready: make(chan struct{}),
+		relevanceCap: opts.RelevanceCap}
+	storeDir := filepath.Join(opts.Dir, "badger")
+	if _, err := os.Stat(storeDir); os.IsNotExist(err) {
 		// An index without its store cannot be trusted: start both again.
-		if err := os.RemoveAll(idxDir); err != nil {
-			return nil, fmt.Errorf("leadsview: %w", err)
+		gens, err := generations(opts.Dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range gens {
+			if err := os.RemoveAll(g.dir); err != nil {
+				return nil, fmt.Errorf("leadsview: %w", err)
+			}
 		}
 	}
 	so := index.DefaultOptions(storeDir)
@@ -101,87 +127,99 @@ func Open(opts Options) (*View, error) {
 		return nil, fmt.Errorf("leadsview: %w", err)
 	}
 	v.store = st
-	idx, clean, err := openIndex(idxDir)
+	g, next, err := openClean(opts.Dir)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
-	v.idx = idx
-	if !clean {
-		if err := v.reindex(); err != nil {
-			_ = v.Close()
-			return nil, err
-		}
+	v.nextGen = next
+	v.idx = bleve.NewIndexAlias()
+	if g != nil {
+		v.gen = g
+		v.idx.Add(g.shards...)
+		v.shards.Store(&g.shards)
+		return v, nil
+	}
+	if err := v.reindex(); err != nil {
+		_ = v.Close()
+		return nil, err
 	}
 	return v, nil
 }
 
-// openIndex opens the Bleve index in dir, creating it when missing; clean
-// reports whether it was closed cleanly. The mark is cleared until the next
-// clean Close.
-func openIndex(dir string) (bleve.Index, bool, error) {
-	idx, err := bleve.OpenUsing(dir, indexConfig)
-	if err == nil {
-		mark, gerr := idx.GetInternal(cleanMark)
-		clean := gerr == nil && string(mark) == "1"
-		if clean {
-			if err := idx.DeleteInternal(cleanMark); err != nil {
-				_ = idx.Close()
-				return nil, false, fmt.Errorf("leadsview: index %s: %w", dir, err)
-			}
-		}
-		return idx, clean, nil
-	}
-	if rerr := os.RemoveAll(dir); rerr != nil {
-		return nil, false, fmt.Errorf("leadsview: index %s: %w", dir, rerr)
-	}
-	idx, err = bleve.NewUsing(dir, indexMapping(), scorch.Name, scorch.Name, indexConfig)
-	if err != nil {
-		return nil, false, fmt.Errorf("leadsview: create index %s: %w", dir, err)
-	}
-	return idx, false, nil
+// reindex builds a new generation of the index from the store and swaps
+// it in for the current one.
+func (v *View) reindex() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.reindexLocked()
 }
 
-// reindex rebuilds the Bleve index from the store.
-func (v *View) reindex() error {
+func (v *View) reindexLocked() error {
 	start := time.Now()
-	n := 0
-	b := v.idx.NewBatch()
-	flush := func() error {
-		if b.Size() == 0 {
-			return nil
-		}
-		if err := v.idx.Batch(b); err != nil {
-			return fmt.Errorf("leadsview: reindex: %w", err)
-		}
-		b.Reset()
-		return nil
-	}
-	err := v.store.Scan([]byte(keyLead), func(_, value []byte) (bool, error) {
-		var d Doc
-		if err := json.Unmarshal(value, &d); err != nil {
-			return false, fmt.Errorf("leadsview: corrupt lead: %w", err)
-		}
-		if err := b.Index(d.LeadID, d.indexDoc()); err != nil {
-			return false, err
-		}
-		n++
-		if b.Size() >= batchSize {
-			return true, flush()
-		}
-		return true, nil
-	})
-	if err == nil {
-		err = flush()
-	}
+	dir, err := v.newGenerationDir()
 	if err != nil {
 		return err
 	}
-	v.log.Info("leads view index rebuilt from its store", "leads", n, "took", time.Since(start).Round(time.Millisecond))
+	n := 0
+	shards, err := buildShards(dir, func(yield func(*indexDoc) error) error {
+		return v.store.Scan([]byte(keyLead), func(_, value []byte) (bool, error) {
+			var d Doc
+			if err := json.Unmarshal(value, &d); err != nil {
+				return false, fmt.Errorf("leadsview: corrupt lead: %w", err)
+			}
+			x := d.indexDoc()
+			n++
+			return true, yield(&x)
+		})
+	})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return err
+	}
+	if err := v.swapInLocked(dir, shards); err != nil {
+		return err
+	}
+	v.log.Info("leads view index built from its store", "leads", n, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
-const batchSize = 2000
+// newGenerationDir names (and clears) the directory of the next index
+// generation.
+func (v *View) newGenerationDir() (string, error) {
+	dir := filepath.Join(v.dir, indexDirPrefix+strconv.Itoa(v.nextGen))
+	v.nextGen++
+	if err := os.RemoveAll(dir); err != nil {
+		return "", fmt.Errorf("leadsview: %w", err)
+	}
+	return dir, nil
+}
+
+// swapInLocked makes a built generation the view's index and removes the
+// previous one. Caller holds mu.
+func (v *View) swapInLocked(dir string, shards []bleve.Index) error {
+	old := v.gen
+	v.gen = &indexGeneration{dir: dir, gen: v.nextGen - 1, shards: shards}
+	var out []bleve.Index
+	if old != nil {
+		out = old.shards
+	}
+	v.idx.Swap(shards, out)
+	v.shards.Store(&shards)
+	v.stale = false
+	if old == nil {
+		return nil
+	}
+	var errs []error
+	for _, s := range old.shards {
+		errs = append(errs, s.Close())
+	}
+	errs = append(errs, os.RemoveAll(old.dir))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("leadsview: drop the previous index: %w", err)
+	}
+	return nil
+}
 
 // offsets returns the next offset to read per partition.
 func (v *View) offsets() (map[int32]int64, error) {
@@ -236,6 +274,37 @@ func (v *View) Follow(ctx context.Context, brokers []string, topic string, extra
 	if len(remaining) == 0 {
 		v.markReady()
 	}
+	// An empty index with records to catch up on is filled in bulk: the
+	// records go to the store alone, and the index is built from the store
+	// once the view has caught up (far faster than indexing poll by poll).
+	bulk := false
+	if len(remaining) > 0 {
+		n, err := v.idx.DocCount()
+		if err != nil {
+			return fmt.Errorf("leadsview: %w", err)
+		}
+		bulk = n == 0
+	}
+	if bulk {
+		// With an empty store too, the index is built while reading.
+		empty, err := v.storeEmpty()
+		if err != nil {
+			return fmt.Errorf("leadsview: %w", err)
+		}
+		if empty {
+			v.mu.Lock()
+			err = v.startBulkLocked()
+			v.mu.Unlock()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	defer func() {
+		v.mu.Lock()
+		v.abortBulkLocked()
+		v.mu.Unlock()
+	}()
 	began := time.Now()
 	for ctx.Err() == nil {
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -256,7 +325,7 @@ func (v *View) Follow(ctx context.Context, brokers []string, topic string, extra
 		if len(recs) == 0 {
 			continue
 		}
-		if err := v.apply(recs); err != nil {
+		if err := v.apply(recs, bulk); err != nil {
 			v.setFollowErr(err)
 			return err
 		}
@@ -267,6 +336,20 @@ func (v *View) Follow(ctx context.Context, brokers []string, topic string, extra
 				}
 			}
 			if len(remaining) == 0 {
+				if bulk {
+					v.mu.Lock()
+					direct := v.bulk != nil
+					v.mu.Unlock()
+					build := v.reindex
+					if direct {
+						build = func() error { return v.finishBulk(ctx) }
+					}
+					if err := build(); err != nil {
+						v.setFollowErr(err)
+						return err
+					}
+					bulk = false
+				}
 				v.log.Info("leads view caught up", "took", time.Since(began).Round(time.Millisecond))
 				v.markReady()
 			}
@@ -286,12 +369,14 @@ func (v *View) setFollowErr(err error) {
 	v.mu.Unlock()
 }
 
-// apply stores a poll's records, then indexes them.
-func (v *View) apply(recs []*kgo.Record) error {
+// apply stores a poll's records, then indexes them; in a bulk catch-up
+// (bulk) it only stores them, and the index is built from the store once
+// the view has caught up.
+func (v *View) apply(recs []*kgo.Record, bulk bool) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	changes := make([]index.Change, 0, len(recs)+4)
-	b := v.idx.NewBatch()
+	batches := make([]*bleve.Batch, shardCount)
 	last := map[int32]int64{}
 	var erased []string
 	for _, r := range recs {
@@ -321,7 +406,22 @@ func (v *View) apply(recs []*kgo.Record) error {
 			return fmt.Errorf("leadsview: encode %s: %w", id, err)
 		}
 		changes = append(changes, index.Change{Key: leadKey(id), Value: val})
-		if err := b.Index(id, d.indexDoc()); err != nil {
+		if bulk {
+			if v.bulk != nil {
+				v.bulkAddLocked(d)
+			}
+			continue
+		}
+		x := d.indexDoc()
+		doc, err := x.document()
+		if err != nil {
+			return err
+		}
+		s := shardOf(id)
+		if batches[s] == nil {
+			batches[s] = v.gen.shards[s].NewBatch()
+		}
+		if err := batches[s].IndexAdvanced(doc); err != nil {
 			return fmt.Errorf("leadsview: index %s: %w", id, err)
 		}
 	}
@@ -333,8 +433,16 @@ func (v *View) apply(recs []*kgo.Record) error {
 	if err := v.store.Apply(changes, -1); err != nil {
 		return fmt.Errorf("leadsview: %w", err)
 	}
-	if err := v.idx.Batch(b); err != nil {
-		return fmt.Errorf("leadsview: index batch: %w", err)
+	if bulk {
+		v.stale = true
+	}
+	for s, b := range batches {
+		if b == nil {
+			continue
+		}
+		if err := v.gen.shards[s].Batch(b); err != nil {
+			return fmt.Errorf("leadsview: index batch: %w", err)
+		}
 	}
 	if len(erased) > 0 {
 		return v.dropLocked(context.Background(), erased)
@@ -377,23 +485,34 @@ func (v *View) Forget(ctx context.Context, id string) error {
 // deleted first: DropPrefix skips a prefix no live key has. Caller holds
 // mu.
 func (v *View) dropLocked(ctx context.Context, ids []string) error {
-	b := v.idx.NewBatch()
+	v.bulkForgetLocked(ids)
+	batches := make([]*bleve.Batch, shardCount)
 	for _, id := range ids {
 		if err := v.store.DropPrefix(leadKey(id)); err != nil {
 			return fmt.Errorf("leadsview: forget %s: %w", id, err)
 		}
-		b.Delete(id)
+		s := shardOf(id)
+		if batches[s] == nil {
+			batches[s] = v.gen.shards[s].NewBatch()
+		}
+		batches[s].Delete(id)
 	}
-	if err := v.idx.Batch(b); err != nil {
-		return fmt.Errorf("leadsview: forget: %w", err)
-	}
-	adv, err := v.idx.Advanced()
-	if err != nil {
-		return fmt.Errorf("leadsview: forget: %w", err)
-	}
-	if sc, ok := adv.(*scorch.Scorch); ok {
-		if err := sc.ForceMerge(ctx, nil); err != nil {
-			return fmt.Errorf("leadsview: forget: merge the index: %w", err)
+	for s, b := range batches {
+		if b == nil {
+			continue
+		}
+		shard := v.gen.shards[s]
+		if err := shard.Batch(b); err != nil {
+			return fmt.Errorf("leadsview: forget: %w", err)
+		}
+		adv, err := shard.Advanced()
+		if err != nil {
+			return fmt.Errorf("leadsview: forget: %w", err)
+		}
+		if sc, ok := adv.(*scorch.Scorch); ok {
+			if err := sc.ForceMerge(ctx, nil); err != nil {
+				return fmt.Errorf("leadsview: forget: merge the index: %w", err)
+			}
 		}
 	}
 	return nil
@@ -429,8 +548,14 @@ func (v *View) Close() error {
 	}
 	v.closed = true
 	var errs []error
-	if v.idx != nil {
-		errs = append(errs, v.idx.SetInternal(cleanMark, []byte("1")), v.idx.Close())
+	v.abortBulkLocked()
+	if v.gen != nil {
+		for _, shard := range v.gen.shards {
+			if !v.stale {
+				errs = append(errs, markClean(shard))
+			}
+			errs = append(errs, shard.Close())
+		}
 	}
 	errs = append(errs, v.store.Close())
 	return errors.Join(errs...)

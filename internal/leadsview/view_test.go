@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -236,5 +237,169 @@ func TestForgetLeavesNoCopy(t *testing.T) {
 	}
 	if hits := grepDir(t, dir, "ann7@acme.com"); len(hits) == 0 {
 		t.Error("the check finds nothing at all: the other leads' data should be there")
+	}
+}
+
+// indexDirs lists the index generations under a view directory.
+func indexDirs(t *testing.T, dir string) []string {
+	t.Helper()
+	gens, err := generations(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, g := range gens {
+		out = append(out, filepath.Base(g.dir))
+	}
+	return out
+}
+
+// A search by relevance stops counting at the cap and says so; a sorted
+// search counts every match; paging a capped search visits what it
+// counted once. A clean restart keeps the index; an unclean one rebuilds
+// it from the store.
+func TestRelevanceCapAndRestart(t *testing.T) {
+	brokers := cluster(t)
+	var recs []*kgo.Record
+	for i := range 40 {
+		recs = append(recs, leadRecord(t, fmt.Sprintf("ld_%02d", i), "Ann", fmt.Sprintf("Smith%d", i), fmt.Sprintf("ann%d@acme.com", i), "Acme Ltd", i))
+	}
+	recs = append(recs, leadRecord(t, "ld_zoe", "Zoë", "Müller", "zoe@bäckerei.example", "Bäckerei Zoë GmbH", 50))
+	produce(t, brokers, recs...)
+	dir := filepath.Join(t.TempDir(), "view")
+	open := func() (*View, func()) {
+		v, err := Open(Options{Dir: dir, RelevanceCap: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- v.Follow(ctx, brokers, topic) }()
+		<-v.Ready()
+		return v, func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+			if err := v.Close(); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	v, stop := open()
+	tests := []struct {
+		name       string
+		q          Query
+		total      uint64
+		lowerBound bool
+		first      string
+	}{
+		{"broad word, by relevance", Query{Q: "ann", Limit: 3}, 8, true, ""},
+		{"broad word, sorted", Query{Q: "ann", Sort: "fit_score", Desc: true, Limit: 3}, 40, false, "ld_39"},
+		{"two words", Query{Q: "Ann Smith7"}, 1, false, "ld_07"},
+		{"accents ignored", Query{Q: "zoe muller"}, 1, false, "ld_zoe"},
+		{"e-mail as text", Query{Q: "zoe@backerei.example"}, 1, false, "ld_zoe"},
+		{"no word", Query{Q: "@@"}, 0, false, ""},
+		{"min_fit", Query{MinFit: ptr(38), Sort: "fit_score"}, 3, false, "ld_38"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := v.Search(tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != tc.total || p.TotalIsLowerBound != tc.lowerBound {
+				t.Fatalf("total %d (lower bound %v), want %d (%v)", p.Total, p.TotalIsLowerBound, tc.total, tc.lowerBound)
+			}
+			if tc.first != "" && p.Docs[0].LeadID != tc.first {
+				t.Fatalf("first %s, want %s", p.Docs[0].LeadID, tc.first)
+			}
+		})
+	}
+	seen := map[string]bool{}
+	for q := (Query{Q: "ann", Limit: 3, Desc: true}); ; {
+		p, err := v.Search(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range p.Docs {
+			if seen[d.LeadID] {
+				t.Fatalf("%s twice", d.LeadID)
+			}
+			seen[d.LeadID] = true
+		}
+		if p.NextCursor == "" {
+			break
+		}
+		q.Cursor = p.NextCursor
+	}
+	if len(seen) != 8 {
+		t.Fatalf("paged %d leads of a capped search, want 8", len(seen))
+	}
+	before := indexDirs(t, dir)
+	stop()
+
+	v, stop = open()
+	if after := indexDirs(t, dir); !slices.Equal(before, after) {
+		t.Fatalf("a clean restart rebuilt the index: %v, then %v", before, after)
+	}
+	if n, _ := v.Count(); n != 41 {
+		t.Fatalf("%d leads after a restart, want 41", n)
+	}
+	// An unclean stop: the clean mark is not written.
+	v.mu.Lock()
+	v.stale = true
+	v.mu.Unlock()
+	stop()
+	v, stop = open()
+	defer stop()
+	if after := indexDirs(t, dir); len(after) != 1 || slices.Equal(before, after) {
+		t.Fatalf("an unclean index was kept: %v, then %v", before, after)
+	}
+	if p, err := v.Search(Query{Q: "zoe"}); err != nil || p.Total != 1 {
+		t.Fatalf("after a rebuild from the store: %+v %v", p, err)
+	}
+}
+
+// A view closed in the middle of a bulk build drops the half-built
+// generation and is not marked clean: the next Open builds the index
+// from what the store read.
+func TestCloseDuringBulkBuild(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "view")
+	v, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.mu.Lock()
+	err = v.startBulkLocked()
+	v.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []*kgo.Record
+	for i := range 12 {
+		r := leadRecord(t, fmt.Sprintf("ld_%02d", i), "Ann", fmt.Sprintf("Smith%d", i), fmt.Sprintf("ann%d@acme.com", i), "Acme Ltd", i)
+		r.Offset = int64(i)
+		recs = append(recs, r)
+	}
+	if err := v.apply(recs, true); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := v.Count(); n != 0 {
+		t.Fatalf("%d leads indexed during the bulk build", n)
+	}
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if gens := indexDirs(t, dir); len(gens) != 1 {
+		t.Fatalf("index directories after Close: %v", gens)
+	}
+	v, err = Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if p, err := v.Search(Query{Q: "ann"}); err != nil || p.Total != 12 {
+		t.Fatalf("after reopening: %+v %v", p, err)
 	}
 }

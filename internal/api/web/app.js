@@ -103,7 +103,9 @@ async function search(more) {
     }
     state.cursor = page.pagination.next_cursor;
     $("#more").hidden = !page.pagination.has_more;
-    $("#result-count").textContent = `${page.total} lead${page.total === 1 ? "" : "s"}`;
+    // A search by relevance counts up to a cap: "10000+ leads".
+    const more = page.total_is_lower_bound ? "+" : "";
+    $("#result-count").textContent = `${page.total}${more} lead${page.total === 1 && !more ? "" : "s"}`;
   } catch (e) {
     $("#result-count").textContent = e.message;
   }
