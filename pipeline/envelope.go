@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -68,6 +69,10 @@ func SuppressionEntry(traceID, leadID string, at time.Time, src Source) *Envelop
 		Reasons: []string{ReasonDoNotContact}}
 }
 
+// ReasonErasure is the reason of a suppressed record whose person was
+// erased (crm.md §9.2).
+const ReasonErasure = "erasure"
+
 // Outcomes lists the outcomes in summary order.
 var Outcomes = []Outcome{OutcomeSynced, OutcomeMerged, OutcomeReview, OutcomeRejected, OutcomeSuppressed, OutcomeDeadLettered}
 
@@ -115,6 +120,9 @@ type Envelope struct {
 	// Halo, on leads.synced and leads.current, is the lead's HaloPSA
 	// ticket as the sink knows it.
 	Halo *HaloRef `json:"halopsa,omitempty"`
+	// Sealed is Raw, Lead and Prov encrypted (see seal.go): set on the
+	// wire only, nil once decoded.
+	Sealed *sealedData `json:"sealed,omitempty"`
 	// Key is the Kafka key the record arrived with (not serialised).
 	Key string `json:"-"`
 	// Stages is the stage history; it travels in the ls-stages header and
@@ -147,7 +155,11 @@ type HaloRef struct {
 var ErrUnsupportedVersion = errors.New("unsupported envelope version")
 
 // Encode marshals the envelope, stamping the current version.
-func (e *Envelope) Encode() ([]byte, error) {
+func (e *Envelope) Encode() ([]byte, error) { return e.encode(nil, "") }
+
+// encode marshals the envelope, its personal data sealed by s for topic
+// when s is set.
+func (e *Envelope) encode(s Sealer, topic string) ([]byte, error) {
 	e.V = EnvelopeVersion
 	w := e
 	if e.Lead != nil && len(e.Lead.Provenance) > 0 {
@@ -158,6 +170,15 @@ func (e *Envelope) Encode() ([]byte, error) {
 		slim.Prov = packProvenance(e.Lead.Provenance)
 		w = &slim
 	}
+	if s != nil && (w.Raw != nil || w.Lead != nil) {
+		if w == e {
+			c := *e
+			w = &c
+		}
+		if err := w.seal(s, topic); err != nil {
+			return nil, err
+		}
+	}
 	b, err := json.Marshal(w)
 	if err != nil {
 		return nil, fmt.Errorf("encode envelope %s: %w", e.TraceID, err)
@@ -166,13 +187,30 @@ func (e *Envelope) Encode() ([]byte, error) {
 }
 
 // DecodeEnvelope parses a record value and its headers into an envelope.
+// A sealed record fails with ErrSealedNoKeyring: see OpenEnvelope.
 func DecodeEnvelope(r *kgo.Record) (*Envelope, error) {
+	return decodeEnvelope(context.Background(), r, nil)
+}
+
+func decodeEnvelope(ctx context.Context, r *kgo.Record, s Sealer) (*Envelope, error) {
 	var e Envelope
 	if err := json.Unmarshal(r.Value, &e); err != nil {
 		return nil, fmt.Errorf("decode envelope: %w", err)
 	}
 	if e.V < 1 || e.V > EnvelopeVersion {
 		return nil, fmt.Errorf("decode envelope: %w %d", ErrUnsupportedVersion, e.V)
+	}
+	if e.TraceID == "" {
+		return nil, errors.New("decode envelope: missing trace_id")
+	}
+	e.Key = string(r.Key)
+	if h := HeaderValue(r, HeaderStages); h != "" {
+		e.Stages = strings.Split(h, ",")
+	}
+	if e.Sealed != nil {
+		if err := e.open(ctx, s); err != nil {
+			return &e, fmt.Errorf("decode envelope %s: %w", e.TraceID, err)
+		}
 	}
 	if e.Prov != nil {
 		if e.Lead != nil {
@@ -183,13 +221,6 @@ func DecodeEnvelope(r *kgo.Record) (*Envelope, error) {
 			e.Lead.Provenance = p
 		}
 		e.Prov = nil
-	}
-	if e.TraceID == "" {
-		return nil, errors.New("decode envelope: missing trace_id")
-	}
-	e.Key = string(r.Key)
-	if h := HeaderValue(r, HeaderStages); h != "" {
-		e.Stages = strings.Split(h, ",")
 	}
 	return &e, nil
 }
@@ -215,13 +246,17 @@ func carriesMergedLead(topic string) bool {
 // Record turns the envelope into a record for topic with key, carrying the
 // stage history and trace id as headers.
 func (e *Envelope) Record(topic, key string) (*kgo.Record, error) {
+	return e.record(nil, topic, key)
+}
+
+func (e *Envelope) record(s Sealer, topic, key string) (*kgo.Record, error) {
 	enc := e
 	if e.Lead != nil && carriesMergedLead(topic) {
 		slim := *e
 		slim.Lead = e.Lead.WithCurrentProvenance()
 		enc = &slim
 	}
-	v, err := enc.Encode()
+	v, err := enc.encode(s, topic)
 	e.V = enc.V
 	if err != nil {
 		return nil, err

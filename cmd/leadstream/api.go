@@ -108,7 +108,8 @@ func startAPI(ctx context.Context, f *apiFlags, sys *system.System, deps apiDeps
 		if err != nil {
 			return fail(err)
 		}
-		er := &erasure.Eraser{View: view, Producer: sys, Namespace: ns, SuppressionKey: supKey}
+		er := &erasure.Eraser{View: view, Producer: sys, Namespace: ns, SuppressionKey: supKey,
+			Keyring: sys.Keyring(), Compact: sys.CompactBroker}
 		if deps.halo != nil {
 			er.Halo = erasure.HaloClient{Client: deps.halo}
 		}

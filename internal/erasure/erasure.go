@@ -53,6 +53,13 @@ type HaloUsers interface {
 	AnonymiseTicketUser(ctx context.Context, ticketID int) error
 }
 
+// Keyring deletes the data keys of a lead (internal/keyring).
+type Keyring interface {
+	// Forget deletes the keys of lead leadID, of its linked source
+	// records and of the extra subjects.
+	Forget(ctx context.Context, leadID string, extra ...string) (int, error)
+}
+
 // Eraser implements api.Eraser.
 type Eraser struct {
 	View           *leadsview.View
@@ -62,6 +69,12 @@ type Eraser struct {
 	// Halo anonymises HaloPSA Users (nil: anonymise fails with api.ErrHalo).
 	Halo HaloUsers
 	Now  func() time.Time
+	// Keyring deletes the lead's data keys (nil: records stay readable
+	// where they were sealed; only for tests of the other steps).
+	Keyring Keyring
+	// Compact compacts the embedded broker's compacted topics once the
+	// tombstones are written (nil: the broker compacts on its own).
+	Compact func()
 }
 
 // Erase implements api.Eraser.
@@ -94,6 +107,20 @@ func (e *Eraser) Erase(ctx context.Context, leadID string, anonymise bool) (time
 	recs = append(recs, &kgo.Record{Topic: e.Namespace.Topic(pipeline.TopicCurrent), Key: []byte(leadID)})
 	if err := e.Producer.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		return time.Time{}, fmt.Errorf("erasure of %s: %w", leadID, err)
+	}
+	if e.Keyring != nil {
+		// The shredding: every record sealed for the lead or one of its
+		// source records, on any topic, becomes unreadable.
+		var subjects []string
+		for _, s := range d.Sources {
+			subjects = append(subjects, pipeline.SourceSubject(pipeline.Source{Provider: s.Source, RecordID: s.SourceRecordID}))
+		}
+		if _, err := e.Keyring.Forget(ctx, leadID, subjects...); err != nil {
+			return time.Time{}, fmt.Errorf("erasure of %s: %w", leadID, err)
+		}
+	}
+	if e.Compact != nil {
+		e.Compact()
 	}
 	if err := e.View.Forget(ctx, leadID); err != nil {
 		return time.Time{}, err

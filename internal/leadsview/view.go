@@ -50,6 +50,10 @@ type Options struct {
 	Logger *slog.Logger
 	// EncryptionKey encrypts the Badger store at rest (optional).
 	EncryptionKey []byte
+	// Sealer opens the sealed records of leads.current (internal/keyring;
+	// nil: only unsealed records are read). A lead whose key is gone is
+	// dropped like a tombstone.
+	Sealer pipeline.Sealer
 }
 
 // View is one process's copy of the current leads. It is safe for
@@ -66,6 +70,7 @@ type View struct {
 	closed bool
 	// followErr is the last error of the follower (nil when healthy).
 	followErr error
+	sealer    pipeline.Sealer
 }
 
 // Open opens (or creates) the view in opts.Dir. A directory whose store or
@@ -78,7 +83,7 @@ func Open(opts Options) (*View, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	v := &View{dir: opts.Dir, log: opts.Logger.With("component", "leadsview"), ready: make(chan struct{})}
+	v := &View{dir: opts.Dir, log: opts.Logger.With("component", "leadsview"), ready: make(chan struct{}), sealer: opts.Sealer}
 	storeDir, idxDir := filepath.Join(opts.Dir, "badger"), filepath.Join(opts.Dir, "bleve")
 	_, serr := os.Stat(storeDir)
 	_, ierr := os.Stat(idxDir)
@@ -305,7 +310,11 @@ func (v *View) apply(recs []*kgo.Record) error {
 			erased = append(erased, id)
 			continue
 		}
-		env, err := pipeline.DecodeEnvelope(r)
+		env, err := pipeline.OpenEnvelope(context.Background(), r, v.sealer)
+		if errors.Is(err, pipeline.ErrErased) {
+			erased = append(erased, id)
+			continue
+		}
 		if err != nil || env.Lead == nil {
 			v.log.Warn("leads view: skipping an undecodable record", "partition", r.Partition, "offset", r.Offset, "err", err)
 			continue

@@ -23,7 +23,7 @@ func LeadsViewDir(dataDir string, ns pipeline.Namespace) string {
 // it. A follower that fails is restarted with backoff.
 func (s *System) FollowLeadsView(ctx context.Context) (*leadsview.View, error) {
 	v, err := leadsview.Open(leadsview.Options{Dir: LeadsViewDir(s.opts.DataDir, s.opts.Namespace), Logger: s.log,
-		EncryptionKey: s.opts.StateKey})
+		EncryptionKey: s.opts.StateKey, Sealer: s.keyring})
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/connectors/providers"
+	"github.com/leadstream/leadstream/internal/keyring"
 	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/internal/secrets"
 	"github.com/leadstream/leadstream/pipeline"
@@ -238,6 +239,9 @@ type System struct {
 	// dedupeView is the dedupe stage's shared candidate view (nil: none
 	// made here); Close removes its fuzzy index.
 	dedupeView *dedupe.Global
+	// keyring seals the personal data on every topic (crypto-shredding:
+	// package keyring).
+	keyring *keyring.Keyring
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -381,6 +385,10 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		opts.StageConfig.SuppressionKey = key
 		s.opts.StageConfig.SuppressionKey = key
 	}
+	if err := s.startKeyring(rctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if slices.Contains(names, "validate") && opts.StageConfig.Suppressions == nil {
 		g, err := pipeline.FollowTable(rctx, s.brokers, opts.Namespace.Topic(pipeline.TopicSuppressions), s.log, opts.ClientOpts...)
 		if err != nil {
@@ -416,6 +424,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			Namespace:     opts.Namespace,
 			StoreMemory:   budget.storeBytes(n),
 			FetchMaxBytes: budget.fetchBytes(),
+			Sealer:        s.keyring,
 		})
 		if err != nil {
 			s.Close()
@@ -539,6 +548,7 @@ func (s *System) importOne(ctx context.Context, f string) (pipeline.ImportResult
 	return pipeline.ImportFile(ctx, s.client, f, open, pipeline.ImportOptions{
 		Provider: provider,
 		DataDir:  s.opts.DataDir, Progress: s.opts.Progress, Logger: s.log, Namespace: s.opts.Namespace,
+		Sealer: s.keyring,
 	})
 }
 
@@ -627,8 +637,11 @@ func (s *System) Send(ctx context.Context, env *pipeline.Envelope) error {
 
 // SendTo produces env to a topic of the catalogue under key.
 func (s *System) SendTo(ctx context.Context, topic, key string, env *pipeline.Envelope) error {
-	rec, err := env.Record(s.opts.Namespace.Topic(topic), key)
+	rec, err := env.SealedRecord(s.keyring, s.opts.Namespace.Topic(topic), key)
 	if err != nil {
+		return err
+	}
+	if err := s.keyring.Flush(ctx); err != nil {
 		return err
 	}
 	if err := s.client.ProduceSync(ctx, rec).FirstErr(); err != nil {
@@ -654,3 +667,39 @@ func (s *System) DeadLetter(ctx context.Context, trace string, value []byte, sta
 	}
 	return nil
 }
+
+// startKeyring follows the keyring topic and waits until it has read the
+// keys it holds. Its secret is the do-not-contact list's key, which every
+// process of a deployment shares already.
+func (s *System) startKeyring(ctx context.Context) error {
+	secret, err := s.SuppressionKey()
+	if err != nil {
+		return err
+	}
+	kr, err := keyring.New(s.opts.Namespace.Topic(pipeline.TopicKeyring), secret, s.client, s.log)
+	if err != nil {
+		return err
+	}
+	if err := kr.Follow(ctx, s.brokers, s.opts.ClientOpts...); err != nil {
+		return err
+	}
+	select {
+	case <-kr.Ready():
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.keyring = kr
+	return nil
+}
+
+// CompactBroker compacts the embedded broker's compacted topics now (a
+// no-op with an external Kafka, which compacts on its own schedule).
+func (s *System) CompactBroker() {
+	if s.broker != nil {
+		s.broker.Compact()
+	}
+}
+
+// Keyring is the process's keyring, which seals the personal data of the
+// records it writes and opens those it reads.
+func (s *System) Keyring() *keyring.Keyring { return s.keyring }
