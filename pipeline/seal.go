@@ -136,3 +136,45 @@ func (e *Envelope) SealedRecord(s Sealer, topic, key string) (*kgo.Record, error
 func OpenEnvelope(ctx context.Context, r *kgo.Record, s Sealer) (*Envelope, error) {
 	return decodeEnvelope(ctx, r, s)
 }
+
+// sealedValue marks a state value sealed by SealValue; no JSON text and no
+// value the stages write starts with it.
+const sealedValue = 0xfe
+
+// SealValue seals a state value about subject (LeadSubject,
+// SourceSubject) for key: stages keep personal data in their tables (and
+// so in the changelogs) this way, so that erasing the subject shreds it
+// there too. Without a Sealer the value is returned as it is.
+func SealValue(s Sealer, subject, key string, v []byte) ([]byte, error) {
+	if s == nil {
+		return v, nil
+	}
+	ct, err := s.Seal(subject, v, []byte(key))
+	if err != nil {
+		return nil, fmt.Errorf("seal %q: %w", key, err)
+	}
+	return append([]byte{sealedValue}, ct...), nil
+}
+
+// OpenValue returns the value SealValue sealed (a value that was not
+// sealed as it is); ErrErased when its subject was erased.
+func OpenValue(ctx context.Context, s Sealer, subject, key string, v []byte) ([]byte, error) {
+	if len(v) == 0 || v[0] != sealedValue {
+		return v, nil
+	}
+	if s == nil {
+		return nil, ErrSealedNoKeyring
+	}
+	pt, err := s.Open(ctx, subject, v[1:], []byte(key))
+	if err != nil {
+		return nil, fmt.Errorf("open %q: %w", key, err)
+	}
+	return pt, nil
+}
+
+// SubjectErased reports whether s knows subject to be erased (false when s
+// cannot tell): a stage skips such a lead in what it keeps in memory.
+func SubjectErased(s Sealer, subject string) bool {
+	e, ok := s.(interface{ Erased(string) bool })
+	return ok && e.Erased(subject)
+}

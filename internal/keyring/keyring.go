@@ -463,3 +463,12 @@ func (k *Keyring) Sync(ctx context.Context) error {
 		}
 	}
 }
+
+// Erased reports whether subject's key was deleted (as far as this
+// process has seen).
+func (k *Keyring) Erased(subject string) bool {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	_, ok := k.erased[subject]
+	return ok
+}

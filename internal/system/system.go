@@ -82,6 +82,12 @@ type StageConfig struct {
 	// the dedupe changelog for the partitions other processes own. Nil:
 	// each partition matches against its own leads.
 	DedupeView *dedupe.Global
+	// Sealer seals the personal data the stages keep in their state
+	// (Start sets the process's keyring).
+	Sealer pipeline.Sealer
+	// BlockKeySecret pseudonymises dedupe's blocking keys in its state
+	// (Start sets the deployment's shared secret).
+	BlockKeySecret []byte
 	// SinkMetrics are the sink's instruments (Start makes them).
 	SinkMetrics *sink.Metrics
 	// ReviewMetrics are the review queue's gauges (Start makes them).
@@ -111,8 +117,8 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
 	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence, Metrics: c.DedupeMetrics,
-		BlockCacheKeys: c.DedupeCaches.BlockCacheKeys, RecordCacheLeads: c.DedupeCaches.RecordCacheLeads, BloomBytes: c.DedupeCaches.BloomBytes, Global: c.DedupeView}, c.enrichStage(),
-		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics, ImportSourceLabel: c.ImportSourceLabel, StateDir: c.HaloStateDir, TenantRefresh: c.HaloTenantRefresh}), review.Stage{Metrics: c.ReviewMetrics}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
+		BlockCacheKeys: c.DedupeCaches.BlockCacheKeys, RecordCacheLeads: c.DedupeCaches.RecordCacheLeads, BloomBytes: c.DedupeCaches.BloomBytes, Global: c.DedupeView, Sealer: c.Sealer, BlockKeySecret: c.BlockKeySecret}, c.enrichStage(),
+		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics, ImportSourceLabel: c.ImportSourceLabel, StateDir: c.HaloStateDir, TenantRefresh: c.HaloTenantRefresh, Sealer: c.Sealer}), review.Stage{Metrics: c.ReviewMetrics}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})
 	}
@@ -389,6 +395,15 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		s.Close()
 		return nil, err
 	}
+	if opts.StageConfig.Sealer == nil {
+		opts.StageConfig.Sealer = s.keyring
+	}
+	if opts.StageConfig.BlockKeySecret == nil {
+		if opts.StageConfig.BlockKeySecret, err = s.SuppressionKey(); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	if slices.Contains(names, "validate") && opts.StageConfig.Suppressions == nil {
 		g, err := pipeline.FollowTable(rctx, s.brokers, opts.Namespace.Topic(pipeline.TopicSuppressions), s.log, opts.ClientOpts...)
 		if err != nil {
@@ -399,6 +414,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	}
 	if slices.Contains(names, "dedupe") && opts.StageConfig.DedupeView == nil {
 		g := dedupe.NewGlobal()
+		g.Sealer = opts.StageConfig.Sealer
 		if err := g.Follow(rctx, s.brokers, opts.Namespace.Topic(pipeline.ChangelogTopic("dedupe")), s.log, opts.ClientOpts...); err != nil {
 			s.Close()
 			return nil, err

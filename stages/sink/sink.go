@@ -155,6 +155,9 @@ type Options struct {
 	// ImportSourceLabel is CF_101 (lead source) of leads from canonical
 	// files, which name no provider (default "Import").
 	ImportSourceLabel string
+	// Sealer seals what the state keeps of each lead under the lead's
+	// data key (internal/keyring; nil: kept in clear).
+	Sealer pipeline.Sealer
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -242,7 +245,7 @@ func (s *Stage) BatchTuning() pipeline.BatchTuning {
 // custom fields (crm.md §5.1); a missing required field is a fatal
 // configuration error.
 func (s *Stage) Open(ctx context.Context, _ int32, t *pipeline.Table) (pipeline.Processor, error) {
-	st := state{t}
+	st := state{t: t, sealer: s.opts.Sealer}
 	p := &processor{stage: s, st: st}
 	if s.opts.Halo == nil {
 		p.w = dry{st: st}
