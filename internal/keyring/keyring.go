@@ -63,6 +63,8 @@ type Keyring struct {
 	// key when known: a late copy of that key's record is not taken back.
 	erased  map[string][]byte
 	pending []*kgo.Record
+	// deleted counts the keys this process deleted (Forget, Shred).
+	deleted int
 
 	// follow state: the next offset read per partition, and how to ask
 	// for the topic's end offsets.
@@ -282,6 +284,7 @@ func (k *Keyring) Forget(ctx context.Context, leadID string, extra ...string) (i
 	}
 	// A queued key of a forgotten subject is not written at all.
 	k.pending = dropSubjects(k.pending, seen)
+	k.deleted += len(recs)
 	k.mu.Unlock()
 	if err := k.prod.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		return 0, fmt.Errorf("keyring: delete the keys of %s: %w", leadID, err)
@@ -310,8 +313,16 @@ func (k *Keyring) Shred(subject string) {
 	}
 	k.erased[subject] = e.key
 	delete(k.keys, subject)
+	k.deleted++
 	k.pending = dropSubjects(k.pending, map[string]bool{subject: true})
 	k.pending = append(k.pending, &kgo.Record{Topic: k.topic, Key: []byte(subject)})
+}
+
+// Deleted is how many keys this process has deleted.
+func (k *Keyring) Deleted() int {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.deleted
 }
 
 // Has reports whether the keyring holds subject's key.

@@ -393,6 +393,13 @@ func (v *View) dropLocked(ctx context.Context, ids []string) error {
 		}
 		b.Delete(id)
 	}
+	// Scorch merges only segments it has persisted, and never a lone one,
+	// whose deleted documents (and their terms) would then stay on disk:
+	// a placeholder document makes a segment of its own, written again
+	// until the index has two persisted segments to merge.
+	if err := b.Index(mergePlaceholder, map[string]any{}); err != nil {
+		return fmt.Errorf("leadsview: forget: %w", err)
+	}
 	if err := v.idx.Batch(b); err != nil {
 		return fmt.Errorf("leadsview: forget: %w", err)
 	}
@@ -401,11 +408,37 @@ func (v *View) dropLocked(ctx context.Context, ids []string) error {
 		return fmt.Errorf("leadsview: forget: %w", err)
 	}
 	if sc, ok := adv.(*scorch.Scorch); ok {
+		for try := 0; ; try++ {
+			for n := 0; statUint(sc, "TotMemorySegmentsAtRoot") > 0 && n < 3000; n++ {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+			if statUint(sc, "TotFileSegmentsAtRoot") >= 2 || try == 3 {
+				break
+			}
+			if err := v.idx.Index(mergePlaceholder, map[string]any{}); err != nil {
+				return fmt.Errorf("leadsview: forget: %w", err)
+			}
+		}
 		if err := sc.ForceMerge(ctx, nil); err != nil {
 			return fmt.Errorf("leadsview: forget: merge the index: %w", err)
 		}
 	}
+	if err := v.idx.Delete(mergePlaceholder); err != nil {
+		return fmt.Errorf("leadsview: forget: %w", err)
+	}
 	return nil
+}
+
+// mergePlaceholder is the document dropLocked indexes to get a merge.
+const mergePlaceholder = "\x00merge"
+
+func statUint(sc *scorch.Scorch, name string) uint64 {
+	n, _ := sc.StatsMap()[name].(uint64)
+	return n
 }
 
 // CheckStore reports whether the Badger store answers.

@@ -630,6 +630,11 @@ func (s *System) Close() {
 			s.log.Warn("dedupe view: close", "err", err)
 		}
 	}
+	if s.keyring != nil && s.keyring.Deleted() > 0 {
+		// Keys deleted since the eraser's compaction (a re-imported
+		// erased person's, say) leave the embedded broker's log now.
+		s.CompactBroker()
+	}
 	if s.client != nil {
 		s.client.Close()
 	}
