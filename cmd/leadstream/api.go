@@ -109,7 +109,7 @@ func startAPI(ctx context.Context, f *apiFlags, sys *system.System, deps apiDeps
 			return fail(err)
 		}
 		er := &erasure.Eraser{View: view, Producer: sys, Namespace: ns, SuppressionKey: supKey,
-			Keyring: sys.Keyring(), Compact: sys.CompactBroker}
+			Keyring: sys.Keyring(), Compact: sys.CompactBroker, HeldFor: sys.HeldFor}
 		if deps.halo != nil {
 			er.Halo = erasure.HaloClient{Client: deps.halo}
 		}

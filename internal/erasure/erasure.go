@@ -75,6 +75,9 @@ type Eraser struct {
 	// Compact compacts the embedded broker's compacted topics once the
 	// tombstones are written (nil: the broker compacts on its own).
 	Compact func()
+	// HeldFor lists the sealing subjects of review items held as possible
+	// duplicates of the lead, whose keys are deleted too (nil: none).
+	HeldFor func(ctx context.Context, leadID string) ([]string, error)
 }
 
 // Erase implements api.Eraser.
@@ -114,6 +117,13 @@ func (e *Eraser) Erase(ctx context.Context, leadID string, anonymise bool) (time
 		var subjects []string
 		for _, s := range d.Sources {
 			subjects = append(subjects, pipeline.SourceSubject(pipeline.Source{Provider: s.Source, RecordID: s.SourceRecordID}))
+		}
+		if e.HeldFor != nil {
+			held, err := e.HeldFor(ctx, leadID)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("erasure of %s: the review queue: %w", leadID, err)
+			}
+			subjects = append(subjects, held...)
 		}
 		if _, err := e.Keyring.Forget(ctx, leadID, subjects...); err != nil {
 			return time.Time{}, fmt.Errorf("erasure of %s: %w", leadID, err)

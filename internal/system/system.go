@@ -118,7 +118,7 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 func (c StageConfig) Stages() []pipeline.Stage {
 	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence, Metrics: c.DedupeMetrics,
 		BlockCacheKeys: c.DedupeCaches.BlockCacheKeys, RecordCacheLeads: c.DedupeCaches.RecordCacheLeads, BloomBytes: c.DedupeCaches.BloomBytes, Global: c.DedupeView, Sealer: c.Sealer, BlockKeySecret: c.BlockKeySecret}, c.enrichStage(),
-		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics, ImportSourceLabel: c.ImportSourceLabel, StateDir: c.HaloStateDir, TenantRefresh: c.HaloTenantRefresh, Sealer: c.Sealer}), review.Stage{Metrics: c.ReviewMetrics}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
+		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics, ImportSourceLabel: c.ImportSourceLabel, StateDir: c.HaloStateDir, TenantRefresh: c.HaloTenantRefresh, Sealer: c.Sealer}), review.Stage{Metrics: c.ReviewMetrics, Sealer: c.Sealer}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})
 	}
