@@ -85,6 +85,7 @@ func startAPI(ctx context.Context, f *apiFlags, sys *system.System, deps apiDeps
 	ns := pipeline.Namespace(deps.namespace)
 	opts := api.Options{
 		Producer:     sys,
+		Sealer:       sys.Keyring(),
 		Namespace:    ns,
 		Webhook:      api.WebhookAuth{User: *f.user, Password: *f.password, Token: *f.token},
 		Version:      appVersion(),

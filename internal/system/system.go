@@ -675,6 +675,16 @@ func (s *System) SendTo(ctx context.Context, topic, key string, env *pipeline.En
 // the broker's acknowledgements (acks=all); the API uses it to put webhook
 // deliveries on halopsa.inbound.
 func (s *System) ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.ProduceResults {
+	if s.keyring != nil {
+		// Keys of records sealed for this produce are durable first.
+		if err := s.keyring.Flush(ctx); err != nil {
+			out := make(kgo.ProduceResults, len(rs))
+			for i, r := range rs {
+				out[i] = kgo.ProduceResult{Record: r, Err: err}
+			}
+			return out
+		}
+	}
 	return s.client.ProduceSync(ctx, rs...)
 }
 
