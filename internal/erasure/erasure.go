@@ -1,33 +1,77 @@
 // Package erasure forgets a person on request (crm.md §9.2 DELETE
-// /api/leads/{id}, the right to erasure).
+// /api/leads/{id}, the right to erasure): afterwards no readable copy of
+// the person's personal data is left under the data directory — topics,
+// changelogs, stage state, the leads view — except the hashed suppression
+// entries that keep the person out.
 //
-// What it does, in order:
+// What Erase does, in order:
 //
 //  1. It adds an `erasure` suppression (§7.4): every e-mail match key and
 //     E.164 number of the lead, each as HMAC-SHA256(server key, key), on
 //     the compacted leads.suppressions, so a later import of the person is
 //     suppressed by validate, counted (leadstream_suppressed_total{reason=
-//     "erasure"}) and dropped without its personal data. This is the only
-//     trace left, and it is not readable.
-//  2. It writes a tombstone for the lead on the compacted leads.current, so
-//     every API process's leads view drops it, and removes it from this
-//     process's view (Badger and Bleve) at once.
-//  3. With halopsa=anonymise it empties the HaloPSA User (firstname,
+//     "erasure"}) and dropped without its personal data.
+//  2. It writes a tombstone for the lead on the compacted leads.current.
+//  3. It deletes the lead's data keys (internal/keyring): the lead's own,
+//     those of every source record merged into it (linked by dedupe's
+//     output, and named by the lead's provenance), and those of the
+//     records the review queue holds as possible duplicates of it. This
+//     is what makes every other copy unreadable (below).
+//  4. It removes the lead from this process's view (Badger DropPrefix, a
+//     Bleve merge that leaves no segment with its terms); every other
+//     view does the same on the tombstone, or when the lead's record no
+//     longer opens.
+//  5. It compacts the embedded broker (kfake rewrites the segment files),
+//     so the superseded key records and the lead's last leads.current
+//     record leave the disk at once.
+//  6. With halopsa=anonymise it empties the HaloPSA User (firstname,
 //     surname, emailaddress, phonenumber, mobilenumber, title; name
 //     "Erased contact"). Tickets are never deleted.
 //
-// Physical deletion (with tombstones and compaction) was chosen over
-// crypto-shredding: the pipeline's records carry a person's data from
-// leads.raw on, before any lead id exists to key an encryption key by, so
-// shredding would need every stage to encrypt and decrypt each envelope
-// with a per-person key held in yet another store; tombstones on the
-// compacted topics use what Kafka already offers and what the views
-// already follow.
+// # Crypto-shredding, and why
 //
-// Known gap: the records already on the non-compacted topics (leads.raw
-// … leads.synced, kept 7 days) and the stage state of dedupe, sink and
-// review (their Badger stores and changelogs) are not yet scrubbed by this
-// package; see the issue's closing note.
+// A record in the middle of a non-compacted topic (leads.raw …
+// leads.synced, leads.dlq) cannot be deleted: Kafka only deletes whole
+// segments, by age. So the personal data never travels in clear: the
+// envelope codec (pipeline/seal.go) seals Raw, Lead and the provenance
+// with AES-256-GCM under a data key per subject — the source record up to
+// dedupe, the lead after it — and the stages seal what their state keeps
+// of a lead the same way (dedupe's merged lead and match records, the
+// sink's HaloPSA mapping and dry-run writes, the review queue's held
+// records), so the changelogs and Badger hold ciphertext only. Deleting
+// the keys shreds every copy at once, wherever it lies: in kfake's files,
+// in a real Kafka's log directories and their backups, in a replica's
+// state — no record has to be found or rewritten, which is what makes the
+// design work the same with an external Kafka. Physical deletion alone
+// was not enough: it cannot reach the non-compacted topics, and with
+// Badger (LSM levels, value log, memtable WAL), Bleve (immutable
+// segments) and compaction schedules it needs every store forced to
+// rewrite itself on every erasure.
+//
+// Physical deletion is still used where it is cheap and sure: the leads
+// view drops the lead from Badger and Bleve, the keyring's own topic is
+// compacted (at once on the embedded broker; on a real Kafka the keyring
+// topic rolls segments hourly and has max.compaction.lag.ms of an hour, so
+// a deleted key is gone from the brokers within about two hours), and
+// dedupe's blocking keys, which must stay searchable, are stored as
+// HMAC-SHA256 pseudonyms, like the suppression entries, in partitions
+// created by this release.
+//
+// A stage that reads a record whose key is gone ends it `suppressed` with
+// reason erasure (an outcome, no personal data) or, on an outcome topic,
+// counts it as erased; it never crashes and never drops it silently.
+// Dedupe never merges a new record into an erased lead: its records no
+// longer open, and the shared candidate view skips it.
+//
+// # Known gaps
+//
+// The enrich stage's cache of provider answers (only with a waterfall
+// configured), the crm stage's ticket snapshots and the HaloPSA webhook
+// deliveries on halopsa.inbound, and the sink's copy of the tenant
+// (Users as HaloPSA holds them, under state/…/sink-tenant, only with
+// HaloPSA configured) are not sealed yet. A data dir from an older release
+// keeps its clear records until they age out (7 days) or are compacted,
+// and its dedupe partitions keep clear blocking keys.
 package erasure
 
 import (

@@ -213,6 +213,9 @@ func (k *Keyring) Open(ctx context.Context, subject string, sealed, aad []byte) 
 	e, ok := k.keys[subject]
 	k.mu.RUnlock()
 	if !ok {
+		// Erased, or made by another process and not read yet: the
+		// topic's end tells (a source record read again after its
+		// erasure gets a new key).
 		if err := k.Sync(ctx); err != nil {
 			return nil, err
 		}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -195,4 +197,36 @@ func TestSealedEnvelopeRoundTrip(t *testing.T) {
 	if got, err := pipeline.OpenEnvelope(ctx, plain, k); err != nil || got.Lead.Email != l.Email {
 		t.Fatalf("plain record: %v", err)
 	}
+}
+
+// BenchmarkSeal is the cost of sealing one envelope-sized value under a
+// key already made, and the memory each held key takes.
+func BenchmarkSeal(b *testing.B) {
+	k, err := New(topic, []byte("secret"), nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pt := bytes.Repeat([]byte("x"), 1200) // about a canonical lead's JSON
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	const keys = 100000
+	for i := range keys {
+		if _, err := k.Seal(fmt.Sprintf("src/csv/r%012x", i), pt[:1], nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	k.pending = nil
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	subjects := make([]string, keys)
+	for i := range subjects {
+		subjects[i] = fmt.Sprintf("src/csv/r%012x", i)
+	}
+	for i := 0; b.Loop(); i++ {
+		if _, err := k.Seal(subjects[i%keys], pt, []byte("imp:1")); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/keys, "heap-B/key")
 }
