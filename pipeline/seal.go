@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/segmentio/encoding/json"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -13,7 +14,8 @@ import (
 )
 
 // Sealing (crypto-shredding, issue 13): with a Sealer, the personal data
-// of an envelope — Raw, Lead and the wire provenance — travels encrypted
+// of an envelope — Raw, Lead and the wire provenance — travels compressed
+// (S2) and encrypted
 // under a data key of its subject, and only trace id, source, lead id,
 // decision, outcome and reasons stay in clear. The subject of a record is
 // its lead ("lead/<id>") on the topics after dedupe (leads.unique,
@@ -95,7 +97,9 @@ func (w *Envelope) seal(s Sealer, topic string) error {
 	if err != nil {
 		return fmt.Errorf("seal envelope %s: %w", w.TraceID, err)
 	}
-	ct, err := s.Seal(subject, pt, []byte(w.TraceID))
+	// Compressed before it is sealed: ciphertext does not compress, so the
+	// brokers' batch compression and Badger's would no longer shrink it.
+	ct, err := s.Seal(subject, s2.Encode(nil, pt), []byte(w.TraceID))
 	if err != nil {
 		return fmt.Errorf("seal envelope %s: %w", w.TraceID, err)
 	}
@@ -111,9 +115,13 @@ func (e *Envelope) open(ctx context.Context, s Sealer) error {
 	if s == nil {
 		return ErrSealedNoKeyring
 	}
-	pt, err := s.Open(ctx, sd.Subject, sd.Data, []byte(e.TraceID))
+	z, err := s.Open(ctx, sd.Subject, sd.Data, []byte(e.TraceID))
 	if err != nil {
 		return err
+	}
+	pt, err := s2.Decode(nil, z)
+	if err != nil {
+		return fmt.Errorf("sealed data: %w", err)
 	}
 	var p personalData
 	if err := json.Unmarshal(pt, &p); err != nil {
@@ -149,7 +157,7 @@ func SealValue(s Sealer, subject, key string, v []byte) ([]byte, error) {
 	if s == nil {
 		return v, nil
 	}
-	ct, err := s.Seal(subject, v, []byte(key))
+	ct, err := s.Seal(subject, s2.Encode(nil, v), []byte(key))
 	if err != nil {
 		return nil, fmt.Errorf("seal %q: %w", key, err)
 	}
@@ -165,7 +173,11 @@ func OpenValue(ctx context.Context, s Sealer, subject, key string, v []byte) ([]
 	if s == nil {
 		return nil, ErrSealedNoKeyring
 	}
-	pt, err := s.Open(ctx, subject, v[1:], []byte(key))
+	z, err := s.Open(ctx, subject, v[1:], []byte(key))
+	if err != nil {
+		return nil, fmt.Errorf("open %q: %w", key, err)
+	}
+	pt, err := s2.Decode(nil, z)
 	if err != nil {
 		return nil, fmt.Errorf("open %q: %w", key, err)
 	}
