@@ -53,7 +53,8 @@ type Producer interface {
 // use.
 type Keyring struct {
 	topic string
-	kek   cipher.AEAD
+	kek   cipher.AEAD   // wraps new keys
+	keks  []cipher.AEAD // unwrap: kek, then the older secrets'
 	prod  Producer
 	log   *slog.Logger
 
@@ -61,8 +62,11 @@ type Keyring struct {
 	keys map[string]*entry
 	// erased are the subjects whose keys were deleted, with the deleted
 	// key when known: a late copy of that key's record is not taken back.
-	erased  map[string][]byte
-	pending []*kgo.Record
+	erased map[string][]byte
+	// unreadable are subjects whose key record does not unwrap with this
+	// process's secrets: a misconfiguration, never an erasure.
+	unreadable map[string]bool
+	pending    []*kgo.Record
 	// deleted counts the keys this process deleted (Forget, Shred).
 	deleted int
 
@@ -89,24 +93,31 @@ type wireEntry struct {
 
 // New returns an empty keyring writing to topic through prod. secret is
 // the deployment's shared secret (every process must give the same one);
-// the key-wrapping key is derived from it.
-func New(topic string, secret []byte, prod Producer, log *slog.Logger) (*Keyring, error) {
+// the key-wrapping key is derived from it. Keys wrapped with an older
+// secret are still read.
+func New(topic string, secret []byte, prod Producer, log *slog.Logger, older ...[]byte) (*Keyring, error) {
 	if len(secret) == 0 {
 		return nil, errors.New("keyring: no secret")
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("leadstream keyring key-wrapping key v1"))
-	kek, err := newAEAD(m.Sum(nil))
-	if err != nil {
-		return nil, err
+	var keks []cipher.AEAD
+	for _, sec := range append([][]byte{secret}, older...) {
+		m := hmac.New(sha256.New, sec)
+		m.Write([]byte("leadstream keyring key-wrapping key v1"))
+		kek, err := newAEAD(m.Sum(nil))
+		if err != nil {
+			return nil, err
+		}
+		keks = append(keks, kek)
 	}
+	kek := keks[0]
 	ready := make(chan struct{})
 	close(ready)
-	return &Keyring{topic: topic, kek: kek, prod: prod, log: log, keys: map[string]*entry{}, erased: map[string][]byte{},
-		next: map[int32]int64{}, advanced: make(chan struct{}), ready: ready}, nil
+	return &Keyring{topic: topic, kek: kek, keks: keks, prod: prod, log: log, keys: map[string]*entry{}, erased: map[string][]byte{},
+		unreadable: map[string]bool{},
+		next:       map[int32]int64{}, advanced: make(chan struct{}), ready: ready}, nil
 }
 
 func newAEAD(key []byte) (cipher.AEAD, error) {
@@ -221,7 +232,11 @@ func (k *Keyring) Open(ctx context.Context, subject string, sealed, aad []byte) 
 		}
 		k.mu.RLock()
 		e, ok = k.keys[subject]
+		bad := k.unreadable[subject]
 		k.mu.RUnlock()
+		if !ok && bad {
+			return nil, fmt.Errorf("keyring: the key of %s does not open with this process's secret (every process of a deployment must share LEADSTREAM_SUPPRESSION_KEY)", subject)
+		}
 		if !ok {
 			return nil, pipeline.ErrErased
 		}
@@ -367,11 +382,22 @@ func (k *Keyring) apply(r *kgo.Record) {
 		k.log.Warn("keyring: skipping a short key record", "partition", r.Partition, "offset", r.Offset)
 		return
 	}
-	key, err := k.kek.Open(nil, w.Key[:n], w.Key[n:], r.Key)
+	var key []byte
+	var err error
+	for _, kek := range k.keks {
+		if key, err = kek.Open(nil, w.Key[:n], w.Key[n:], r.Key); err == nil {
+			break
+		}
+	}
 	if err != nil {
-		k.log.Warn("keyring: a key record does not open with this deployment's secret", "partition", r.Partition, "offset", r.Offset)
+		if len(k.unreadable) == 0 {
+			k.log.Error("keyring: a key record does not open with this process's secret: records sealed with it will be dead-lettered (every process of a deployment must share LEADSTREAM_SUPPRESSION_KEY)",
+				"partition", r.Partition, "offset", r.Offset)
+		}
+		k.unreadable[subject] = true
 		return
 	}
+	delete(k.unreadable, subject)
 	if e, ok := k.keys[subject]; ok && string(e.key) == string(key) {
 		if w.Lead != "" { // an older record without the link does not undo it
 			e.lead = w.Lead

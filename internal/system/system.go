@@ -248,6 +248,8 @@ type System struct {
 	// keyring seals the personal data on every topic (crypto-shredding:
 	// package keyring).
 	keyring *keyring.Keyring
+	// shared is the deployment's shared secret as given (nil: none given).
+	shared []byte
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -270,7 +272,8 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	if opts.SessionTimeout <= 0 {
 		opts.SessionTimeout = 10 * time.Second
 	}
-	s := &System{opts: opts, log: opts.Logger, brokers: opts.Brokers, metrics: pipeline.NewMetrics(opts.Registerer)}
+	s := &System{opts: opts, log: opts.Logger, brokers: opts.Brokers, metrics: pipeline.NewMetrics(opts.Registerer),
+		shared: opts.StageConfig.SuppressionKey}
 	if opts.StageConfig.HaloStateDir == "" {
 		opts.StageConfig.HaloStateDir = filepath.Join(opts.DataDir, "state", string(opts.Namespace), "sink-tenant")
 	}
@@ -399,10 +402,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		opts.StageConfig.Sealer = s.keyring
 	}
 	if opts.StageConfig.BlockKeySecret == nil {
-		if opts.StageConfig.BlockKeySecret, err = s.SuppressionKey(); err != nil {
-			s.Close()
-			return nil, err
-		}
+		opts.StageConfig.BlockKeySecret = s.sharedSecret()
 	}
 	if slices.Contains(names, "validate") && opts.StageConfig.Suppressions == nil {
 		g, err := pipeline.FollowTable(rctx, s.brokers, opts.Namespace.Topic(pipeline.TopicSuppressions), s.log, opts.ClientOpts...)
@@ -699,15 +699,28 @@ func (s *System) DeadLetter(ctx context.Context, trace string, value []byte, sta
 	return nil
 }
 
-// startKeyring follows the keyring topic and waits until it has read the
-// keys it holds. Its secret is the do-not-contact list's key, which every
-// process of a deployment shares already.
-func (s *System) startKeyring(ctx context.Context) error {
-	secret, err := s.SuppressionKey()
-	if err != nil {
-		return err
+// publicSecret keys the keyring's wrapping and dedupe's pseudonyms when
+// the deployment gives no shared secret: every process then agrees (a
+// replica with a data dir of its own, a partition moved to another
+// process), and the wrapping protects nothing more than the data dir's
+// own files would. With LEADSTREAM_SUPPRESSION_KEY set it is still read.
+var publicSecret = []byte("leadstream public keyring secret v1")
+
+// sharedSecret is the secret the keyring wraps keys with and dedupe
+// pseudonymises blocking keys with: the deployment's shared
+// LEADSTREAM_SUPPRESSION_KEY, else publicSecret (a key a process made
+// for its own data dir would differ between processes).
+func (s *System) sharedSecret() []byte {
+	if len(s.shared) > 0 {
+		return s.shared
 	}
-	kr, err := keyring.New(s.opts.Namespace.Topic(pipeline.TopicKeyring), secret, s.client, s.log)
+	return publicSecret
+}
+
+// startKeyring follows the keyring topic and waits until it has read the
+// keys it holds.
+func (s *System) startKeyring(ctx context.Context) error {
+	kr, err := keyring.New(s.opts.Namespace.Topic(pipeline.TopicKeyring), s.sharedSecret(), s.client, s.log, publicSecret)
 	if err != nil {
 		return err
 	}
