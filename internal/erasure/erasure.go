@@ -65,6 +65,14 @@
 //
 // # Known gaps
 //
+// Every process keeps every data key in memory (about 140 bytes a key,
+// one per source record and one per lead). The keys are wrapped with the
+// shared LEADSTREAM_SUPPRESSION_KEY when one is set; without it, with a
+// public secret, so until compaction removes a deleted key (at once on
+// the embedded broker, within about two hours on Kafka) someone holding
+// the brokers' disks could still unwrap it. The CLI's `review list` has
+// no keyring and lists held records without their names.
+//
 // The enrich stage's cache of provider answers (only with a waterfall
 // configured), the crm stage's ticket snapshots and the HaloPSA webhook
 // deliveries on halopsa.inbound, and the sink's copy of the tenant

@@ -8,10 +8,13 @@
 //
 // The keys live on a compacted topic (leadstream.keyring, keyed by
 // subject), wrapped (AES-256-GCM, the subject as associated data) by a key
-// derived from the deployment's shared secret, so the topic itself holds
-// no usable key for someone who has only the broker's log; every process
-// follows the whole topic into memory, as validate follows the
-// suppression list. Erasure writes a tombstone per key; the topic's
+// derived from the deployment's shared secret (LEADSTREAM_SUPPRESSION_KEY),
+// so the topic holds no usable key for someone who has only the brokers'
+// disks; without a shared secret the system uses a public one, and the
+// wrapping then adds nothing. Every process follows the whole topic into
+// memory (about 140 bytes a key), as validate follows the suppression
+// list. A key record that does not unwrap (processes with different
+// secrets) is an error for the records sealed with it, never an erasure. Erasure writes a tombstone per key; the topic's
 // compaction then drops the key's record from the log (the embedded
 // broker is compacted by the eraser at once; a real Kafka cluster within
 // its max.compaction.lag.ms, see pipeline.Catalogue).
