@@ -9,6 +9,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -112,12 +113,14 @@ func BenchmarkRawToSynced(b *testing.B) {
 	n := benchRecords(b)
 	file := writeCSV(b, n)
 	var elapsed, cpu time.Duration
+	var disk, leads int64
 	var last pipeline.Summary
 	b.ResetTimer()
 	b.StopTimer()
 	for i := 0; i < b.N; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout(n))
-		s, err := system.Start(ctx, options(b, "e2e", i))
+		opts := options(b, "e2e", i)
+		s, err := system.Start(ctx, opts)
 		if err != nil {
 			cancel()
 			b.Fatal(err)
@@ -138,6 +141,8 @@ func BenchmarkRawToSynced(b *testing.B) {
 		errs := s.Errors()
 		s.Close()
 		cancel()
+		disk += dirBytes(opts.DataDir)
+		leads += int64(sum.Counts[pipeline.OutcomeSynced])
 		if err != nil {
 			b.Fatalf("wait: %v (summary %+v, stage errors %v)", err, sum, errs)
 		}
@@ -154,10 +159,30 @@ func BenchmarkRawToSynced(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/elapsed.Seconds(), "records/s")
 	b.ReportMetric(float64(n), "records/op")
-	// The process's CPU time while timed (every goroutine, user + system):
-	// on a machine shared with other work, steadier than records/s.
+	// The process's CPU time while timed (every goroutine, user + system:
+	// every stage, the broker, the keyring): on a machine shared with
+	// other work, steadier than records/s. And what the data dir holds
+	// per lead once closed.
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(n*b.N), "cpu-µs/record")
+	if leads > 0 {
+		b.ReportMetric(float64(disk)/float64(leads), "disk-B/lead")
+	}
 	b.Logf("records=%d outcomes=%v", n, last.Counts)
+}
+
+// dirBytes is the size of the files under dir.
+func dirBytes(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 // BenchmarkImport measures the import alone: reading the CSV and producing

@@ -77,6 +77,11 @@ func StartEmbedded(opts EmbeddedOptions) (*EmbeddedBroker, error) {
 // Addrs returns the bootstrap addresses of the broker.
 func (b *EmbeddedBroker) Addrs() []string { return b.cluster.ListenAddrs() }
 
+// Compact compacts every compacted topic now (kfake rewrites the
+// partitions' segment files), so records superseded by a newer value or a
+// tombstone leave the disk at once, not at the next hourly pass.
+func (b *EmbeddedBroker) Compact() { b.cluster.Compact() }
+
 // Close shuts the broker down, persisting its state.
 func (b *EmbeddedBroker) Close() { b.cluster.Close() }
 

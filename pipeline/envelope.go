@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -76,6 +77,10 @@ func SuppressionEntry(traceID, leadID string, at time.Time, src Source) *Envelop
 		Reasons: []string{ReasonDoNotContact}}
 }
 
+// ReasonErasure is the reason of a suppressed record whose person was
+// erased (crm.md §9.2).
+const ReasonErasure = "erasure"
+
 // Outcomes lists the outcomes in summary order.
 var Outcomes = []Outcome{OutcomeSynced, OutcomeMerged, OutcomeReview, OutcomeRejected, OutcomeSuppressed, OutcomeDeadLettered}
 
@@ -137,6 +142,9 @@ type Envelope struct {
 	// Halo, on leads.synced and leads.current, is the lead's HaloPSA
 	// ticket as the sink knows it.
 	Halo *HaloRef `json:"halopsa,omitempty"`
+	// Sealed is Raw, Lead and Prov encrypted (see seal.go): set on the
+	// wire only, nil once decoded.
+	Sealed *SealedData `json:"sealed,omitempty"`
 	// Key is the Kafka key the record arrived with (not serialised).
 	Key string `json:"-"`
 	// Stages is the stage history; it travels in the ls-stages header and
@@ -182,12 +190,27 @@ type HaloRef struct {
 	StatusID int `json:"status_id,omitempty"`
 }
 
+// SealedData is the encrypted part of an envelope on the wire: the
+// PersonalData of Subject, compressed and sealed (seal.go).
+type SealedData struct {
+	Subject string `json:"s"`
+	Data    []byte `json:"d"` // nonce and ciphertext
+}
+
+// PersonalData is the part of an envelope that sealing encrypts
+// (seal.go).
+type PersonalData struct {
+	Raw  map[string]string `json:"raw,omitempty"`
+	Lead *lead.Lead        `json:"lead,omitempty"`
+	Prov *wireProvenance   `json:"prov,omitempty"`
+}
+
 // ErrUnsupportedVersion is returned for envelopes newer than this build.
 var ErrUnsupportedVersion = errors.New("unsupported envelope version")
 
 // Encode marshals the envelope, stamping the current version.
 func (e *Envelope) Encode() ([]byte, error) {
-	return e.encode(e.currentProvenance)
+	return e.encode(e.currentProvenance, nil, "")
 }
 
 // encodeBuffers hold the scratch space of encode: MessagePack is written
@@ -195,8 +218,9 @@ func (e *Envelope) Encode() ([]byte, error) {
 var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
 
 // encode marshals the envelope; with currentOnly, the lead's provenance
-// goes out as Lead.WithCurrentProvenance would have it.
-func (e *Envelope) encode(currentOnly bool) ([]byte, error) {
+// goes out as Lead.WithCurrentProvenance would have it. With s set, its
+// personal data is sealed by s for topic (seal.go).
+func (e *Envelope) encode(currentOnly bool, s Sealer, topic string) ([]byte, error) {
 	e.V = EnvelopeVersion
 	w := e
 	if e.Lead != nil && len(e.Lead.Provenance) > 0 {
@@ -206,6 +230,15 @@ func (e *Envelope) encode(currentOnly bool) ([]byte, error) {
 		slim.Lead = &bare
 		slim.Prov = &wireProvenance{src: e.Lead.Provenance, current: currentOnly}
 		w = &slim
+	}
+	if s != nil && (w.Raw != nil || w.Lead != nil) {
+		if w == e {
+			c := *e
+			w = &c
+		}
+		if err := w.seal(s, topic); err != nil {
+			return nil, err
+		}
 	}
 	bp := encodeBuffers.Get().(*[]byte)
 	b, err := w.MarshalMsg((*bp)[:0])
@@ -235,7 +268,12 @@ func isJSON(b []byte) bool {
 }
 
 // DecodeEnvelope parses a record value and its headers into an envelope.
+// A sealed record fails with ErrSealedNoKeyring: see OpenEnvelope.
 func DecodeEnvelope(r *kgo.Record) (*Envelope, error) {
+	return decodeEnvelope(context.Background(), r, nil)
+}
+
+func decodeEnvelope(ctx context.Context, r *kgo.Record, s Sealer) (*Envelope, error) {
 	var e Envelope
 	if isJSON(r.Value) {
 		if err := json.Unmarshal(r.Value, &e); err != nil {
@@ -246,6 +284,18 @@ func DecodeEnvelope(r *kgo.Record) (*Envelope, error) {
 	}
 	if e.V < 1 || e.V > EnvelopeVersion {
 		return nil, fmt.Errorf("decode envelope: %w %d", ErrUnsupportedVersion, e.V)
+	}
+	if e.TraceID == "" {
+		return nil, errors.New("decode envelope: missing trace_id")
+	}
+	e.Key = string(r.Key)
+	if h := HeaderValue(r, HeaderStages); h != "" {
+		e.Stages = strings.Split(h, ",")
+	}
+	if e.Sealed != nil {
+		if err := e.open(ctx, s); err != nil {
+			return &e, fmt.Errorf("decode envelope %s: %w", e.TraceID, err)
+		}
 	}
 	if e.Prov != nil {
 		if e.Lead != nil {
@@ -261,13 +311,6 @@ func DecodeEnvelope(r *kgo.Record) (*Envelope, error) {
 			}
 		}
 		e.Prov = nil
-	}
-	if e.TraceID == "" {
-		return nil, errors.New("decode envelope: missing trace_id")
-	}
-	e.Key = string(r.Key)
-	if h := HeaderValue(r, HeaderStages); h != "" {
-		e.Stages = strings.Split(h, ",")
 	}
 	return &e, nil
 }
@@ -293,13 +336,17 @@ func carriesMergedLead(topic string) bool {
 // Record turns the envelope into a record for topic with key, carrying the
 // stage history and trace id as headers.
 func (e *Envelope) Record(topic, key string) (*kgo.Record, error) {
+	return e.record(nil, topic, key)
+}
+
+func (e *Envelope) record(s Sealer, topic, key string) (*kgo.Record, error) {
 	enc := e
 	if e.Lead != nil && carriesMergedLead(topic) {
 		slim := *e
 		slim.currentProvenance = true
 		enc = &slim
 	}
-	v, err := enc.Encode()
+	v, err := enc.encode(enc.currentProvenance, s, topic)
 	e.V = enc.V
 	if err != nil {
 		return nil, err

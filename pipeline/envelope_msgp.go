@@ -11,8 +11,8 @@ import (
 func (z *Envelope) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
 	// check for omitted fields
-	zb0001Len := uint32(19)
-	var zb0001Mask uint32 /* 19 bits */
+	zb0001Len := uint32(20)
+	var zb0001Mask uint32 /* 20 bits */
 	_ = zb0001Mask
 	if z.Raw == nil {
 		zb0001Len--
@@ -73,6 +73,10 @@ func (z *Envelope) MarshalMsg(b []byte) (o []byte, err error) {
 	if z.Halo == nil {
 		zb0001Len--
 		zb0001Mask |= 0x40000
+	}
+	if z.Sealed == nil {
+		zb0001Len--
+		zb0001Mask |= 0x80000
 	}
 	// variable map header, size zb0001Len
 	o = msgp.AppendMapHeader(o, zb0001Len)
@@ -244,6 +248,21 @@ func (z *Envelope) MarshalMsg(b []byte) (o []byte, err error) {
 						o = msgp.AppendInt(o, z.Halo.StatusID)
 					}
 				}
+			}
+		}
+		if (zb0001Mask & 0x80000) == 0 { // if not omitted
+			// string "sealed"
+			o = append(o, 0xa6, 0x73, 0x65, 0x61, 0x6c, 0x65, 0x64)
+			if z.Sealed == nil {
+				o = msgp.AppendNil(o)
+			} else {
+				// map header, size 2
+				// string "s"
+				o = append(o, 0x82, 0xa1, 0x73)
+				o = msgp.AppendString(o, z.Sealed.Subject)
+				// string "d"
+				o = append(o, 0xa1, 0x64)
+				o = msgp.AppendBytes(o, z.Sealed.Data)
 			}
 		}
 	}
@@ -539,6 +558,52 @@ func (z *Envelope) UnmarshalMsg(bts []byte) (o []byte, err error) {
 					}
 				}
 			}
+		case "sealed":
+			if msgp.IsNil(bts) {
+				bts, err = msgp.ReadNilBytes(bts)
+				if err != nil {
+					return
+				}
+				z.Sealed = nil
+			} else {
+				if z.Sealed == nil {
+					z.Sealed = new(SealedData)
+				}
+				var zb0010 uint32
+				zb0010, bts, err = msgp.ReadMapHeaderBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Sealed")
+					return
+				}
+				for zb0010 > 0 {
+					zb0010--
+					field, bts, err = msgp.ReadMapKeyZC(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Sealed")
+						return
+					}
+					switch msgp.UnsafeString(field) {
+					case "s":
+						z.Sealed.Subject, bts, err = msgp.ReadStringBytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Sealed", "Subject")
+							return
+						}
+					case "d":
+						z.Sealed.Data, bts, err = msgp.ReadBytesBytes(bts, z.Sealed.Data)
+						if err != nil {
+							err = msgp.WrapError(err, "Sealed", "Data")
+							return
+						}
+					default:
+						bts, err = msgp.Skip(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Sealed")
+							return
+						}
+					}
+				}
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -601,6 +666,12 @@ func (z *Envelope) Msgsize() (s int) {
 		s += msgp.NilSize
 	} else {
 		s += 1 + 10 + msgp.IntSize + 10 + msgp.IntSize
+	}
+	s += 7
+	if z.Sealed == nil {
+		s += msgp.NilSize
+	} else {
+		s += 1 + 2 + msgp.StringPrefixSize + len(z.Sealed.Subject) + 2 + msgp.BytesPrefixSize + len(z.Sealed.Data)
 	}
 	return
 }
@@ -998,6 +1069,246 @@ func (z *Outcome) UnmarshalMsg(bts []byte) (o []byte, err error) {
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z Outcome) Msgsize() (s int) {
 	s = msgp.StringPrefixSize + len(string(z))
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *PersonalData) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// check for omitted fields
+	zb0001Len := uint32(3)
+	var zb0001Mask uint8 /* 3 bits */
+	_ = zb0001Mask
+	if z.Raw == nil {
+		zb0001Len--
+		zb0001Mask |= 0x1
+	}
+	if z.Lead == nil {
+		zb0001Len--
+		zb0001Mask |= 0x2
+	}
+	if z.Prov == nil {
+		zb0001Len--
+		zb0001Mask |= 0x4
+	}
+	// variable map header, size zb0001Len
+	o = append(o, 0x80|uint8(zb0001Len))
+
+	// skip if no fields are to be emitted
+	if zb0001Len != 0 {
+		if (zb0001Mask & 0x1) == 0 { // if not omitted
+			// string "raw"
+			o = append(o, 0xa3, 0x72, 0x61, 0x77)
+			o = msgp.AppendMapHeader(o, uint32(len(z.Raw)))
+			for za0001, za0002 := range z.Raw {
+				o = msgp.AppendString(o, za0001)
+				o = msgp.AppendString(o, za0002)
+			}
+		}
+		if (zb0001Mask & 0x2) == 0 { // if not omitted
+			// string "lead"
+			o = append(o, 0xa4, 0x6c, 0x65, 0x61, 0x64)
+			if z.Lead == nil {
+				o = msgp.AppendNil(o)
+			} else {
+				o, err = z.Lead.MarshalMsg(o)
+				if err != nil {
+					err = msgp.WrapError(err, "Lead")
+					return
+				}
+			}
+		}
+		if (zb0001Mask & 0x4) == 0 { // if not omitted
+			// string "prov"
+			o = append(o, 0xa4, 0x70, 0x72, 0x6f, 0x76)
+			if z.Prov == nil {
+				o = msgp.AppendNil(o)
+			} else {
+				o, err = z.Prov.MarshalMsg(o)
+				if err != nil {
+					err = msgp.WrapError(err, "Prov")
+					return
+				}
+			}
+		}
+	}
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *PersonalData) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "raw":
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Raw")
+				return
+			}
+			if z.Raw == nil {
+				z.Raw = make(map[string]string, zb0002)
+			} else if len(z.Raw) > 0 {
+				clear(z.Raw)
+			}
+			for zb0002 > 0 {
+				var za0002 string
+				zb0002--
+				var za0001 string
+				za0001, bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Raw")
+					return
+				}
+				za0002, bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Raw", za0001)
+					return
+				}
+				z.Raw[za0001] = za0002
+			}
+		case "lead":
+			if msgp.IsNil(bts) {
+				bts, err = msgp.ReadNilBytes(bts)
+				if err != nil {
+					return
+				}
+				z.Lead = nil
+			} else {
+				if z.Lead == nil {
+					z.Lead = new(lead.Lead)
+				}
+				bts, err = z.Lead.UnmarshalMsg(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Lead")
+					return
+				}
+			}
+		case "prov":
+			if msgp.IsNil(bts) {
+				bts, err = msgp.ReadNilBytes(bts)
+				if err != nil {
+					return
+				}
+				z.Prov = nil
+			} else {
+				if z.Prov == nil {
+					z.Prov = new(wireProvenance)
+				}
+				bts, err = z.Prov.UnmarshalMsg(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Prov")
+					return
+				}
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *PersonalData) Msgsize() (s int) {
+	s = 1 + 4 + msgp.MapHeaderSize
+	if z.Raw != nil {
+		for za0001, za0002 := range z.Raw {
+			_ = za0002
+			s += msgp.StringPrefixSize + len(za0001) + msgp.StringPrefixSize + len(za0002)
+		}
+	}
+	s += 5
+	if z.Lead == nil {
+		s += msgp.NilSize
+	} else {
+		s += z.Lead.Msgsize()
+	}
+	s += 5
+	if z.Prov == nil {
+		s += msgp.NilSize
+	} else {
+		s += z.Prov.Msgsize()
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *SealedData) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 2
+	// string "s"
+	o = append(o, 0x82, 0xa1, 0x73)
+	o = msgp.AppendString(o, z.Subject)
+	// string "d"
+	o = append(o, 0xa1, 0x64)
+	o = msgp.AppendBytes(o, z.Data)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *SealedData) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "s":
+			z.Subject, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Subject")
+				return
+			}
+		case "d":
+			z.Data, bts, err = msgp.ReadBytesBytes(bts, z.Data)
+			if err != nil {
+				err = msgp.WrapError(err, "Data")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *SealedData) Msgsize() (s int) {
+	s = 1 + 2 + msgp.StringPrefixSize + len(z.Subject) + 2 + msgp.BytesPrefixSize + len(z.Data)
 	return
 }
 

@@ -57,6 +57,11 @@ type ImportOptions struct {
 	Logger *slog.Logger
 	// Namespace prefixes the topics written.
 	Namespace Namespace
+	// Sealer seals each record's fields under its source record's data key
+	// (nil: not sealed). A Sealer with a Flush(ctx) error method is
+	// flushed before the records sealed since its last flush are sent, so
+	// a key is durable before any record sealed with it.
+	Sealer Sealer
 }
 
 // ImportResult reports one file's import.
@@ -168,11 +173,29 @@ func ImportFile(ctx context.Context, cl *kgo.Client, path string, open func(io.R
 			mu.Unlock()
 		}
 	}
+	// held are sealed records waiting for their data keys to be durable.
+	var held []*kgo.Record
+	flusher, _ := opts.Sealer.(interface{ Flush(context.Context) error })
+	send := func(ctx context.Context) error {
+		if flusher != nil && len(held) > 0 {
+			if err := flusher.Flush(ctx); err != nil {
+				return fmt.Errorf("import %s: keyring: %w", base, err)
+			}
+		}
+		for _, r := range held {
+			cl.Produce(ctx, r, promise)
+		}
+		held = held[:0]
+		return nil
+	}
 	checkpoint := func(ctx context.Context, done int, complete bool) error {
 		// What was read is written even while the import is being stopped,
 		// so the checkpoint always covers exactly the rows sent.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
+		if err := send(ctx); err != nil {
+			return err
+		}
 		if err := cl.Flush(ctx); err != nil {
 			return fmt.Errorf("import %s: flush: %w", base, err)
 		}
@@ -238,14 +261,19 @@ func ImportFile(ctx context.Context, cl *kgo.Client, path string, open func(io.R
 				Raw:       row.Fields,
 				Stages:    []string{"import"},
 			}
-			if rec, err = env.Record(opts.Namespace.Topic(TopicRaw), trace); err != nil {
+			if rec, err = env.SealedRecord(opts.Sealer, opts.Namespace.Topic(TopicRaw), trace); err != nil {
 				return res, err
 			}
 			res.Produced++
 		}
 		// Records once read are sent even if ctx ends now: the loop stops at
 		// the next row and the checkpoint covers exactly what was written.
-		cl.Produce(context.WithoutCancel(ctx), rec, promise)
+		held = append(held, rec)
+		if len(held) >= 256 {
+			if err := send(context.WithoutCancel(ctx)); err != nil {
+				return res, err
+			}
+		}
 		if res.Rows%opts.CheckpointEvery == 0 {
 			if err := checkpoint(ctx, res.Rows, false); err != nil {
 				return res, err

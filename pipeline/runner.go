@@ -56,6 +56,12 @@ type RunnerOptions struct {
 	// records it buffers ahead of processing (default 16 MiB; a partition
 	// gets at most a quarter of it).
 	FetchMaxBytes int32
+	// Sealer seals the personal data of the records the stage writes and
+	// opens the sealed records it reads (nil: nothing sealed; sealed
+	// inputs are dead-lettered). A Sealer with a Flush(ctx) error method
+	// is flushed before each batch's outputs are produced, so a data key
+	// is durable before any record sealed with it.
+	Sealer Sealer
 }
 
 // Runner turns a Stage into a consumer-group member.
@@ -307,6 +313,13 @@ func (r *Runner) runBatch(ctx context.Context, cl client, plain *kgo.Client, ses
 			}
 		}
 	}
+	if f, ok := r.opts.Sealer.(interface{ Flush(context.Context) error }); ok {
+		if err := f.Flush(ctx); err != nil {
+			r.mu.Unlock()
+			r.abort(ctx, session, touched)
+			return fmt.Errorf("keyring: %w", err)
+		}
+	}
 	results := cl.ProduceSync(ctx, out...)
 	if err := results.FirstErr(); err != nil {
 		r.markPoison(results, from)
@@ -355,7 +368,7 @@ func (r *Runner) process(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Recor
 	from := make(map[*kgo.Record]*kgo.Record)
 	var touched []int32
 	var err error
-	em := &Emitter{stage: name}
+	em := &Emitter{stage: name, sealer: r.opts.Sealer}
 	handle := func(fp *partitionRecords) {
 		if err != nil || len(fp.Records) == 0 {
 			return
@@ -374,9 +387,11 @@ func (r *Runner) process(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Recor
 		}
 		for _, rec := range fp.Records {
 			start := time.Now()
-			env, dl := r.decode(rec)
-			if dl != nil {
-				out = append(out, dl)
+			env, dl := r.decode(ctx, rec)
+			if env == nil {
+				if dl != nil {
+					out = append(out, dl)
+				}
 				continue
 			}
 			em.reset()
@@ -487,16 +502,40 @@ func interleave(groups []*partitionRecords) []*partitionRecords {
 
 // decode turns an input record into its envelope, or into the dead letter
 // that replaces it: a poison input, or bytes that are not an envelope.
-func (r *Runner) decode(rec *kgo.Record) (*Envelope, *kgo.Record) {
+func (r *Runner) decode(ctx context.Context, rec *kgo.Record) (*Envelope, *kgo.Record) {
 	if cause, ok := r.poison[inputKey(rec)]; ok {
 		delete(r.poison, inputKey(rec))
 		return nil, r.deadLetter(rec, cause)
 	}
-	env, err := DecodeEnvelope(rec)
+	env, err := OpenEnvelope(ctx, rec, r.opts.Sealer)
+	if errors.Is(err, ErrErased) && env != nil {
+		return nil, r.erased(rec, env)
+	}
 	if err != nil {
 		return nil, r.deadLetter(rec, err)
 	}
 	return env, nil
+}
+
+// erased answers an input whose person was erased: its data can no longer
+// be read, so it ends suppressed with reason erasure (an outcome, with no
+// personal data), or, read from an outcome topic, where it already has
+// its outcome, it is only counted.
+func (r *Runner) erased(rec *kgo.Record, env *Envelope) *kgo.Record {
+	for _, t := range OutcomeTopics {
+		if rec.Topic == r.opts.Namespace.Topic(t) {
+			r.opts.Metrics.Records.WithLabelValues(r.stage.Name(), "erased").Inc()
+			return nil
+		}
+	}
+	o := &Envelope{TraceID: env.TraceID, Source: env.Source, FirstSeen: env.FirstSeen, LeadID: env.LeadID,
+		Outcome: OutcomeSuppressed, Reasons: []string{ReasonErasure}, Stages: append(env.Stages, r.stage.Name())}
+	out, err := o.Record(r.opts.Namespace.Topic(TopicRejected), string(rec.Key))
+	if err != nil {
+		return r.deadLetter(rec, err)
+	}
+	r.opts.Metrics.processed(r.stage.Name(), []*kgo.Record{out})
+	return out
 }
 
 // processBatch runs one partition's records through a BatchProcessor.
@@ -507,9 +546,11 @@ func (r *Runner) processBatch(ctx context.Context, bp BatchProcessor, recs []*kg
 	var envs []*Envelope
 	var ins []*kgo.Record
 	for _, rec := range recs {
-		env, dl := r.decode(rec)
-		if dl != nil {
-			out = append(out, dl)
+		env, dl := r.decode(ctx, rec)
+		if env == nil {
+			if dl != nil {
+				out = append(out, dl)
+			}
 			continue
 		}
 		envs = append(envs, env)
@@ -520,7 +561,7 @@ func (r *Runner) processBatch(ctx context.Context, bp BatchProcessor, recs []*kg
 	}
 	ems := make([]*Emitter, len(envs))
 	for i := range ems {
-		ems[i] = &Emitter{stage: name}
+		ems[i] = &Emitter{stage: name, sealer: r.opts.Sealer}
 	}
 	errs, err := bp.ProcessBatch(ctx, envs, ems)
 	if err != nil {

@@ -86,6 +86,7 @@ type Emitter struct {
 	stage   string
 	records []*kgo.Record
 	err     error
+	sealer  Sealer
 }
 
 // Emit sends env to topic under key, adding this stage to its history.
@@ -94,7 +95,13 @@ func (e *Emitter) Emit(topic, key string, env *Envelope) {
 		return
 	}
 	env.Stages = append(env.Stages, e.stage)
-	r, err := env.Record(topic, key)
+	if sh, ok := e.sealer.(interface{ Shred(string) }); ok && env.Outcome == OutcomeSuppressed &&
+		len(env.Reasons) > 0 && env.Reasons[0] == ReasonErasure && env.Source.RecordID != "" {
+		// An erased person read again (validate suppressed it): the copy
+		// the import sealed under a new key is shredded too.
+		sh.Shred(SourceSubject(env.Source))
+	}
+	r, err := env.record(e.sealer, topic, key)
 	if err != nil {
 		e.err = err
 		return

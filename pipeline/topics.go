@@ -38,6 +38,10 @@ const (
 	// compacted and keyed by lead id: the API processes follow it into
 	// their own leads view. An erased lead leaves a tombstone.
 	TopicCurrent = "leads.current"
+	// TopicKeyring holds the data keys that seal personal data
+	// (internal/keyring), compacted and keyed by subject; an erased
+	// subject's key leaves a tombstone, and compaction drops the key.
+	TopicKeyring = "leadstream.keyring"
 )
 
 // OutcomeTopics are the topics whose records are final outcomes.
@@ -104,6 +108,15 @@ func (c Catalogue) Specs() []TopicSpec {
 		Name:       c.Namespace.Topic(TopicCurrent),
 		Partitions: parts,
 		Configs:    map[string]string{"cleanup.policy": "compact", "min.compaction.lag.ms": "0"},
+	}, TopicSpec{
+		// A deleted key must leave the log soon, not when the segment
+		// happens to roll: segments roll every hour and are compacted at
+		// the latest an hour later, and tombstones go after a day.
+		Name:       c.Namespace.Topic(TopicKeyring),
+		Partitions: parts,
+		Configs: map[string]string{"cleanup.policy": "compact", "min.compaction.lag.ms": "0",
+			"segment.ms": "3600000", "max.compaction.lag.ms": "3600000", "min.cleanable.dirty.ratio": "0.01",
+			"delete.retention.ms": "86400000"},
 	}, TopicSpec{
 		Name:       c.Namespace.Topic(TopicSuppressions),
 		Partitions: parts,

@@ -85,6 +85,7 @@ func startAPI(ctx context.Context, f *apiFlags, sys *system.System, deps apiDeps
 	ns := pipeline.Namespace(deps.namespace)
 	opts := api.Options{
 		Producer:     sys,
+		Sealer:       sys.Keyring(),
 		Namespace:    ns,
 		Webhook:      api.WebhookAuth{User: *f.user, Password: *f.password, Token: *f.token},
 		Version:      appVersion(),
@@ -108,7 +109,8 @@ func startAPI(ctx context.Context, f *apiFlags, sys *system.System, deps apiDeps
 		if err != nil {
 			return fail(err)
 		}
-		er := &erasure.Eraser{View: view, Producer: sys, Namespace: ns, SuppressionKey: supKey}
+		er := &erasure.Eraser{View: view, Producer: sys, Namespace: ns, SuppressionKey: supKey,
+			Keyring: sys.Keyring(), Compact: sys.CompactBroker, HeldFor: sys.HeldFor}
 		if deps.halo != nil {
 			er.Halo = erasure.HaloClient{Client: deps.halo}
 		}

@@ -109,6 +109,10 @@ func (a WebhookAuth) Configured() bool { return a.Password != "" || a.Token != "
 type Options struct {
 	// Producer sends deliveries to halopsa.inbound. Required.
 	Producer Producer
+	// Sealer seals the personal data of the leads POSTed in bulk
+	// (internal/keyring; nil: sent in clear). The Producer must make the
+	// keys durable before it produces (system.System.ProduceSync does).
+	Sealer pipeline.Sealer
 	// Namespace prefixes the topic.
 	Namespace pipeline.Namespace
 	// Webhook are the accepted HaloPSA webhook credentials.

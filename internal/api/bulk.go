@@ -241,7 +241,7 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
 			FirstSeen: now,
 			Raw:       raw,
 		}
-		rec, err := env.Record(topic, env.TraceID)
+		rec, err := env.SealedRecord(s.opts.Sealer, topic, env.TraceID)
 		if err != nil {
 			s.internal(w, "encoding a lead", err)
 			return

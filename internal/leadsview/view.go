@@ -55,6 +55,10 @@ type Options struct {
 	// RelevanceCap bounds the matches a relevance-ordered search
 	// considers (default DefaultRelevanceCap).
 	RelevanceCap int
+	// Sealer opens the sealed records of leads.current (internal/keyring;
+	// nil: only unsealed records are read). A lead whose key is gone is
+	// dropped like a tombstone.
+	Sealer pipeline.Sealer
 }
 
 // View is one process's copy of the current leads. It is safe for
@@ -84,6 +88,8 @@ type View struct {
 	followErr error
 	// relevanceCap is Options.RelevanceCap.
 	relevanceCap int
+	// sealer is Options.Sealer.
+	sealer pipeline.Sealer
 }
 
 // Open opens (or creates) the view in opts.Dir. A directory whose store or
@@ -100,7 +106,7 @@ func Open(opts Options) (*View, error) {
 		opts.RelevanceCap = DefaultRelevanceCap
 	}
 	v := &View{dir: opts.Dir, log: opts.Logger.With("component", "leadsview"), ready: make(chan struct{}),
-		relevanceCap: opts.RelevanceCap}
+		relevanceCap: opts.RelevanceCap, sealer: opts.Sealer}
 	storeDir := filepath.Join(opts.Dir, "badger")
 	if _, err := os.Stat(storeDir); os.IsNotExist(err) {
 		// An index without its store cannot be trusted: start both again.
@@ -390,7 +396,11 @@ func (v *View) apply(recs []*kgo.Record, bulk bool) error {
 			erased = append(erased, id)
 			continue
 		}
-		env, err := pipeline.DecodeEnvelope(r)
+		env, err := pipeline.OpenEnvelope(context.Background(), r, v.sealer)
+		if errors.Is(err, pipeline.ErrErased) {
+			erased = append(erased, id)
+			continue
+		}
 		if err != nil || env.Lead == nil {
 			v.log.Warn("leads view: skipping an undecodable record", "partition", r.Partition, "offset", r.Offset, "err", err)
 			continue
@@ -501,21 +511,62 @@ func (v *View) dropLocked(ctx context.Context, ids []string) error {
 		if b == nil {
 			continue
 		}
-		shard := v.gen.shards[s]
-		if err := shard.Batch(b); err != nil {
-			return fmt.Errorf("leadsview: forget: %w", err)
-		}
-		adv, err := shard.Advanced()
-		if err != nil {
-			return fmt.Errorf("leadsview: forget: %w", err)
-		}
-		if sc, ok := adv.(*scorch.Scorch); ok {
-			if err := sc.ForceMerge(ctx, nil); err != nil {
-				return fmt.Errorf("leadsview: forget: merge the index: %w", err)
-			}
+		if err := purgeShard(ctx, v.gen.shards[s], b); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// purgeShard applies b's deletions to shard and merges the shard's
+// segments so that the deleted documents' terms leave the disk. Scorch
+// merges only segments it has persisted, and never a lone one, whose
+// deleted documents (and their terms) would then stay on disk: a
+// placeholder document makes a segment of its own, written again until
+// the shard has two persisted segments to merge.
+func purgeShard(ctx context.Context, shard bleve.Index, b *bleve.Batch) error {
+	if err := b.Index(mergePlaceholder, map[string]any{}); err != nil {
+		return fmt.Errorf("leadsview: forget: %w", err)
+	}
+	if err := shard.Batch(b); err != nil {
+		return fmt.Errorf("leadsview: forget: %w", err)
+	}
+	adv, err := shard.Advanced()
+	if err != nil {
+		return fmt.Errorf("leadsview: forget: %w", err)
+	}
+	if sc, ok := adv.(*scorch.Scorch); ok {
+		for try := 0; ; try++ {
+			for n := 0; statUint(sc, "TotMemorySegmentsAtRoot") > 0 && n < 3000; n++ {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+			if statUint(sc, "TotFileSegmentsAtRoot") >= 2 || try == 3 {
+				break
+			}
+			if err := shard.Index(mergePlaceholder, map[string]any{}); err != nil {
+				return fmt.Errorf("leadsview: forget: %w", err)
+			}
+		}
+		if err := sc.ForceMerge(ctx, nil); err != nil {
+			return fmt.Errorf("leadsview: forget: merge the index: %w", err)
+		}
+	}
+	if err := shard.Delete(mergePlaceholder); err != nil {
+		return fmt.Errorf("leadsview: forget: %w", err)
+	}
+	return nil
+}
+
+// mergePlaceholder is the document dropLocked indexes to get a merge.
+const mergePlaceholder = "\x00merge"
+
+func statUint(sc *scorch.Scorch, name string) uint64 {
+	n, _ := sc.StatsMap()[name].(uint64)
+	return n
 }
 
 // CheckStore reports whether the Badger store answers.

@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/blevesearch/bleve/v2"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -238,6 +240,62 @@ func TestForgetLeavesNoCopy(t *testing.T) {
 	if hits := grepDir(t, dir, "ann7@acme.com"); len(hits) == 0 {
 		t.Error("the check finds nothing at all: the other leads' data should be there")
 	}
+	// The index's terms are not plain bytes on disk (an FST, compressed
+	// stored fields): no term of the forgotten lead is left in any
+	// segment, deleted documents' included.
+	var terms []string
+	gens, err := generations(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range gens {
+		for i := range shardCount {
+			terms = append(terms, indexTerms(t, shardDir(g.dir, i))...)
+		}
+	}
+	for _, s := range []string{"zoltan", "quixotic"} {
+		for _, term := range terms {
+			if strings.Contains(term, s) {
+				t.Errorf("term %q still in the index", term)
+			}
+		}
+	}
+	if !slices.Contains(terms, "smith7") {
+		t.Errorf("the term check sees no terms at all: %d", len(terms))
+	}
+}
+
+// indexTerms lists every term of every field of the Bleve index in dir.
+func indexTerms(t *testing.T, dir string) []string {
+	t.Helper()
+	idx, err := bleve.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	fields, err := idx.Fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range fields {
+		dict, err := idx.FieldDict(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			e, err := dict.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e == nil {
+				break
+			}
+			out = append(out, e.Term)
+		}
+		_ = dict.Close()
+	}
+	return out
 }
 
 // indexDirs lists the index generations under a view directory.

@@ -23,7 +23,7 @@ func LeadsViewDir(dataDir string, ns pipeline.Namespace) string {
 // it. A follower that fails is restarted with backoff.
 func (s *System) FollowLeadsView(ctx context.Context) (*leadsview.View, error) {
 	v, err := leadsview.Open(leadsview.Options{Dir: LeadsViewDir(s.opts.DataDir, s.opts.Namespace), Logger: s.log,
-		EncryptionKey: s.opts.StateKey})
+		EncryptionKey: s.opts.StateKey, Sealer: s.keyring})
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (r *ReviewQueue) Queue(ctx context.Context) (*review.Queue, error) {
 	if r.q != nil && time.Since(r.at) < time.Second {
 		return r.q, nil
 	}
-	q, err := review.ReadQueue(ctx, r.s.brokers, r.s.opts.Namespace, r.s.opts.ClientOpts...)
+	q, err := review.ReadQueueSealed(ctx, r.s.brokers, r.s.opts.Namespace, r.s.keyring, r.s.opts.ClientOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (r *ReviewQueue) Queue(ctx context.Context) (*review.Queue, error) {
 
 // Decide implements api.ReviewQueue.
 func (r *ReviewQueue) Decide(ctx context.Context, _ *review.Queue, id, decision, target string) (string, error) {
-	q, err := review.ReadQueue(ctx, r.s.brokers, r.s.opts.Namespace, r.s.opts.ClientOpts...)
+	q, err := review.ReadQueueSealed(ctx, r.s.brokers, r.s.opts.Namespace, r.s.keyring, r.s.opts.ClientOpts...)
 	if err != nil {
 		return "", err
 	}
@@ -106,4 +106,24 @@ func (s *System) SuppressionKey() ([]byte, error) {
 	return secrets.SuppressionKey(secrets.SuppressionOptions{
 		DataDir: s.opts.DataDir, MultiProcess: len(s.opts.Brokers) > 0, Logger: s.log,
 	})
+}
+
+// HeldFor lists the sealing subjects of the review items that name lead
+// leadID as a candidate: records held as possible duplicates of its
+// person, which its erasure shreds too.
+func (s *System) HeldFor(ctx context.Context, leadID string) ([]string, error) {
+	q, err := review.ReadQueue(ctx, s.brokers, s.opts.Namespace, s.opts.ClientOpts...)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, it := range q.Open {
+		for _, c := range it.Candidates() {
+			if c.LeadID == leadID && it.Envelope != nil {
+				out = append(out, pipeline.SourceSubject(it.Envelope.Source))
+				break
+			}
+		}
+	}
+	return out, nil
 }

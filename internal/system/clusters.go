@@ -2,6 +2,7 @@ package system
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -66,7 +67,10 @@ func (s *System) ClustersAt(ctx context.Context, level string, importIDs ...stri
 	folded := map[string]string{} // a lead folded into another → that lead
 	var decodeErr error
 	err := pipeline.ReadTopic(ctx, s.brokers, topic, func(r *kgo.Record) {
-		env, err := pipeline.DecodeEnvelope(r)
+		env, err := pipeline.OpenEnvelope(ctx, r, s.keyring)
+		if errors.Is(err, pipeline.ErrErased) {
+			return // an erased person is in no cluster
+		}
 		if err != nil {
 			decodeErr = err
 			return

@@ -24,6 +24,7 @@ import (
 
 	"github.com/leadstream/leadstream/connectors/halopsa"
 	"github.com/leadstream/leadstream/connectors/providers"
+	"github.com/leadstream/leadstream/internal/keyring"
 	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/internal/secrets"
 	"github.com/leadstream/leadstream/internal/webhooks"
@@ -84,6 +85,12 @@ type StageConfig struct {
 	// the dedupe changelog for the partitions other processes own. Nil:
 	// each partition matches against its own leads.
 	DedupeView *dedupe.Global
+	// Sealer seals the personal data the stages keep in their state
+	// (Start sets the process's keyring).
+	Sealer pipeline.Sealer
+	// BlockKeySecret pseudonymises dedupe's blocking keys in its state
+	// (Start sets the deployment's shared secret).
+	BlockKeySecret []byte
 	// SinkMetrics are the sink's instruments (Start makes them).
 	SinkMetrics *sink.Metrics
 	// ReviewMetrics are the review queue's gauges (Start makes them).
@@ -113,8 +120,8 @@ func Stages() []pipeline.Stage { return StageConfig{}.Stages() }
 // Stages returns the stages configured by c.
 func (c StageConfig) Stages() []pipeline.Stage {
 	stages := []pipeline.Stage{normalize.Stage{}, validate.Stage{ReviewBelow: c.ReviewBelow, Suppressions: c.Suppressions, SuppressionKey: c.SuppressionKey}, dedupe.Stage{FuzzyDir: c.FuzzyDir, Precedence: c.Precedence, Metrics: c.DedupeMetrics,
-		BlockCacheKeys: c.DedupeCaches.BlockCacheKeys, RecordCacheLeads: c.DedupeCaches.RecordCacheLeads, BloomBytes: c.DedupeCaches.BloomBytes, Global: c.DedupeView}, c.enrichStage(),
-		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics, ImportSourceLabel: c.ImportSourceLabel, StateDir: c.HaloStateDir, TenantRefresh: c.HaloTenantRefresh, OrganisationTickets: c.HaloOrganisationTickets}), review.Stage{Metrics: c.ReviewMetrics}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
+		BlockCacheKeys: c.DedupeCaches.BlockCacheKeys, RecordCacheLeads: c.DedupeCaches.RecordCacheLeads, BloomBytes: c.DedupeCaches.BloomBytes, Global: c.DedupeView, Sealer: c.Sealer, BlockKeySecret: c.BlockKeySecret}, c.enrichStage(),
+		sink.New(sink.Options{Halo: c.Halo, SuppressionKey: c.SuppressionKey, Metrics: c.SinkMetrics, ImportSourceLabel: c.ImportSourceLabel, StateDir: c.HaloStateDir, TenantRefresh: c.HaloTenantRefresh, OrganisationTickets: c.HaloOrganisationTickets, Sealer: c.Sealer}), review.Stage{Metrics: c.ReviewMetrics, Sealer: c.Sealer}, crm.Stage{Halo: c.Halo, Metrics: c.CRMMetrics}}
 	if c.Notify != nil {
 		stages = append(stages, &notify.Stage{Sender: c.Notify})
 	}
@@ -241,6 +248,11 @@ type System struct {
 	// dedupeView is the dedupe stage's shared candidate view (nil: none
 	// made here); Close removes its fuzzy index.
 	dedupeView *dedupe.Global
+	// keyring seals the personal data on every topic (crypto-shredding:
+	// package keyring).
+	keyring *keyring.Keyring
+	// shared is the deployment's shared secret as given (nil: none given).
+	shared []byte
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -263,7 +275,8 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	if opts.SessionTimeout <= 0 {
 		opts.SessionTimeout = 10 * time.Second
 	}
-	s := &System{opts: opts, log: opts.Logger, brokers: opts.Brokers, metrics: pipeline.NewMetrics(opts.Registerer)}
+	s := &System{opts: opts, log: opts.Logger, brokers: opts.Brokers, metrics: pipeline.NewMetrics(opts.Registerer),
+		shared: opts.StageConfig.SuppressionKey}
 	if opts.StageConfig.HaloStateDir == "" {
 		opts.StageConfig.HaloStateDir = filepath.Join(opts.DataDir, "state", string(opts.Namespace), "sink-tenant")
 	}
@@ -384,6 +397,16 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		opts.StageConfig.SuppressionKey = key
 		s.opts.StageConfig.SuppressionKey = key
 	}
+	if err := s.startKeyring(rctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if opts.StageConfig.Sealer == nil {
+		opts.StageConfig.Sealer = s.keyring
+	}
+	if opts.StageConfig.BlockKeySecret == nil {
+		opts.StageConfig.BlockKeySecret = s.sharedSecret()
+	}
 	if slices.Contains(names, "validate") && opts.StageConfig.Suppressions == nil {
 		g, err := pipeline.FollowTable(rctx, s.brokers, opts.Namespace.Topic(pipeline.TopicSuppressions), s.log, opts.ClientOpts...)
 		if err != nil {
@@ -394,6 +417,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	}
 	if slices.Contains(names, "dedupe") && opts.StageConfig.DedupeView == nil {
 		g := dedupe.NewGlobal()
+		g.Sealer = opts.StageConfig.Sealer
 		if err := g.Follow(rctx, s.brokers, opts.Namespace.Topic(pipeline.ChangelogTopic("dedupe")), s.log, opts.ClientOpts...); err != nil {
 			s.Close()
 			return nil, err
@@ -419,6 +443,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			Namespace:     opts.Namespace,
 			StoreMemory:   budget.storeBytes(n),
 			FetchMaxBytes: budget.fetchBytes(),
+			Sealer:        s.keyring,
 		})
 		if err != nil {
 			s.Close()
@@ -549,6 +574,7 @@ func (s *System) importOne(ctx context.Context, f string) (pipeline.ImportResult
 	return pipeline.ImportFile(ctx, s.client, f, open, pipeline.ImportOptions{
 		Provider: provider,
 		DataDir:  s.opts.DataDir, Progress: s.opts.Progress, Logger: s.log, Namespace: s.opts.Namespace,
+		Sealer: s.keyring,
 	})
 }
 
@@ -614,6 +640,11 @@ func (s *System) Close() {
 			s.log.Warn("dedupe view: close", "err", err)
 		}
 	}
+	if s.keyring != nil && s.keyring.Deleted() > 0 {
+		// Keys deleted since the eraser's compaction (a re-imported
+		// erased person's, say) leave the embedded broker's log now.
+		s.CompactBroker()
+	}
 	if s.client != nil {
 		s.client.Close()
 	}
@@ -637,8 +668,11 @@ func (s *System) Send(ctx context.Context, env *pipeline.Envelope) error {
 
 // SendTo produces env to a topic of the catalogue under key.
 func (s *System) SendTo(ctx context.Context, topic, key string, env *pipeline.Envelope) error {
-	rec, err := env.Record(s.opts.Namespace.Topic(topic), key)
+	rec, err := env.SealedRecord(s.keyring, s.opts.Namespace.Topic(topic), key)
 	if err != nil {
+		return err
+	}
+	if err := s.keyring.Flush(ctx); err != nil {
 		return err
 	}
 	if err := s.client.ProduceSync(ctx, rec).FirstErr(); err != nil {
@@ -651,6 +685,16 @@ func (s *System) SendTo(ctx context.Context, topic, key string, env *pipeline.En
 // the broker's acknowledgements (acks=all); the API uses it to put webhook
 // deliveries on halopsa.inbound.
 func (s *System) ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.ProduceResults {
+	if s.keyring != nil {
+		// Keys of records sealed for this produce are durable first.
+		if err := s.keyring.Flush(ctx); err != nil {
+			out := make(kgo.ProduceResults, len(rs))
+			for i, r := range rs {
+				out[i] = kgo.ProduceResult{Record: r, Err: err}
+			}
+			return out
+		}
+	}
 	return s.client.ProduceSync(ctx, rs...)
 }
 
@@ -664,3 +708,52 @@ func (s *System) DeadLetter(ctx context.Context, trace string, value []byte, sta
 	}
 	return nil
 }
+
+// publicSecret keys the keyring's wrapping and dedupe's pseudonyms when
+// the deployment gives no shared secret: every process then agrees (a
+// replica with a data dir of its own, a partition moved to another
+// process), and the wrapping protects nothing more than the data dir's
+// own files would. With LEADSTREAM_SUPPRESSION_KEY set it is still read.
+var publicSecret = []byte("leadstream public keyring secret v1")
+
+// sharedSecret is the secret the keyring wraps keys with and dedupe
+// pseudonymises blocking keys with: the deployment's shared
+// LEADSTREAM_SUPPRESSION_KEY, else publicSecret (a key a process made
+// for its own data dir would differ between processes).
+func (s *System) sharedSecret() []byte {
+	if len(s.shared) > 0 {
+		return s.shared
+	}
+	return publicSecret
+}
+
+// startKeyring follows the keyring topic and waits until it has read the
+// keys it holds.
+func (s *System) startKeyring(ctx context.Context) error {
+	kr, err := keyring.New(s.opts.Namespace.Topic(pipeline.TopicKeyring), s.sharedSecret(), s.client, s.log, publicSecret)
+	if err != nil {
+		return err
+	}
+	if err := kr.Follow(ctx, s.brokers, s.opts.ClientOpts...); err != nil {
+		return err
+	}
+	select {
+	case <-kr.Ready():
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.keyring = kr
+	return nil
+}
+
+// CompactBroker compacts the embedded broker's compacted topics now (a
+// no-op with an external Kafka, which compacts on its own schedule).
+func (s *System) CompactBroker() {
+	if s.broker != nil {
+		s.broker.Compact()
+	}
+}
+
+// Keyring is the process's keyring, which seals the personal data of the
+// records it writes and opens those it reads.
+func (s *System) Keyring() *keyring.Keyring { return s.keyring }

@@ -53,7 +53,12 @@ package dedupe
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
 	"fmt"
+	"hash"
 	"slices"
 	"sort"
 	"strings"
@@ -141,6 +146,17 @@ type Stage struct {
 	// Global is the candidate view shared by every partition of the
 	// process (nil: each partition matches against its own leads only).
 	Global *Global
+	// BlockKeySecret, when set, has a new partition store its blocking
+	// keys (e-mails, phones, mailbox names, postcodes) as HMAC-SHA256
+	// pseudonyms, as the do-not-contact list does, not in clear; a
+	// partition whose state was made with clear keys keeps them. Every
+	// process of a deployment must give the same secret.
+	BlockKeySecret []byte
+	// Sealer seals the personal data the state keeps of each lead (its
+	// merged lead and match records) under the lead's data key, so that
+	// erasing the lead shreds them in Badger and the changelog too; a
+	// lead whose key is gone is no candidate (nil: kept in clear).
+	Sealer pipeline.Sealer
 }
 
 // Name implements pipeline.Stage.
@@ -189,7 +205,19 @@ func (s Stage) OpenState(_ context.Context, partition int32, t State) (*Processo
 	}
 	p := &Processor{table: t, cfg: cfg, prec: s.Precedence, ids: newLeadIDs(), blocks: newGenCache[string, []uint32](blockKeys),
 		recs: newGenCache[uint32, []*match.Prepared](recLeads)}
+	if len(s.BlockKeySecret) > 0 {
+		hashed, err := hashedBlockKeys(t)
+		if err != nil {
+			return nil, err
+		}
+		if hashed {
+			m := hmac.New(sha256.New, s.BlockKeySecret)
+			m.Write([]byte("leadstream dedupe blocking keys v1"))
+			p.blockMAC = hmac.New(sha256.New, m.Sum(nil))
+		}
+	}
 	p.metrics = s.Metrics
+	p.sealer = s.Sealer
 	if g := s.Global; g != nil {
 		// No blk/ entries to filter: the view holds the blocks.
 		p.keys = readyBloom()
@@ -282,6 +310,13 @@ type Processor struct {
 	sites *genCache[string, lead.Site]
 	// limit, when not 0, is maxCandidates for the lookup under way.
 	limit int
+	// blockMAC pseudonymises the blocking keys in the table (nil: clear).
+	blockMAC hash.Hash
+	macBuf   [sha256.Size]byte
+	// sealer seals and opens the lead/ and mrec/ values (nil: clear).
+	sealer pipeline.Sealer
+	// ctx is the context of the record being processed, for the keyring.
+	ctx context.Context
 }
 
 // view is where candidates come from: the partition's own blocks, or the
@@ -308,6 +343,7 @@ func (p *Processor) view() view {
 
 // Process implements pipeline.Processor.
 func (p *Processor) Process(ctx context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
+	p.ctx = ctx
 	err := p.process(ctx, in, out)
 	if err != nil {
 		// The runner rolls back this record's state changes; the caches
@@ -858,6 +894,9 @@ func keyWeight(k string) int {
 
 // appendCandidates appends the match records of lead id (handle h).
 func (p *Processor) appendCandidates(v view, out []match.Candidate, h uint32, id string) ([]match.Candidate, error) {
+	if p.sealer != nil && pipeline.SubjectErased(p.sealer, pipeline.LeadSubject(id)) {
+		return out, nil // an erased lead takes no record
+	}
 	recs, err := v.records(h, id)
 	if err != nil {
 		return nil, err
@@ -901,7 +940,7 @@ func (p *Processor) file(id string, st *leadState, rec *match.Prepared, keys []s
 	for i, x := range preps {
 		recs[i] = x.Record()
 	}
-	if err := p.putJSON(keyMatch+id, recs); err != nil {
+	if err := p.putSealedJSON(id, keyMatch+id, recs); err != nil {
 		return err
 	}
 	if p.fz != nil {
@@ -922,14 +961,15 @@ func (p *Processor) file(id string, st *leadState, rec *match.Prepared, keys []s
 		if slices.Contains(hs, h) {
 			continue
 		}
+		sk := p.storedKey(k)
 		if len(hs) >= maxLeadsPerKey {
 			// The oldest lead leaves the block.
-			p.table.Delete(keyBlock + k + blockSep + p.ids.name(hs[0]))
+			p.table.Delete(keyBlock + sk + blockSep + p.ids.name(hs[0]))
 			hs = hs[1:]
 		}
-		p.table.Put(keyBlock+k+blockSep+id, nil)
+		p.table.Put(keyBlock+sk+blockSep+id, nil)
 		p.blocks.put(k, append(hs, h))
-		p.keys.add(k)
+		p.keys.add(sk)
 	}
 	return nil
 }
@@ -942,7 +982,7 @@ func (p *Processor) matchRecords(h uint32, id string) ([]*match.Prepared, error)
 		return preps, nil
 	}
 	var recs []match.Record
-	if _, err := p.getJSON(keyMatch+id, &recs); err != nil {
+	if _, err := p.getSealedJSON(id, keyMatch+id, &recs); err != nil {
 		return nil, err
 	}
 	preps := make([]*match.Prepared, len(recs))
@@ -991,15 +1031,57 @@ func (c *genCache[K, V]) reset() {
 	clear(c.old)
 }
 
+// keyMeta holds the partition's state format.
+const keyMeta = "meta/"
+
+// hashedBlockKeys reports whether the partition keeps its blocking keys
+// pseudonymised: a partition that has clear ones keeps them (older
+// state), a new one is marked and pseudonymises.
+func hashedBlockKeys(t State) (bool, error) {
+	v, ok, err := t.Get(keyMeta + "blocks")
+	if err != nil {
+		return false, err
+	}
+	if ok {
+		return string(v) == "hmac-sha256", nil
+	}
+	plain := false
+	if err := t.Scan(keyBlock, func(string, []byte) (bool, error) {
+		plain = true
+		return false, nil
+	}); err != nil {
+		return false, err
+	}
+	if plain {
+		return false, nil
+	}
+	t.Put(keyMeta+"blocks", []byte("hmac-sha256"))
+	return true, nil
+}
+
+// storedKey is blocking key k as the table keys it: its pseudonym
+// (HMAC-SHA256, 128 bits, base64url after an "h"; clear keys all hold a
+// "|", so the two never meet), or k itself.
+func (p *Processor) storedKey(k string) string {
+	if p.blockMAC == nil {
+		return k
+	}
+	p.blockMAC.Reset()
+	p.blockMAC.Write([]byte(k))
+	sum := p.blockMAC.Sum(p.macBuf[:0])
+	return "h" + base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
 // block returns the leads filed under blocking key k, oldest first.
 func (p *Processor) block(k string) ([]uint32, error) {
 	if hs, ok := p.blocks.get(k); ok {
 		return hs, nil
 	}
-	if p.keys.absent(k) {
+	sk := p.storedKey(k)
+	if p.keys.absent(sk) {
 		return nil, nil
 	}
-	prefix := keyBlock + k + blockSep
+	prefix := keyBlock + sk + blockSep
 	var ids []string
 	err := p.table.Scan(prefix, func(key string, _ []byte) (bool, error) {
 		ids = append(ids, key[len(prefix):])
@@ -1048,8 +1130,51 @@ func (p *Processor) putLead(id string, st *leadState) error {
 	v := make([]byte, 1+len(enc))
 	v[0] = compressedLead
 	copy(v[1:], enc)
+	v, err = pipeline.SealValue(p.sealer, pipeline.LeadSubject(id), keyLead+id, v)
+	if err != nil {
+		return fmt.Errorf("dedupe: %w", err)
+	}
 	p.table.Put(keyLead+id, v)
 	return nil
+}
+
+// putSealedJSON stores v at key sealed under lead id's data key.
+func (p *Processor) putSealedJSON(id, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("dedupe: encode %q: %w", key, err)
+	}
+	if b, err = pipeline.SealValue(p.sealer, pipeline.LeadSubject(id), key, b); err != nil {
+		return fmt.Errorf("dedupe: %w", err)
+	}
+	p.table.Put(key, b)
+	return nil
+}
+
+// getSealedJSON reads what putSealedJSON stored; an erased lead's value
+// reads as missing.
+func (p *Processor) getSealedJSON(id, key string, v any) (bool, error) {
+	b, ok, err := p.table.Get(key)
+	if err != nil || !ok {
+		return false, err
+	}
+	if b, err = pipeline.OpenValue(p.context(), p.sealer, pipeline.LeadSubject(id), key, b); err != nil {
+		if errors.Is(err, pipeline.ErrErased) {
+			return false, nil
+		}
+		return false, fmt.Errorf("dedupe: %w", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("dedupe: corrupt state at %q: %w", key, err)
+	}
+	return true, nil
+}
+
+func (p *Processor) context() context.Context {
+	if p.ctx != nil {
+		return p.ctx
+	}
+	return context.Background()
 }
 
 // getLead reads the lead id into st; false when it is not in the state.
@@ -1057,6 +1182,12 @@ func (p *Processor) getLead(id string, st *leadState) (bool, error) {
 	b, ok, err := p.table.Get(keyLead + id)
 	if err != nil || !ok {
 		return false, err
+	}
+	if b, err = pipeline.OpenValue(p.context(), p.sealer, pipeline.LeadSubject(id), keyLead+id, b); err != nil {
+		if errors.Is(err, pipeline.ErrErased) {
+			return false, nil // an erased lead
+		}
+		return false, fmt.Errorf("dedupe: %w", err)
 	}
 	if len(b) > 0 && b[0] == compressedLead {
 		if b, err = s2.Decode(nil, b[1:]); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/segmentio/encoding/json"
 
+	"github.com/leadstream/leadstream/pipeline"
 	"github.com/leadstream/leadstream/stages/dedupe/match"
 )
 
@@ -53,6 +54,9 @@ type Global struct {
 	// owned are the partitions this process has open: Follow skips them.
 	owned  map[int32]bool
 	routed int64
+	// Sealer opens the sealed match records of the changelog (nil: they
+	// are skipped); set before Follow.
+	Sealer pipeline.Sealer
 }
 
 // leadTable holds the view's leads by handle: a slice, not a map, since
@@ -250,6 +254,13 @@ func (g *Global) loadLeads(partition int32, t State) error {
 	return t.Scan(keyMatch, func(key string, v []byte) (bool, error) {
 		id := key[len(keyMatch):]
 		var recs []match.Record
+		v, err := pipeline.OpenValue(context.Background(), g.Sealer, pipeline.LeadSubject(id), key, v)
+		if errors.Is(err, pipeline.ErrErased) {
+			return true, nil // an erased lead is no candidate
+		}
+		if err != nil {
+			return false, fmt.Errorf("dedupe: %w", err)
+		}
 		if err := json.Unmarshal(v, &recs); err != nil {
 			return false, fmt.Errorf("dedupe: corrupt state at %q: %w", key, err)
 		}
@@ -261,7 +272,7 @@ func (g *Global) loadLeads(partition int32, t State) error {
 		routeKey := string(rk)
 		if !ok {
 			// State written before the route keys: the lead's own key.
-			p := &Processor{table: t}
+			p := &Processor{table: t, sealer: g.Sealer}
 			if ok, err := p.getLead(id, &st); err != nil || !ok {
 				return true, err
 			}
@@ -354,7 +365,14 @@ func (g *Global) applyFetch(fs kgo.Fetches, log *slog.Logger) {
 			if r.Value == nil {
 				return
 			}
-			if err := json.Unmarshal(r.Value, &e.recs); err != nil {
+			v, err := pipeline.OpenValue(context.Background(), g.Sealer, pipeline.LeadSubject(k[len(keyMatch):]), k, r.Value)
+			if errors.Is(err, pipeline.ErrErased) {
+				return // an erased lead is no candidate
+			}
+			if err == nil {
+				err = json.Unmarshal(v, &e.recs)
+			}
+			if err != nil {
 				log.Warn("dedupe view: changelog record skipped", "partition", r.Partition, "offset", r.Offset, "err", err)
 				return
 			}

@@ -25,8 +25,15 @@ type Queue struct {
 	Decided map[string]Decided
 }
 
-// ReadQueue reads the queue from the review stage's changelog.
+// ReadQueue reads the queue from the review stage's changelog. Sealed
+// items are listed with their metadata only: see ReadQueueSealed.
 func ReadQueue(ctx context.Context, brokers []string, ns pipeline.Namespace, extra ...kgo.Opt) (*Queue, error) {
+	return ReadQueueSealed(ctx, brokers, ns, nil, extra...)
+}
+
+// ReadQueueSealed is ReadQueue opening sealed items with s; an item whose
+// person was erased is left out.
+func ReadQueueSealed(ctx context.Context, brokers []string, ns pipeline.Namespace, s pipeline.Sealer, extra ...kgo.Opt) (*Queue, error) {
 	topic := ns.Topic(pipeline.ChangelogTopic(Stage{}.Name()))
 	kv := map[string][]byte{}
 	if err := pipeline.ReadTopic(ctx, brokers, topic, func(r *kgo.Record) { kv[string(r.Key)] = r.Value }, extra...); err != nil {
@@ -40,6 +47,14 @@ func ReadQueue(ctx context.Context, brokers []string, ns pipeline.Namespace, ext
 			var it Item
 			if err := json.Unmarshal(v, &it); err != nil {
 				return nil, fmt.Errorf("review queue: corrupt item %s: %w", k, err)
+			}
+			if s != nil {
+				if err := it.Open(ctx, s); err != nil {
+					return nil, fmt.Errorf("review queue: %w", err)
+				}
+				if it.Erased {
+					continue
+				}
 			}
 			q.Open = append(q.Open, it)
 		case strings.HasPrefix(k, keyDecided):

@@ -17,11 +17,13 @@ package review
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/segmentio/encoding/json"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/leadstream/leadstream/pipeline"
 )
@@ -72,6 +74,10 @@ type Decided struct {
 type Stage struct {
 	// Metrics are the queue's gauges (nil: none).
 	Metrics *Metrics
+	// Sealer seals each held record's personal data under its source
+	// record's data key, as on the topics, so that an erasure shreds the
+	// queue's copy too (nil: kept in clear).
+	Sealer pipeline.Sealer
 }
 
 // Name implements pipeline.Stage.
@@ -89,7 +95,7 @@ func (s Stage) Open(_ context.Context, _ int32, t *pipeline.Table) (pipeline.Pro
 }
 
 func (s Stage) open(t state) (*processor, error) {
-	p := &processor{t: t, m: s.Metrics}
+	p := &processor{t: t, m: s.Metrics, sealer: s.Sealer}
 	if s.Metrics != nil {
 		items, err := heldItems(t)
 		if err != nil {
@@ -111,13 +117,16 @@ type state interface {
 
 // processor is the review processor of one partition.
 type processor struct {
-	t state
-	m *Metrics
-	q *queue // the partition's items as the gauges see them; nil without metrics
+	t      state
+	m      *Metrics
+	q      *queue // the partition's items as the gauges see them; nil without metrics
+	sealer pipeline.Sealer
+	ctx    context.Context
 }
 
 // Process implements pipeline.Processor.
-func (p *processor) Process(_ context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
+func (p *processor) Process(ctx context.Context, in *pipeline.Envelope, out *pipeline.Emitter) error {
+	p.ctx = ctx
 	return p.process(in, out)
 }
 
@@ -149,16 +158,62 @@ func heldItems(t state) (map[string]held, error) {
 
 // Item is one held record.
 type Item struct {
-	ID       string             `json:"id"`
-	HeldAt   time.Time          `json:"held_at"`
+	ID     string    `json:"id"`
+	HeldAt time.Time `json:"held_at"`
+	// Envelope is the record; when Sealed is set, only its fields that
+	// are no personal data (trace id, source, reasons, …) until opened.
 	Envelope *pipeline.Envelope `json:"envelope"`
+	// Sealed is the whole record in its sealed wire form (nil: Envelope
+	// is the whole record, in clear).
+	Sealed []byte `json:"sealed,omitempty"`
+	// Erased is set by Open when the record's person was erased: its
+	// personal data is gone for good.
+	Erased bool `json:"-"`
+}
+
+// newItem holds in, sealed by s when s is set.
+func newItem(in *pipeline.Envelope, at time.Time, s pipeline.Sealer) (Item, error) {
+	it := Item{ID: in.TraceID, HeldAt: at, Envelope: in}
+	if s == nil || (in.Lead == nil && in.Raw == nil) {
+		return it, nil
+	}
+	rec, err := in.SealedRecord(s, pipeline.TopicReview, in.TraceID)
+	if err != nil {
+		return it, fmt.Errorf("review: seal item: %w", err)
+	}
+	meta := *in
+	meta.Lead, meta.Raw = nil, nil
+	it.Envelope, it.Sealed = &meta, rec.Value
+	return it, nil
+}
+
+// Open restores a sealed item's record with s; a record whose person was
+// erased keeps only its metadata and is marked Erased.
+func (it *Item) Open(ctx context.Context, s pipeline.Sealer) error {
+	if it.Sealed == nil {
+		return nil
+	}
+	env, err := pipeline.OpenEnvelope(ctx, &kgo.Record{Key: []byte(it.ID), Value: it.Sealed}, s)
+	if errors.Is(err, pipeline.ErrErased) {
+		it.Erased = true
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("review: item %s: %w", it.ID, err)
+	}
+	env.Stages = it.Envelope.Stages
+	it.Envelope, it.Sealed = env, nil
+	return nil
 }
 
 func (p *processor) process(in *pipeline.Envelope, out *pipeline.Emitter) error {
 	t, key := p.t, keyItem+in.TraceID
 	if in.Decision == "" || in.Decision[:min(len(in.Decision), 7)] != "review:" {
 		// A record to hold. A newer record for the same item replaces it.
-		it := Item{ID: in.TraceID, HeldAt: time.Now().UTC(), Envelope: in}
+		it, err := newItem(in, time.Now().UTC(), p.sealer)
+		if err != nil {
+			return err
+		}
 		b, err := json.Marshal(it)
 		if err != nil {
 			return fmt.Errorf("review: encode item: %w", err)
@@ -177,6 +232,20 @@ func (p *processor) process(in *pipeline.Envelope, out *pipeline.Emitter) error 
 	var it Item
 	if err := json.Unmarshal(b, &it); err != nil {
 		return fmt.Errorf("review: corrupt item %s: %w", in.TraceID, err)
+	}
+	ctx := p.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := it.Open(ctx, p.sealer); err != nil {
+		return err
+	}
+	if it.Erased {
+		// The person was erased while the record waited: nothing is left
+		// to decide on.
+		t.Delete(key)
+		p.m.decided(p.q, key)
+		return nil
 	}
 	env := it.Envelope
 	decision, target := ParseDecision(in.Decision)

@@ -172,6 +172,9 @@ type Options struct {
 	// MergedStatusID is the closed status a folded lead's Ticket gets when
 	// nobody has moved it on from its first status (default 9, "Closed").
 	MergedStatusID int
+	// Sealer seals what the state keeps of each lead under the lead's
+	// data key (internal/keyring; nil: kept in clear).
+	Sealer pipeline.Sealer
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -265,7 +268,7 @@ func (s *Stage) BatchTuning() pipeline.BatchTuning {
 // custom fields (crm.md §5.1); a missing required field is a fatal
 // configuration error.
 func (s *Stage) Open(ctx context.Context, _ int32, t *pipeline.Table) (pipeline.Processor, error) {
-	st := state{t}
+	st := state{t: t, sealer: s.opts.Sealer}
 	p := &processor{stage: s, st: st}
 	if s.opts.Halo == nil {
 		p.w = dry{st: st}

@@ -1,8 +1,11 @@
 package sink
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/segmentio/encoding/json"
@@ -99,11 +102,47 @@ type orgRecord struct {
 	SeededBy string `json:"seeded_by,omitempty"`
 }
 
-// state reads and writes the sink's records in a partition table.
-type state struct{ t *pipeline.Table }
+// state reads and writes the sink's records in a partition table. The
+// records of a lead (halo/, intent/: they hold the User as written, e-mail
+// and names; the dry run's write/ bodies, see dry) are sealed under the
+// lead's data key, so that erasing the lead shreds them in Badger and the
+// changelog.
+type state struct {
+	t      *pipeline.Table
+	sealer pipeline.Sealer
+}
+
+// subjectOf is the sealing subject of a state key ("" for records that
+// are not a lead's).
+func subjectOf(key string) string {
+	for _, p := range []string{keyMapping, keyIntent} {
+		if rest, ok := strings.CutPrefix(key, p); ok {
+			id, _, _ := strings.Cut(rest, "/")
+			return pipeline.LeadSubject(id)
+		}
+	}
+	return ""
+}
+
+// read returns the value at key, opened; an erased lead's reads as missing.
+func (s state) read(key string) ([]byte, bool, error) {
+	b, found, err := s.t.Get(key)
+	if err != nil || !found {
+		return nil, false, err
+	}
+	if sub := subjectOf(key); sub != "" {
+		if b, err = pipeline.OpenValue(context.Background(), s.sealer, sub, key, b); err != nil {
+			if errors.Is(err, pipeline.ErrErased) {
+				return nil, false, nil
+			}
+			return nil, false, fmt.Errorf("sink: %w", err)
+		}
+	}
+	return b, true, nil
+}
 
 func (s state) get(key string, v any) (bool, error) {
-	b, found, err := s.t.Get(key)
+	b, found, err := s.read(key)
 	if err != nil || !found {
 		return false, err
 	}
@@ -118,6 +157,11 @@ func (s state) put(key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("sink: encode state %q: %w", key, err)
 	}
+	if sub := subjectOf(key); sub != "" {
+		if b, err = pipeline.SealValue(s.sealer, sub, key, b); err != nil {
+			return fmt.Errorf("sink: %w", err)
+		}
+	}
 	s.t.Put(key, b)
 	return nil
 }
@@ -131,7 +175,7 @@ func (s state) has(key string) (bool, error) {
 // create was sent (zero for markers of older versions, which held the
 // lead id: any process reading them now started after that write).
 func (s state) intentAt(key string) (bool, time.Time, error) {
-	b, found, err := s.t.Get(key)
+	b, found, err := s.read(key)
 	if err != nil || !found {
 		return false, time.Time{}, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/segmentio/encoding/json"
 
 	"github.com/leadstream/leadstream/connectors/halopsa"
+	"github.com/leadstream/leadstream/pipeline"
 )
 
 // writer is where the sink's HaloPSA requests go: the tenant, or in a dry
@@ -85,6 +86,9 @@ type Write struct {
 	Entity string `json:"entity"` // Client, Users, Tickets
 	Create bool   `json:"create"`
 	Body   any    `json:"body"`
+	// SealedBody is Body sealed under the lead's data key (Body is then
+	// nil), so that erasing the lead shreds it.
+	SealedBody []byte `json:"sealed_body,omitempty"`
 }
 
 // dry records the writes in the partition's state and answers like HaloPSA
@@ -121,7 +125,18 @@ func (w dry) upsert(_ context.Context, resource string, items []map[string]any, 
 			return nil, nil, err
 		}
 		wr := Write{LeadID: leads[i], Method: "POST", Path: "/api/" + resource, Entity: resource, Create: !has, Body: []map[string]any{it}}
-		if err := w.st.put(fmt.Sprintf("%s%s/%04d", keyWrite, leads[i], seq), wr); err != nil {
+		key := fmt.Sprintf("%s%s/%04d", keyWrite, leads[i], seq)
+		if w.st.sealer != nil {
+			body, err := json.Marshal(wr.Body)
+			if err != nil {
+				return nil, nil, fmt.Errorf("sink: dry run: %w", err)
+			}
+			if wr.SealedBody, err = pipeline.SealValue(w.st.sealer, pipeline.LeadSubject(leads[i]), key, body); err != nil {
+				return nil, nil, fmt.Errorf("sink: dry run: %w", err)
+			}
+			wr.Body = nil
+		}
+		if err := w.st.put(key, wr); err != nil {
 			return nil, nil, err
 		}
 		b, err := json.Marshal(echo)
