@@ -151,7 +151,7 @@ func TestSealedEnvelopeRoundTrip(t *testing.T) {
 					t.Fatalf("%q in the sealed record: %s", s, rec.Value)
 				}
 			}
-			if !bytes.Contains(rec.Value, []byte(`"s":"`+tc.subject+`"`)) {
+			if !bytes.Contains(rec.Value, []byte(tc.subject)) {
 				t.Fatalf("not sealed under %s: %s", tc.subject, rec.Value)
 			}
 			if _, err := pipeline.DecodeEnvelope(rec); !errors.Is(err, pipeline.ErrSealedNoKeyring) {
