@@ -203,6 +203,9 @@ type PersonalData struct {
 	Raw  map[string]string `json:"raw,omitempty"`
 	Lead *lead.Lead        `json:"lead,omitempty"`
 	Prov *wireProvenance   `json:"prov,omitempty"`
+	// Site is the person record's site as the record gives it: its
+	// company, address and phone are often the person's own.
+	Site *lead.Site `json:"site,omitempty"`
 }
 
 // ErrUnsupportedVersion is returned for envelopes newer than this build.
@@ -231,7 +234,7 @@ func (e *Envelope) encode(currentOnly bool, s Sealer, topic string) ([]byte, err
 		slim.Prov = &wireProvenance{src: e.Lead.Provenance, current: currentOnly}
 		w = &slim
 	}
-	if s != nil && (w.Raw != nil || w.Lead != nil) {
+	if s != nil && (w.Raw != nil || w.Lead != nil || w.Site != nil) {
 		if w == e {
 			c := *e
 			w = &c

@@ -1076,8 +1076,8 @@ func (z Outcome) Msgsize() (s int) {
 func (z *PersonalData) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
 	// check for omitted fields
-	zb0001Len := uint32(3)
-	var zb0001Mask uint8 /* 3 bits */
+	zb0001Len := uint32(4)
+	var zb0001Mask uint8 /* 4 bits */
 	_ = zb0001Mask
 	if z.Raw == nil {
 		zb0001Len--
@@ -1090,6 +1090,10 @@ func (z *PersonalData) MarshalMsg(b []byte) (o []byte, err error) {
 	if z.Prov == nil {
 		zb0001Len--
 		zb0001Mask |= 0x4
+	}
+	if z.Site == nil {
+		zb0001Len--
+		zb0001Mask |= 0x8
 	}
 	// variable map header, size zb0001Len
 	o = append(o, 0x80|uint8(zb0001Len))
@@ -1127,6 +1131,19 @@ func (z *PersonalData) MarshalMsg(b []byte) (o []byte, err error) {
 				o, err = z.Prov.MarshalMsg(o)
 				if err != nil {
 					err = msgp.WrapError(err, "Prov")
+					return
+				}
+			}
+		}
+		if (zb0001Mask & 0x8) == 0 { // if not omitted
+			// string "site"
+			o = append(o, 0xa4, 0x73, 0x69, 0x74, 0x65)
+			if z.Site == nil {
+				o = msgp.AppendNil(o)
+			} else {
+				o, err = z.Site.MarshalMsg(o)
+				if err != nil {
+					err = msgp.WrapError(err, "Site")
 					return
 				}
 			}
@@ -1215,6 +1232,23 @@ func (z *PersonalData) UnmarshalMsg(bts []byte) (o []byte, err error) {
 					return
 				}
 			}
+		case "site":
+			if msgp.IsNil(bts) {
+				bts, err = msgp.ReadNilBytes(bts)
+				if err != nil {
+					return
+				}
+				z.Site = nil
+			} else {
+				if z.Site == nil {
+					z.Site = new(lead.Site)
+				}
+				bts, err = z.Site.UnmarshalMsg(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Site")
+					return
+				}
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -1247,6 +1281,12 @@ func (z *PersonalData) Msgsize() (s int) {
 		s += msgp.NilSize
 	} else {
 		s += z.Prov.Msgsize()
+	}
+	s += 5
+	if z.Site == nil {
+		s += msgp.NilSize
+	} else {
+		s += z.Site.Msgsize()
 	}
 	return
 }

@@ -11,9 +11,9 @@ import (
 )
 
 // Sealing (crypto-shredding, issue 13): with a Sealer, the personal data
-// of an envelope — Raw, Lead and the wire provenance — travels compressed
-// (S2) and encrypted
-// under a data key of its subject, and only trace id, source, lead id,
+// of an envelope — Raw, Lead, the wire provenance and a person record's
+// Site — travels compressed (S2) and encrypted under a data key of its
+// subject, and only trace id, source, lead id,
 // decision, outcome and reasons stay in clear. The subject of a record is
 // its lead ("lead/<id>") on the topics after dedupe (leads.unique,
 // leads.enriched, leads.synced, leads.current), else its source record
@@ -67,7 +67,7 @@ func sealsByLead(topic string) bool {
 // seal replaces w's personal data with its sealed form (w is a copy the
 // caller may change). topic picks the subject.
 func (w *Envelope) seal(s Sealer, topic string) error {
-	if w.Raw == nil && w.Lead == nil && w.Prov == nil {
+	if w.Raw == nil && w.Lead == nil && w.Prov == nil && w.Site == nil {
 		return nil
 	}
 	subject := SourceSubject(w.Source)
@@ -77,7 +77,7 @@ func (w *Envelope) seal(s Sealer, topic string) error {
 			s.Link(SourceSubject(w.Source), w.LeadID)
 		}
 	}
-	pt, err := (&PersonalData{Raw: w.Raw, Lead: w.Lead, Prov: w.Prov}).MarshalMsg(nil)
+	pt, err := (&PersonalData{Raw: w.Raw, Lead: w.Lead, Prov: w.Prov, Site: w.Site}).MarshalMsg(nil)
 	if err != nil {
 		return fmt.Errorf("seal envelope %s: %w", w.TraceID, err)
 	}
@@ -87,7 +87,7 @@ func (w *Envelope) seal(s Sealer, topic string) error {
 	if err != nil {
 		return fmt.Errorf("seal envelope %s: %w", w.TraceID, err)
 	}
-	w.Raw, w.Lead, w.Prov = nil, nil, nil
+	w.Raw, w.Lead, w.Prov, w.Site = nil, nil, nil, nil
 	w.Sealed = &SealedData{Subject: subject, Data: ct}
 	return nil
 }
@@ -111,7 +111,7 @@ func (e *Envelope) open(ctx context.Context, s Sealer) error {
 	if _, err := p.UnmarshalMsg(pt); err != nil {
 		return fmt.Errorf("sealed data: %w", err)
 	}
-	e.Raw, e.Lead, e.Prov = p.Raw, p.Lead, p.Prov
+	e.Raw, e.Lead, e.Prov, e.Site = p.Raw, p.Lead, p.Prov, p.Site
 	return nil
 }
 

@@ -143,7 +143,11 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	elapsed := time.Since(start)
-	perPartition, routed, err := dedupeInput(ctx, sys.Brokers(), results[0].ImportID, c.partitions)
+	var sealer pipeline.Sealer
+	if kr := sys.Keyring(); kr != nil {
+		sealer = kr
+	}
+	perPartition, routed, err := dedupeInput(ctx, sys.Brokers(), sealer, results[0].ImportID, c.partitions)
 	if err != nil {
 		return err
 	}
@@ -178,13 +182,13 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // dedupeInput counts the records of import id on leads.valid per
 // partition (a routed record apart): how the stream spread over the
-// dedupe partitions.
-func dedupeInput(ctx context.Context, brokers []string, id string, partitions int) ([]int, int, error) {
+// dedupe partitions. s opens the sealed records.
+func dedupeInput(ctx context.Context, brokers []string, s pipeline.Sealer, id string, partitions int) ([]int, int, error) {
 	counts := make([]int, max(partitions, 1))
 	routed := 0
 	var decodeErr error
 	err := pipeline.ReadTopic(ctx, brokers, pipeline.TopicValid, func(r *kgo.Record) {
-		env, err := pipeline.DecodeEnvelope(r)
+		env, err := pipeline.OpenEnvelope(ctx, r, s)
 		if err != nil {
 			decodeErr = err
 			return

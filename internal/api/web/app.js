@@ -104,8 +104,8 @@ async function search(more) {
     state.cursor = page.pagination.next_cursor;
     $("#more").hidden = !page.pagination.has_more;
     // A search by relevance counts up to a cap: "10000+ leads".
-    const more = page.total_is_lower_bound ? "+" : "";
-    $("#result-count").textContent = `${page.total}${more} lead${page.total === 1 && !more ? "" : "s"}`;
+    const plus = page.total_is_lower_bound ? "+" : "";
+    $("#result-count").textContent = `${page.total}${plus} lead${page.total === 1 && !plus ? "" : "s"}`;
   } catch (e) {
     $("#result-count").textContent = e.message;
   }
