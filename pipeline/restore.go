@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/leadstream/leadstream/index"
+	"github.com/leadstream/leadstream/internal/ctxtime"
 )
 
 // restore brings store up to date with partition p of the changelog topic:
@@ -31,13 +32,9 @@ func restore(ctx context.Context, brokers []string, extra []kgo.Opt, topic strin
 		return 0, fmt.Errorf("restore %s[%d]: client: %w", topic, p, err)
 	}
 	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	end, err := changelogEnd(ctx, kadm.NewClient(cl), topic, p)
 	if err != nil {
-		return 0, fmt.Errorf("restore %s[%d]: end offsets: %w", topic, p, err)
-	}
-	end, ok := ends.Lookup(topic, p)
-	if !ok || end.Err != nil {
-		return 0, fmt.Errorf("restore %s[%d]: end offset unknown: %v", topic, p, end.Err)
+		return 0, err
 	}
 	if cp >= end.Offset {
 		if cp == end.Offset-1 || (cp == -1 && end.Offset == 0) {
@@ -96,4 +93,30 @@ func restore(ctx context.Context, brokers []string, extra []kgo.Opt, topic strin
 	}
 	log.Info("state restored from changelog", "topic", topic, "partition", p, "changes", applied, "took", time.Since(start).Round(time.Millisecond))
 	return applied, nil
+}
+
+// changelogEndWait bounds how long changelogEnd waits for a partition the
+// broker does not list yet.
+const changelogEndWait = 30 * time.Second
+
+// changelogEnd is the end offset of partition p of topic. A topic created
+// a moment ago may be unknown to a real broker (EndOffsets waits for it),
+// or known without this partition yet: that is retried for a while too.
+func changelogEnd(ctx context.Context, adm *kadm.Client, topic string, p int32) (kadm.ListedOffset, error) {
+	deadline := time.Now().Add(changelogEndWait)
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		ends, err := EndOffsets(ctx, adm, topic)
+		if err != nil {
+			return kadm.ListedOffset{}, fmt.Errorf("restore %s[%d]: %w", topic, p, err)
+		}
+		if end, ok := ends.Lookup(topic, p); ok {
+			return end, nil
+		}
+		if time.Now().After(deadline) {
+			return kadm.ListedOffset{}, fmt.Errorf("restore %s[%d]: the broker lists no such partition", topic, p)
+		}
+		if err := ctxtime.Sleep(ctx, wait); err != nil {
+			return kadm.ListedOffset{}, err
+		}
+	}
 }
