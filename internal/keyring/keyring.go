@@ -44,6 +44,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/leadstream/leadstream/internal/ctxtime"
 	"github.com/leadstream/leadstream/pipeline"
 )
 
@@ -455,8 +456,21 @@ func (k *Keyring) Follow(ctx context.Context, brokers []string, extra ...kgo.Opt
 		}
 	}()
 	go func() {
-		if err := k.Sync(ctx); err == nil {
-			close(ready)
+		// A real broker may not list a topic created a moment ago: Sync is
+		// tried again until it can tell, or ctx ends.
+		for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+			err := k.Sync(ctx)
+			if err == nil {
+				close(ready)
+				return
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			k.log.Warn("keyring: cannot tell yet whether every key is read", "topic", k.topic, "err", err)
+			if ctxtime.Sleep(ctx, wait) != nil {
+				return
+			}
 		}
 	}()
 	return nil
@@ -479,12 +493,9 @@ func (k *Keyring) Sync(ctx context.Context) error {
 	if adm == nil {
 		return nil
 	}
-	ends, err := adm.ListEndOffsets(ctx, k.topic)
+	ends, err := pipeline.EndOffsets(ctx, adm, k.topic)
 	if err != nil {
-		return fmt.Errorf("keyring: end offsets: %w", err)
-	}
-	if err := ends.Error(); err != nil {
-		return fmt.Errorf("keyring: end offsets: %w", err)
+		return fmt.Errorf("keyring: %w", err)
 	}
 	for {
 		k.fmu.Lock()

@@ -397,7 +397,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		opts.StageConfig.SuppressionKey = key
 		s.opts.StageConfig.SuppressionKey = key
 	}
-	if err := s.startKeyring(rctx); err != nil {
+	if err := s.startKeyring(ctx, rctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -727,14 +727,14 @@ func (s *System) sharedSecret() []byte {
 	return publicSecret
 }
 
-// startKeyring follows the keyring topic and waits until it has read the
-// keys it holds.
-func (s *System) startKeyring(ctx context.Context) error {
+// startKeyring follows the keyring topic for as long as run lasts, and
+// waits until it has read the keys it holds, or ctx ends.
+func (s *System) startKeyring(ctx, run context.Context) error {
 	kr, err := keyring.New(s.opts.Namespace.Topic(pipeline.TopicKeyring), s.sharedSecret(), s.client, s.log, publicSecret)
 	if err != nil {
 		return err
 	}
-	if err := kr.Follow(ctx, s.brokers, s.opts.ClientOpts...); err != nil {
+	if err := kr.Follow(run, s.brokers, s.opts.ClientOpts...); err != nil {
 		return err
 	}
 	select {
