@@ -1026,6 +1026,12 @@ func (c *genCache[K, V]) put(k K, v V) {
 	c.cur[k] = v
 }
 
+// del removes k.
+func (c *genCache[K, V]) del(k K) {
+	delete(c.cur, k)
+	delete(c.old, k)
+}
+
 func (c *genCache[K, V]) reset() {
 	clear(c.cur)
 	clear(c.old)
