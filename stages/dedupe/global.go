@@ -69,6 +69,9 @@ type Global struct {
 	// CacheBlocks and CacheLeads are how many blocking keys and leads
 	// each generation of the view's caches holds (0: 256k and 64k).
 	CacheBlocks, CacheLeads int
+	// BloomBytes is the size of the Bloom filter of blocking keys that
+	// spares the store the lookups of keys in no block (0: 16 MiB).
+	BloomBytes int
 	// Logger receives the store's warnings (nil: discarded).
 	Logger *slog.Logger
 	// flushEvery is how many changes the store holds before it writes
@@ -101,7 +104,7 @@ func (g *Global) ready() error {
 	if g.err != nil {
 		return g.err
 	}
-	st, err := openViewStore(viewStoreOptions{dir: g.Dir, cacheBlocks: g.CacheBlocks, cacheLeads: g.CacheLeads,
+	st, err := openViewStore(viewStoreOptions{dir: g.Dir, cacheBlocks: g.CacheBlocks, cacheLeads: g.CacheLeads, bloomBytes: g.BloomBytes,
 		sealer: g.Sealer, names: g.ids.name, log: g.Logger, flushEvery: g.flushEvery})
 	if err != nil {
 		g.err = err

@@ -148,7 +148,7 @@ func TestOrganisationSiteNamesItsOrganisationsKey(t *testing.T) {
 // the store (and its sealing) as a large run's do; t closes it.
 func newTestGlobal(t testing.TB) *Global {
 	g := NewGlobal()
-	g.CacheBlocks, g.CacheLeads, g.flushEvery = 64, 16, 32
+	g.CacheBlocks, g.CacheLeads, g.BloomBytes, g.flushEvery = 64, 16, 8192, 32
 	t.Cleanup(func() {
 		if err := g.Close(); err != nil {
 			t.Error(err)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/dgraph-io/badger/v4/options"
 	"github.com/segmentio/encoding/json"
 
 	"github.com/leadstream/leadstream/index"
@@ -38,6 +39,9 @@ type viewStore struct {
 	seeds  [2]maphash.Seed
 	blocks *genCache[string, []uint32]
 	leads  *genCache[uint32, *globalLead]
+	// keys is a Bloom filter of the blocking keys filed: most keys of a
+	// new record are in no block, and it answers those without a read.
+	keys *bloom
 	// Changed entries not written yet (a nil lead: deleted). Reads look
 	// here first, so a cache may drop an entry before it is written.
 	dirtyBlocks map[string][]uint32
@@ -48,14 +52,16 @@ type viewStore struct {
 }
 
 // viewFlushEntries is how many changed blocks and leads are written at
-// once.
-const viewFlushEntries = 16 << 10
+// once: a block of a common name or place changes with many records, and
+// is written once per batch.
+const viewFlushEntries = 64 << 10
 
 // viewStoreOptions sizes a viewStore.
 type viewStoreOptions struct {
 	dir         string // "" a temporary directory; else removed and made anew
 	cacheBlocks int    // blocking keys per cache generation
 	cacheLeads  int    // leads per cache generation
+	bloomBytes  int    // size of the Bloom filter of blocking keys (0: 16 MiB)
 	sealer      pipeline.Sealer
 	names       func(h uint32) string
 	log         *slog.Logger
@@ -80,6 +86,9 @@ func openViewStore(o viewStoreOptions) (*viewStore, error) {
 	// Bounded: a million leads' tables would otherwise keep their indexes
 	// and Bloom filters in memory.
 	opts.IndexCacheSize = 16 << 20
+	// Small values, rewritten often and thrown away with the process:
+	// compressing them cost more CPU (compactions) than it saved.
+	opts.Compression = options.None
 	db, err := index.Open(opts)
 	if err != nil {
 		_ = os.RemoveAll(dir)
@@ -94,7 +103,9 @@ func openViewStore(o viewStoreOptions) (*viewStore, error) {
 	if o.flushEvery <= 0 {
 		o.flushEvery = viewFlushEntries
 	}
-	return &viewStore{db: db, dir: dir, sealer: o.sealer, names: o.names,
+	keys := newBloom(o.bloomBytes)
+	keys.ready.Store(true) // the store starts empty
+	return &viewStore{db: db, dir: dir, sealer: o.sealer, names: o.names, keys: keys,
 		seeds:  [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 		blocks: newGenCache[string, []uint32](o.cacheBlocks), leads: newGenCache[uint32, *globalLead](o.cacheLeads),
 		dirtyBlocks: map[string][]uint32{}, dirtyLeads: map[uint32]*globalLead{}, flushAt: o.flushEvery, flushEvery: o.flushEvery}, nil
@@ -131,6 +142,9 @@ func (s *viewStore) block(k string) ([]uint32, error) {
 	if hs, ok := s.blocks.get(k); ok {
 		return hs, nil
 	}
+	if s.keys.absent(k) {
+		return nil, nil
+	}
 	v, err := s.db.Get(s.blockKey(k))
 	if errors.Is(err, index.ErrNotFound) {
 		s.blocks.put(k, nil)
@@ -149,6 +163,9 @@ func (s *viewStore) block(k string) ([]uint32, error) {
 
 // setBlock sets the leads under blocking key k.
 func (s *viewStore) setBlock(k string, hs []uint32) error {
+	if len(hs) == 1 { // a block is made with one lead
+		s.keys.add(k)
+	}
 	s.blocks.put(k, hs)
 	s.dirtyBlocks[k] = hs
 	return s.maybeFlush()
