@@ -45,7 +45,7 @@
 // every start, with the blocks and leads used most recently cached in
 // memory (Global.CacheBlocks, Global.CacheLeads; system.Start sizes them
 // from the memory limit), so its memory does not grow with the leads
-// beyond about 50 bytes each (viewstore.go). Without a view (benchmarks,
+// beyond about 75 bytes each (viewstore.go). Without a view (benchmarks,
 // tests) a partition matches against its own leads as described above.
 //
 // Organisation records (a company and no person) are matched only against

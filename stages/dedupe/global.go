@@ -41,7 +41,7 @@ import (
 // matched against, at the state it had here). Memory holds the blocks and
 // leads used most recently (CacheBlocks, CacheLeads), the changes not
 // written yet, and per lead only its interned id and owner partition
-// (about 50 bytes). Its fuzzy index, one for all
+// (about 75 bytes). Its fuzzy index, one for all
 // partitions (scores of separate Bleve indexes do not compare), lives in
 // a temporary directory until Close. It is safe for concurrent
 // use: a partition holds its lock from candidate lookup to filing, so
