@@ -213,6 +213,11 @@ func procStatus(name string) float64 {
 // memory, and how many records asked the fuzzy index.
 //
 //	LEADSTREAM_BENCH_LEADS=1000000 go test ./bench -run '^$' -bench DedupeAtScale -benchtime 20000x
+//
+// LEADSTREAM_BENCH_VIEW=1 runs it with the process-wide view (issue 12),
+// LEADSTREAM_BENCH_VIEW_BLOCKS and LEADSTREAM_BENCH_VIEW_LEADS size the
+// view's caches (issue 15; `leadstream run --memory-limit 1GiB` gives
+// 335544 and 26843).
 func BenchmarkDedupeAtScale(b *testing.B) {
 	for _, fz := range []bool{true, false} {
 		name := "fuzzy"
@@ -222,9 +227,13 @@ func BenchmarkDedupeAtScale(b *testing.B) {
 		// The testing package runs a benchmark once with b.N = 1 before
 		// the real run: both share one preloaded state.
 		var s *scaleState
+		var view *dedupe.Global // closed after the state
 		defer func() {
 			if s != nil {
 				s.close(b)
+			}
+			if view != nil {
+				_ = view.Close()
 			}
 		}()
 		dir := b.TempDir()
@@ -237,6 +246,17 @@ func BenchmarkDedupeAtScale(b *testing.B) {
 					// The process-wide candidate view of issue 12, as
 					// system.Start configures the stage.
 					stage.Global = dedupe.NewGlobal()
+					// Its caches, as system.Start sizes them from the
+					// memory limit (0: the view's defaults).
+					for env, n := range map[string]*int{"LEADSTREAM_BENCH_VIEW_BLOCKS": &stage.Global.CacheBlocks,
+						"LEADSTREAM_BENCH_VIEW_LEADS": &stage.Global.CacheLeads} {
+						if v := os.Getenv(env); v != "" {
+							if *n, err = strconv.Atoi(v); err != nil {
+								b.Fatal(err)
+							}
+						}
+					}
+					view = stage.Global
 				}
 				if v := os.Getenv("LEADSTREAM_BENCH_BLOCK_CACHE"); v != "" {
 					if stage.BlockCacheKeys, err = strconv.Atoi(v); err != nil {

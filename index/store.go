@@ -31,6 +31,11 @@ type Options struct {
 	MemTableSize int64
 	// BlockCacheSize is the read cache in bytes.
 	BlockCacheSize int64
+	// IndexCacheSize, when not 0, bounds the memory the tables' indexes
+	// and Bloom filters take (Badger then caches them); 0 keeps every
+	// table's index in memory, which grows with the store (an encrypted
+	// store takes 8 MiB when 0).
+	IndexCacheSize int64
 	// Logger receives Badger's warnings and errors; nil discards them.
 	Logger *slog.Logger
 	// Compression of the table blocks. Every read of a block that is not
@@ -95,6 +100,9 @@ func Open(opts Options) (*Store, error) {
 	}
 	if len(opts.EncryptionKey) > 0 {
 		bo = bo.WithEncryptionKey(opts.EncryptionKey).WithIndexCacheSize(8 << 20)
+	}
+	if opts.IndexCacheSize > 0 {
+		bo = bo.WithIndexCacheSize(opts.IndexCacheSize)
 	}
 	db, err := badger.Open(bo)
 	if err != nil {

@@ -102,6 +102,18 @@ func (b memoryBudget) fetchBytes() int32 {
 	return int32(min(max(int64(fetchShare*float64(b.limit)), 1<<20), 16<<20))
 }
 
+// dedupeView sizes dedupe's shared candidate view (dedupe.Global): the
+// blocks and leads it caches in memory, the rest being in its store, and
+// its Bloom filter of blocking keys. With the view a partition keeps no
+// caches or filter of its own, so the view takes dedupe's cache and Bloom
+// shares of the whole process: 40 % of the cache share blocks and 60 %
+// leads, in two generations each.
+func (b memoryBudget) dedupeView() (blocks, leads, bloomBytes int) {
+	all := dedupeCacheShare * float64(b.limit)
+	return max(int(0.4*all/blockEntryBytes/2), 16<<10), max(int(0.6*all/recordEntryBytes/2), 4<<10),
+		max(int(bloomShare*float64(b.limit)), 1<<20)
+}
+
 // dedupe sizes the dedupe stage's caches and Bloom filter per partition.
 func (b memoryBudget) dedupe(s dedupe.Stage) dedupe.Stage {
 	perPart := dedupeCacheShare * float64(b.limit) / float64(b.partitions)

@@ -418,6 +418,10 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	if slices.Contains(names, "dedupe") && opts.StageConfig.DedupeView == nil {
 		g := dedupe.NewGlobal()
 		g.Sealer = opts.StageConfig.Sealer
+		// The view's store is rebuilt each start, under the locked data dir.
+		g.Dir = filepath.Join(opts.DataDir, "state", string(opts.Namespace), "dedupe-view")
+		g.CacheBlocks, g.CacheLeads, g.BloomBytes = budget.dedupeView()
+		g.Logger = s.log
 		if err := g.Follow(rctx, s.brokers, opts.Namespace.Topic(pipeline.ChangelogTopic("dedupe")), s.log, opts.ClientOpts...); err != nil {
 			s.Close()
 			return nil, err

@@ -41,8 +41,12 @@
 // (docs/dedupe-global-view.md has the design and its races). The view
 // holds every lead's blocking keys and match records, so a partition with
 // it writes no blk/ entries and keeps no block cache or key filter of its
-// own. Without a view (benchmarks, tests) a partition matches against its
-// own leads as described above.
+// own. It keeps them in a Badger store of the process's own, rebuilt on
+// every start, with the blocks and leads used most recently cached in
+// memory (Global.CacheBlocks, Global.CacheLeads; system.Start sizes them
+// from the memory limit), so its memory does not grow with the leads
+// beyond about 75 bytes each (viewstore.go). Without a view (benchmarks,
+// tests) a partition matches against its own leads as described above.
 //
 // Organisation records (a company and no person) are matched only against
 // organisation leads, by organisation and site (match.DecideOrganisation);
@@ -1024,6 +1028,12 @@ func (c *genCache[K, V]) put(k K, v V) {
 		clear(c.cur)
 	}
 	c.cur[k] = v
+}
+
+// del removes k.
+func (c *genCache[K, V]) del(k K) {
+	delete(c.cur, k)
+	delete(c.old, k)
 }
 
 func (c *genCache[K, V]) reset() {

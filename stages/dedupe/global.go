@@ -33,20 +33,26 @@ import (
 // Processor.route) and merged by the owner; the view files the record
 // under the lead at once, so later records see it.
 //
-// The view lives in memory. A partition's leads are loaded into it when
+// The view lives in a Badger store of the process's own (viewStore),
+// under Dir or a temporary directory, made anew each time the process
+// starts and removed by Close: a partition's leads are loaded into it when
 // the partition opens (from the mrec/ records, like the fuzzy rebuild) and
 // stay when it closes (a partition moved to another process keeps being
-// matched against, at the state it had here). Its fuzzy index, one for all
+// matched against, at the state it had here). Memory holds the blocks and
+// leads used most recently (CacheBlocks, CacheLeads), the changes not
+// written yet, and per lead only its interned id and owner partition
+// (about 75 bytes). Its fuzzy index, one for all
 // partitions (scores of separate Bleve indexes do not compare), lives in
 // a temporary directory until Close. It is safe for concurrent
 // use: a partition holds its lock from candidate lookup to filing, so
 // decisions are made one at a time in one order, as with one partition.
 type Global struct {
-	mu     sync.Mutex
-	ids    *leadIDs
-	blocks map[string][]uint32 // blocking key → leads, oldest first
-	leads  leadTable           // by handle (ids hands out dense handles)
-	fz     *fuzzy              // one fuzzy index of every partition's leads (nil: off)
+	mu    sync.Mutex
+	ids   *leadIDs
+	parts []int32    // handle → owner partition (noLead: the view has no lead under it)
+	store *viewStore // blocks and leads; opened on first use
+	err   error      // the store's first failure (see fail)
+	fz    *fuzzy     // one fuzzy index of every partition's leads (nil: off)
 	// folded maps a lead folded into another (reconciliation) to it.
 	folded map[uint32]uint32
 	// following is Follow's goroutine (Close waits for it).
@@ -55,44 +61,100 @@ type Global struct {
 	owned  map[int32]bool
 	routed int64
 	// Sealer opens the sealed match records of the changelog (nil: they
-	// are skipped); set before Follow.
+	// are skipped) and seals the leads the view stores; set before Follow.
 	Sealer pipeline.Sealer
+	// Dir is where the view keeps its store; it is emptied when the view
+	// opens ("": a temporary directory). Set before Follow.
+	Dir string
+	// CacheBlocks and CacheLeads are how many blocking keys and leads
+	// each generation of the view's caches holds (0: 256k and 64k).
+	CacheBlocks, CacheLeads int
+	// BloomBytes is the size of the Bloom filter of blocking keys that
+	// spares the store the lookups of keys in no block (0: 16 MiB).
+	BloomBytes int
+	// Logger receives the store's warnings (nil: discarded).
+	Logger *slog.Logger
+	// flushEvery is how many changes the store holds before it writes
+	// them (0: viewFlushEntries); tests make it small.
+	flushEvery int
 }
 
-// leadTable holds the view's leads by handle: a slice, not a map, since
-// the view's handles are dense and never reset (a map lookup per
-// candidate lead showed in the profiles).
-type leadTable []*globalLead
+// noLead marks a handle the view holds no lead under.
+const noLead = -1
 
-func (t leadTable) get(h uint32) *globalLead {
-	if int(h) < len(t) {
-		return t[h]
-	}
-	return nil
-}
-
-func (t *leadTable) set(h uint32, l *globalLead) {
-	if int(h) >= len(*t) {
-		if l == nil {
-			return
-		}
-		*t = append(*t, make([]*globalLead, int(h)+1-len(*t))...)
-	}
-	(*t)[h] = l
-}
-
-// globalLead is one lead as the view holds it.
+// globalLead is one lead as the view holds it (its owner partition is in
+// Global.parts).
 type globalLead struct {
-	partition int32
-	key       string // the lead's partition key: a record sent to it reaches the owner
-	recs      []*match.Prepared
-	srcs      []string // source records filed (a routed record is filed once)
+	key  string // the lead's partition key: a record sent to it reaches the owner
+	recs []*match.Prepared
+	srcs []string // source records filed (a routed record is filed once)
 }
 
 // NewGlobal returns an empty view. Give the same one to every Stage of a
 // process (system.Start does).
 func NewGlobal() *Global {
-	return &Global{ids: newLeadIDs(), blocks: map[string][]uint32{}, owned: map[int32]bool{}, folded: map[uint32]uint32{}}
+	return &Global{ids: newLeadIDs(), owned: map[int32]bool{}, folded: map[uint32]uint32{}}
+}
+
+// ready opens the view's store, once.
+func (g *Global) ready() error {
+	if g.store != nil {
+		return nil
+	}
+	if g.err != nil {
+		return g.err
+	}
+	st, err := openViewStore(viewStoreOptions{dir: g.Dir, cacheBlocks: g.CacheBlocks, cacheLeads: g.CacheLeads, bloomBytes: g.BloomBytes,
+		sealer: g.Sealer, names: g.ids.name, log: g.Logger, flushEvery: g.flushEvery})
+	if err != nil {
+		g.err = err
+		return err
+	}
+	g.store = st
+	return nil
+}
+
+// fail notes the store's first failure: the next lookup returns it (the
+// partition's batch fails and is retried), so a write the view lost does
+// not go unnoticed.
+func (g *Global) fail(err error) {
+	if err != nil && g.err == nil {
+		g.err = err
+	}
+}
+
+// has reports whether the view holds a lead under handle h.
+func (g *Global) has(h uint32) bool { return int(h) < len(g.parts) && g.parts[h] != noLead }
+
+// setPartition makes partition the owner of lead h.
+func (g *Global) setPartition(h uint32, partition int32) {
+	for int(h) >= len(g.parts) {
+		g.parts = append(g.parts, noLead)
+	}
+	g.parts[h] = partition
+}
+
+// lead returns lead h (nil when the view has none), for the caller to
+// change and put back.
+func (g *Global) lead(h uint32) *globalLead {
+	if !g.has(h) {
+		return nil
+	}
+	l, err := g.store.lead(h)
+	if err != nil {
+		g.fail(err)
+		return &globalLead{}
+	}
+	return l
+}
+
+// put stores lead h.
+func (g *Global) put(h uint32, l *globalLead) { g.fail(g.store.putLead(h, l)) }
+
+// drop takes lead h out of the view.
+func (g *Global) drop(h uint32) {
+	g.parts[h] = noLead
+	g.fail(g.store.dropLead(h))
 }
 
 // fold files lead b's records under lead a and takes b out of the view:
@@ -103,16 +165,16 @@ func (g *Global) fold(a, b string) {
 		return
 	}
 	g.folded[hb] = ha
-	lb := g.leads.get(hb)
-	la := g.leads.get(ha)
-	if lb == nil || la == nil {
+	if !g.has(hb) || !g.has(ha) {
 		return
 	}
-	g.leads.set(hb, nil)
+	lb, la := g.lead(hb), g.lead(ha)
+	g.drop(hb)
 	for _, r := range lb.recs {
 		la.recs = keepRecords(la.recs, r)
 		g.fileKeys(ha, r.Keys())
 	}
+	g.put(ha, la)
 }
 
 // openFuzzy starts the view's fuzzy index, once.
@@ -135,11 +197,18 @@ func (g *Global) Close() error {
 	g.following.Wait()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.fz == nil {
-		return nil
+	var err error
+	if g.fz != nil {
+		err = g.fz.close()
+		g.fz = nil
 	}
-	err := g.fz.close()
-	g.fz = nil
+	if g.store != nil {
+		if serr := g.store.close(); err == nil {
+			err = serr
+		}
+		g.store = nil
+		g.err = errors.New("dedupe: view closed")
+	}
 	return err
 }
 
@@ -151,14 +220,19 @@ func (g *Global) Routed() int64 {
 }
 
 // block implements view.
-func (g *Global) block(k string) ([]uint32, error) { return g.blocks[k], nil }
+func (g *Global) block(k string) ([]uint32, error) {
+	if g.err != nil {
+		return nil, g.err
+	}
+	return g.store.block(k)
+}
 
 // records implements view.
 func (g *Global) records(h uint32, _ string) ([]*match.Prepared, error) {
-	if l := g.leads.get(h); l != nil {
-		return l.recs, nil
+	if l := g.lead(h); l != nil {
+		return l.recs, g.err
 	}
-	return nil, nil
+	return nil, g.err
 }
 
 // handles implements view.
@@ -167,7 +241,7 @@ func (g *Global) handles() *leadIDs { return g.ids }
 // organisation returns the organisation of lead id, as its match
 // records carry it ("" when unknown).
 func (g *Global) organisation(id string) string {
-	l := g.leads.get(g.ids.intern(id))
+	l := g.lead(g.ids.intern(id))
 	if l == nil {
 		return ""
 	}
@@ -181,11 +255,12 @@ func (g *Global) organisation(id string) string {
 
 // owner returns the partition and partition key of lead id.
 func (g *Global) owner(id string) (int32, string, bool) {
-	l := g.leads.get(g.ids.intern(id))
+	h := g.ids.intern(id)
+	l := g.lead(h)
 	if l == nil {
 		return 0, "", false
 	}
-	return l.partition, l.key, true
+	return g.parts[h], l.key, true
 }
 
 // file adds one source record (src, "" when unknown) of lead id, owned by
@@ -193,13 +268,13 @@ func (g *Global) owner(id string) (int32, string, bool) {
 // under the lead is not filed again.
 func (g *Global) file(partition int32, key, id, src string, rec *match.Prepared, keys []string) {
 	h := g.ids.intern(id)
-	if to, ok := g.folded[h]; ok && g.leads.get(to) != nil {
+	if to, ok := g.folded[h]; ok && g.has(to) {
 		h = to // folded: its records are its target's
 	}
-	l := g.leads.get(h)
+	l := g.lead(h)
 	if l == nil {
-		l = &globalLead{partition: partition, key: key}
-		g.leads.set(h, l)
+		l = &globalLead{key: key}
+		g.setPartition(h, partition)
 	}
 	if src != "" {
 		if slices.Contains(l.srcs, src) {
@@ -212,42 +287,54 @@ func (g *Global) file(partition int32, key, id, src string, rec *match.Prepared,
 	}
 	l.recs = keepRecords(l.recs, rec)
 	g.fileKeys(h, keys)
+	g.put(h, l)
 }
 
 // ownRecords returns the match records the view holds for lead id when
 // partition owns it (nil otherwise: unknown, folded, or another's).
 func (g *Global) ownRecords(partition int32, id string) []*match.Prepared {
-	l := g.leads.get(g.ids.intern(id))
-	if l == nil || l.partition != partition {
+	h := g.ids.intern(id)
+	if !g.has(h) || g.parts[h] != partition {
 		return nil
 	}
-	return l.recs
+	return g.lead(h).recs
 }
 
 // fileKeys files lead h under blocking keys.
 func (g *Global) fileKeys(h uint32, keys []string) {
 	for _, k := range keys {
-		hs := g.blocks[k]
+		hs, err := g.store.block(k)
+		if err != nil {
+			g.fail(err)
+			return
+		}
 		if slices.Contains(hs, h) {
 			continue
 		}
 		if len(hs) >= maxLeadsPerKey {
 			hs = hs[1:]
 		}
-		g.blocks[k] = append(hs, h)
+		// A new slice: the cache and the unwritten changes share the old.
+		g.fail(g.store.setBlock(k, append(append(make([]uint32, 0, len(hs)+1), hs...), h)))
 	}
 }
 
 // load adds the leads of a partition's state to the view, then the folds
 // its leads made.
 func (g *Global) load(partition int32, t State) error {
+	if err := g.ready(); err != nil {
+		return err
+	}
 	if err := g.loadLeads(partition, t); err != nil {
 		return err
 	}
-	return t.Scan(keyFold, func(key string, v []byte) (bool, error) {
+	if err := t.Scan(keyFold, func(key string, v []byte) (bool, error) {
 		g.fold(string(v), key[len(keyFold):])
-		return true, nil
-	})
+		return true, g.err
+	}); err != nil {
+		return err
+	}
+	return g.err
 }
 
 func (g *Global) loadLeads(partition int32, t State) error {
@@ -286,7 +373,7 @@ func (g *Global) loadLeads(partition int32, t State) error {
 		if g.fz != nil {
 			g.fz.put(id, recs)
 		}
-		return true, nil
+		return true, g.err
 	})
 }
 
@@ -392,10 +479,18 @@ func (g *Global) applyFetch(fs kgo.Fetches, log *slog.Logger) {
 		}
 	}
 	g.mu.Lock()
+	if err := g.ready(); err != nil {
+		g.mu.Unlock()
+		log.Error("dedupe view: changelog not filed", "err", err)
+		return
+	}
 	for i := range entries {
 		if e := &entries[i]; e.key != "" && !g.owned[e.partition] {
 			g.apply(e)
 		}
+	}
+	if g.err != nil {
+		log.Error("dedupe view: changelog not filed", "err", g.err)
 	}
 	fz := g.fz
 	g.mu.Unlock()
@@ -414,18 +509,19 @@ func (g *Global) apply(e *viewEntry) {
 	case strings.HasPrefix(e.key, keyRoute):
 		id := e.key[len(keyRoute):]
 		h := g.ids.intern(id)
-		l := g.leads.get(h)
+		l := g.lead(h)
 		if l == nil {
-			l = &globalLead{partition: e.partition}
-			g.leads.set(h, l)
+			l = &globalLead{}
 		}
-		l.key, l.partition = string(e.value), e.partition
+		l.key = string(e.value)
+		g.setPartition(h, e.partition)
+		g.put(h, l)
 	case strings.HasPrefix(e.key, keyFold) && e.value != nil:
 		g.fold(string(e.value), e.key[len(keyFold):])
 	case strings.HasPrefix(e.key, keyMatch):
 		id := e.key[len(keyMatch):]
 		key := ""
-		if l := g.leads.get(g.ids.intern(id)); l != nil {
+		if l := g.lead(g.ids.intern(id)); l != nil {
 			key = l.key
 		}
 		g.setLead(e.partition, key, id, e.preps)
@@ -439,20 +535,20 @@ func (g *Global) setLead(partition int32, key, id string, preps []*match.Prepare
 	h := g.ids.intern(id)
 	if to, ok := g.folded[h]; ok {
 		// Folded into another lead: its records are that lead's.
-		if l := g.leads.get(to); l != nil {
+		if l := g.lead(to); l != nil {
 			for _, prep := range preps {
 				l.recs = keepRecords(l.recs, prep)
 				g.fileKeys(to, prep.Keys())
 			}
+			g.put(to, l)
 		}
 		return
 	}
-	l := g.leads.get(h)
+	l := g.lead(h)
 	if l == nil {
 		l = &globalLead{}
-		g.leads.set(h, l)
 	}
-	l.partition = partition
+	g.setPartition(h, partition)
 	if key != "" {
 		l.key = key
 	}
@@ -460,4 +556,5 @@ func (g *Global) setLead(partition int32, key, id string, preps []*match.Prepare
 	for _, prep := range preps {
 		g.fileKeys(h, prep.Keys())
 	}
+	g.put(h, l)
 }

@@ -37,7 +37,7 @@ func run(t *testing.T, p *Processor, in *pipeline.Envelope) {
 // there; the same record replayed is routed again, and the owner repeats
 // its decision (issue 12).
 func TestGlobalViewRoutesToOwner(t *testing.T) {
-	g := NewGlobal()
+	g := newTestGlobal(t)
 	st0, st1 := newMapState(), newMapState()
 	p0, p1 := openShared(t, g, 0, st0), openShared(t, g, 1, st1)
 	ann := lead.Lead{FirstName: "Ann", LastName: "Lee", Email: "ann.lee@acme.com", Company: "Acme", Domain: "acme.com"}
@@ -71,7 +71,7 @@ func TestGlobalViewRoutesToOwner(t *testing.T) {
 // A routed record that comes back to the partition that routed it (the
 // lead's key led there) is decided there instead of going round again.
 func TestRoutedRecordBackAtRouterIsDecided(t *testing.T) {
-	g := NewGlobal()
+	g := newTestGlobal(t)
 	p0, p1 := openShared(t, g, 0, newMapState()), openShared(t, g, 1, newMapState())
 	ann := lead.Lead{FirstName: "Ann", LastName: "Lee", Email: "ann.lee@acme.com", Company: "Acme", Domain: "acme.com"}
 	run(t, p0, envelope("a", ann))
@@ -90,7 +90,7 @@ func TestRoutedRecordBackAtRouterIsDecided(t *testing.T) {
 // address of it is a new site (lead) of the same organisation; a person
 // never merges into an organisation lead.
 func TestOrganisationSites(t *testing.T) {
-	g := NewGlobal()
+	g := newTestGlobal(t)
 	p := openShared(t, g, 0, newMapState())
 	hq := lead.Lead{Company: "Koninklijke Philips N.V.", Domain: "philips.com", Street: "1 Amstelplein", City: "Amsterdam", Postcode: "1096 BC", Country: "NL"}
 	a := envelope("hq", hq)
@@ -124,7 +124,7 @@ func TestOrganisationSites(t *testing.T) {
 // record has no domain, so another key) names the organisation's key, so
 // the sink writes every site of one organisation on one partition.
 func TestOrganisationSiteNamesItsOrganisationsKey(t *testing.T) {
-	g := NewGlobal()
+	g := newTestGlobal(t)
 	p0, p1 := openShared(t, g, 0, newMapState()), openShared(t, g, 1, newMapState())
 	hq := lead.Lead{Company: "Koninklijke Philips N.V.", Domain: "philips.com", Street: "1 Amstelplein", City: "Amsterdam", Postcode: "1096 BC", Country: "NL"}
 	a := envelope("hq", hq)
@@ -141,4 +141,18 @@ func TestOrganisationSiteNamesItsOrganisationsKey(t *testing.T) {
 	if want := hq.PartitionKey(); c.OrganisationKey != want {
 		t.Errorf("second site's organisation key %q, want the first site's %q", c.OrganisationKey, want)
 	}
+}
+
+// newTestGlobal returns a view whose caches hold a few entries and whose
+// store writes every few changes, so that the tests' lookups go through
+// the store (and its sealing) as a large run's do; t closes it.
+func newTestGlobal(t testing.TB) *Global {
+	g := NewGlobal()
+	g.CacheBlocks, g.CacheLeads, g.BloomBytes, g.flushEvery = 64, 16, 8192, 32
+	t.Cleanup(func() {
+		if err := g.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return g
 }

@@ -73,7 +73,7 @@ func clusterInOrder(t testing.TB, rows []datasetRow, order []int) map[string]str
 func clusterTraced(t testing.TB, rows []datasetRow, order []int, trace map[string]string) map[string]string {
 	t.Helper()
 	orgLevel := os.Getenv("ORDER_LEVEL") == "organisation"
-	g := NewGlobal()
+	g := newTestGlobal(t)
 	p, err := Stage{Global: g, NoFuzzy: true}.OpenState(t.Context(), 0, newMapState())
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ func clusterFile(t *testing.T, path string, n int) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := NewGlobal()
+	g := newTestGlobal(t)
 	parts := make([]*Processor, n)
 	for i := range parts {
 		parts[i] = openShared(t, g, int32(i), newMapState())

@@ -25,7 +25,7 @@ func TestReconcileFoldsLeadsARecordJoins(t *testing.T) {
 		{"a thin record", thin, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g := NewGlobal()
+			g := newTestGlobal(t)
 			p0, p1 := openShared(t, g, 0, newMapState()), openShared(t, g, 1, newMapState())
 			a, b := envelope("a", atAddress), envelope("b", byName)
 			run(t, p0, a)
@@ -57,7 +57,7 @@ func TestReconcileFoldsLeadsARecordJoins(t *testing.T) {
 // the other's lead (from the changelog), the next record of that site
 // folds them, as it does for persons.
 func TestReconcileFoldsSitesOfTwoReplicas(t *testing.T) {
-	g0, g1 := NewGlobal(), NewGlobal()
+	g0, g1 := newTestGlobal(t), newTestGlobal(t)
 	st1 := newMapState()
 	p0, p1 := openShared(t, g0, 0, newMapState()), openShared(t, g1, 1, st1)
 	a := envelope("a", lead.Lead{Company: "Koninklijke Philips Electronics N.V.", Country: "NL"})

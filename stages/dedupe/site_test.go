@@ -121,7 +121,7 @@ func TestPersonRecordSite(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := openShared(t, NewGlobal(), 0, newMapState())
+			p := openShared(t, newTestGlobal(t), 0, newMapState())
 			env := map[string]*pipeline.Envelope{}
 			ref := func(r string) string {
 				kind, id, _ := strings.Cut(r, ":")
@@ -190,7 +190,7 @@ func seenLeads(env map[string]*pipeline.Envelope) map[string]bool {
 // site (it does not decide again), and the site belongs to the partition
 // that made it.
 func TestPersonSiteRouted(t *testing.T) {
-	g := NewGlobal()
+	g := newTestGlobal(t)
 	st0, st1 := newMapState(), newMapState()
 	p0, p1 := openShared(t, g, 0, st0), openShared(t, g, 1, st1)
 	ann := lead.Lead{FirstName: "Ann", LastName: "Lee", Email: "ann.lee@zorvik.co.uk", Company: "Zorvik Networks Ltd",
@@ -243,7 +243,7 @@ func TestPersonSiteWithoutView(t *testing.T) {
 // made it, under the same id, rather than named without a lead.
 func TestPersonSiteLostWithRollback(t *testing.T) {
 	st := newMapState()
-	p := openShared(t, NewGlobal(), 0, st)
+	p := openShared(t, newTestGlobal(t), 0, st)
 	ann := lead.Lead{FirstName: "Ann", LastName: "Lee", Company: "Zorvik Networks Ltd", Domain: "zorvik.co.uk",
 		Street: "27 Kelly Street", City: "London", Postcode: "63200", Country: "GB"}
 	first := envelope("a", ann)
