@@ -648,30 +648,45 @@ func (p *Processor) reconcile(v *match.Decision, thin bool) ([]string, []string)
 			}
 		}
 	}
-	keys := make([]string, len(others))
-	for i, b := range others {
-		_, keys[i], _ = p.global.owner(b) // before the fold takes b out
-		p.global.fold(target, b)
-	}
+	keys := p.foldInto(target, others)
 	*v = match.Decision{Outcome: match.AutoMerge, Target: target, Reason: ReasonReconciled}
 	return others, keys
 }
 
-// leadsMatch reports whether some record of lead a and some record of
-// lead b score at the auto-merge threshold with no guard failing.
-func (p *Processor) leadsMatch(a, b string) bool {
+// foldInto folds leads others into target in the view and returns their
+// partition keys, read before the fold takes each out.
+func (p *Processor) foldInto(target string, others []string) []string {
+	keys := make([]string, len(others))
+	for i, b := range others {
+		_, keys[i], _ = p.global.owner(b)
+		p.global.fold(target, b)
+	}
+	return keys
+}
+
+// someRecordsAgree reports whether agree holds for some record of lead a
+// and some record of lead b.
+func (p *Processor) someRecordsAgree(a, b string, agree func(x, y *match.Prepared) bool) bool {
 	g := p.global
 	ra, _ := g.records(g.ids.intern(a), a)
 	rb, _ := g.records(g.ids.intern(b), b)
 	for _, x := range ra {
 		for _, y := range rb {
-			bd := match.Score(x.Record(), y.Record(), false, p.cfg)
-			if bd.Score >= p.cfg.AutoMerge && len(bd.Failed) == 0 {
+			if agree(x, y) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// leadsMatch reports whether some record of lead a and some record of
+// lead b score at the auto-merge threshold with no guard failing.
+func (p *Processor) leadsMatch(a, b string) bool {
+	return p.someRecordsAgree(a, b, func(x, y *match.Prepared) bool {
+		bd := match.ScorePrepared(x, y, false, p.cfg)
+		return bd.Score >= p.cfg.AutoMerge && len(bd.Failed) == 0
+	})
 }
 
 // reconcileSites is reconcile for an organisation record that is the
@@ -692,28 +707,13 @@ func (p *Processor) reconcileSites(sites []string) (string, []string, []string) 
 			folded = append(folded, b)
 		}
 	}
-	keys := make([]string, len(folded))
-	for i, b := range folded {
-		_, keys[i], _ = p.global.owner(b) // before the fold takes b out
-		p.global.fold(target, b)
-	}
-	return target, folded, keys
+	return target, folded, p.foldInto(target, folded)
 }
 
 // sitesMatch reports whether some record of lead a and some record of
 // lead b are one site.
 func (p *Processor) sitesMatch(a, b string) bool {
-	g := p.global
-	ra, _ := g.records(g.ids.intern(a), a)
-	rb, _ := g.records(g.ids.intern(b), b)
-	for _, x := range ra {
-		for _, y := range rb {
-			if match.SameSite(x, y) {
-				return true
-			}
-		}
-	}
-	return false
+	return p.someRecordsAgree(a, b, match.SameSite)
 }
 
 // ReasonReconciled is the reason of an auto-merge that folded leads.

@@ -14,6 +14,13 @@ func Score(in, cand Record, phoneShared bool, cfg Config) Breakdown {
 	return score(&a, &b, phoneShared, &cfg)
 }
 
+// ScorePrepared is Score for records already prepared: their comparison
+// forms are not computed again.
+func ScorePrepared(in, cand *Prepared, phoneShared bool, cfg Config) Breakdown {
+	a, b := in.p, cand.p // copies: score keeps per-pair memos in them
+	return score(&a, &b, phoneShared, &cfg)
+}
+
 func score(a, b *prep, shared bool, cfg *Config) Breakdown {
 	var bd Breakdown
 	if twoOrganisations(a, b, shared) {

@@ -2,6 +2,7 @@ package match
 
 import (
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -569,6 +570,35 @@ func TestNearlySameLetters(t *testing.T) {
 	} {
 		if got := nearlySameLetters(tc.a, tc.b); got != tc.want {
 			t.Errorf("nearlySameLetters(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+// ScorePrepared gives what Score gives, and leaves the prepared records
+// as they were: they are shared, and score keeps memos per pair.
+func TestScorePreparedIsScore(t *testing.T) {
+	existing, incoming := workedExample()
+	noEmail := incoming
+	noEmail.Email = ""
+	anna := Record{FirstName: "Anna", LastName: "Berg", Street: "12 High Street", City: "Leeds", Postcode: "LS1 1AA"}
+	otto := anna
+	otto.FirstName = "Otto"
+	for _, cfg := range []Config{SpecConfig(), DefaultConfig()} {
+		for _, tc := range []struct {
+			name     string
+			in, cand Record
+		}{
+			{"worked example", incoming, existing},
+			{"without e-mail", noEmail, existing},
+			{"same address, another first name", otto, anna},
+		} {
+			want := Score(tc.in, tc.cand, false, cfg)
+			a, b := Prepare(tc.in), Prepare(tc.cand)
+			for range 2 {
+				if got := ScorePrepared(a, b, false, cfg); !reflect.DeepEqual(got, want) {
+					t.Errorf("model %d, %s: %+v, want %+v", cfg.Model, tc.name, got, want)
+				}
+			}
 		}
 	}
 }
