@@ -234,7 +234,7 @@ func (e *Envelope) encode(currentOnly bool, s Sealer, topic string) ([]byte, err
 		slim.Prov = &wireProvenance{src: e.Lead.Provenance, current: currentOnly}
 		w = &slim
 	}
-	if s != nil && (w.Raw != nil || w.Lead != nil || w.Site != nil) {
+	if s != nil && w.hasPersonalData() {
 		if w == e {
 			c := *e
 			w = &c

@@ -64,10 +64,16 @@ func sealsByLead(topic string) bool {
 	return false
 }
 
+// hasPersonalData reports whether e carries any of what seal seals (the
+// fields of PersonalData).
+func (e *Envelope) hasPersonalData() bool {
+	return e.Raw != nil || e.Lead != nil || e.Prov != nil || e.Site != nil
+}
+
 // seal replaces w's personal data with its sealed form (w is a copy the
 // caller may change). topic picks the subject.
 func (w *Envelope) seal(s Sealer, topic string) error {
-	if w.Raw == nil && w.Lead == nil && w.Prov == nil && w.Site == nil {
+	if !w.hasPersonalData() {
 		return nil
 	}
 	subject := SourceSubject(w.Source)
