@@ -143,11 +143,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	elapsed := time.Since(start)
-	var sealer pipeline.Sealer
-	if kr := sys.Keyring(); kr != nil {
-		sealer = kr
-	}
-	perPartition, routed, err := dedupeInput(ctx, sys.Brokers(), sealer, results[0].ImportID, c.partitions)
+	perPartition, routed, err := dedupeInput(ctx, sys.Brokers(), sys.Keyring(), results[0].ImportID, c.partitions)
 	if err != nil {
 		return err
 	}
