@@ -4,9 +4,7 @@ import (
 	"strings"
 	"unicode"
 
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
+	"github.com/leadstream/leadstream/internal/accents"
 )
 
 // legalForms are legal-form tokens (spec §2.4) in their dot-free,
@@ -143,25 +141,10 @@ var companyJoin = strings.NewReplacer(".", "", "'", "", "’", "")
 // not a letter or digit, reading "&" as "and".
 func companyTokens(name string) []string {
 	s, _ := cleanText(name)
-	if !isASCII(s) { // ASCII has no accents: the transform would return it as is
-		t := transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-		if out, _, err := transform.String(t, s); err == nil {
-			s = out
-		}
-	}
-	s = strings.ToLower(s)
+	s = strings.ToLower(accents.Strip(s))
 	s = strings.ReplaceAll(s, "&", " and ")
 	// Dots inside abbreviations ("s.a.", "b.v.") and apostrophes
 	// ("macy's") do not split words.
 	s = companyJoin.Replace(s)
 	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }

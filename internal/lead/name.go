@@ -2,12 +2,9 @@ package lead
 
 import (
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
+	"github.com/leadstream/leadstream/internal/accents"
 )
 
 // honorifics are removed from the front of a name (spec §2.3).
@@ -190,12 +187,7 @@ func caseNameToken(t string) string {
 // NameMatchForm is the name reduced for fuzzy matching (spec §2.3): lower
 // case, accents removed, hyphens and apostrophes turned into spaces.
 func NameMatchForm(s string) string {
-	t := transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, err := transform.String(t, s)
-	if err != nil {
-		out = s
-	}
-	out = strings.ToLower(out)
+	out := strings.ToLower(accents.Strip(s))
 	out = strings.Map(func(r rune) rune {
 		if r == '-' || r == '\'' || r == '’' || r == '‘' {
 			return ' '

@@ -25,9 +25,7 @@ import (
 	"strings"
 	"unicode"
 
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
+	"github.com/leadstream/leadstream/internal/accents"
 )
 
 // dropped are the words that do not tell organisations apart.
@@ -51,17 +49,11 @@ func init() {
 	}
 }
 
-// fold strips accents.
-var fold = transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-
 // Tokens returns the core tokens of an organisation name, sorted (see the
 // package doc). A name made only of dropped words keeps them, so "The
 // Company" is not empty.
 func Tokens(name string) []string {
-	s, _, err := transform.String(fold, strings.ToLower(name))
-	if err != nil {
-		s = strings.ToLower(name)
-	}
+	s := accents.Strip(strings.ToLower(name))
 	s = strings.NewReplacer("&", " and ", "+", " and ", ".", "", "'", "", "’", "").Replace(s)
 	words := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	// Single letters spelling a legal form ("n v", "b v", "s a").
