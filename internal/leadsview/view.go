@@ -523,7 +523,10 @@ func (v *View) dropLocked(ctx context.Context, ids []string) error {
 // merges only segments it has persisted, and never a lone one, whose
 // deleted documents (and their terms) would then stay on disk: a
 // placeholder document makes a segment of its own, written again until
-// the shard has two persisted segments to merge.
+// the shard has two persisted segments to merge. The merger and the
+// persister run on their own, so purgeShard does not trust one round: it
+// repeats until the root snapshot holds no deleted document and that
+// snapshot is the one on disk.
 func purgeShard(ctx context.Context, shard bleve.Index, b *bleve.Batch) error {
 	if err := b.Index(mergePlaceholder, map[string]any{}); err != nil {
 		return fmt.Errorf("leadsview: forget: %w", err)
@@ -535,30 +538,87 @@ func purgeShard(ctx context.Context, shard bleve.Index, b *bleve.Batch) error {
 	if err != nil {
 		return fmt.Errorf("leadsview: forget: %w", err)
 	}
-	if sc, ok := adv.(*scorch.Scorch); ok {
-		for try := 0; ; try++ {
-			for n := 0; statUint(sc, "TotMemorySegmentsAtRoot") > 0 && n < 3000; n++ {
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(10 * time.Millisecond):
-				}
-			}
-			if statUint(sc, "TotFileSegmentsAtRoot") >= 2 || try == 3 {
-				break
-			}
+	sc, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return shardDelete(shard)
+	}
+	ctx, cancel := context.WithTimeout(ctx, purgeTimeout)
+	defer cancel()
+	for {
+		if err := waitPersisted(ctx, sc); err != nil {
+			return err
+		}
+		clean, err := noDeletedDocs(sc)
+		if err != nil {
+			return err
+		}
+		if clean {
+			break
+		}
+		if statUint(sc, "TotFileSegmentsAtRoot") < 2 {
 			if err := shard.Index(mergePlaceholder, map[string]any{}); err != nil {
 				return fmt.Errorf("leadsview: forget: %w", err)
 			}
+			continue
 		}
 		if err := sc.ForceMerge(ctx, nil); err != nil {
 			return fmt.Errorf("leadsview: forget: merge the index: %w", err)
 		}
 	}
+	if err := shardDelete(shard); err != nil {
+		return err
+	}
+	return waitPersisted(ctx, sc)
+}
+
+// purgeTimeout bounds one shard's purge; a merge of a large shard on a
+// busy machine takes seconds, not minutes.
+const purgeTimeout = 5 * time.Minute
+
+func shardDelete(shard bleve.Index) error {
 	if err := shard.Delete(mergePlaceholder); err != nil {
 		return fmt.Errorf("leadsview: forget: %w", err)
 	}
 	return nil
+}
+
+// waitPersisted waits until the shard's root snapshot has no segment in
+// memory and is the snapshot its persister last wrote.
+func waitPersisted(ctx context.Context, sc *scorch.Scorch) error {
+	for {
+		st := sc.StatsMap()
+		mem, _ := st["TotMemorySegmentsAtRoot"].(uint64)
+		root, _ := st["CurRootEpoch"].(uint64)
+		persisted, _ := st["LastPersistedEpoch"].(uint64)
+		if mem == 0 && persisted >= root {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("leadsview: forget: wait for the index to persist: %w", ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// noDeletedDocs reports whether no segment of the shard's root snapshot
+// still holds a deleted document.
+func noDeletedDocs(sc *scorch.Scorch) (bool, error) {
+	r, err := sc.Reader()
+	if err != nil {
+		return false, fmt.Errorf("leadsview: forget: %w", err)
+	}
+	defer r.Close()
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		return false, fmt.Errorf("leadsview: forget: unexpected index reader %T", r)
+	}
+	for _, seg := range snap.Segments() {
+		if d := seg.Deleted(); d != nil && !d.IsEmpty() {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // mergePlaceholder is the document dropLocked indexes to get a merge.
