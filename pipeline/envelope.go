@@ -44,6 +44,10 @@ const (
 	HeaderReviewDecision = "ls-review-decision"
 )
 
+// ReviewDecisionPrefix starts the Decision of a decision on a review item
+// ("review:merge:<lead>"); such an envelope carries HeaderReviewDecision.
+const ReviewDecisionPrefix = "review:"
+
 // Outcome is the visible end state of one input record.
 type Outcome string
 
@@ -368,6 +372,10 @@ func (e *Envelope) record(s Sealer, topic, key string) (*kgo.Record, error) {
 	}
 	if len(e.Reasons) > 0 {
 		r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderReason, Value: []byte(strings.Join(e.Reasons, ","))})
+	}
+	if d, ok := strings.CutPrefix(e.Decision, ReviewDecisionPrefix); ok && topic != "" {
+		d, _, _ = strings.Cut(d, ":")
+		r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderReviewDecision, Value: []byte(d)})
 	}
 	return r, nil
 }

@@ -109,6 +109,10 @@ func (e *Emitter) Emit(topic, key string, env *Envelope) {
 	e.records = append(e.records, r)
 }
 
+// Records are the records emitted for the current input so far (tests
+// and in-process harnesses read them; the runner produces them).
+func (e *Emitter) Records() []*kgo.Record { return e.records }
+
 // Delete sends a tombstone for key to a compacted topic.
 func (e *Emitter) Delete(topic, key string) {
 	if e.err != nil {

@@ -185,7 +185,7 @@ func NewLeadID(env *pipeline.Envelope) string {
 
 // ParseDecision splits a decision record's value ("review:merge:<lead>").
 func ParseDecision(v string) (decision, target string) {
-	v = strings.TrimPrefix(v, "review:")
+	v = strings.TrimPrefix(v, pipeline.ReviewDecisionPrefix)
 	decision, target, _ = strings.Cut(v, ":")
 	return decision, target
 }
@@ -222,16 +222,11 @@ func Send(ctx context.Context, p interface {
 	if err := Fits(decision, target, it); err != nil {
 		return "", err
 	}
-	value := "review:" + decision
-	if decision == Merge {
-		value += ":" + target
-	}
-	env := &pipeline.Envelope{TraceID: id, Decision: value, FirstSeen: time.Now().UTC()}
-	rec, err := env.Record(ns.Topic(pipeline.TopicReview), id)
+	env := &pipeline.Envelope{TraceID: id, Decision: DecisionValue(decision, target), FirstSeen: time.Now().UTC()}
+	rec, err := env.Record(ns.Topic(pipeline.TopicReview), id) // with HeaderReviewDecision
 	if err != nil {
 		return "", err
 	}
-	rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: pipeline.HeaderReviewDecision, Value: []byte(decision)})
 	if err := p.ProduceSync(ctx, rec).FirstErr(); err != nil {
 		return "", fmt.Errorf("review %s %s: %w", decision, id, err)
 	}
@@ -242,6 +237,16 @@ func Send(ctx context.Context, p interface {
 		return target, nil
 	}
 	return NewLeadID(it.Envelope), nil
+}
+
+// DecisionValue is the Decision of a decision record: "review:<decision>",
+// and ":<target>" for a merge.
+func DecisionValue(decision, target string) string {
+	v := pipeline.ReviewDecisionPrefix + decision
+	if decision == Merge {
+		v += ":" + target
+	}
+	return v
 }
 
 // Components are the spec's score components of a candidate (crm.md

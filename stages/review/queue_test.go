@@ -93,3 +93,47 @@ func TestStageMergeLeavesMarker(t *testing.T) {
 		t.Fatalf("marker after a second decision %+v", d)
 	}
 }
+
+// A merge dedupe decides itself closes the item like a person's, sends the
+// record back to dedupe, and its marker says dedupe decided; a person's
+// decision after it changes nothing. The decision record carries the
+// header that keeps it out of the outcome tally.
+func TestDedupeResolvesItem(t *testing.T) {
+	st := &mapState{m: map[string][]byte{}}
+	p, err := Stage{}.open(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := &pipeline.Envelope{TraceID: "imp:9", FirstSeen: time.Now().UTC(), Outcome: pipeline.OutcomeReview,
+		Reasons: []string{"possible_duplicate", "candidate:ld_1:0.85"}, Lead: &lead.Lead{Email: "a@b.example"}}
+	if err := p.Process(context.Background(), held, &pipeline.Emitter{}); err != nil {
+		t.Fatal(err)
+	}
+	dec := &pipeline.Envelope{TraceID: "imp:9", Decision: DecisionValue(Merge, "ld_2"), Reasons: []string{ReasonDedupeResolved}, FirstSeen: time.Now().UTC()}
+	rec, err := dec.Record(pipeline.TopicReview, "imp:9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := pipeline.HeaderValue(rec, pipeline.HeaderReviewDecision); h != Merge {
+		t.Fatalf("decision header %q", h)
+	}
+	var out pipeline.Emitter
+	if err := p.Process(context.Background(), dec, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Records()) != 1 || out.Records()[0].Topic != pipeline.TopicValid {
+		t.Fatalf("sent on: %d records", len(out.Records()))
+	}
+	back, err := pipeline.DecodeEnvelope(out.Records()[0])
+	if err != nil || back.Decision != DecisionMergePrefix+"ld_2" {
+		t.Fatalf("back to dedupe: %+v %v", back, err)
+	}
+	var d Decided
+	if err := json.Unmarshal(st.m[keyDecided+"imp:9"], &d); err != nil || d.Decision != Merge || d.LeadID != "ld_2" || d.By != ByDedupe {
+		t.Fatalf("marker %+v %v", d, err)
+	}
+	var late pipeline.Emitter
+	if err := p.Process(context.Background(), &pipeline.Envelope{TraceID: "imp:9", Decision: DecisionValue(Reject, "")}, &late); err != nil || len(late.Records()) != 0 {
+		t.Fatalf("a person's late decision: %v, %d records", err, len(late.Records()))
+	}
+}

@@ -10,6 +10,11 @@
 // decided item leaves a marker (decision, lead, time; no personal data) so
 // a second decision can be refused as a conflict.
 //
+// Dedupe decides an item itself when a later record makes the held
+// record an unambiguous match of one lead: a merge decision with reason
+// ReasonDedupeResolved, carried out as a person's merge, whose marker
+// says By "dedupe".
+//
 // Dedupe writes each candidate of a possible duplicate as a reason
 // "candidate:<lead>:<score>:<components>" (FormatCandidate); the queue's
 // readers parse it back with the score components (ParseCandidate).
@@ -20,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/segmentio/encoding/json"
@@ -68,7 +74,17 @@ type Decided struct {
 	Decision string    `json:"decision"`
 	LeadID   string    `json:"lead_id,omitempty"`
 	At       time.Time `json:"at"`
+	// By is ByDedupe when dedupe resolved the item itself, "" for a person.
+	By string `json:"by,omitempty"`
 }
+
+// ReasonDedupeResolved marks a decision dedupe sends itself: a held
+// possible duplicate that a later record made an unambiguous match of one
+// lead (see stages/dedupe, "held records"). ByDedupe is its marker's By.
+const (
+	ReasonDedupeResolved = "dedupe_resolved"
+	ByDedupe             = "dedupe"
+)
 
 // Stage is the review stage.
 type Stage struct {
@@ -208,7 +224,7 @@ func (it *Item) Open(ctx context.Context, s pipeline.Sealer) error {
 
 func (p *processor) process(in *pipeline.Envelope, out *pipeline.Emitter) error {
 	t, key := p.t, keyItem+in.TraceID
-	if in.Decision == "" || in.Decision[:min(len(in.Decision), 7)] != "review:" {
+	if !strings.HasPrefix(in.Decision, pipeline.ReviewDecisionPrefix) {
 		// A record to hold. A newer record for the same item replaces it.
 		it, err := newItem(in, time.Now().UTC(), p.sealer)
 		if err != nil {
@@ -256,6 +272,9 @@ func (p *processor) process(in *pipeline.Envelope, out *pipeline.Emitter) error 
 	}
 	t.Delete(key)
 	mark := Decided{ID: in.TraceID, Decision: decision, At: in.FirstSeen}
+	if slices.Contains(in.Reasons, ReasonDedupeResolved) {
+		mark.By = ByDedupe
+	}
 	switch decision {
 	case Approve, CreateNew, Merge:
 		if env.Lead == nil {
