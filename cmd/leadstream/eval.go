@@ -134,7 +134,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	sum, err := sys.WaitForOutcomes(ctx, results, nil)
+	sum, err := sys.WaitSettled(ctx, results, nil)
 	if err != nil {
 		return err
 	}

@@ -170,7 +170,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	} else {
 		pctx, stop := context.WithCancel(wctx)
 		bar := newOutcomeProgress(pctx, progressWriter(*progress, stderr), importedRows(results), started, sys.Lag)
-		sum, err = sys.WaitForOutcomes(wctx, results, bar.Update)
+		sum, err = sys.WaitSettled(wctx, results, bar.Update)
 		stop()
 	}
 	fmt.Fprintln(stdout, "summary:")

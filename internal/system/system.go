@@ -625,6 +625,21 @@ func (s *System) WaitForOutcomes(ctx context.Context, results []pipeline.ImportR
 	return t.WaitFor(ctx, read, list, progress)
 }
 
+// WaitSettled is WaitForOutcomes, then waits until the pipeline is idle
+// and counts again: a record held for review that dedupe resolves later
+// (stages/dedupe, held records) reaches its final outcome after every
+// record already had one.
+func (s *System) WaitSettled(ctx context.Context, results []pipeline.ImportResult, progress func(pipeline.Summary)) (pipeline.Summary, error) {
+	sum, err := s.WaitForOutcomes(ctx, results, progress)
+	if err != nil {
+		return sum, err
+	}
+	if err := s.WaitIdle(ctx); err != nil {
+		return sum, err
+	}
+	return s.WaitForOutcomes(ctx, results, progress)
+}
+
 // Errors returns the stage failures seen so far (each was retried).
 func (s *System) Errors() []error {
 	s.mu.Lock()

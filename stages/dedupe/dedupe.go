@@ -321,6 +321,9 @@ type Processor struct {
 	sealer pipeline.Sealer
 	// ctx is the context of the record being processed, for the keyring.
 	ctx context.Context
+	// held are the records held as possible duplicates (held.go), when
+	// there is no global view to keep them.
+	held *heldSet
 }
 
 // view is where candidates come from: the partition's own blocks, or the
@@ -399,6 +402,9 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	if seen && !((approved || decidedMerge) && d.Decision == DecisionReview) && !routedHere {
 		return p.repeat(in, d, out, nil)
 	}
+	if seen && d.Decision == DecisionReview {
+		p.release(in.Source.Key()) // decided, by a person or by redecideHeld
+	}
 	if p.ids.full() {
 		p.reset()
 	}
@@ -468,6 +474,9 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 				if err := p.putJSON(srcKey, d); err != nil {
 					return err
 				}
+				if err := p.redecideHeld(keys, out); err != nil {
+					return err
+				}
 				return p.repeat(in, d, out, nil)
 			}
 		} else if !p.hasLead(verdict.Target) {
@@ -505,6 +514,8 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 		}
 		if lowQuality(quality) {
 			in.Reasons = append(in.Reasons, quality...)
+		} else if !rec.Organisation && routedTo == "" {
+			p.hold(in, prep, keys)
 		}
 	case match.New:
 		if lowQuality(in.Reasons) && !approved {
@@ -544,6 +555,11 @@ func (p *Processor) process(_ context.Context, in *pipeline.Envelope, out *pipel
 	d.Site = site
 	if err := p.putJSON(srcKey, d); err != nil {
 		return err
+	}
+	if d.Decision != DecisionReview && !rec.Organisation {
+		if err := p.redecideHeld(keys, out); err != nil {
+			return err
+		}
 	}
 	return p.repeat(in, d, out, &st)
 }

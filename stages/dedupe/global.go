@@ -60,6 +60,9 @@ type Global struct {
 	// owned are the partitions this process has open: Follow skips them.
 	owned  map[int32]bool
 	routed int64
+	// held are the records of this process's partitions held as
+	// possible duplicates (held.go).
+	held *heldSet
 	// Sealer opens the sealed match records of the changelog (nil: they
 	// are skipped) and seals the leads the view stores; set before Follow.
 	Sealer pipeline.Sealer

@@ -9,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/leadstream/leadstream/internal/evaluate"
 	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/pipeline"
+	"github.com/leadstream/leadstream/stages/review"
 )
 
 // datasetRow is one labelled record of a dataset, normalised.
@@ -82,26 +84,58 @@ func clusterTraced(t testing.TB, rows []datasetRow, order []int, trace map[strin
 	t0 := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 	out := map[string]string{}
 	folded := map[string]string{}
-	for _, i := range order {
-		r := rows[i]
-		l := r.lead
-		in := &pipeline.Envelope{TraceID: r.id, Source: pipeline.Source{Provider: "csv", RecordID: r.id, Line: r.line},
-			FirstSeen: t0.Add(time.Duration(r.line) * time.Millisecond), Lead: &l}
-		if err := p.Process(t.Context(), in, &pipeline.Emitter{}); err != nil {
+	// held are the records held for review, as the review stage keeps
+	// them; a decision dedupe sends on one comes back as the review
+	// stage would send it (merge_into the lead).
+	held := map[string]pipeline.Envelope{}
+	var process func(in *pipeline.Envelope)
+	process = func(in *pipeline.Envelope) {
+		var em pipeline.Emitter
+		if err := p.Process(t.Context(), in, &em); err != nil {
 			t.Fatal(err)
 		}
+		id := in.Source.RecordID
 		if trace != nil {
-			trace[r.id] = fmt.Sprintf("%s %s %s %v abs=%v", in.Decision, in.LeadID, in.Outcome, in.Reasons, in.Absorbed)
+			trace[id] = fmt.Sprintf("%s %s %s %v abs=%v", in.Decision, in.LeadID, in.Outcome, in.Reasons, in.Absorbed)
+		}
+		if in.Outcome == pipeline.OutcomeReview {
+			held[in.TraceID] = *in
 		}
 		if in.Outcome == "" {
-			out[r.id] = in.LeadID
+			out[id] = in.LeadID
 			if orgLevel && in.Lead != nil && in.Lead.OrganisationID != "" {
-				out[r.id] = in.Lead.OrganisationID
+				out[id] = in.Lead.OrganisationID
 			}
 			for _, b := range in.Absorbed {
 				folded[b] = in.LeadID
 			}
 		}
+		for _, rec := range em.Records() {
+			if pipeline.HeaderValue(rec, pipeline.HeaderReviewDecision) == "" {
+				continue
+			}
+			d, err := pipeline.DecodeEnvelope(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, ok := held[d.TraceID]
+			if !ok {
+				continue
+			}
+			delete(held, d.TraceID)
+			_, target := review.ParseDecision(d.Decision)
+			if trace != nil {
+				trace["resolved:"+h.Source.RecordID] = target
+			}
+			h.Outcome, h.Reasons, h.Decision = "", nil, review.DecisionMergePrefix+target
+			process(&h)
+		}
+	}
+	for _, i := range order {
+		r := rows[i]
+		l := r.lead
+		process(&pipeline.Envelope{TraceID: r.id, Source: pipeline.Source{Provider: "csv", RecordID: r.id, Line: r.line},
+			FirstSeen: t0.Add(time.Duration(r.line) * time.Millisecond), Lead: &l})
 	}
 	for id, l := range out {
 		for range 64 {
@@ -276,5 +310,52 @@ func TestOrderFalseMerges(t *testing.T) {
 		for _, r := range rs {
 			t.Logf("  %s %s %q %q %q %q %q %q | %s", r.entity, r.id, r.lead.FirstName, r.lead.LastName, r.lead.Email, r.lead.Street, r.lead.City, r.lead.Postcode, tr[r.id])
 		}
+	}
+}
+
+// A record held for review because its own lead did not exist yet is
+// decided again when that lead appears: in a shuffled febrl2, records held
+// at first are merged later by dedupe's own decision, each with records
+// of its own entity, and the order costs far less than before (F1 0.9735
+// in this order without it).
+func TestHeldRecordsDecidedAgain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads a dataset")
+	}
+	rows := readDataset(t, "../../testdata/datasets/febrl2.csv")
+	truth := map[string]string{}
+	for _, r := range rows {
+		truth[r.id] = r.entity
+	}
+	trace := map[string]string{}
+	c := clusterTraced(t, rows, orders(rows, 1)["shuffle-1"], trace)
+	resolved := 0
+	for k := range trace {
+		id, ok := strings.CutPrefix(k, "resolved:")
+		if !ok {
+			continue
+		}
+		resolved++
+		if c[id] == "" {
+			t.Errorf("%s resolved but not merged: %s", id, trace[id])
+			continue
+		}
+		mates := 0
+		for other, l := range c {
+			if other != id && l == c[id] && truth[other] == truth[id] {
+				mates++
+			}
+		}
+		if mates == 0 {
+			t.Errorf("%s merged into %s with none of its entity", id, c[id])
+		}
+	}
+	s := evaluate.Pairwise(truth, c)
+	t.Logf("resolved %d held records; P %.4f R %.4f F1 %.4f", resolved, s.Precision, s.Recall, s.F1)
+	if resolved == 0 {
+		t.Fatal("no held record was decided again")
+	}
+	if s.Precision < 0.99 || s.F1 < 0.98 {
+		t.Errorf("P %.4f F1 %.4f, want ≥ 0.99 and ≥ 0.98", s.Precision, s.F1)
 	}
 }

@@ -1,0 +1,48 @@
+package dedupe
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestHeldSet(t *testing.T) {
+	type op struct {
+		add    string   // source key to add with keys
+		keys   []string // its blocking keys
+		remove string   // source key to remove
+	}
+	tests := []struct {
+		name  string
+		ops   []op
+		query []string
+		want  []string
+	}{
+		{"none", nil, []string{"a"}, nil},
+		{"one key", []op{{add: "s1", keys: []string{"a", "b"}}}, []string{"b"}, []string{"s1"}},
+		{"each once", []op{{add: "s1", keys: []string{"a", "b"}}, {add: "s2", keys: []string{"b"}}}, []string{"a", "b"}, []string{"s1", "s2"}},
+		{"removed", []op{{add: "s1", keys: []string{"a"}}, {add: "s2", keys: []string{"a"}}, {remove: "s1"}}, []string{"a"}, []string{"s2"}},
+		{"added again with other keys", []op{{add: "s1", keys: []string{"a"}}, {add: "s1", keys: []string{"c"}}}, []string{"a", "c"}, []string{"s1"}},
+		{"no shared key", []op{{add: "s1", keys: []string{"a"}}}, []string{"z"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newHeldSet()
+			for _, o := range tt.ops {
+				if o.add != "" {
+					s.add(o.add, &heldRecord{trace: o.add, keys: o.keys})
+				}
+				if o.remove != "" {
+					s.remove(o.remove)
+				}
+			}
+			if got := s.sharing(tt.query); !slices.Equal(got, tt.want) {
+				t.Errorf("sharing(%v) = %v, want %v", tt.query, got, tt.want)
+			}
+			for k, srcs := range s.byKey {
+				if len(srcs) == 0 {
+					t.Errorf("empty block %q left behind", k)
+				}
+			}
+		})
+	}
+}
