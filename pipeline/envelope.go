@@ -212,6 +212,26 @@ type PersonalData struct {
 	Site *lead.Site `json:"site,omitempty"`
 }
 
+// Receipt is the record of e's outcome without its personal data, as
+// leads.synced carries it: ids, decision, outcome, reasons, HaloPSA
+// references, the lead's scores and organisation, and its site's ids. The
+// lead as it stands travels on leads.current (compacted, and so erased
+// with the lead); a receipt is what the outcome's readers (the tally,
+// notify, eval's clusters) need, and a fifth of a lead's bytes on the
+// non-compacted topics is spared.
+func (e *Envelope) Receipt() *Envelope {
+	r := &Envelope{TraceID: e.TraceID, Source: e.Source, FirstSeen: e.FirstSeen, LeadID: e.LeadID, Decision: e.Decision,
+		Absorbed: e.Absorbed, AbsorbedKeys: e.AbsorbedKeys, Outcome: e.Outcome, Reasons: e.Reasons, Halo: e.Halo,
+		Key: e.Key, Stages: append([]string(nil), e.Stages...)}
+	if l := e.Lead; l != nil {
+		r.Lead = &lead.Lead{QualityScore: l.QualityScore, FitScore: l.FitScore, FitBucket: l.FitBucket, OrganisationID: l.OrganisationID}
+	}
+	if st := e.Site; st != nil {
+		r.Site = &lead.Site{LeadID: st.LeadID, OrganisationID: st.OrganisationID}
+	}
+	return r
+}
+
 // ErrUnsupportedVersion is returned for envelopes newer than this build.
 var ErrUnsupportedVersion = errors.New("unsupported envelope version")
 

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
 	"time"
@@ -173,4 +174,38 @@ func BenchmarkEnvelopeCodec(b *testing.B) {
 		}
 		b.ReportMetric(float64(size), "bytes/record")
 	})
+}
+
+// A receipt keeps the ids, the outcome and the scores, and no personal
+// data: its encoding holds none of the lead's or site's values.
+func TestReceiptCarriesNoPersonalData(t *testing.T) {
+	l := &lead.Lead{FirstName: "Zoltan", LastName: "Quixotic", Email: "zq@quixotic.example", Company: "Quixotic Ltd",
+		QualityScore: 81, FitScore: 40, FitBucket: "warm", OrganisationID: "ld_org",
+		Provenance: map[string][]lead.Observation{"email": {{Value: "zq@quixotic.example", Source: "csv"}}}}
+	e := &Envelope{TraceID: "imp:1", Source: Source{Provider: "csv", RecordID: "r1"}, FirstSeen: time.Now().UTC(),
+		Raw: map[string]string{"email": "zq@quixotic.example"}, Lead: l, LeadID: "ld_1", Decision: "merge",
+		Site:    &lead.Site{LeadID: "ld_s", OrganisationID: "ld_org", Company: "Quixotic Ltd", Phone: "+442079460999"},
+		Outcome: OutcomeMerged, Halo: &HaloRef{TicketID: 7}, Absorbed: []string{"ld_0"}}
+	r := e.Receipt()
+	rec, err := r.Record(TopicSynced, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"Zoltan", "Quixotic", "quixotic.example", "2079460999"} {
+		if bytes.Contains(rec.Value, []byte(s)) {
+			t.Errorf("receipt holds %q", s)
+		}
+	}
+	back, err := DecodeEnvelope(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.LeadID != "ld_1" || back.Decision != "merge" || back.Outcome != OutcomeMerged || back.Halo == nil || back.Halo.TicketID != 7 ||
+		back.Lead == nil || back.Lead.QualityScore != 81 || back.Lead.OrganisationID != "ld_org" ||
+		back.Site == nil || back.Site.LeadID != "ld_s" || back.Site.OrganisationID != "ld_org" || len(back.Absorbed) != 1 {
+		t.Fatalf("receipt lost what its readers need: %+v lead %+v site %+v", back, back.Lead, back.Site)
+	}
+	if e.Lead.Email == "" || e.Site.Company == "" {
+		t.Fatal("the envelope itself was changed")
+	}
 }

@@ -459,7 +459,7 @@ func (p *processor) ProcessBatch(ctx context.Context, batch []*pipeline.Envelope
 		if err := p.tellAbsorbed(it, outs[it.i]); err != nil {
 			return nil, err
 		}
-		outs[it.i].Emit(pipeline.TopicSynced, in.TraceID, in)
+		outs[it.i].Emit(pipeline.TopicSynced, in.TraceID, in.Receipt())
 		// The lead as it now stands, for the API's leads views.
 		outs[it.i].Emit(pipeline.TopicCurrent, in.LeadID, in)
 	}
