@@ -29,9 +29,11 @@ import (
 // of the process sees every held record). A record held before a restart,
 // or by another process, waits for a person as before.
 
-// maxHeld bounds the held records remembered; past it a newly held
-// record is only queued for a person.
-const maxHeld = 100_000
+// maxHeld bounds the held records remembered (each is a prepared match
+// record, about a kilobyte): past it the oldest is forgotten and waits
+// for a person only. Records a person rejected never come back to
+// dedupe, so without a bound they would stay until a restart.
+const maxHeld = 16_384
 
 // heldRecord is a record waiting in the review queue as a possible
 // duplicate.
@@ -39,6 +41,7 @@ type heldRecord struct {
 	trace string
 	prep  *match.Prepared
 	keys  []string
+	seq   uint64 // when it was held (heldSet.order)
 }
 
 // heldSet holds the records held for review, by source key and by
@@ -46,19 +49,47 @@ type heldRecord struct {
 type heldSet struct {
 	recs  map[string]*heldRecord // source key → record
 	byKey map[string][]string    // blocking key → source keys
+	// order is the records in the order they were held; an entry whose
+	// record was removed or held again since is skipped.
+	order []heldEntry
+	seq   uint64
+	max   int
+}
+
+// heldEntry is a place in heldSet.order.
+type heldEntry struct {
+	src string
+	seq uint64
 }
 
 func newHeldSet() *heldSet {
-	return &heldSet{recs: map[string]*heldRecord{}, byKey: map[string][]string{}}
+	return &heldSet{recs: map[string]*heldRecord{}, byKey: map[string][]string{}, max: maxHeld}
 }
 
-// add remembers a held record (again: the newer copy replaces it).
+// add remembers a held record (again: the newer copy replaces it),
+// forgetting the oldest when the set is full.
 func (s *heldSet) add(src string, r *heldRecord) {
-	if _, ok := s.recs[src]; !ok && len(s.recs) >= maxHeld {
-		return
-	}
 	s.remove(src)
+	for len(s.recs) >= s.max && len(s.order) > 0 {
+		e := s.order[0]
+		s.order = s.order[1:]
+		if old, ok := s.recs[e.src]; ok && old.seq == e.seq {
+			s.remove(e.src)
+		}
+	}
+	s.seq++
+	r.seq = s.seq
 	s.recs[src] = r
+	s.order = append(s.order, heldEntry{src: src, seq: r.seq})
+	if len(s.order) > 2*len(s.recs)+64 {
+		live := s.order[:0]
+		for _, e := range s.order {
+			if x, ok := s.recs[e.src]; ok && x.seq == e.seq {
+				live = append(live, e)
+			}
+		}
+		s.order = live
+	}
 	for _, k := range r.keys {
 		s.byKey[k] = append(s.byKey[k], src)
 	}

@@ -46,3 +46,22 @@ func TestHeldSet(t *testing.T) {
 		})
 	}
 }
+
+// A full set forgets its oldest record first; a record held again counts
+// from its new place.
+func TestHeldSetForgetsOldest(t *testing.T) {
+	s := newHeldSet()
+	s.max = 3
+	for _, src := range []string{"a", "b", "c", "a", "d"} {
+		s.add(src, &heldRecord{trace: src, keys: []string{"k"}})
+	}
+	if got := s.sharing([]string{"k"}); !slices.Equal(got, []string{"c", "a", "d"}) {
+		t.Fatalf("held %v, want [c a d]", got)
+	}
+	for range 200 {
+		s.add("e", &heldRecord{trace: "e", keys: []string{"k"}})
+	}
+	if len(s.order) > 2*len(s.recs)+64 {
+		t.Fatalf("order grew to %d for %d records", len(s.order), len(s.recs))
+	}
+}
