@@ -26,8 +26,10 @@ pipeline (embedded broker, all stages, dry-run sink) in a fresh data
 directory, takes each record's final lead id as its predicted cluster and
 prints one JSON object with pairwise precision, recall and F1 and B-cubed
 precision, recall and F1 under "bcubed" (records held in review, rejected
-or dead-lettered count as singletons). The quality gate is off: eval
-measures matching, not data quality.
+or dead-lettered count as singletons). It counts once the pipeline is
+idle, so a held record that dedupe resolved itself when its lead
+appeared counts where it ended. The quality gate is off: eval measures
+matching, not data quality.
 
 --level chooses what a cluster is: "lead" (default) the lead each record
 ended in; "organisation" the organisation (HaloPSA Client) of an
