@@ -19,6 +19,7 @@ import (
 	"github.com/leadstream/leadstream/internal/system"
 	"github.com/leadstream/leadstream/pipeline"
 	"github.com/leadstream/leadstream/stages/dedupe"
+	"github.com/leadstream/leadstream/stages/review"
 )
 
 const evalHelp = `Measures deduplication on a labelled file: runs it through the real
@@ -68,7 +69,10 @@ type evalReport struct {
 	// partition of its lead counts once more under Routed).
 	DedupeInput []int `json:"dedupe_input_per_partition"`
 	// Routed is how many records dedupe sent on to another partition.
-	Routed        int         `json:"routed"`
+	Routed int `json:"routed"`
+	// Resolved is how many records held for review dedupe decided itself
+	// once their lead appeared (they came back to it to be merged).
+	Resolved      int         `json:"resolved_from_review"`
 	Seconds       float64     `json:"seconds"`
 	RecordsPerSec float64     `json:"records_per_second"`
 	HaloPSA       *haloReport `json:"halopsa,omitempty"`
@@ -145,7 +149,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	elapsed := time.Since(start)
-	perPartition, routed, err := dedupeInput(ctx, sys.Brokers(), sys.Keyring(), results[0].ImportID, c.partitions)
+	perPartition, routed, resolved, err := dedupeInput(ctx, sys.Brokers(), sys.Keyring(), results[0].ImportID, c.partitions)
 	if err != nil {
 		return err
 	}
@@ -163,6 +167,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Outcomes:      sum.Counts,
 		DedupeInput:   perPartition,
 		Routed:        routed,
+		Resolved:      resolved,
 		Seconds:       elapsed.Seconds(),
 		RecordsPerSec: float64(sum.Read) / elapsed.Seconds(),
 	}
@@ -181,11 +186,10 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // dedupeInput counts the records of import id on leads.valid per
 // partition (a routed record apart): how the stream spread over the
 // dedupe partitions. s opens the sealed records.
-func dedupeInput(ctx context.Context, brokers []string, s pipeline.Sealer, id string, partitions int) ([]int, int, error) {
-	counts := make([]int, max(partitions, 1))
-	routed := 0
+func dedupeInput(ctx context.Context, brokers []string, s pipeline.Sealer, id string, partitions int) (counts []int, routed, resolved int, err error) {
+	counts = make([]int, max(partitions, 1))
 	var decodeErr error
-	err := pipeline.ReadTopic(ctx, brokers, pipeline.TopicValid, func(r *kgo.Record) {
+	err = pipeline.ReadTopic(ctx, brokers, pipeline.TopicValid, func(r *kgo.Record) {
 		env, err := pipeline.OpenEnvelope(ctx, r, s)
 		if err != nil {
 			decodeErr = err
@@ -195,6 +199,8 @@ func dedupeInput(ctx context.Context, brokers []string, s pipeline.Sealer, id st
 		case env.Source.ImportID != id:
 		case env.Decision == dedupe.DecisionRouted:
 			routed++
+		case strings.HasPrefix(env.Decision, review.DecisionMergePrefix):
+			resolved++
 		case int(r.Partition) < len(counts):
 			counts[r.Partition]++
 		}
@@ -203,9 +209,9 @@ func dedupeInput(ctx context.Context, brokers []string, s pipeline.Sealer, id st
 		err = decodeErr
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("eval: read %s: %w", pipeline.TopicValid, err)
+		return nil, 0, 0, fmt.Errorf("eval: read %s: %w", pipeline.TopicValid, err)
 	}
-	return counts, routed, nil
+	return counts, routed, resolved, nil
 }
 
 // readTruth maps record ids to entities.
