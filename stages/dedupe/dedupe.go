@@ -607,6 +607,18 @@ func keepRecords(old []*match.Prepared, rec *match.Prepared) []*match.Prepared {
 	keep := recordsKept(rec)
 	out := make([]*match.Prepared, 0, min(len(old)+1, keep))
 	out = append(out, old...)
+	if f := rec.SiteForm(); f != "" {
+		// An organisation's records keep as many spellings as they can:
+		// the record replaces one of the same form, not the oldest, so
+		// which spellings a large organisation keeps does not depend on
+		// the order they came in.
+		for i := 1; i < len(out); i++ {
+			if out[i].SiteForm() == f {
+				out = append(out[:i], out[i+1:]...)
+				break
+			}
+		}
+	}
 	if len(out) >= keep {
 		drop := 1 // the oldest but the first
 		if e := rec.EmailKey(); e != "" {

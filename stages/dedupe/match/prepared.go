@@ -1,5 +1,10 @@
 package match
 
+import (
+	"slices"
+	"strings"
+)
+
 // Prepared is a record with its comparison forms (name and address match
 // forms, e-mail parts) computed once. A store that offers the same
 // candidate records to many incoming records keeps them prepared, so
@@ -50,3 +55,16 @@ func (x *Prepared) EmailKey() string { return x.rec.Email }
 // Thin reports whether the record is thin: a full person name and a city
 // and nothing else (Config.ThinRecordsByCity).
 func (x *Prepared) Thin() bool { return x.p.thin() }
+
+// SiteForm is what tells an organisation record's spelling and site
+// apart from another's: its name's core tokens in order, postcode, street
+// and phone ("" for a person record). Two records of one lead with the
+// same form add nothing to each other as match records.
+func (x *Prepared) SiteForm() string {
+	if !x.rec.Organisation {
+		return ""
+	}
+	toks := slices.Clone(x.p.org)
+	slices.Sort(toks)
+	return strings.Join(toks, " ") + "|" + x.p.postcode + "|" + x.p.street + "|" + x.rec.Phone
+}
