@@ -603,6 +603,8 @@ func (p *Processor) organisationOf(id string) (string, error) {
 // than the first) takes its place rather than pushing out the oldest, so
 // a burst of records of one mailbox does not crowd out the lead's other
 // spellings: the answer then depends less on the order records arrive in.
+// An organisation record does the same with a kept record of its own name
+// form and site (SiteForm).
 func keepRecords(old []*match.Prepared, rec *match.Prepared) []*match.Prepared {
 	keep := recordsKept(rec)
 	out := make([]*match.Prepared, 0, min(len(old)+1, keep))
