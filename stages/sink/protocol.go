@@ -168,7 +168,7 @@ func (ow *orgWork) matches(a halopsa.Area) bool {
 }
 
 // matchUsers claims User rows for leads: by e-mail, else by name at the
-// lead's Client.
+// lead's Client, each row once.
 func matchUsers(todo []*item) readBack {
 	return func(rows []stdjson.RawMessage, missing []int) map[int]stdjson.RawMessage {
 		var ti tenantIndex
@@ -184,6 +184,7 @@ func matchUsers(todo []*item) readBack {
 		for _, i := range missing {
 			if u, ok := ti.user(todo[i].in.Lead, todo[i].m.ClientID); ok {
 				out[i] = raw[u.ID]
+				ti.ownUser(u.ID) // claimed: a namesake of the batch takes another
 			}
 		}
 		return out

@@ -822,6 +822,7 @@ func (p *processor) createUsers(ctx context.Context, creators []*item) error {
 			continue
 		}
 		p.stage.tenant.addUser(u)
+		p.stage.tenant.ownUser(u.ID)
 		it.m.UserID = u.ID
 		it.m.User = stringFields(items[i])
 		if err := p.save(it); err != nil {
@@ -837,6 +838,7 @@ func (p *processor) createUsers(ctx context.Context, creators []*item) error {
 // never writes. The lead follows the User's Client.
 func (p *processor) linkUser(it *item, u userRef, own bool) error {
 	it.m.UserID = u.ID
+	p.stage.tenant.ownUser(u.ID)
 	if u.ClientID != 0 && u.ClientID != it.m.ClientID {
 		it.m.ClientID, it.m.SiteID = u.ClientID, u.SiteID
 	}

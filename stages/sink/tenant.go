@@ -71,7 +71,7 @@ type tenantIndex struct {
 	byDomain map[string]orgRecord
 	byName   map[string][]indexedClient
 	users    map[string]userRef // lower-case e-mail → User
-	named    map[string]userRef // "<client id>/<lower-case name>" → User
+	named    map[string][]int   // "<client id>/<lower-case name>" → Users, oldest first
 	atSite   map[string]int     // "<client id>/<address key>" → Site
 }
 
@@ -89,6 +89,10 @@ type savedUser struct {
 	SiteID   int    `json:"s,omitempty"`
 	Email    string `json:"e,omitempty"`
 	Name     string `json:"n,omitempty"`
+	// Own: a lead of leadstream's has it (leadstream made it, or linked
+	// it). Such a User is never found again by name: dedupe said the lead
+	// being written is another person.
+	Own bool `json:"o,omitempty"`
 }
 
 // savedSite is the index's record of a Site: its Client and the keys of
@@ -305,7 +309,7 @@ func (ti *tenantIndex) mergeLocked(ch tenantChanges) {
 		ti.sites[st.ID] = savedSite{ClientID: st.ClientID, Keys: keys}
 	}
 	for _, u := range ch.users {
-		ti.people[u.ID] = savedUser{ClientID: u.ClientID, SiteID: int(u.SiteID), Email: u.EmailAddress, Name: u.Name}
+		ti.people[u.ID] = savedUser{ClientID: u.ClientID, SiteID: int(u.SiteID), Email: u.EmailAddress, Name: u.Name, Own: ti.people[u.ID].Own}
 	}
 	for _, t := range ch.tickets {
 		if _, ok := ti.tickets[t.UserID]; !ok && t.UserID != 0 {
@@ -376,7 +380,7 @@ func (ti *tenantIndex) derive() {
 	ti.byDomain = map[string]orgRecord{}
 	ti.byName = map[string][]indexedClient{}
 	ti.users = map[string]userRef{}
-	ti.named = map[string]userRef{}
+	ti.named = map[string][]int{}
 	ti.atSite = map[string]int{}
 	for _, id := range slices.Sorted(maps.Keys(ti.sites)) {
 		st := ti.sites[id]
@@ -418,8 +422,8 @@ func (ti *tenantIndex) deriveUser(id int, u savedUser) {
 	}
 	if n := strings.ToLower(strings.TrimSpace(u.Name)); n != "" {
 		k := strconv.Itoa(u.ClientID) + "/" + n
-		if _, ok := ti.named[k]; !ok {
-			ti.named[k] = ref
+		if !slices.Contains(ti.named[k], id) {
+			ti.named[k] = append(ti.named[k], id)
 		}
 	}
 }
@@ -428,7 +432,7 @@ func (ti *tenantIndex) addUserLocked(u halopsa.User) {
 	if ti.people == nil {
 		ti.reset()
 	}
-	su := savedUser{ClientID: u.ClientID, SiteID: int(u.SiteID), Email: u.EmailAddress, Name: u.Name}
+	su := savedUser{ClientID: u.ClientID, SiteID: int(u.SiteID), Email: u.EmailAddress, Name: u.Name, Own: ti.people[u.ID].Own}
 	ti.people[u.ID] = su
 	ti.deriveUser(u.ID, su)
 }
@@ -477,7 +481,8 @@ func (ti *tenantIndex) addClient(key, name string, rec orgRecord) {
 }
 
 // user finds the User of a lead: by e-mail, else (no e-mail) by name at
-// the lead's Client.
+// the lead's Client, among the Users no lead of leadstream's has (two
+// leads of one name are two people: dedupe kept them apart).
 func (ti *tenantIndex) user(l *lead.Lead, clientID int) (userRef, bool) {
 	ti.mu.Lock()
 	defer ti.mu.Unlock()
@@ -486,15 +491,29 @@ func (ti *tenantIndex) user(l *lead.Lead, clientID int) (userRef, bool) {
 		u, ok := ti.users[strings.ToLower(textsafe.Cell(l.Email))]
 		return u, ok
 	}
-	u, ok := ti.named[strconv.Itoa(clientID)+"/"+strings.ToLower(textsafe.Cell(personName(l)))]
-	return u, ok
+	for _, id := range ti.named[strconv.Itoa(clientID)+"/"+strings.ToLower(textsafe.Cell(personName(l)))] {
+		if u := ti.people[id]; !u.Own {
+			return userRef{ID: id, ClientID: u.ClientID, SiteID: u.SiteID}, true
+		}
+	}
+	return userRef{}, false
 }
 
-// addUser records a User leadstream created (or found again).
+// addUser records a User read from HaloPSA.
 func (ti *tenantIndex) addUser(u halopsa.User) {
 	ti.mu.Lock()
 	defer ti.mu.Unlock()
 	ti.addUserLocked(u)
+}
+
+// ownUser marks a User a lead of leadstream's now has (created or linked).
+func (ti *tenantIndex) ownUser(id int) {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	if u, ok := ti.people[id]; ok {
+		u.Own = true
+		ti.people[id] = u
+	}
 }
 
 // ticket is the open lead ticket of a User.

@@ -46,11 +46,19 @@ func TestTenantIndexLookup(t *testing.T) {
 }
 
 // Users are found by e-mail, and by name at the same Client only when
-// the lead has no e-mail.
+// the lead has no e-mail and no lead of leadstream's has the User (dedupe
+// said the two are different people).
 func TestTenantIndexUsers(t *testing.T) {
 	var ti tenantIndex
 	ti.addUser(halopsa.User{ID: 10, ClientID: 1, Name: "Ann Lee", EmailAddress: "Ann.Lee@acme.example"})
 	ti.addUser(halopsa.User{ID: 11, ClientID: 2, Name: "Bob Roe"})
+	// Two Cy Dees at Client 3: leadstream's own (a lead has it) and one
+	// people made; and a Di Fox that only leadstream's lead has.
+	ti.addUser(halopsa.User{ID: 12, ClientID: 3, Name: "Cy Dee"})
+	ti.ownUser(12)
+	ti.addUser(halopsa.User{ID: 13, ClientID: 3, Name: "Cy Dee"})
+	ti.addUser(halopsa.User{ID: 14, ClientID: 3, Name: "Di Fox"})
+	ti.ownUser(14)
 	for _, tc := range []struct {
 		name   string
 		l      *lead.Lead
@@ -61,6 +69,8 @@ func TestTenantIndexUsers(t *testing.T) {
 		{"other e-mail, same name", &lead.Lead{Email: "ann@other.example", FullName: "Ann Lee"}, 1, 0},
 		{"no e-mail, name at the Client", &lead.Lead{FullName: "Bob Roe"}, 2, 11},
 		{"no e-mail, name at another Client", &lead.Lead{FullName: "Bob Roe"}, 1, 0},
+		{"no e-mail, a namesake's User is skipped", &lead.Lead{FullName: "Cy Dee"}, 3, 13},
+		{"no e-mail, only a namesake's User", &lead.Lead{FullName: "Di Fox"}, 3, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			u, _ := ti.user(tc.l, tc.client)
