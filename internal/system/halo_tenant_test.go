@@ -262,3 +262,27 @@ func TestLiveSinkAttachesLeadsToTheMatchingSite(t *testing.T) {
 		t.Errorf("no users for %v", want)
 	}
 }
+
+// Two people of one name and no e-mail are two Users, also when the second
+// comes after a restart: the copy of the tenant the sink keeps is older
+// than the first one's User, and that User must not be taken for the
+// second person's by name.
+func TestLiveSinkKeepsNamesakesApartAcrossARestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	h := newHaloEnv(t, halosandbox.Options{})
+	opts := testOptions(t)
+	opts.StageConfig.Halo = h.c
+	const header = "record_id,first_name,last_name,street,city,state,postcode,country\n"
+	first := importOnce(ctx, t, opts, writeCSV(t, "a.csv", header+"a1,Ann,Lee,12 Harbour Street,Sydney,NSW,2000,AU\n"))
+	second := importOnce(ctx, t, opts, writeCSV(t, "b.csv", header+"b1,Ann,Lee,7 Wattle Road,Perth,WA,6000,AU\n"))
+	if first.Counts[pipeline.OutcomeSynced] != 1 || second.Counts[pipeline.OutcomeSynced] != 1 {
+		t.Fatalf("want each synced as a lead of its own: %+v, %+v", first.Counts, second.Counts)
+	}
+	if n := h.sb.Count("Users"); n != 2 {
+		t.Errorf("%d Users for two people named Ann Lee, want 2", n)
+	}
+	if n := h.sb.Count("Tickets"); n != 2 {
+		t.Errorf("%d lead Tickets for two people named Ann Lee, want 2", n)
+	}
+}

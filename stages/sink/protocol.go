@@ -182,9 +182,9 @@ func matchUsers(todo []*item) readBack {
 		}
 		out := map[int]stdjson.RawMessage{}
 		for _, i := range missing {
-			if u, ok := ti.user(todo[i].in.Lead, todo[i].m.ClientID); ok {
+			if u, ok := ti.user(todo[i].in.LeadID, todo[i].in.Lead, todo[i].m.ClientID); ok {
 				out[i] = raw[u.ID]
-				ti.ownUser(u.ID) // claimed: a namesake of the batch takes another
+				ti.ownUser(u.ID, todo[i].in.LeadID) // claimed: a namesake of the batch takes another
 			}
 		}
 		return out

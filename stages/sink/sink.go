@@ -757,7 +757,7 @@ func (p *processor) createUsers(ctx context.Context, creators []*item) error {
 		if it.err != nil || it.m.UserID != 0 || it.m.ClientID == 0 || it.in.Lead.IsOrganisation() {
 			continue
 		}
-		if u, ok := p.stage.tenant.user(it.in.Lead, it.m.ClientID); ok {
+		if u, ok := p.stage.tenant.user(it.in.LeadID, it.in.Lead, it.m.ClientID); ok {
 			if err := p.linkUser(it, u, it.prior.Phase == phaseUser); err != nil {
 				return err
 			}
@@ -786,7 +786,7 @@ func (p *processor) createUsers(ctx context.Context, creators []*item) error {
 				it.err = err
 				continue
 			}
-			if u, ok := p.stage.tenant.user(it.in.Lead, it.m.ClientID); ok {
+			if u, ok := p.stage.tenant.user(it.in.LeadID, it.in.Lead, it.m.ClientID); ok {
 				if err := p.linkUser(it, u, true); err != nil {
 					return err
 				}
@@ -822,7 +822,7 @@ func (p *processor) createUsers(ctx context.Context, creators []*item) error {
 			continue
 		}
 		p.stage.tenant.addUser(u)
-		p.stage.tenant.ownUser(u.ID)
+		p.stage.tenant.ownUser(u.ID, it.in.LeadID)
 		it.m.UserID = u.ID
 		it.m.User = stringFields(items[i])
 		if err := p.save(it); err != nil {
@@ -838,7 +838,7 @@ func (p *processor) createUsers(ctx context.Context, creators []*item) error {
 // never writes. The lead follows the User's Client.
 func (p *processor) linkUser(it *item, u userRef, own bool) error {
 	it.m.UserID = u.ID
-	p.stage.tenant.ownUser(u.ID)
+	p.stage.tenant.ownUser(u.ID, it.in.LeadID)
 	if u.ClientID != 0 && u.ClientID != it.m.ClientID {
 		it.m.ClientID, it.m.SiteID = u.ClientID, u.SiteID
 	}

@@ -72,7 +72,12 @@ type tenantIndex struct {
 	byName   map[string][]indexedClient
 	users    map[string]userRef // lower-case e-mail → User
 	named    map[string][]int   // "<client id>/<lower-case name>" → Users, oldest first
-	atSite   map[string]int     // "<client id>/<address key>" → Site
+	// owned are the Users leads have (ownUser): User id → lead id, kept
+	// across re-reads and, in ownedLog, across restarts (the copy of the
+	// tenant on disk is only written when the tenant is read).
+	owned    map[int]string
+	ownedLog *os.File
+	atSite   map[string]int // "<client id>/<address key>" → Site
 }
 
 // savedClient and savedUser are the index's records of a Client and a User.
@@ -142,6 +147,7 @@ func (ti *tenantIndex) load(ctx context.Context, c *halopsa.Client, leadTypeID i
 	if dir != "" {
 		sum := sha256.Sum256([]byte(c.Identity()))
 		ti.path = filepath.Join(dir, "tenant-"+hex.EncodeToString(sum[:6])+".json")
+		ti.readOwned(filepath.Join(dir, "tenant-"+hex.EncodeToString(sum[:6])+"-owned.log"), log)
 		if snap, ok := readSnapshot(ti.path, c.Identity(), log); ok {
 			ti.clients, ti.people, ti.tickets, ti.sites = snap.Clients, snap.Users, snap.Tickets, snap.Sites
 			if snap.SiteTickets != nil {
@@ -480,10 +486,10 @@ func (ti *tenantIndex) addClient(key, name string, rec orgRecord) {
 	ti.deriveClient(rec.ClientID, c)
 }
 
-// user finds the User of a lead: by e-mail, else (no e-mail) by name at
-// the lead's Client, among the Users no lead of leadstream's has (two
-// leads of one name are two people: dedupe kept them apart).
-func (ti *tenantIndex) user(l *lead.Lead, clientID int) (userRef, bool) {
+// user finds the User of lead leadID: by e-mail, else (no e-mail) by name
+// at the lead's Client, among the Users no other lead of leadstream's has
+// (two leads of one name are two people: dedupe kept them apart).
+func (ti *tenantIndex) user(leadID string, l *lead.Lead, clientID int) (userRef, bool) {
 	ti.mu.Lock()
 	defer ti.mu.Unlock()
 	// HaloPSA holds what was written: the neutralised text (records.go).
@@ -492,9 +498,11 @@ func (ti *tenantIndex) user(l *lead.Lead, clientID int) (userRef, bool) {
 		return u, ok
 	}
 	for _, id := range ti.named[strconv.Itoa(clientID)+"/"+strings.ToLower(textsafe.Cell(personName(l)))] {
-		if u := ti.people[id]; !u.Own {
-			return userRef{ID: id, ClientID: u.ClientID, SiteID: u.SiteID}, true
+		u := ti.people[id]
+		if owner, owned := ti.owned[id]; owned && owner != leadID || !owned && u.Own {
+			continue
 		}
+		return userRef{ID: id, ClientID: u.ClientID, SiteID: u.SiteID}, true
 	}
 	return userRef{}, false
 }
@@ -506,14 +514,52 @@ func (ti *tenantIndex) addUser(u halopsa.User) {
 	ti.addUserLocked(u)
 }
 
-// ownUser marks a User a lead of leadstream's now has (created or linked).
-func (ti *tenantIndex) ownUser(id int) {
+// ownUser marks a User that lead now has (leadstream made or linked it),
+// also one the index has not read yet, and notes it in the owned log.
+func (ti *tenantIndex) ownUser(id int, leadID string) {
 	ti.mu.Lock()
 	defer ti.mu.Unlock()
+	if ti.owned == nil {
+		ti.owned = map[int]string{}
+	}
 	if u, ok := ti.people[id]; ok {
 		u.Own = true
 		ti.people[id] = u
 	}
+	if _, ok := ti.owned[id]; ok {
+		return
+	}
+	ti.owned[id] = leadID
+	if ti.ownedLog != nil {
+		// Written at once: the User exists in HaloPSA whatever becomes of
+		// the batch, and the line must outlive a crash of the process.
+		_, _ = fmt.Fprintf(ti.ownedLog, "%d %s\n", id, leadID)
+	}
+}
+
+// readOwned loads the owned log at path and opens it for appending.
+func (ti *tenantIndex) readOwned(path string, log *slog.Logger) {
+	if ti.owned == nil {
+		ti.owned = map[int]string{}
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			idText, leadID, ok := strings.Cut(line, " ")
+			if id, err := strconv.Atoi(idText); ok && err == nil && id > 0 {
+				ti.owned[id] = leadID
+			}
+		}
+	}
+	err := os.MkdirAll(filepath.Dir(path), 0o700)
+	var f *os.File
+	if err == nil {
+		f, err = os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	}
+	if err != nil {
+		log.Warn("sink: the log of Users leads have cannot be written; after a restart a lead without e-mail may be given a namesake's User by name", "err", err)
+		return
+	}
+	ti.ownedLog = f
 }
 
 // ticket is the open lead ticket of a User.

@@ -55,10 +55,10 @@ func TestTenantIndexUsers(t *testing.T) {
 	// Two Cy Dees at Client 3: leadstream's own (a lead has it) and one
 	// people made; and a Di Fox that only leadstream's lead has.
 	ti.addUser(halopsa.User{ID: 12, ClientID: 3, Name: "Cy Dee"})
-	ti.ownUser(12)
+	ti.ownUser(12, "ld_a")
 	ti.addUser(halopsa.User{ID: 13, ClientID: 3, Name: "Cy Dee"})
 	ti.addUser(halopsa.User{ID: 14, ClientID: 3, Name: "Di Fox"})
-	ti.ownUser(14)
+	ti.ownUser(14, "ld_b")
 	for _, tc := range []struct {
 		name   string
 		l      *lead.Lead
@@ -73,7 +73,7 @@ func TestTenantIndexUsers(t *testing.T) {
 		{"no e-mail, only a namesake's User", &lead.Lead{FullName: "Di Fox"}, 3, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			u, _ := ti.user(tc.l, tc.client)
+			u, _ := ti.user("ld_new", tc.l, tc.client)
 			if u.ID != tc.want {
 				t.Errorf("user = %d, want %d", u.ID, tc.want)
 			}
@@ -212,7 +212,7 @@ func TestTenantIndexRefreshFollowsPeople(t *testing.T) {
 			if ok != tc.found || (ok && rec.ClientID != made[0].ID) {
 				t.Errorf("client: %v %v, want %d found=%v", rec, ok, made[0].ID, tc.found)
 			}
-			u, ok := ti.user(&lead.Lead{Email: "Pat@personmade.example"}, made[0].ID)
+			u, ok := ti.user("ld_new", &lead.Lead{Email: "Pat@personmade.example"}, made[0].ID)
 			if ok != tc.found || (ok && u.ID != users[0].ID) {
 				t.Errorf("user: %v %v, want %d found=%v", u, ok, users[0].ID, tc.found)
 			}

@@ -32,7 +32,7 @@ func TestRecoveryFindsNeutralisedText(t *testing.T) {
 	} {
 		var ti tenantIndex
 		ti.addUserLocked(tc.user)
-		if got, ok := ti.user(&tc.l, 3); !ok || got.ID != tc.user.ID {
+		if got, ok := ti.user("ld_new", &tc.l, 3); !ok || got.ID != tc.user.ID {
 			t.Errorf("%s: user = %+v, %v; want %d", tc.name, got, ok, tc.user.ID)
 		}
 	}
