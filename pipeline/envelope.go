@@ -393,7 +393,7 @@ func (e *Envelope) record(s Sealer, topic, key string) (*kgo.Record, error) {
 	if len(e.Reasons) > 0 {
 		r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderReason, Value: []byte(strings.Join(e.Reasons, ","))})
 	}
-	if d, ok := strings.CutPrefix(e.Decision, ReviewDecisionPrefix); ok && topic != "" {
+	if d, ok := strings.CutPrefix(e.Decision, ReviewDecisionPrefix); ok {
 		d, _, _ = strings.Cut(d, ":")
 		r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderReviewDecision, Value: []byte(d)})
 	}

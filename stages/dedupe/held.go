@@ -1,6 +1,7 @@
 package dedupe
 
 import (
+	"slices"
 	"time"
 
 	"github.com/leadstream/leadstream/pipeline"
@@ -104,11 +105,8 @@ func (s *heldSet) remove(src string) {
 	delete(s.recs, src)
 	for _, k := range r.keys {
 		srcs := s.byKey[k]
-		for i, x := range srcs {
-			if x == src {
-				srcs = append(srcs[:i], srcs[i+1:]...)
-				break
-			}
+		if i := slices.Index(srcs, src); i >= 0 {
+			srcs = slices.Delete(srcs, i, i+1)
 		}
 		if len(srcs) == 0 {
 			delete(s.byKey, k)
@@ -127,14 +125,7 @@ func (s *heldSet) sharing(keys []string) []string {
 	var out []string
 	for _, k := range keys {
 		for _, src := range s.byKey[k] {
-			dup := false
-			for _, x := range out {
-				if x == src {
-					dup = true
-					break
-				}
-			}
-			if !dup {
+			if !slices.Contains(out, src) {
 				out = append(out, src)
 			}
 		}
