@@ -13,6 +13,8 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/leadstream/leadstream/internal/accents"
 )
 
 // FuzzyDoc is what the fuzzy candidate index knows of one lead: the raw
@@ -266,8 +268,17 @@ func (f *Fuzzy) Close(clean bool) error {
 }
 
 // Tokens splits s into lower-case words of letters and digits, accents
-// removed.
+// removed; an apostrophe joins the letters either side of it ("O'Brien" is
+// "obrien").
 func Tokens(s string) []string {
+	if accents.IsASCII(s) {
+		return asciiTokens(s)
+	}
+	return unicodeTokens(s)
+}
+
+// unicodeTokens is Tokens for any text.
+func unicodeTokens(s string) []string {
 	s = norm.NFD.String(strings.ToLower(s))
 	var out []string
 	var cur []rune
@@ -288,6 +299,32 @@ func Tokens(s string) []string {
 		}
 	}
 	flush()
+	return out
+}
+
+// asciiTokens is Tokens for ASCII text, which has no accent to remove and
+// no letter beyond a–z: byte by byte, without decomposing.
+func asciiTokens(s string) []string {
+	var out []string
+	var cur []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+			cur = append(cur, c)
+		case 'A' <= c && c <= 'Z':
+			cur = append(cur, c+'a'-'A')
+		case c == '\'':
+		default:
+			if len(cur) > 0 {
+				out = append(out, string(cur))
+				cur = cur[:0]
+			}
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, string(cur))
+	}
 	return out
 }
 

@@ -108,3 +108,19 @@ func TestFuzzy(t *testing.T) {
 	}
 	_ = f.Close(false)
 }
+
+// asciiTokens, Tokens' path for ASCII text, splits as the general path
+// does.
+func TestASCIITokensAsGeneral(t *testing.T) {
+	for _, s := range []string{
+		"", " ", "John Smith", "O'Brien-Jones", "ACME, Inc.", "j.smith+leads@Acme-Corp.co.uk",
+		"  multiple   spaces\tand\nlines ", "123 Main St. #4", "it's 'quoted'", "a'", "'a", "x--y__z",
+		"UPPER lower MiXeD 42", "~!@#$%^&*()", "\x00\x7f control",
+	} {
+		got := asciiTokens(s)
+		want := unicodeTokens(s)
+		if !slices.Equal(got, want) {
+			t.Errorf("Tokens(%q) = %q, the general path gives %q", s, got, want)
+		}
+	}
+}

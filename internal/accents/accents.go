@@ -22,7 +22,7 @@ var strippers = sync.Pool{New: func() any {
 // Strip returns s without its accents, and s itself when it is ASCII
 // (which has none) or cannot be transformed.
 func Strip(s string) string {
-	if isASCII(s) {
+	if IsASCII(s) {
 		return s
 	}
 	t := strippers.Get().(transform.Transformer)
@@ -34,7 +34,8 @@ func Strip(s string) string {
 	return out
 }
 
-func isASCII(s string) bool {
+// IsASCII reports whether s is all ASCII (no byte 0x80 or above).
+func IsASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
 			return false

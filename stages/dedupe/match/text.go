@@ -6,6 +6,8 @@ import (
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/leadstream/leadstream/internal/accents"
 )
 
 // NameForm is the name match form of §2.3: lower case, accents removed
@@ -107,7 +109,7 @@ func jwLoose(a, b string) float64 {
 // transpositions counted over the shorter list), on runes held in stack
 // buffers: the matcher calls it for every candidate pair.
 func jaro(a, b string) float64 {
-	if len(a) <= 48 && len(b) <= 48 && isASCII(a) && isASCII(b) {
+	if len(a) <= 48 && len(b) <= 48 && accents.IsASCII(a) && accents.IsASCII(b) {
 		return jaroASCII(a, b)
 	}
 	return jaroRunes(a, b)
@@ -184,15 +186,6 @@ func matchingBytes(a string, b []byte, limit int, out []byte) []byte {
 		}
 	}
 	return out
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 func appendRunes(buf []rune, s string) []rune {
