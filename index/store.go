@@ -29,6 +29,19 @@ type Options struct {
 	// MemTableSize bounds each memtable; several stores run in one process,
 	// so the default is far below Badger's.
 	MemTableSize int64
+	// BaseTableSize is the size of a table at every level (0: Badger's
+	// 2 MB). Larger tables mean fewer files for a compaction to write.
+	BaseTableSize int64
+	// BaseLevelSize is the target size of the first level under level 0
+	// (0: Badger's 10 MB); each level below is ten times the one above.
+	// A store written in bulk with its values in the tree (ValueThreshold
+	// 0) rewrites every value once per level it passes, so a larger base
+	// level means fewer rewrites.
+	BaseLevelSize int64
+	// LevelZeroTables is how many flushed memtables wait at level 0 before
+	// they are compacted into the level below (0: 2); writes stall at four
+	// times as many.
+	LevelZeroTables int
 	// BlockCacheSize is the read cache in bytes.
 	BlockCacheSize int64
 	// IndexCacheSize, when not 0, bounds the memory the tables' indexes
@@ -95,6 +108,15 @@ func Open(opts Options) (*Store, error) {
 	// hold about twice their table size each, and the default doubling per
 	// level made them the largest part of a big store's memory.
 	bo.TableSizeMultiplier = 1
+	if opts.BaseTableSize > 0 {
+		bo = bo.WithBaseTableSize(opts.BaseTableSize)
+	}
+	if opts.BaseLevelSize > 0 {
+		bo = bo.WithBaseLevelSize(opts.BaseLevelSize)
+	}
+	if opts.LevelZeroTables > 0 {
+		bo = bo.WithNumLevelZeroTables(opts.LevelZeroTables).WithNumLevelZeroTablesStall(4 * opts.LevelZeroTables)
+	}
 	if opts.ValueThreshold > 0 {
 		bo = bo.WithValueThreshold(opts.ValueThreshold)
 	}
