@@ -1,12 +1,15 @@
 package leadsview
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/segmentio/encoding/json"
 
 	"github.com/leadstream/leadstream/index"
 	"github.com/leadstream/leadstream/internal/lead"
@@ -36,6 +39,54 @@ type Doc struct {
 	Halo      *pipeline.HaloRef `json:"halopsa,omitempty"`
 	Sources   []SourceRecord    `json:"sources"`
 	Lead      *lead.Lead        `json:"lead"`
+}
+
+// encodeDoc is a Doc as the store keeps it: MessagePack, a map, so its
+// first byte is never '{' (decodeDoc still reads the JSON of earlier
+// releases).
+func encodeDoc(d *Doc) ([]byte, error) { return d.MarshalMsg(nil) }
+
+// decodeDoc reads what encodeDoc wrote, or a Doc in JSON.
+func decodeDoc(b []byte) (*Doc, error) {
+	var d Doc
+	if len(b) > 0 && b[0] == '{' {
+		if err := json.Unmarshal(b, &d); err != nil {
+			return nil, err
+		}
+		return &d, nil
+	}
+	if _, err := d.UnmarshalMsg(b); err != nil {
+		return nil, err
+	}
+	if d.Sources == nil {
+		d.Sources = []SourceRecord{} // as JSON had it: "sources": []
+	}
+	return &d, nil
+}
+
+// sealedValueThreshold: a value this long or longer goes to the value log
+// of a view with a Sealer; every sealed lead is longer.
+const sealedValueThreshold = 64
+
+// sealDoc is a Doc as the view's store keeps it: encodeDoc's bytes, sealed
+// under the lead's key when the view has a Sealer (pipeline.SealValue).
+func (v *View) sealDoc(id string, d *Doc) ([]byte, error) {
+	b, err := encodeDoc(d)
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.SealValue(v.sealer, pipeline.LeadSubject(id), string(leadKey(id)), b)
+}
+
+// openDoc reads what sealDoc wrote (or a plain Doc, as earlier releases
+// and views without a Sealer keep it); pipeline.ErrErased when the lead's
+// key is gone.
+func (v *View) openDoc(ctx context.Context, id string, val []byte) (*Doc, error) {
+	b, err := pipeline.OpenValue(ctx, v.sealer, pipeline.LeadSubject(id), string(leadKey(id)), val)
+	if err != nil {
+		return nil, err
+	}
+	return decodeDoc(b)
 }
 
 // DocFromEnvelope turns a leads.current record into the view's document;

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,7 +18,6 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/dgraph-io/badger/v4/options"
-	"github.com/segmentio/encoding/json"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -121,9 +121,23 @@ func Open(opts Options) (*View, error) {
 		}
 	}
 	so := index.DefaultOptions(storeDir)
-	// Values stay in the LSM tree, so that Forget's DropPrefix leaves no
-	// copy of an erased lead in a value log.
+	// With a Sealer, each lead is kept sealed under its lead's data key,
+	// as on leads.current (sealDoc), so that erasing the lead shreds every
+	// copy of it, wherever it lies: the values can then live in Badger's
+	// value log, written once, instead of the LSM tree, where compaction
+	// rewrote every lead several times and held large tables in memory
+	// (most of a cold rebuild's Badger time and much of its heap;
+	// bench/README.md, stop 20). Without a Sealer the values are plain and
+	// stay in the tree, so that Forget's DropPrefix leaves no copy in a
+	// value log.
 	so.ValueThreshold = 0
+	if opts.Sealer != nil {
+		so.ValueThreshold = sealedValueThreshold
+	}
+	// A cold rebuild writes every lead once, in bulk: larger memtables,
+	// tables, level 0 and base level mean fewer compactions. With 2 MB
+	// tables a million plain leads took over ten minutes.
+	so.MemTableSize, so.BaseTableSize, so.BaseLevelSize, so.LevelZeroTables = 32<<20, 16<<20, 256<<20, 4
 	// Uncompressed blocks: an erasure can be checked with grep.
 	so.Compression = options.None
 	so.EncryptionKey = opts.EncryptionKey
@@ -169,10 +183,14 @@ func (v *View) reindexLocked() error {
 	}
 	n := 0
 	shards, err := buildShards(dir, func(yield func(*indexDoc) error) error {
-		return v.store.Scan([]byte(keyLead), func(_, value []byte) (bool, error) {
-			var d Doc
-			if err := json.Unmarshal(value, &d); err != nil {
-				return false, fmt.Errorf("leadsview: corrupt lead: %w", err)
+		return v.store.Scan([]byte(keyLead), func(key, value []byte) (bool, error) {
+			id := strings.TrimSuffix(strings.TrimPrefix(string(key), keyLead), "\x00")
+			d, err := v.openDoc(context.Background(), id, value)
+			if errors.Is(err, pipeline.ErrErased) {
+				return true, nil // its tombstone is on the way
+			}
+			if err != nil {
+				return false, fmt.Errorf("leadsview: corrupt lead %s: %w", id, err)
 			}
 			x := d.indexDoc()
 			n++
@@ -411,7 +429,11 @@ func (v *View) apply(recs []*kgo.Record, bulk bool) error {
 		// A lead written again after a tombstone in this poll lives on.
 		erased = slices.DeleteFunc(erased, func(e string) bool { return e == id })
 		d := DocFromEnvelope(env, r.Timestamp)
-		val, err := json.Marshal(d)
+		val, err := v.sealDoc(id, d)
+		if errors.Is(err, pipeline.ErrErased) {
+			erased = append(erased, id)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("leadsview: encode %s: %w", id, err)
 		}
@@ -439,6 +461,13 @@ func (v *View) apply(recs []*kgo.Record, bulk bool) error {
 		var buf [8]byte
 		binary.BigEndian.PutUint64(buf[:], uint64(off))
 		changes = append(changes, index.Change{Key: []byte(keyOffset + strconv.Itoa(int(p))), Value: buf[:]})
+	}
+	// A key sealDoc made (a record that came unsealed) is durable before
+	// the lead sealed with it.
+	if f, ok := v.sealer.(interface{ Flush(context.Context) error }); ok {
+		if err := f.Flush(context.Background()); err != nil {
+			return fmt.Errorf("leadsview: %w", err)
+		}
 	}
 	if err := v.store.Apply(changes, -1); err != nil {
 		return fmt.Errorf("leadsview: %w", err)
@@ -472,11 +501,14 @@ func (v *View) Get(id string) (*Doc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("leadsview: get %s: %w", id, err)
 	}
-	var d Doc
-	if err := json.Unmarshal(val, &d); err != nil {
+	d, err := v.openDoc(context.Background(), id, val)
+	if errors.Is(err, pipeline.ErrErased) {
+		return nil, ErrNotFound // its tombstone is on the way
+	}
+	if err != nil {
 		return nil, fmt.Errorf("leadsview: corrupt lead %s: %w", id, err)
 	}
-	return &d, nil
+	return d, nil
 }
 
 // Forget removes a lead from this view at once (erasure); the topic's
@@ -488,9 +520,10 @@ func (v *View) Forget(ctx context.Context, id string) error {
 }
 
 // dropLocked removes leads physically: each Badger key is dropped with
-// every old version (the view keeps its values in the LSM tree, not the
-// value log, and DropPrefix rewrites the tables and flushes the memtable
-// that hold it), and the Bleve index, whose segments are immutable, is
+// every old version (DropPrefix rewrites the tables and flushes the
+// memtable that hold it; a view without a Sealer keeps its values there,
+// and a view with one keeps them sealed, so the value log's copies are
+// shredded with the lead's key), and the Bleve index, whose segments are immutable, is
 // merged into one segment without them. The keys must not have been
 // deleted first: DropPrefix skips a prefix no live key has. Caller holds
 // mu.

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/leadstream/leadstream/internal/keyring"
 	"github.com/leadstream/leadstream/internal/lead"
 	"github.com/leadstream/leadstream/pipeline"
 )
@@ -45,12 +46,18 @@ func produce(t *testing.T, brokers []string, recs ...*kgo.Record) {
 
 func leadRecord(t *testing.T, id, first, last, email, company string, fit int) *kgo.Record {
 	t.Helper()
+	return sealedLeadRecord(t, nil, id, first, last, email, company, fit)
+}
+
+// sealedLeadRecord is leadRecord sealed by s (nil: not sealed).
+func sealedLeadRecord(t *testing.T, s pipeline.Sealer, id, first, last, email, company string, fit int) *kgo.Record {
+	t.Helper()
 	env := &pipeline.Envelope{TraceID: "t-" + id, LeadID: id, Source: pipeline.Source{Provider: "apollo", RecordID: "r-" + id},
 		FirstSeen: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Outcome: pipeline.OutcomeSynced,
 		Halo: &pipeline.HaloRef{TicketID: 7, StatusID: 1},
 		Lead: &lead.Lead{FirstName: first, LastName: last, Email: email, Company: company, Domain: lead.EmailDomain(email),
 			FitScore: fit, FitBucket: "warm", QualityScore: 80, Country: "GB"}}
-	r, err := env.Record(topic, id)
+	r, err := env.SealedRecord(s, topic, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +68,13 @@ func leadRecord(t *testing.T, id, first, last, email, company string, fit int) *
 // with a stop function.
 func follow(t *testing.T, dir string, brokers []string) (*View, func()) {
 	t.Helper()
-	v, err := Open(Options{Dir: dir})
+	return followWith(t, Options{Dir: dir}, brokers)
+}
+
+// followWith is follow with opts.
+func followWith(t *testing.T, opts Options, brokers []string) (*View, func()) {
+	t.Helper()
+	v, err := Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,6 +275,69 @@ func TestForgetLeavesNoCopy(t *testing.T) {
 	}
 	if !slices.Contains(terms, "smith7") {
 		t.Errorf("the term check sees no terms at all: %d", len(terms))
+	}
+}
+
+// With a Sealer the view keeps each lead sealed under its lead's key, in
+// Badger's value log: no plain copy of a lead is on disk, the view reads
+// its leads back after a restart, and a lead whose key is deleted and
+// which the view forgot is gone, after a restart too.
+func TestSealedViewStore(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topic), kfake.SeedTopics(1, pipeline.TopicKeyring))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	brokers := c.ListenAddrs()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	kr, err := keyring.New(pipeline.TopicKeyring, []byte("test secret"), cl, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []*kgo.Record
+	for i := range 30 {
+		recs = append(recs, sealedLeadRecord(t, kr, fmt.Sprintf("ld_%02d", i), "Ann", fmt.Sprintf("Smith%d", i), fmt.Sprintf("ann%d@acme.com", i), "Acme Ltd", i))
+	}
+	recs = append(recs, sealedLeadRecord(t, kr, "ld_x", "Zoltan", "Quixotic", "zoltan.q@quixotic.example", "Quixotic", 6))
+	if err := kr.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	produce(t, brokers, recs...)
+	dir := filepath.Join(t.TempDir(), "view")
+	opts := Options{Dir: dir, Sealer: kr}
+	v, stop := followWith(t, opts, brokers)
+	if d, err := v.Get("ld_07"); err != nil || d.Lead.Email != "ann7@acme.com" {
+		t.Fatalf("ld_07: %+v %v", d, err)
+	}
+	if p, err := v.Search(Query{Q: "quixotic"}); err != nil || p.Total != 1 || p.Docs[0].Lead.FirstName != "Zoltan" {
+		t.Fatalf("search: %+v %v", p, err)
+	}
+	for _, s := range []string{"ann7@acme.com", "zoltan.q@quixotic.example", "Smith7"} {
+		if hits := grepDir(t, filepath.Join(dir, "badger"), s); len(hits) > 0 {
+			t.Errorf("%q in plain in %v", s, hits)
+		}
+	}
+	if _, err := kr.Forget(context.Background(), "ld_x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Forget(context.Background(), "ld_x"); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	v, stop = followWith(t, opts, brokers)
+	defer stop()
+	if _, err := v.Get("ld_x"); err != ErrNotFound {
+		t.Fatalf("forgotten lead after a restart: %v", err)
+	}
+	if d, err := v.Get("ld_07"); err != nil || d.Lead.Email != "ann7@acme.com" {
+		t.Fatalf("ld_07 after a restart: %+v %v", d, err)
+	}
+	if p, _ := v.Search(Query{Q: "ann"}); p.Total != 30 {
+		t.Fatalf("search after a restart: %d leads", p.Total)
 	}
 }
 
