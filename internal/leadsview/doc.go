@@ -8,7 +8,11 @@
 // The Badger store holds each lead's document (the canonical record, its
 // state, HaloPSA reference, source records and the time it last changed)
 // and, per partition of the topic, the next offset to read: a restart
-// resumes where it stopped. The Bleve index is derived from the store: it
+// resumes where it stopped. A document is MessagePack, sealed under the
+// lead's data key when the view has a Sealer (as the lead is on the
+// topic): erasing the lead then shreds every copy, so the documents live
+// in Badger's value log; without a Sealer they are plain and stay in the
+// LSM tree, which Forget rewrites. The Bleve index is derived from the store: it
 // answers the full-text query q (names, e-mail, company) together with the
 // filters and sorts of crm.md §9.2 and pages with search_after cursors.
 //
