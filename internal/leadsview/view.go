@@ -130,14 +130,20 @@ func Open(opts Options) (*View, error) {
 	// bench/README.md, stop 20). Without a Sealer the values are plain and
 	// stay in the tree, so that Forget's DropPrefix leaves no copy in a
 	// value log.
+	//
+	// A cold rebuild writes every lead once, in bulk: a larger level 0 and
+	// base level mean fewer compactions. Plain values, in the tree, also
+	// need larger memtables and tables (with 16 MB memtables and 2 MB
+	// tables a million plain leads took over ten minutes); sealed ones, in
+	// the value log, leave the tree small, and the memtables are kept
+	// small because under a memory limit they are heap the garbage
+	// collector must make room for.
 	so.ValueThreshold = 0
+	so.MemTableSize, so.BaseTableSize, so.BaseLevelSize, so.LevelZeroTables = 32<<20, 16<<20, 256<<20, 4
 	if opts.Sealer != nil {
 		so.ValueThreshold = sealedValueThreshold
+		so.MemTableSize, so.BaseTableSize = 16<<20, 0
 	}
-	// A cold rebuild writes every lead once, in bulk: larger memtables,
-	// tables, level 0 and base level mean fewer compactions. With 2 MB
-	// tables a million plain leads took over ten minutes.
-	so.MemTableSize, so.BaseTableSize, so.BaseLevelSize, so.LevelZeroTables = 32<<20, 16<<20, 256<<20, 4
 	// Uncompressed blocks: an erasure can be checked with grep.
 	so.Compression = options.None
 	so.EncryptionKey = opts.EncryptionKey
