@@ -84,14 +84,19 @@ func options(b *testing.B, name string, i int) system.Options {
 }
 
 // runDefaults gives the benchmark the Go runtime settings `leadstream run`
-// starts with (system.SetMemoryLimit with the default --memory-limit), and
-// puts the previous ones back when it ends.
+// starts with (system.SetMemoryLimit with the default --memory-limit, or
+// with LEADSTREAM_BENCH_MEMORY_LIMIT_MIB as --memory-limit), and puts the
+// previous ones back when it ends.
 func runDefaults(b *testing.B) {
 	b.Helper()
 	limit := debug.SetMemoryLimit(-1)
 	gc := debug.SetGCPercent(-1)
 	debug.SetGCPercent(gc)
-	system.SetMemoryLimit(system.DefaultMemoryLimit)
+	n := int64(system.DefaultMemoryLimit)
+	if mib, err := strconv.ParseInt(os.Getenv("LEADSTREAM_BENCH_MEMORY_LIMIT_MIB"), 10, 64); err == nil && mib > 0 {
+		n = mib << 20
+	}
+	system.SetMemoryLimit(n)
 	b.Cleanup(func() {
 		debug.SetMemoryLimit(limit)
 		debug.SetGCPercent(gc)
