@@ -146,8 +146,9 @@ func (ti *tenantIndex) load(ctx context.Context, c *halopsa.Client, leadTypeID i
 	var since time.Time
 	if dir != "" {
 		sum := sha256.Sum256([]byte(c.Identity()))
-		ti.path = filepath.Join(dir, "tenant-"+hex.EncodeToString(sum[:6])+".json")
-		ti.readOwned(filepath.Join(dir, "tenant-"+hex.EncodeToString(sum[:6])+"-owned.log"), log)
+		base := filepath.Join(dir, "tenant-"+hex.EncodeToString(sum[:6]))
+		ti.path = base + ".json"
+		ti.readOwned(base+"-owned.log", log)
 		if snap, ok := readSnapshot(ti.path, c.Identity(), log); ok {
 			ti.clients, ti.people, ti.tickets, ti.sites = snap.Clients, snap.Users, snap.Tickets, snap.Sites
 			if snap.SiteTickets != nil {
@@ -537,8 +538,12 @@ func (ti *tenantIndex) ownUser(id int, leadID string) {
 	}
 }
 
-// readOwned loads the owned log at path and opens it for appending.
+// readOwned loads the owned log at path and opens it for appending, once:
+// a load retried after a failed read of the tenant keeps what it has.
 func (ti *tenantIndex) readOwned(path string, log *slog.Logger) {
+	if ti.ownedLog != nil {
+		return
+	}
 	if ti.owned == nil {
 		ti.owned = map[int]string{}
 	}
