@@ -35,6 +35,11 @@ const (
 // being the prefix of another (Forget drops by prefix).
 func leadKey(id string) []byte { return []byte(keyLead + id + "\x00") }
 
+// leadIDOf is the lead id of a leadKey.
+func leadIDOf(key []byte) string {
+	return strings.TrimSuffix(strings.TrimPrefix(string(key), keyLead), "\x00")
+}
+
 // indexConfig lets Bleve persist batches in the background instead of
 // syncing each one: an index that loses its newest batches in a crash is
 // not marked clean, and Open rebuilds it from the store. A new map each
@@ -190,7 +195,7 @@ func (v *View) reindexLocked() error {
 	n := 0
 	shards, err := buildShards(dir, func(yield func(*indexDoc) error) error {
 		return v.store.Scan([]byte(keyLead), func(key, value []byte) (bool, error) {
-			id := strings.TrimSuffix(strings.TrimPrefix(string(key), keyLead), "\x00")
+			id := leadIDOf(key)
 			d, err := v.openDoc(context.Background(), id, value)
 			if errors.Is(err, pipeline.ErrErased) {
 				return true, nil // its tombstone is on the way
@@ -529,8 +534,8 @@ func (v *View) Forget(ctx context.Context, id string) error {
 // every old version (DropPrefix rewrites the tables and flushes the
 // memtable that hold it; a view without a Sealer keeps its values there,
 // and a view with one keeps them sealed, so the value log's copies are
-// shredded with the lead's key), and the Bleve index, whose segments are immutable, is
-// merged into one segment without them. The keys must not have been
+// shredded with the lead's key), and the Bleve index, whose segments are
+// immutable, is merged into one segment without them. The keys must not have been
 // deleted first: DropPrefix skips a prefix no live key has. Caller holds
 // mu.
 func (v *View) dropLocked(ctx context.Context, ids []string) error {
