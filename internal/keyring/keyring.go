@@ -71,6 +71,9 @@ type Keyring struct {
 	// process's secrets: a misconfiguration, never an erasure.
 	unreadable map[string]bool
 	pending    []*kgo.Record
+	// flushMu serialises Flush: a Flush returns only once every key
+	// queued before it is durable, also one a concurrent Flush took.
+	flushMu sync.Mutex
 	// deleted counts the keys this process deleted (Forget, Shred).
 	deleted int
 
@@ -260,8 +263,12 @@ func (k *Keyring) Open(ctx context.Context, subject string, sealed, aad []byte) 
 	return pt, nil
 }
 
-// Flush makes the keys made or relinked since the last Flush durable.
+// Flush makes the keys made or relinked since the last Flush durable:
+// when it returns, every key queued before the call is on the topic, also
+// one that a concurrent Flush took (Flushes run one at a time).
 func (k *Keyring) Flush(ctx context.Context) error {
+	k.flushMu.Lock()
+	defer k.flushMu.Unlock()
 	k.mu.Lock()
 	recs := k.pending
 	k.pending = nil
