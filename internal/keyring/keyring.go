@@ -12,8 +12,8 @@
 // so the topic holds no usable key for someone who has only the brokers'
 // disks; without a shared secret the system uses a public one, and the
 // wrapping then adds nothing. Every process follows the whole topic into
-// memory (about 140 bytes a key), as validate follows the suppression
-// list. A key record that does not unwrap (processes with different
+// memory (about 100 bytes a key, in a table the garbage collector does not
+// trace: table.go), as validate follows the suppression list. A key record that does not unwrap (processes with different
 // secrets) is an error for the records sealed with it, never an erasure. Erasure writes a tombstone per key; the topic's
 // compaction then drops the key's record from the log (the embedded
 // broker is compacted by the eraser at once; a real Kafka cluster within
@@ -63,7 +63,7 @@ type Keyring struct {
 	log   *slog.Logger
 
 	mu   sync.RWMutex
-	keys map[string]*entry
+	keys *keyTable
 	// erased are the subjects whose keys were deleted, with the deleted
 	// key when known: a late copy of that key's record is not taken back.
 	erased map[string][]byte
@@ -84,12 +84,6 @@ type Keyring struct {
 	advanced chan struct{}
 	adm      *kadm.Client
 	ready    chan struct{}
-}
-
-// entry is one subject's key.
-type entry struct {
-	key  []byte // 32 bytes; its cipher is made per use, as one per key would cost ~1 KiB each
-	lead string // the lead a source record belongs to ("" unknown)
 }
 
 // wireEntry is a key's record value on the topic.
@@ -122,7 +116,7 @@ func New(topic string, secret []byte, prod Producer, log *slog.Logger, older ...
 	kek := keks[0]
 	ready := make(chan struct{})
 	close(ready)
-	return &Keyring{topic: topic, kek: kek, keks: keks, prod: prod, log: log, keys: map[string]*entry{}, erased: map[string][]byte{},
+	return &Keyring{topic: topic, kek: kek, keks: keks, prod: prod, log: log, keys: newKeyTable(), erased: map[string][]byte{},
 		unreadable: map[string]bool{},
 		next:       map[int32]int64{}, advanced: make(chan struct{}), ready: ready}, nil
 }
@@ -141,11 +135,12 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 
 // Seal implements pipeline.Sealer.
 func (k *Keyring) Seal(subject string, plaintext, aad []byte) ([]byte, error) {
-	e, err := k.keyFor(subject)
+	key, err := k.keyFor(subject)
 	if err != nil {
 		return nil, err
 	}
-	aead, err := newAEAD(e.key)
+	// The cipher is made per use: one kept per key would cost ~1 KiB each.
+	aead, err := newAEAD(key[:])
 	if err != nil {
 		return nil, err
 	}
@@ -159,44 +154,43 @@ func (k *Keyring) Seal(subject string, plaintext, aad []byte) ([]byte, error) {
 // keyFor returns subject's key, making one (queued for Flush) if it has
 // none. An erased lead gets no new key (a lead never comes back); an
 // erased source record read again does, and validate suppresses it.
-func (k *Keyring) keyFor(subject string) (*entry, error) {
+func (k *Keyring) keyFor(subject string) ([keySize]byte, error) {
 	k.mu.RLock()
-	e, ok := k.keys[subject]
+	key, ok := k.keys.get(subject)
 	_, gone := k.erased[subject]
 	k.mu.RUnlock()
 	if ok {
-		return e, nil
+		return key, nil
 	}
 	if gone && strings.HasPrefix(subject, pipeline.LeadSubject("")) {
-		return nil, pipeline.ErrErased
+		return key, pipeline.ErrErased
 	}
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("keyring: new key: %w", err)
+	if _, err := rand.Read(key[:]); err != nil {
+		return key, fmt.Errorf("keyring: new key: %w", err)
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if e, ok := k.keys[subject]; ok { // made meanwhile
-		return e, nil
+	if made, ok := k.keys.get(subject); ok { // made meanwhile
+		return made, nil
 	}
-	e = &entry{key: key}
-	rec, err := k.record(subject, e)
+	rec, err := k.record(subject, key, "")
 	if err != nil {
-		return nil, err
+		return key, err
 	}
 	delete(k.erased, subject)
-	k.keys[subject] = e
+	k.keys.put(subject, key, "")
 	k.pending = append(k.pending, rec)
-	return e, nil
+	return key, nil
 }
 
-// record is the topic record of subject's key. Caller holds mu.
-func (k *Keyring) record(subject string, e *entry) (*kgo.Record, error) {
-	nonce := make([]byte, k.kek.NonceSize(), k.kek.NonceSize()+len(e.key)+k.kek.Overhead())
+// record is the topic record of subject's key, linked to lead ("" not
+// known). Caller holds mu.
+func (k *Keyring) record(subject string, key [keySize]byte, lead string) (*kgo.Record, error) {
+	nonce := make([]byte, k.kek.NonceSize(), k.kek.NonceSize()+keySize+k.kek.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, fmt.Errorf("keyring: nonce: %w", err)
 	}
-	v, err := json.Marshal(wireEntry{Key: k.kek.Seal(nonce, nonce, e.key, []byte(subject)), Lead: e.lead})
+	v, err := json.Marshal(wireEntry{Key: k.kek.Seal(nonce, nonce, key[:], []byte(subject)), Lead: lead})
 	if err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
@@ -207,19 +201,19 @@ func (k *Keyring) record(subject string, e *entry) (*kgo.Record, error) {
 // leadID, whose erasure deletes its key too.
 func (k *Keyring) Link(src, leadID string) {
 	k.mu.RLock()
-	e, ok := k.keys[src]
-	same := ok && e.lead == leadID
+	has, same := k.keys.leadIs(src, leadID)
 	k.mu.RUnlock()
-	if !ok || same {
+	if !has || same {
 		return
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if e, ok = k.keys[src]; !ok || e.lead == leadID {
+	i, ok := k.keys.find(src)
+	if !ok || k.keys.lead(i) == leadID {
 		return
 	}
-	e.lead = leadID
-	if rec, err := k.record(src, e); err == nil {
+	k.keys.setLead(i, leadID)
+	if rec, err := k.record(src, k.keys.slots[i].key, leadID); err == nil {
 		k.pending = append(k.pending, rec)
 	}
 }
@@ -228,7 +222,7 @@ func (k *Keyring) Link(src, leadID string) {
 // is looked for on the topic up to its end first.
 func (k *Keyring) Open(ctx context.Context, subject string, sealed, aad []byte) ([]byte, error) {
 	k.mu.RLock()
-	e, ok := k.keys[subject]
+	key, ok := k.keys.get(subject)
 	k.mu.RUnlock()
 	if !ok {
 		// Erased, or made by another process and not read yet: the
@@ -238,7 +232,7 @@ func (k *Keyring) Open(ctx context.Context, subject string, sealed, aad []byte) 
 			return nil, err
 		}
 		k.mu.RLock()
-		e, ok = k.keys[subject]
+		key, ok = k.keys.get(subject)
 		bad := k.unreadable[subject]
 		k.mu.RUnlock()
 		if !ok && bad {
@@ -248,7 +242,7 @@ func (k *Keyring) Open(ctx context.Context, subject string, sealed, aad []byte) 
 			return nil, pipeline.ErrErased
 		}
 	}
-	aead, err := newAEAD(e.key)
+	aead, err := newAEAD(key[:])
 	if err != nil {
 		return nil, err
 	}
@@ -292,11 +286,7 @@ func (k *Keyring) Flush(ctx context.Context) error {
 func (k *Keyring) Forget(ctx context.Context, leadID string, extra ...string) (int, error) {
 	k.mu.Lock()
 	subjects := append([]string{pipeline.LeadSubject(leadID)}, extra...)
-	for s, e := range k.keys {
-		if e.lead == leadID {
-			subjects = append(subjects, s)
-		}
-	}
+	subjects = append(subjects, k.keys.subjectsOf(leadID)...)
 	recs := make([]*kgo.Record, 0, len(subjects))
 	seen := map[string]bool{}
 	for _, s := range subjects {
@@ -305,10 +295,9 @@ func (k *Keyring) Forget(ctx context.Context, leadID string, extra ...string) (i
 		}
 		seen[s] = true
 		k.erased[s] = nil
-		if e, ok := k.keys[s]; ok {
-			k.erased[s] = e.key
+		if key, ok := k.keys.del(s); ok {
+			k.erased[s] = key[:]
 		}
-		delete(k.keys, s)
 		recs = append(recs, &kgo.Record{Topic: k.topic, Key: []byte(s)})
 	}
 	// A queued key of a forgotten subject is not written at all.
@@ -336,12 +325,11 @@ func dropSubjects(recs []*kgo.Record, subjects map[string]bool) []*kgo.Record {
 func (k *Keyring) Shred(subject string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	e, ok := k.keys[subject]
+	key, ok := k.keys.del(subject)
 	if !ok {
 		return
 	}
-	k.erased[subject] = e.key
-	delete(k.keys, subject)
+	k.erased[subject] = key[:]
 	k.deleted++
 	k.pending = dropSubjects(k.pending, map[string]bool{subject: true})
 	k.pending = append(k.pending, &kgo.Record{Topic: k.topic, Key: []byte(subject)})
@@ -358,7 +346,7 @@ func (k *Keyring) Deleted() int {
 func (k *Keyring) Has(subject string) bool {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
-	_, ok := k.keys[subject]
+	_, ok := k.keys.find(subject)
 	return ok
 }
 
@@ -366,7 +354,7 @@ func (k *Keyring) Has(subject string) bool {
 func (k *Keyring) Len() int {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
-	return len(k.keys)
+	return k.keys.len()
 }
 
 // apply takes one record of the topic into the keyring.
@@ -375,12 +363,11 @@ func (k *Keyring) apply(r *kgo.Record) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if r.Value == nil {
-		if e, ok := k.keys[subject]; ok {
-			k.erased[subject] = e.key
+		if key, ok := k.keys.del(subject); ok {
+			k.erased[subject] = key[:]
 		} else if _, ok := k.erased[subject]; !ok {
 			k.erased[subject] = nil
 		}
-		delete(k.keys, subject)
 		return
 	}
 	var w wireEntry
@@ -393,12 +380,15 @@ func (k *Keyring) apply(r *kgo.Record) {
 		k.log.Warn("keyring: skipping a short key record", "partition", r.Partition, "offset", r.Offset)
 		return
 	}
-	var key []byte
+	var opened []byte
 	var err error
 	for _, kek := range k.keks {
-		if key, err = kek.Open(nil, w.Key[:n], w.Key[n:], r.Key); err == nil {
+		if opened, err = kek.Open(nil, w.Key[:n], w.Key[n:], r.Key); err == nil {
 			break
 		}
+	}
+	if err == nil && len(opened) != keySize {
+		err = fmt.Errorf("a key of %d bytes", len(opened))
 	}
 	if err != nil {
 		if len(k.unreadable) == 0 {
@@ -409,17 +399,18 @@ func (k *Keyring) apply(r *kgo.Record) {
 		return
 	}
 	delete(k.unreadable, subject)
-	if e, ok := k.keys[subject]; ok && string(e.key) == string(key) {
+	key := [keySize]byte(opened)
+	if i, ok := k.keys.find(subject); ok && k.keys.slots[i].key == key {
 		if w.Lead != "" { // an older record without the link does not undo it
-			e.lead = w.Lead
+			k.keys.setLead(i, w.Lead)
 		}
 		return
 	}
-	if old, ok := k.erased[subject]; ok && old != nil && string(old) == string(key) {
+	if old, ok := k.erased[subject]; ok && old != nil && string(old) == string(opened) {
 		return // a late copy of a deleted key
 	}
 	delete(k.erased, subject)
-	k.keys[subject] = &entry{key: key, lead: w.Lead}
+	k.keys.put(subject, key, w.Lead)
 }
 
 // Follow reads the topic from its start into the keyring, in the
