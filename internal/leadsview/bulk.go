@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -21,8 +22,13 @@ type bulkBuild struct {
 	b     *shardBuilder
 	dir   string
 	start time.Time
-	fed   map[string]bool // given to the builder
-	redo  map[string]bool // changed or erased after being fed
+	// fed holds the hashes of the ids given to the builder (no strings: a
+	// million of them would be pointers for the collector to mark). A lead
+	// whose hash another's shares counts as fed and is redone, which is
+	// only slower.
+	seed maphash.Seed
+	fed  map[uint64]struct{}
+	redo map[string]bool // changed or erased after being fed
 }
 
 // storeEmpty reports whether the store holds no lead.
@@ -45,7 +51,7 @@ func (v *View) startBulkLocked() error {
 	if err != nil {
 		return err
 	}
-	v.bulk = &bulkBuild{b: b, dir: dir, start: time.Now(), fed: map[string]bool{}, redo: map[string]bool{}}
+	v.bulk = &bulkBuild{b: b, dir: dir, start: time.Now(), seed: maphash.MakeSeed(), fed: map[uint64]struct{}{}, redo: map[string]bool{}}
 	v.stale = true
 	return nil
 }
@@ -53,11 +59,11 @@ func (v *View) startBulkLocked() error {
 // bulkAddLocked gives a stored lead to the bulk build. Caller holds mu.
 func (v *View) bulkAddLocked(d *Doc) {
 	bb := v.bulk
-	if bb.fed[d.LeadID] {
+	if bb.wasFed(d.LeadID) {
 		bb.redo[d.LeadID] = true
 		return
 	}
-	bb.fed[d.LeadID] = true
+	bb.fed[maphash.String(bb.seed, d.LeadID)] = struct{}{}
 	x := d.indexDoc()
 	bb.b.add(&x)
 }
@@ -69,10 +75,17 @@ func (v *View) bulkForgetLocked(ids []string) {
 		return
 	}
 	for _, id := range ids {
-		if v.bulk.fed[id] {
+		if v.bulk.wasFed(id) {
 			v.bulk.redo[id] = true
 		}
 	}
+}
+
+// wasFed reports whether lead id (or one whose hash it shares) was given
+// to the builder.
+func (bb *bulkBuild) wasFed(id string) bool {
+	_, ok := bb.fed[maphash.String(bb.seed, id)]
+	return ok
 }
 
 // abortBulkLocked drops an unfinished bulk build; the store keeps what it

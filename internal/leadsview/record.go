@@ -68,6 +68,17 @@ func decodeDoc(b []byte) (*Doc, error) {
 // of a view with a Sealer; every sealed lead is longer.
 const sealedValueThreshold = 64
 
+// hasKey reports whether the sealer already holds lead id's key (true without
+// a sealer: nothing to flush; false with one that cannot tell: the view
+// then flushes every poll).
+func (v *View) hasKey(id string) bool {
+	if v.sealer == nil {
+		return true
+	}
+	h, ok := v.sealer.(interface{ Has(subject string) bool })
+	return ok && h.Has(pipeline.LeadSubject(id))
+}
+
 // sealDoc is a Doc as the view's store keeps it: encodeDoc's bytes, sealed
 // under the lead's key when the view has a Sealer (pipeline.SealValue).
 func (v *View) sealDoc(id string, d *Doc) ([]byte, error) {

@@ -33,7 +33,7 @@ const indexDirPrefix = "bleve-v2-"
 // builderBatch is how many leads the offline builder puts in one
 // segment before merging them all at the end (builderMergeMax at a time).
 const (
-	builderBatch    = 10000
+	builderBatch    = 5000
 	builderMergeMax = 64
 )
 

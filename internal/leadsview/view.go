@@ -414,6 +414,7 @@ func (v *View) apply(recs []*kgo.Record, bulk bool) error {
 	batches := make([]*bleve.Batch, shardCount)
 	last := map[int32]int64{}
 	var erased []string
+	flush := false // sealDoc made a key
 	for _, r := range recs {
 		last[r.Partition] = r.Offset + 1
 		id := string(r.Key)
@@ -440,6 +441,7 @@ func (v *View) apply(recs []*kgo.Record, bulk bool) error {
 		// A lead written again after a tombstone in this poll lives on.
 		erased = slices.DeleteFunc(erased, func(e string) bool { return e == id })
 		d := DocFromEnvelope(env, r.Timestamp)
+		flush = flush || !v.hasKey(id)
 		val, err := v.sealDoc(id, d)
 		if errors.Is(err, pipeline.ErrErased) {
 			erased = append(erased, id)
@@ -475,7 +477,7 @@ func (v *View) apply(recs []*kgo.Record, bulk bool) error {
 	}
 	// A key sealDoc made (a record that came unsealed) is durable before
 	// the lead sealed with it.
-	if f, ok := v.sealer.(interface{ Flush(context.Context) error }); ok {
+	if f, ok := v.sealer.(interface{ Flush(context.Context) error }); ok && flush {
 		if err := f.Flush(context.Background()); err != nil {
 			return fmt.Errorf("leadsview: %w", err)
 		}
