@@ -166,6 +166,9 @@ func newViewFixture(n int) (*viewFixture, error) {
 	<-v.Ready()
 	f.rebuild, f.rebuildCPU, f.load = time.Since(start), processCPU()-cpu0, loadAverage()
 	f.view = v
+	if got, err := v.Count(); err != nil || got != uint64(n) {
+		return nil, fmt.Errorf("the rebuilt view indexes %d leads (%v), want %d", got, err, n)
+	}
 	keys := apikey.Open(apikey.Path(dir))
 	if f.key, _, err = keys.Create("bench", apikey.RoleViewer); err != nil {
 		return nil, err
