@@ -18,8 +18,8 @@ import (
 
 // LeadsView is the leads view the API reads (a *leadsview.View).
 type LeadsView interface {
-	Search(leadsview.Query) (*leadsview.Page, error)
-	Get(id string) (*leadsview.Doc, error)
+	Search(ctx context.Context, q leadsview.Query) (*leadsview.Page, error)
+	Get(ctx context.Context, id string) (*leadsview.Doc, error)
 	CheckStore() error
 	CheckIndex() error
 }
@@ -134,7 +134,7 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) {
 		badParam(w, "state", "must be pending, review, synced, rejected or suppressed")
 		return
 	}
-	page, err := s.opts.Leads.Search(lq)
+	page, err := s.opts.Leads.Search(r.Context(), lq)
 	if errors.Is(err, leadsview.ErrBadCursor) {
 		badParam(w, "cursor", "invalid cursor (use next_cursor of the previous page with the same sort)")
 		return
@@ -174,7 +174,7 @@ func (s *Server) getLead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	d, err := s.opts.Leads.Get(id)
+	d, err := s.opts.Leads.Get(r.Context(), id)
 	if errors.Is(err, leadsview.ErrNotFound) {
 		writeError(w, http.StatusNotFound, CodeNotFound, "no lead "+id, nil)
 		return

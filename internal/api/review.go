@@ -129,7 +129,7 @@ func (s *Server) listReview(w http.ResponseWriter, r *http.Request) {
 		}
 		if s.opts.Leads != nil {
 			for _, c := range ri.Candidates {
-				if d, err := s.opts.Leads.Get(c.LeadID); err == nil {
+				if d, err := s.opts.Leads.Get(r.Context(), c.LeadID); err == nil {
 					sm := summary(d)
 					ri.Leads[c.LeadID] = &sm
 				}

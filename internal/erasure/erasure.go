@@ -134,7 +134,7 @@ type Eraser struct {
 
 // Erase implements api.Eraser.
 func (e *Eraser) Erase(ctx context.Context, leadID string, anonymise bool) (time.Time, error) {
-	d, err := e.View.Get(leadID)
+	d, err := e.View.Get(ctx, leadID)
 	if errors.Is(err, leadsview.ErrNotFound) {
 		return time.Time{}, api.ErrLeadNotFound
 	}

@@ -145,7 +145,7 @@ func TestEraseAnonymisesAndSuppresses(t *testing.T) {
 	if entries != len(want) || tombstones != 1 {
 		t.Fatalf("%d entries (want %d), %d tombstones", entries, len(want), tombstones)
 	}
-	if _, err := v.Get("ld_greta"); !errors.Is(err, leadsview.ErrNotFound) {
+	if _, err := v.Get(t.Context(), "ld_greta"); !errors.Is(err, leadsview.ErrNotFound) {
 		t.Fatalf("still in the view: %v", err)
 	}
 	if _, err := e.Erase(context.Background(), "ld_greta", false); !errors.Is(err, api.ErrLeadNotFound) {
@@ -164,7 +164,7 @@ func TestEraseHaloFailure(t *testing.T) {
 		t.Fatalf("erase with HaloPSA down: %v", err)
 	}
 	// The local erasure happened anyway.
-	if _, err := v.Get("ld_greta"); !errors.Is(err, leadsview.ErrNotFound) {
+	if _, err := v.Get(t.Context(), "ld_greta"); !errors.Is(err, leadsview.ErrNotFound) {
 		t.Fatalf("still in the view: %v", err)
 	}
 }

@@ -121,7 +121,7 @@ func (v *View) finishBulk(ctx context.Context) error {
 		if batches[s] == nil {
 			batches[s] = shards[s].NewBatch()
 		}
-		d, err := v.Get(id)
+		d, err := v.Get(ctx, id)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			batches[s].Delete(id)

@@ -66,8 +66,8 @@ var ErrBadCursor = errors.New("leadsview: invalid cursor")
 // Sorts are the accepted sort fields.
 var Sorts = []string{"updated_at", "fit_score", "quality_score"}
 
-// Search answers q.
-func (v *View) Search(q Query) (*Page, error) {
+// Search answers q; ctx bounds the search and the reads of its page.
+func (v *View) Search(ctx context.Context, q Query) (*Page, error) {
 	var must []query.Query
 	if s := strings.TrimSpace(q.Q); s != "" {
 		// Every word must match; one word is one term query.
@@ -137,7 +137,7 @@ func (v *View) Search(q Query) (*Page, error) {
 		limit = 50
 	}
 	if capped != nil {
-		return v.searchByRelevance(q, capped, limit)
+		return v.searchByRelevance(ctx, q, capped, limit)
 	}
 	req := bleve.NewSearchRequestOptions(bq, limit+1, 0, false)
 	sortField := q.Sort
@@ -159,7 +159,7 @@ func (v *View) Search(q Query) (*Page, error) {
 		}
 		req.SearchAfter = after
 	}
-	res, err := v.idx.Search(req)
+	res, err := v.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("leadsview: search: %w", err)
 	}
@@ -169,7 +169,7 @@ func (v *View) Search(q Query) (*Page, error) {
 		hits = hits[:limit]
 		p.NextCursor = encodeCursor(hits[len(hits)-1].Sort)
 	}
-	return p, v.loadPage(p, hits)
+	return p, v.loadPage(ctx, p, hits)
 }
 
 // offsetCursor marks the cursor of a search by relevance: the offset of
@@ -181,7 +181,7 @@ const offsetCursor = "@offset"
 // doc values (Bleve's fast path for a sort by score alone); the shards'
 // hits are merged by score, then shard, then rank within the shard, a
 // deterministic order, so that the next page is an offset into it.
-func (v *View) searchByRelevance(q Query, capped *cappedQuery, limit int) (*Page, error) {
+func (v *View) searchByRelevance(ctx context.Context, q Query, capped *cappedQuery, limit int) (*Page, error) {
 	offset := 0
 	if q.Cursor != "" {
 		after, err := decodeCursor(q.Cursor)
@@ -209,7 +209,7 @@ func (v *View) searchByRelevance(q Query, capped *cappedQuery, limit int) (*Page
 			defer wg.Done()
 			req := bleve.NewSearchRequestOptions(capped, offset+limit+1, 0, false)
 			req.SortBy([]string{order})
-			results[i].res, results[i].err = shard.Search(req)
+			results[i].res, results[i].err = shard.SearchInContext(ctx, req)
 		}()
 	}
 	wg.Wait()
@@ -250,21 +250,21 @@ func (v *View) searchByRelevance(q Query, capped *cappedQuery, limit int) (*Page
 	for i, h := range hits {
 		ids[i] = h.id
 	}
-	return p, v.loadDocs(p, ids)
+	return p, v.loadDocs(ctx, p, ids)
 }
 
 // loadPage reads the page's leads from the store.
-func (v *View) loadPage(p *Page, hits search.DocumentMatchCollection) error {
+func (v *View) loadPage(ctx context.Context, p *Page, hits search.DocumentMatchCollection) error {
 	ids := make([]string, len(hits))
 	for i, h := range hits {
 		ids[i] = h.ID
 	}
-	return v.loadDocs(p, ids)
+	return v.loadDocs(ctx, p, ids)
 }
 
-func (v *View) loadDocs(p *Page, ids []string) error {
+func (v *View) loadDocs(ctx context.Context, p *Page, ids []string) error {
 	for _, id := range ids {
-		d, err := v.Get(id)
+		d, err := v.Get(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			continue // erased between the search and the read
 		}

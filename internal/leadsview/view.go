@@ -505,8 +505,9 @@ func (v *View) apply(recs []*kgo.Record, bulk bool) error {
 // ErrNotFound is returned by Get for a lead the view does not hold.
 var ErrNotFound = errors.New("leadsview: no such lead")
 
-// Get returns the lead with id.
-func (v *View) Get(id string) (*Doc, error) {
+// Get returns the lead with id. ctx bounds reading the keyring's topic
+// when the lead's key is one this process has not read yet.
+func (v *View) Get(ctx context.Context, id string) (*Doc, error) {
 	val, err := v.store.Get(leadKey(id))
 	if errors.Is(err, index.ErrNotFound) {
 		return nil, ErrNotFound
@@ -514,7 +515,7 @@ func (v *View) Get(id string) (*Doc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("leadsview: get %s: %w", id, err)
 	}
-	d, err := v.openDoc(context.Background(), id, val)
+	d, err := v.openDoc(ctx, id, val)
 	if errors.Is(err, pipeline.ErrErased) {
 		return nil, ErrNotFound // its tombstone is on the way
 	}

@@ -112,17 +112,17 @@ func TestViewSearchFiltersPagingAndRebuild(t *testing.T) {
 
 	dir := filepath.Join(t.TempDir(), "view")
 	v, stop := follow(t, dir, brokers)
-	p, err := v.Search(Query{Q: "bob globex"})
+	p, err := v.Search(t.Context(), Query{Q: "bob globex"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.Total != 1 || p.Docs[0].LeadID != "ld_bob" || p.Docs[0].Lead.Email != "bob@globex.com" {
 		t.Fatalf("q=bob globex: %+v", p)
 	}
-	if _, err := v.Get("ld_01"); err != ErrNotFound {
+	if _, err := v.Get(t.Context(), "ld_01"); err != ErrNotFound {
 		t.Fatalf("tombstoned lead: %v", err)
 	}
-	d, err := v.Get("ld_00")
+	d, err := v.Get(t.Context(), "ld_00")
 	if err != nil || d.Lead.FirstName != "Anne" || len(d.Sources) != 1 || d.Halo.TicketID != 7 {
 		t.Fatalf("replaced lead: %+v %v", d, err)
 	}
@@ -141,7 +141,7 @@ func TestViewSearchFiltersPagingAndRebuild(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := v.Search(tc.q)
+			p, err := v.Search(t.Context(), tc.q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -157,7 +157,7 @@ func TestViewSearchFiltersPagingAndRebuild(t *testing.T) {
 	seen := map[string]bool{}
 	q := Query{Company: "Acme Ltd", Sort: "fit_score", Desc: true, Limit: 5}
 	for {
-		p, err := v.Search(q)
+		p, err := v.Search(t.Context(), q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,13 +230,13 @@ func TestForgetLeavesNoCopy(t *testing.T) {
 	if err := v.Forget(context.Background(), "ld_x"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.Get("ld_x"); err != ErrNotFound {
+	if _, err := v.Get(t.Context(), "ld_x"); err != ErrNotFound {
 		t.Fatalf("forgotten lead: %v", err)
 	}
-	if p, _ := v.Search(Query{Q: "quixotic"}); p.Total != 0 {
+	if p, _ := v.Search(t.Context(), Query{Q: "quixotic"}); p.Total != 0 {
 		t.Fatalf("forgotten lead still found: %d", p.Total)
 	}
-	if d, err := v.Get("ld_01"); err != nil || d.Lead.LastName != "Smith1" {
+	if d, err := v.Get(t.Context(), "ld_01"); err != nil || d.Lead.LastName != "Smith1" {
 		t.Fatalf("another lead: %+v %v", d, err)
 	}
 	for _, s := range []string{"zoltan.q@quixotic.example", "zoltan.old@quixotic.example", "Quixotic"} {
@@ -310,10 +310,10 @@ func TestSealedViewStore(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "view")
 	opts := Options{Dir: dir, Sealer: kr}
 	v, stop := followWith(t, opts, brokers)
-	if d, err := v.Get("ld_07"); err != nil || d.Lead.Email != "ann7@acme.com" {
+	if d, err := v.Get(t.Context(), "ld_07"); err != nil || d.Lead.Email != "ann7@acme.com" {
 		t.Fatalf("ld_07: %+v %v", d, err)
 	}
-	if p, err := v.Search(Query{Q: "quixotic"}); err != nil || p.Total != 1 || p.Docs[0].Lead.FirstName != "Zoltan" {
+	if p, err := v.Search(t.Context(), Query{Q: "quixotic"}); err != nil || p.Total != 1 || p.Docs[0].Lead.FirstName != "Zoltan" {
 		t.Fatalf("search: %+v %v", p, err)
 	}
 	for _, s := range []string{"ann7@acme.com", "zoltan.q@quixotic.example", "Smith7"} {
@@ -330,13 +330,13 @@ func TestSealedViewStore(t *testing.T) {
 	stop()
 	v, stop = followWith(t, opts, brokers)
 	defer stop()
-	if _, err := v.Get("ld_x"); err != ErrNotFound {
+	if _, err := v.Get(t.Context(), "ld_x"); err != ErrNotFound {
 		t.Fatalf("forgotten lead after a restart: %v", err)
 	}
-	if d, err := v.Get("ld_07"); err != nil || d.Lead.Email != "ann7@acme.com" {
+	if d, err := v.Get(t.Context(), "ld_07"); err != nil || d.Lead.Email != "ann7@acme.com" {
 		t.Fatalf("ld_07 after a restart: %+v %v", d, err)
 	}
-	if p, _ := v.Search(Query{Q: "ann"}); p.Total != 30 {
+	if p, _ := v.Search(t.Context(), Query{Q: "ann"}); p.Total != 30 {
 		t.Fatalf("search after a restart: %d leads", p.Total)
 	}
 }
@@ -438,7 +438,7 @@ func TestRelevanceCapAndRestart(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := v.Search(tc.q)
+			p, err := v.Search(t.Context(), tc.q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -452,7 +452,7 @@ func TestRelevanceCapAndRestart(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for q := (Query{Q: "ann", Limit: 3, Desc: true}); ; {
-		p, err := v.Search(q)
+		p, err := v.Search(t.Context(), q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -490,7 +490,7 @@ func TestRelevanceCapAndRestart(t *testing.T) {
 	if after := indexDirs(t, dir); len(after) != 1 || slices.Equal(before, after) {
 		t.Fatalf("an unclean index was kept: %v, then %v", before, after)
 	}
-	if p, err := v.Search(Query{Q: "zoe"}); err != nil || p.Total != 1 {
+	if p, err := v.Search(t.Context(), Query{Q: "zoe"}); err != nil || p.Total != 1 {
 		t.Fatalf("after a rebuild from the store: %+v %v", p, err)
 	}
 }
@@ -533,7 +533,7 @@ func TestCloseDuringBulkBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	if p, err := v.Search(Query{Q: "ann"}); err != nil || p.Total != 12 {
+	if p, err := v.Search(t.Context(), Query{Q: "ann"}); err != nil || p.Total != 12 {
 		t.Fatalf("after reopening: %+v %v", p, err)
 	}
 }

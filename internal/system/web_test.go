@@ -103,7 +103,7 @@ func TestWebPageInChromium(t *testing.T) {
 	}
 	var gretaID string
 	for ctx.Err() == nil && gretaID == "" {
-		if p, err := view.Search(leadsview.Query{Q: "greta"}); err == nil && len(p.Docs) == 1 {
+		if p, err := view.Search(t.Context(), leadsview.Query{Q: "greta"}); err == nil && len(p.Docs) == 1 {
 			gretaID = p.Docs[0].LeadID
 		}
 		time.Sleep(100 * time.Millisecond)
