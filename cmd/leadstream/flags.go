@@ -183,6 +183,8 @@ func (c *common) parse(args []string) error {
 			return errUsage
 		}
 		system.SetMemoryLimit(n)
+	} else {
+		system.RelaxGCUnderLimit() // the limit is GOMEMLIMIT's
 	}
 	return nil
 }

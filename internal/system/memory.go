@@ -28,6 +28,14 @@ const GCPercentUnderLimit = 400
 // DefaultMemoryLimit).
 func SetMemoryLimit(limit int64) {
 	debug.SetMemoryLimit(limit)
+	RelaxGCUnderLimit()
+}
+
+// RelaxGCUnderLimit raises the collector's target to GCPercentUnderLimit
+// unless the environment sets GOGC. SetMemoryLimit calls it; a process
+// whose limit comes from GOMEMLIMIT (which the runtime applies itself)
+// calls it alone.
+func RelaxGCUnderLimit() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(GCPercentUnderLimit)
 	}
