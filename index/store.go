@@ -42,7 +42,8 @@ type Options struct {
 	// they are compacted into the level below (0: 2); writes stall at four
 	// times as many.
 	LevelZeroTables int
-	// BlockCacheSize is the read cache in bytes.
+	// BlockCacheSize is the read cache in bytes (unused for a store
+	// neither compressed nor encrypted: its blocks are read in place).
 	BlockCacheSize int64
 	// IndexCacheSize, when not 0, bounds the memory the tables' indexes
 	// and Bloom filters take (Badger then caches them); 0 keeps every
@@ -93,6 +94,15 @@ func Open(opts Options) (*Store, error) {
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("index: create %s: %w", opts.Dir, err)
 	}
+	// Badger charges a cached block of a table neither compressed nor
+	// encrypted at the capacity of its slice of the memory-mapped file,
+	// which runs to the file's end: such a cache holds a handful of blocks
+	// and evicts at every read (a hit ratio of 1 %). Those blocks are read
+	// from the mapping in place, so those tables go without one.
+	blockCache := opts.BlockCacheSize
+	if opts.Compression == options.None && len(opts.EncryptionKey) == 0 {
+		blockCache = 0
+	}
 	bo := badger.DefaultOptions(opts.Dir).
 		WithLogger(badgerLogger{opts.Logger}).
 		WithNumVersionsToKeep(1).
@@ -100,7 +110,7 @@ func Open(opts Options) (*Store, error) {
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(8).
-		WithBlockCacheSize(opts.BlockCacheSize).
+		WithBlockCacheSize(blockCache).
 		WithValueLogFileSize(64 << 20).
 		WithCompression(opts.Compression).
 		WithNumCompactors(2)
