@@ -10,7 +10,6 @@ import (
 	"os"
 
 	"github.com/dgraph-io/badger/v4/options"
-	"github.com/segmentio/encoding/json"
 
 	"github.com/leadstream/leadstream/index"
 	"github.com/leadstream/leadstream/pipeline"
@@ -171,13 +170,6 @@ func (s *viewStore) setBlock(k string, hs []uint32) error {
 	return s.maybeFlush()
 }
 
-// storedLead is a lead as the store keeps it (sealed).
-type storedLead struct {
-	Key  string         `json:"k,omitempty"`
-	Recs []match.Record `json:"r,omitempty"`
-	Srcs []string       `json:"s,omitempty"`
-}
-
 // lead returns lead h as the view has it, which the caller may change
 // and then put back (putLead). A lead the store does not have, or whose
 // data key is erased, reads as empty.
@@ -204,7 +196,7 @@ func (s *viewStore) lead(h uint32) (*globalLead, error) {
 			return nil, fmt.Errorf("dedupe view: lead %s: %w", id, err)
 		}
 		var st storedLead
-		if err := json.Unmarshal(v, &st); err != nil {
+		if _, err := st.UnmarshalMsg(v); err != nil {
 			return nil, fmt.Errorf("dedupe view: corrupt lead %s: %w", id, err)
 		}
 		l.key, l.srcs = st.Key, st.Srcs
@@ -300,7 +292,7 @@ func (s *viewStore) encodeLead(h uint32, l *globalLead) (v []byte, ok bool, err 
 	for i, r := range l.recs {
 		st.Recs[i] = r.Record()
 	}
-	b, err := json.Marshal(&st)
+	b, err := st.MarshalMsg(nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("dedupe view: encode lead %s: %w", id, err)
 	}

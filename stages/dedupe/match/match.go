@@ -118,6 +118,9 @@ type Record struct {
 	Country  string // ISO 3166-1 alpha-2
 }
 
+// Only Record has a MessagePack codec (record_msgp.go, gen.go).
+//msgp:ignore Candidate Outcome Decision Component Breakdown
+
 // Candidate is one stored record of an existing lead. A lead may be
 // offered as several candidates (one per source record merged into it);
 // the matcher scores each and keeps the best per lead.
