@@ -12,7 +12,7 @@
 // so the topic holds no usable key for someone who has only the brokers'
 // disks; without a shared secret the system uses a public one, and the
 // wrapping then adds nothing. Every process follows the whole topic into
-// memory (about 100 bytes a key, in a table the garbage collector does not
+// memory (130–160 bytes a key, in a table the garbage collector does not
 // trace: table.go), as validate follows the suppression list. A key record that does not unwrap (processes with different
 // secrets) is an error for the records sealed with it, never an erasure. Erasure writes a tombstone per key; the topic's
 // compaction then drops the key's record from the log (the embedded
