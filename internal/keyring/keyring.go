@@ -13,11 +13,13 @@
 // disks; without a shared secret the system uses a public one, and the
 // wrapping then adds nothing. Every process follows the whole topic into
 // memory (130–160 bytes a key, in a table the garbage collector does not
-// trace: table.go), as validate follows the suppression list. A key record that does not unwrap (processes with different
-// secrets) is an error for the records sealed with it, never an erasure. Erasure writes a tombstone per key; the topic's
-// compaction then drops the key's record from the log (the embedded
-// broker is compacted by the eraser at once; a real Kafka cluster within
-// its max.compaction.lag.ms, see pipeline.Catalogue).
+// trace: table.go), as validate follows the suppression list. A key
+// record that does not unwrap (processes with different secrets) is an
+// error for the records sealed with it, never an erasure. Erasure writes
+// a tombstone per key; the topic's compaction then drops the key's
+// record from the log (the embedded broker is compacted by the eraser at
+// once; a real Kafka cluster within its max.compaction.lag.ms, see
+// pipeline.Catalogue).
 //
 // A new key is written before any record sealed with it: Seal only queues
 // the key's record, and Flush, which the stage runner and the import call
