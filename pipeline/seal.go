@@ -180,3 +180,13 @@ func SubjectErased(s Sealer, subject string) bool {
 	e, ok := s.(interface{ Erased(string) bool })
 	return ok && e.Erased(subject)
 }
+
+// SubjectKeyHeld reports whether s holds subject's key already; known is
+// false when s cannot tell (a nil Sealer, or one without Has).
+func SubjectKeyHeld(s Sealer, subject string) (held, known bool) {
+	h, ok := s.(interface{ Has(string) bool })
+	if !ok {
+		return false, false
+	}
+	return h.Has(subject), true
+}

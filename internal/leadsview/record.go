@@ -75,8 +75,8 @@ func (v *View) hasKey(id string) bool {
 	if v.sealer == nil {
 		return true
 	}
-	h, ok := v.sealer.(interface{ Has(subject string) bool })
-	return ok && h.Has(pipeline.LeadSubject(id))
+	held, _ := pipeline.SubjectKeyHeld(v.sealer, pipeline.LeadSubject(id))
+	return held
 }
 
 // sealDoc is a Doc as the view's store keeps it: encodeDoc's bytes, sealed

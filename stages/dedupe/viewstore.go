@@ -271,9 +271,6 @@ func (s *viewStore) flush() error {
 	return nil
 }
 
-// keyHolder is a Sealer that tells whether it holds a subject's key.
-type keyHolder interface{ Has(subject string) bool }
-
 // encodeLead returns lead h's stored value, sealed under its data key:
 // nil for a lead that was erased (it is deleted); ok false when the key
 // is not here yet.
@@ -284,7 +281,7 @@ func (s *viewStore) encodeLead(h uint32, l *globalLead) (v []byte, ok bool, err 
 		if pipeline.SubjectErased(s.sealer, subject) {
 			return nil, true, nil
 		}
-		if kh, isKH := s.sealer.(keyHolder); isKH && !kh.Has(subject) {
+		if held, known := pipeline.SubjectKeyHeld(s.sealer, subject); known && !held {
 			return nil, false, nil
 		}
 	}
