@@ -203,15 +203,15 @@ func (k *Keyring) record(subject string, key [keySize]byte, lead string) (*kgo.R
 // leadID, whose erasure deletes its key too.
 func (k *Keyring) Link(src, leadID string) {
 	k.mu.RLock()
-	has, same := k.keys.leadIs(src, leadID)
+	i, ok := k.keys.find(src)
+	same := ok && k.keys.linkedTo(i, leadID)
 	k.mu.RUnlock()
-	if !has || same {
+	if !ok || same {
 		return
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	i, ok := k.keys.find(src)
-	if !ok || k.keys.lead(i) == leadID {
+	if i, ok = k.keys.find(src); !ok || k.keys.linkedTo(i, leadID) {
 		return
 	}
 	k.keys.setLead(i, leadID)

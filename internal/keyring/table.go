@@ -60,7 +60,7 @@ func (t *keyTable) find(subject string) (uint32, bool) {
 	return i, ok
 }
 
-// get returns subject's key and lead.
+// get returns subject's key.
 func (t *keyTable) get(subject string) (key [keySize]byte, ok bool) {
 	i, ok := t.find(subject)
 	if !ok {
@@ -69,17 +69,10 @@ func (t *keyTable) get(subject string) (key [keySize]byte, ok bool) {
 	return t.slots[i].key, true
 }
 
-// leadIs reports whether subject has a key linked to lead.
-func (t *keyTable) leadIs(subject, lead string) (has, same bool) {
-	i, ok := t.find(subject)
-	if !ok {
-		return false, false
-	}
-	return true, string(t.str(t.slots[i].lead)) == lead
+// linkedTo reports whether slot i is linked to lead ("": to none).
+func (t *keyTable) linkedTo(i uint32, lead string) bool {
+	return string(t.str(t.slots[i].lead)) == lead
 }
-
-// lead returns the lead subject's key is linked to ("" unknown).
-func (t *keyTable) lead(i uint32) string { return string(t.str(t.slots[i].lead)) }
 
 // put sets subject's key and lead, replacing what it had.
 func (t *keyTable) put(subject string, key [keySize]byte, lead string) {
@@ -109,10 +102,10 @@ func (t *keyTable) put(subject string, key [keySize]byte, lead string) {
 
 // setLead links slot i to lead.
 func (t *keyTable) setLead(i uint32, lead string) {
-	s := &t.slots[i]
-	if string(t.str(s.lead)) == lead {
+	if t.linkedTo(i, lead) {
 		return
 	}
+	s := &t.slots[i]
 	t.dead += int(s.lead.n)
 	s.lead = span{}
 	if lead != "" {
@@ -146,7 +139,7 @@ func (t *keyTable) subjectsOf(lead string) []string {
 	var out []string
 	for i := range t.slots {
 		s := &t.slots[i]
-		if s.used && s.lead.n > 0 && string(t.str(s.lead)) == lead {
+		if s.used && s.lead.n > 0 && t.linkedTo(uint32(i), lead) {
 			out = append(out, string(t.str(s.subj)))
 		}
 	}

@@ -41,8 +41,8 @@ func TestKeyTable(t *testing.T) {
 			if _, ok := tb.get("src/x:9"); ok {
 				t.Fatal("a subject never put is found")
 			}
-			if has, same := tb.leadIs("src/x:1", "a"); !has || !same {
-				t.Fatalf("leadIs = %v, %v", has, same)
+			if i, ok := tb.find("src/x:1"); !ok || !tb.linkedTo(i, "a") || tb.linkedTo(i, "b") {
+				t.Fatalf("src/x:1 found %v, not linked to a alone", ok)
 			}
 			got := tb.subjectsOf("a")
 			slices.Sort(got)

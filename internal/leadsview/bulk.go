@@ -59,11 +59,12 @@ func (v *View) startBulkLocked() error {
 // bulkAddLocked gives a stored lead to the bulk build. Caller holds mu.
 func (v *View) bulkAddLocked(d *Doc) {
 	bb := v.bulk
-	if bb.wasFed(d.LeadID) {
+	h := maphash.String(bb.seed, d.LeadID)
+	if _, fed := bb.fed[h]; fed {
 		bb.redo[d.LeadID] = true
 		return
 	}
-	bb.fed[maphash.String(bb.seed, d.LeadID)] = struct{}{}
+	bb.fed[h] = struct{}{}
 	x := d.indexDoc()
 	bb.b.add(&x)
 }
