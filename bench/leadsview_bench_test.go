@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -157,6 +158,18 @@ func newViewFixture(n int) (*viewFixture, error) {
 		return nil, perr
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// LEADSTREAM_BENCH_VIEW_CPUPROFILE=file profiles the rebuild alone.
+	stopProfile := func() {}
+	if path := os.Getenv("LEADSTREAM_BENCH_VIEW_CPUPROFILE"); path != "" {
+		w, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(w); err != nil {
+			return nil, err
+		}
+		stopProfile = func() { pprof.StopCPUProfile(); _ = w.Close() }
+	}
 	start, cpu0 := time.Now(), processCPU()
 	v, err := leadsview.Open(leadsview.Options{Dir: filepath.Join(dir, "view"), Logger: log, Sealer: sealer})
 	if err != nil {
@@ -165,6 +178,7 @@ func newViewFixture(n int) (*viewFixture, error) {
 	go func() { _ = v.Follow(context.Background(), c.ListenAddrs(), topic) }()
 	<-v.Ready()
 	f.rebuild, f.rebuildCPU, f.load = time.Since(start), processCPU()-cpu0, loadAverage()
+	stopProfile()
 	f.view = v
 	if got, err := v.Count(); err != nil || got != uint64(n) {
 		return nil, fmt.Errorf("the rebuilt view indexes %d leads (%v), want %d", got, err, n)

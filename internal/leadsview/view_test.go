@@ -188,6 +188,47 @@ func TestViewSearchFiltersPagingAndRebuild(t *testing.T) {
 	}
 }
 
+// Equal scores page by updated_at and lead id: every lead once.
+func TestViewSearchPagesThroughTies(t *testing.T) {
+	brokers := cluster(t)
+	var recs []*kgo.Record
+	for i := range 7 {
+		recs = append(recs, leadRecord(t, fmt.Sprintf("ld_i%d", i), "Info", fmt.Sprintf("Desk%d", i), fmt.Sprintf("info%d@shared.example", i), "Shared", 50))
+	}
+	produce(t, brokers, recs...)
+	v, stop := follow(t, filepath.Join(t.TempDir(), "view"), brokers)
+	defer stop()
+	for _, q := range []Query{
+		{Company: "shared", Sort: "fit_score", Desc: true, Limit: 2},
+		{Company: "shared", Sort: "quality_score", Limit: 2},
+		{Company: "shared", Limit: 3},
+	} {
+		seen := map[string]bool{}
+		for pages := 0; ; pages++ {
+			p, err := v.Search(t.Context(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != 7 {
+				t.Fatalf("%+v: total %d, want 7", q, p.Total)
+			}
+			for _, d := range p.Docs {
+				if seen[d.LeadID] {
+					t.Fatalf("%+v: %s twice", q, d.LeadID)
+				}
+				seen[d.LeadID] = true
+			}
+			if p.NextCursor == "" || pages > 7 {
+				break
+			}
+			q.Cursor = p.NextCursor
+		}
+		if len(seen) != 7 {
+			t.Fatalf("%+v: paged %d leads, want 7", q, len(seen))
+		}
+	}
+}
+
 func ptr(n int) *int { return &n }
 
 // grepDir reports the files under dir whose bytes contain s.
