@@ -199,6 +199,9 @@ type HaloRef struct {
 type SealedData struct {
 	Subject string `json:"s"`
 	Data    []byte `json:"d"` // nonce and ciphertext
+	// Codec is how the plaintext was compressed before sealing:
+	// codecS2 (0, older releases) or codecDict.
+	Codec uint8 `json:"c,omitempty"`
 }
 
 // PersonalData is the part of an envelope that sealing encrypts

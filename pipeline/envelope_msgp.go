@@ -256,13 +256,31 @@ func (z *Envelope) MarshalMsg(b []byte) (o []byte, err error) {
 			if z.Sealed == nil {
 				o = msgp.AppendNil(o)
 			} else {
-				// map header, size 2
-				// string "s"
-				o = append(o, 0x82, 0xa1, 0x73)
-				o = msgp.AppendString(o, z.Sealed.Subject)
-				// string "d"
-				o = append(o, 0xa1, 0x64)
-				o = msgp.AppendBytes(o, z.Sealed.Data)
+				// check for omitted fields
+				zb0003Len := uint32(3)
+				var zb0003Mask uint8 /* 3 bits */
+				_ = zb0003Mask
+				if z.Sealed.Codec == 0 {
+					zb0003Len--
+					zb0003Mask |= 0x4
+				}
+				// variable map header, size zb0003Len
+				o = append(o, 0x80|uint8(zb0003Len))
+
+				// skip if no fields are to be emitted
+				if zb0003Len != 0 {
+					// string "s"
+					o = append(o, 0xa1, 0x73)
+					o = msgp.AppendString(o, z.Sealed.Subject)
+					// string "d"
+					o = append(o, 0xa1, 0x64)
+					o = msgp.AppendBytes(o, z.Sealed.Data)
+					if (zb0003Mask & 0x4) == 0 { // if not omitted
+						// string "c"
+						o = append(o, 0xa1, 0x63)
+						o = msgp.AppendUint8(o, z.Sealed.Codec)
+					}
+				}
 			}
 		}
 	}
@@ -595,6 +613,12 @@ func (z *Envelope) UnmarshalMsg(bts []byte) (o []byte, err error) {
 							err = msgp.WrapError(err, "Sealed", "Data")
 							return
 						}
+					case "c":
+						z.Sealed.Codec, bts, err = msgp.ReadUint8Bytes(bts)
+						if err != nil {
+							err = msgp.WrapError(err, "Sealed", "Codec")
+							return
+						}
 					default:
 						bts, err = msgp.Skip(bts)
 						if err != nil {
@@ -671,7 +695,7 @@ func (z *Envelope) Msgsize() (s int) {
 	if z.Sealed == nil {
 		s += msgp.NilSize
 	} else {
-		s += 1 + 2 + msgp.StringPrefixSize + len(z.Sealed.Subject) + 2 + msgp.BytesPrefixSize + len(z.Sealed.Data)
+		s += 1 + 2 + msgp.StringPrefixSize + len(z.Sealed.Subject) + 2 + msgp.BytesPrefixSize + len(z.Sealed.Data) + 2 + msgp.Uint8Size
 	}
 	return
 }
@@ -1294,13 +1318,31 @@ func (z *PersonalData) Msgsize() (s int) {
 // MarshalMsg implements msgp.Marshaler
 func (z *SealedData) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 2
-	// string "s"
-	o = append(o, 0x82, 0xa1, 0x73)
-	o = msgp.AppendString(o, z.Subject)
-	// string "d"
-	o = append(o, 0xa1, 0x64)
-	o = msgp.AppendBytes(o, z.Data)
+	// check for omitted fields
+	zb0001Len := uint32(3)
+	var zb0001Mask uint8 /* 3 bits */
+	_ = zb0001Mask
+	if z.Codec == 0 {
+		zb0001Len--
+		zb0001Mask |= 0x4
+	}
+	// variable map header, size zb0001Len
+	o = append(o, 0x80|uint8(zb0001Len))
+
+	// skip if no fields are to be emitted
+	if zb0001Len != 0 {
+		// string "s"
+		o = append(o, 0xa1, 0x73)
+		o = msgp.AppendString(o, z.Subject)
+		// string "d"
+		o = append(o, 0xa1, 0x64)
+		o = msgp.AppendBytes(o, z.Data)
+		if (zb0001Mask & 0x4) == 0 { // if not omitted
+			// string "c"
+			o = append(o, 0xa1, 0x63)
+			o = msgp.AppendUint8(o, z.Codec)
+		}
+	}
 	return
 }
 
@@ -1334,6 +1376,12 @@ func (z *SealedData) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Data")
 				return
 			}
+		case "c":
+			z.Codec, bts, err = msgp.ReadUint8Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Codec")
+				return
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -1348,7 +1396,7 @@ func (z *SealedData) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *SealedData) Msgsize() (s int) {
-	s = 1 + 2 + msgp.StringPrefixSize + len(z.Subject) + 2 + msgp.BytesPrefixSize + len(z.Data)
+	s = 1 + 2 + msgp.StringPrefixSize + len(z.Subject) + 2 + msgp.BytesPrefixSize + len(z.Data) + 2 + msgp.Uint8Size
 	return
 }
 

@@ -8,6 +8,8 @@ import (
 
 	"github.com/klauspost/compress/s2"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/leadstream/leadstream/internal/dictcomp"
 )
 
 // Sealing (crypto-shredding, issue 13): with a Sealer, the personal data
@@ -88,14 +90,32 @@ func (w *Envelope) seal(s Sealer, topic string) error {
 		return fmt.Errorf("seal envelope %s: %w", w.TraceID, err)
 	}
 	// Compressed before it is sealed: ciphertext does not compress, so the
-	// brokers' batch compression and Badger's would no longer shrink it.
-	ct, err := s.Seal(subject, s2.Encode(nil, pt), []byte(w.TraceID))
+	// brokers' batch compression and Badger's would no longer shrink it;
+	// the dictionary gives back what they found across records.
+	ct, err := s.Seal(subject, dictcomp.Encode(nil, pt), []byte(w.TraceID))
 	if err != nil {
 		return fmt.Errorf("seal envelope %s: %w", w.TraceID, err)
 	}
 	w.Raw, w.Lead, w.Prov, w.Site = nil, nil, nil, nil
-	w.Sealed = &SealedData{Subject: subject, Data: ct}
+	w.Sealed = &SealedData{Subject: subject, Data: ct, Codec: codecDict}
 	return nil
+}
+
+// The compressions of sealed plaintext (SealedData.Codec).
+const (
+	codecS2   = 0 // S2 alone (older releases)
+	codecDict = 1 // internal/dictcomp: S2 with a built-in dictionary
+)
+
+// decompress returns the plaintext that codec compressed into z.
+func decompress(codec uint8, z []byte) ([]byte, error) {
+	switch codec {
+	case codecS2:
+		return s2.Decode(nil, z)
+	case codecDict:
+		return dictcomp.Decode(z)
+	}
+	return nil, fmt.Errorf("unknown compression %d", codec)
 }
 
 // open restores e's sealed personal data.
@@ -109,7 +129,7 @@ func (e *Envelope) open(ctx context.Context, s Sealer) error {
 	if err != nil {
 		return err
 	}
-	pt, err := s2.Decode(nil, z)
+	pt, err := decompress(sd.Codec, z)
 	if err != nil {
 		return fmt.Errorf("sealed data: %w", err)
 	}
@@ -135,9 +155,14 @@ func OpenEnvelope(ctx context.Context, r *kgo.Record, s Sealer) (*Envelope, erro
 	return decodeEnvelope(ctx, r, s)
 }
 
-// sealedValue marks a state value sealed by SealValue; no JSON text and no
-// value the stages write starts with it.
-const sealedValue = 0xfe
+// sealedValue marks a state value sealed by SealValue, its plaintext
+// compressed with the dictionary (sealedValueS2: S2 alone, as older
+// releases wrote it); no JSON text and no value the stages write starts
+// with either.
+const (
+	sealedValue   = 0xfd
+	sealedValueS2 = 0xfe
+)
 
 // SealValue seals a state value about subject (LeadSubject,
 // SourceSubject) for key: stages keep personal data in their tables (and
@@ -147,7 +172,7 @@ func SealValue(s Sealer, subject, key string, v []byte) ([]byte, error) {
 	if s == nil {
 		return v, nil
 	}
-	ct, err := s.Seal(subject, s2.Encode(nil, v), []byte(key))
+	ct, err := s.Seal(subject, dictcomp.Encode(nil, v), []byte(key))
 	if err != nil {
 		return nil, fmt.Errorf("seal %q: %w", key, err)
 	}
@@ -157,7 +182,7 @@ func SealValue(s Sealer, subject, key string, v []byte) ([]byte, error) {
 // OpenValue returns the value SealValue sealed (a value that was not
 // sealed as it is); ErrErased when its subject was erased.
 func OpenValue(ctx context.Context, s Sealer, subject, key string, v []byte) ([]byte, error) {
-	if len(v) == 0 || v[0] != sealedValue {
+	if len(v) == 0 || (v[0] != sealedValue && v[0] != sealedValueS2) {
 		return v, nil
 	}
 	if s == nil {
@@ -167,7 +192,11 @@ func OpenValue(ctx context.Context, s Sealer, subject, key string, v []byte) ([]
 	if err != nil {
 		return nil, fmt.Errorf("open %q: %w", key, err)
 	}
-	pt, err := s2.Decode(nil, z)
+	codec := uint8(codecDict)
+	if v[0] == sealedValueS2 {
+		codec = codecS2
+	}
+	pt, err := decompress(codec, z)
 	if err != nil {
 		return nil, fmt.Errorf("open %q: %w", key, err)
 	}

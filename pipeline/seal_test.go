@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -118,6 +119,68 @@ func TestErasedInputEndsSuppressed(t *testing.T) {
 		env, err := OpenEnvelope(ctx, rec, s)
 		if err != nil || env.Raw["email"] != "person@private.example" {
 			t.Fatalf("an output: %+v %v", env, err)
+		}
+	}
+}
+
+// Records and state values sealed by older releases (S2 alone) still
+// open; new ones are compressed with the dictionary.
+func TestSealedS2FormatStillOpens(t *testing.T) {
+	ctx := context.Background()
+	s := &xorSealer{erased: map[string]bool{}, links: map[string]string{}}
+	raw := map[string]string{"email": "person@private.example", "first_name": "Ann"}
+
+	// An envelope as an older release sealed it: Codec 0, S2 plaintext.
+	pt, err := (&PersonalData{Raw: raw}).MarshalMsg(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, err := s.Seal("src/csv:1", s2.Encode(nil, pt), []byte("imp:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &Envelope{V: EnvelopeVersion, TraceID: "imp:1", Source: Source{Provider: "csv", RecordID: "1"},
+		Sealed: &SealedData{Subject: "src/csv:1", Data: ct}}
+	b, err := old.MarshalMsg(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		rec  func() (*kgo.Record, error)
+	}{
+		{"older release", func() (*kgo.Record, error) { return &kgo.Record{Topic: TopicRaw, Value: b}, nil }},
+		{"this release", func() (*kgo.Record, error) {
+			return (&Envelope{TraceID: "imp:1", Source: Source{Provider: "csv", RecordID: "1"}, Raw: raw}).SealedRecord(s, TopicRaw, "imp:1")
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := tc.rec()
+			if err != nil {
+				t.Fatal(err)
+			}
+			env, err := OpenEnvelope(ctx, rec, s)
+			if err != nil || env.Raw["email"] != raw["email"] {
+				t.Fatalf("opened %+v, %v", env, err)
+			}
+		})
+	}
+
+	// A state value: 0xfe and S2 before, the dictionary now.
+	v := []byte(`{"lead_id":"ld_1","email":"person@private.example"}`)
+	z, err := s.Seal("lead/ld_1", s2.Encode(nil, v), []byte("k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := SealValue(s, "lead/ld_1", "k", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, val := range [][]byte{append([]byte{sealedValueS2}, z...), sealed} {
+		got, err := OpenValue(ctx, s, "lead/ld_1", "k", val)
+		if err != nil || !bytes.Equal(got, v) {
+			t.Fatalf("state value %x opened as %q, %v", val[0], got, err)
 		}
 	}
 }
