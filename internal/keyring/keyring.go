@@ -66,6 +66,8 @@ type Keyring struct {
 
 	mu   sync.RWMutex
 	keys *keyTable
+	// ciphers are the ciphers of the keys used last.
+	ciphers *cipherCache
 	// erased are the subjects whose keys were deleted, with the deleted
 	// key when known: a late copy of that key's record is not taken back.
 	erased map[string][]byte
@@ -118,7 +120,7 @@ func New(topic string, secret []byte, prod Producer, log *slog.Logger, older ...
 	kek := keks[0]
 	ready := make(chan struct{})
 	close(ready)
-	return &Keyring{topic: topic, kek: kek, keks: keks, prod: prod, log: log, keys: newKeyTable(), erased: map[string][]byte{},
+	return &Keyring{topic: topic, kek: kek, keks: keks, prod: prod, log: log, keys: newKeyTable(), ciphers: newCipherCache(cipherCapacity), erased: map[string][]byte{},
 		unreadable: map[string]bool{},
 		next:       map[int32]int64{}, advanced: make(chan struct{}), ready: ready}, nil
 }
@@ -141,8 +143,7 @@ func (k *Keyring) Seal(subject string, plaintext, aad []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The cipher is made per use: one kept per key would cost ~1 KiB each.
-	aead, err := newAEAD(key[:])
+	aead, err := k.cipherOf(subject, key)
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +184,28 @@ func (k *Keyring) keyFor(subject string) ([keySize]byte, error) {
 	k.keys.put(subject, key, "")
 	k.pending = append(k.pending, rec)
 	return key, nil
+}
+
+// cipherOf returns the cipher of key, subject's key; pipeline.ErrErased
+// when the key was deleted since it was looked up. Under mu, so that a
+// deletion cannot come between the check and the cache, which would then
+// keep the deleted key's cipher.
+func (k *Keyring) cipherOf(subject string, key [keySize]byte) (cipher.AEAD, error) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if cur, ok := k.keys.get(subject); !ok || cur != key {
+		return nil, pipeline.ErrErased
+	}
+	return k.ciphers.get(key)
+}
+
+// deleteKey deletes subject's key from the table and from the cipher
+// cache. Caller holds mu.
+func (k *Keyring) deleteKey(subject string) (key [keySize]byte, ok bool) {
+	if key, ok = k.keys.del(subject); ok {
+		k.ciphers.drop(key)
+	}
+	return key, ok
 }
 
 // record is the topic record of subject's key, linked to lead ("" not
@@ -244,7 +267,7 @@ func (k *Keyring) Open(ctx context.Context, subject string, sealed, aad []byte) 
 			return nil, pipeline.ErrErased
 		}
 	}
-	aead, err := newAEAD(key[:])
+	aead, err := k.cipherOf(subject, key)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +320,7 @@ func (k *Keyring) Forget(ctx context.Context, leadID string, extra ...string) (i
 		}
 		seen[s] = true
 		k.erased[s] = nil
-		if key, ok := k.keys.del(s); ok {
+		if key, ok := k.deleteKey(s); ok {
 			k.erased[s] = key[:]
 		}
 		recs = append(recs, &kgo.Record{Topic: k.topic, Key: []byte(s)})
@@ -327,7 +350,7 @@ func dropSubjects(recs []*kgo.Record, subjects map[string]bool) []*kgo.Record {
 func (k *Keyring) Shred(subject string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	key, ok := k.keys.del(subject)
+	key, ok := k.deleteKey(subject)
 	if !ok {
 		return
 	}
@@ -365,7 +388,7 @@ func (k *Keyring) apply(r *kgo.Record) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if r.Value == nil {
-		if key, ok := k.keys.del(subject); ok {
+		if key, ok := k.deleteKey(subject); ok {
 			k.erased[subject] = key[:]
 		} else if _, ok := k.erased[subject]; !ok {
 			k.erased[subject] = nil

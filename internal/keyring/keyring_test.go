@@ -97,6 +97,10 @@ func TestSealOpenForget(t *testing.T) {
 	if _, err := a.Seal(cases[2].subject, pt, nil); !errors.Is(err, pipeline.ErrErased) {
 		t.Fatalf("seal for a forgotten lead: %v", err)
 	}
+	// Only the key left is still cached as a cipher.
+	if n := a.ciphers.len(); n != 1 {
+		t.Fatalf("%d ciphers cached after forget, want 1", n)
+	}
 	if err := b.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
