@@ -25,18 +25,13 @@ import (
 // them. Scores and the HaloPSA status are keywords (zero-padded, so that
 // their order is their numeric order): a Bleve number or date is indexed
 // as 16 terms, a keyword as one. updated_at is a fixed-width UTC time
-// keyword followed by the lead id, so that it is unique and breaks the
-// ties of every sort, with four coarser keywords beside it (day, hour,
+// keyword (sortable) with four coarser keywords beside it (day, hour,
 // minute, second) that answer updated_since with a few term ranges
 // (timeRangeQuery).
-//
-// A term that only one lead has costs a cold rebuild far more than a
-// shared one (a dictionary entry and a posting list of its own in every
-// segment, and again in the merge; bench/README.md, stops 21 and 22), so
-// the lead id is not a field of its own: updated_at carries it.
 const (
 	fieldText      = "text"       // words of names, company, e-mail
-	fieldUpdatedAt = "updated_at" // timeLayout + lead id, sortable
+	fieldLeadID    = "lead_id"    // the tie-break of every sort (doc values)
+	fieldUpdatedAt = "updated_at" // timeLayout, sortable
 	fieldFit       = "fit_score"  // "%03d", sortable
 	fieldQuality   = "quality_score"
 	fieldStatus    = "halopsa_status_id"
@@ -64,7 +59,7 @@ func indexMapping() *mapping.IndexMappingImpl {
 	for _, f := range keywordFields {
 		doc.AddFieldMappingsAt(f, field(bleve.NewKeywordFieldMapping(), false))
 	}
-	for _, f := range []string{fieldFit, fieldQuality, fieldUpdatedAt} {
+	for _, f := range []string{fieldLeadID, fieldFit, fieldQuality, fieldUpdatedAt} {
 		doc.AddFieldMappingsAt(f, field(bleve.NewKeywordFieldMapping(), true))
 	}
 	for _, f := range timeLevels {
@@ -111,6 +106,7 @@ func (x *indexDoc) addFields(d *document.Document) error {
 	if len(x.Text) > 0 {
 		d.AddField(document.NewTextFieldCustom(fieldText, nil, []byte(strings.Join(x.Text, " ")), indexed, wordsAnalyzer{}))
 	}
+	kw(fieldLeadID, x.ID, sortable)
 	for _, e := range x.Email {
 		kw("email", e, indexed)
 	}
@@ -125,9 +121,9 @@ func (x *indexDoc) addFields(d *document.Document) error {
 	kw(fieldStatus, strconv.Itoa(x.Status), indexed)
 	kw(fieldFit, scoreTerm(x.Fit), sortable)
 	kw(fieldQuality, scoreTerm(x.Quality), sortable)
-	t := x.Updated.UTC()
-	kw(fieldUpdatedAt, t.Format(timeLayout)+x.ID, sortable)
 	if !x.Updated.IsZero() {
+		t := x.Updated.UTC()
+		kw(fieldUpdatedAt, t.Format(timeLayout), sortable)
 		for _, l := range timeLevels {
 			kw(l.field, t.Format(l.layout), indexed)
 		}
@@ -135,8 +131,8 @@ func (x *indexDoc) addFields(d *document.Document) error {
 	return nil
 }
 
-// timeLayout is the time of updated_at's keyword: fixed width, so that the
-// terms sort as the times do, and the lead id after it breaks ties.
+// timeLayout is updated_at's keyword: fixed width, so that the terms sort
+// as the times do.
 const timeLayout = "2006-01-02T15:04:05.000000000Z"
 
 // timeLevels are the coarser keywords of updated_at, coarsest first.

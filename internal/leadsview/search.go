@@ -140,12 +140,21 @@ func (v *View) Search(ctx context.Context, q Query) (*Page, error) {
 		return v.searchByRelevance(ctx, q, capped, limit)
 	}
 	req := bleve.NewSearchRequestOptions(bq, limit+1, 0, false)
-	order := sortOrder(q)
-	req.SortBy(order)
+	sortField := q.Sort
+	if sortField == "" {
+		sortField = "updated_at"
+	}
+	dir := ""
+	if q.Desc {
+		dir = "-"
+	}
+	// The lead id breaks ties from doc values: "_id" would read every
+	// hit's stored id.
+	req.SortBy([]string{dir + sortField, fieldLeadID})
 	req.Score = bleve.ScoreNone // the order needs no relevance
 	if q.Cursor != "" {
 		after, err := decodeCursor(q.Cursor)
-		if err != nil || len(after) != len(order) || after[0] == offsetCursor {
+		if err != nil || len(after) != 2 || after[0] == offsetCursor {
 			return nil, ErrBadCursor
 		}
 		req.SearchAfter = after
@@ -161,20 +170,6 @@ func (v *View) Search(ctx context.Context, q Query) (*Page, error) {
 		p.NextCursor = encodeCursor(hits[len(hits)-1].Sort)
 	}
 	return p, v.loadPage(ctx, p, hits)
-}
-
-// sortOrder is the Bleve sort of a search by a field (q.Sort, default
-// updated_at). updated_at, which ends with the lead id, breaks the ties
-// of the scores from doc values ("_id" would read every hit's stored id).
-func sortOrder(q Query) []string {
-	dir := ""
-	if q.Desc {
-		dir = "-"
-	}
-	if q.Sort == "" || q.Sort == "updated_at" {
-		return []string{dir + fieldUpdatedAt}
-	}
-	return []string{dir + q.Sort, dir + fieldUpdatedAt}
 }
 
 // offsetCursor marks the cursor of a search by relevance: the offset of

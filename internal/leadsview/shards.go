@@ -28,7 +28,7 @@ const shardCount = 4
 // indexDirPrefix starts the name of an index generation's directory; it
 // names the layout of the documents (fields.go), so that an index of an
 // earlier layout is rebuilt.
-const indexDirPrefix = "bleve-v3-"
+const indexDirPrefix = "bleve-v2-"
 
 // builderBatch is how many leads the offline builder puts in one
 // segment before merging them all at the end (builderMergeMax at a time).

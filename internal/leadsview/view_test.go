@@ -188,7 +188,7 @@ func TestViewSearchFiltersPagingAndRebuild(t *testing.T) {
 	}
 }
 
-// Equal scores page by updated_at and lead id: every lead once.
+// Equal scores page by the lead id: every lead once.
 func TestViewSearchPagesThroughTies(t *testing.T) {
 	brokers := cluster(t)
 	var recs []*kgo.Record
