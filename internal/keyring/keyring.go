@@ -139,11 +139,7 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 
 // Seal implements pipeline.Sealer.
 func (k *Keyring) Seal(subject string, plaintext, aad []byte) ([]byte, error) {
-	key, err := k.keyFor(subject)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := k.cipherOf(subject, key)
+	aead, err := k.cipherFor(subject)
 	if err != nil {
 		return nil, err
 	}
@@ -154,49 +150,52 @@ func (k *Keyring) Seal(subject string, plaintext, aad []byte) ([]byte, error) {
 	return aead.Seal(out, out, plaintext, aad), nil
 }
 
-// keyFor returns subject's key, making one (queued for Flush) if it has
-// none. An erased lead gets no new key (a lead never comes back); an
-// erased source record read again does, and validate suppresses it.
-func (k *Keyring) keyFor(subject string) ([keySize]byte, error) {
+// cipherFor returns the cipher of subject's key, making the key (queued
+// for Flush) if it has none. An erased lead gets no new key (a lead never
+// comes back); an erased source record read again does, and validate
+// suppresses it.
+func (k *Keyring) cipherFor(subject string) (cipher.AEAD, error) {
+	if aead, held, err := k.heldCipher(subject); held || err != nil {
+		return aead, err
+	}
 	k.mu.RLock()
-	key, ok := k.keys.get(subject)
 	_, gone := k.erased[subject]
 	k.mu.RUnlock()
-	if ok {
-		return key, nil
-	}
 	if gone && strings.HasPrefix(subject, pipeline.LeadSubject("")) {
-		return key, pipeline.ErrErased
+		return nil, pipeline.ErrErased
 	}
+	var key [keySize]byte
 	if _, err := rand.Read(key[:]); err != nil {
-		return key, fmt.Errorf("keyring: new key: %w", err)
+		return nil, fmt.Errorf("keyring: new key: %w", err)
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if made, ok := k.keys.get(subject); ok { // made meanwhile
-		return made, nil
+		return k.ciphers.get(made)
 	}
 	rec, err := k.record(subject, key, "")
 	if err != nil {
-		return key, err
+		return nil, err
 	}
 	delete(k.erased, subject)
 	k.keys.put(subject, key, "")
 	k.pending = append(k.pending, rec)
-	return key, nil
+	return k.ciphers.get(key)
 }
 
-// cipherOf returns the cipher of key, subject's key; pipeline.ErrErased
-// when the key was deleted since it was looked up. Under mu, so that a
-// deletion cannot come between the check and the cache, which would then
-// keep the deleted key's cipher.
-func (k *Keyring) cipherOf(subject string, key [keySize]byte) (cipher.AEAD, error) {
+// heldCipher returns the cipher of subject's key when the keyring holds
+// the key. The lookup and the cache are under one hold of mu, so that a
+// deletion cannot come between them and leave the deleted key's cipher
+// in the cache.
+func (k *Keyring) heldCipher(subject string) (aead cipher.AEAD, held bool, err error) {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
-	if cur, ok := k.keys.get(subject); !ok || cur != key {
-		return nil, pipeline.ErrErased
+	key, ok := k.keys.get(subject)
+	if !ok {
+		return nil, false, nil
 	}
-	return k.ciphers.get(key)
+	aead, err = k.ciphers.get(key)
+	return aead, true, err
 }
 
 // deleteKey deletes subject's key from the table and from the cipher
@@ -246,30 +245,29 @@ func (k *Keyring) Link(src, leadID string) {
 // Open implements pipeline.Sealer. A subject this process does not know
 // is looked for on the topic up to its end first.
 func (k *Keyring) Open(ctx context.Context, subject string, sealed, aad []byte) ([]byte, error) {
-	k.mu.RLock()
-	key, ok := k.keys.get(subject)
-	k.mu.RUnlock()
-	if !ok {
+	aead, held, err := k.heldCipher(subject)
+	if err != nil {
+		return nil, err
+	}
+	if !held {
 		// Erased, or made by another process and not read yet: the
 		// topic's end tells (a source record read again after its
 		// erasure gets a new key).
 		if err := k.Sync(ctx); err != nil {
 			return nil, err
 		}
+		if aead, held, err = k.heldCipher(subject); err != nil {
+			return nil, err
+		}
 		k.mu.RLock()
-		key, ok = k.keys.get(subject)
 		bad := k.unreadable[subject]
 		k.mu.RUnlock()
-		if !ok && bad {
+		if !held && bad {
 			return nil, fmt.Errorf("keyring: the key of %s does not open with this process's secret (every process of a deployment must share LEADSTREAM_SUPPRESSION_KEY)", subject)
 		}
-		if !ok {
+		if !held {
 			return nil, pipeline.ErrErased
 		}
-	}
-	aead, err := k.cipherOf(subject, key)
-	if err != nil {
-		return nil, err
 	}
 	n := aead.NonceSize()
 	if len(sealed) < n {
