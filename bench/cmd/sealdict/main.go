@@ -80,49 +80,27 @@ func run(dataDir, out string, perTopic int) error {
 	return nil
 }
 
-// sample reads up to max envelopes of topic from its start and gives each
-// one's personal data to add.
+// sample reads topic to its end and gives the personal data of its first
+// max envelopes to add.
 func sample(ctx context.Context, s *system.System, topic string, max int, add func([]byte)) (int, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		return 0, err
-	}
-	defer cl.Close()
 	n := 0
-	for n < max {
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		fs := cl.PollRecords(pctx, max-n)
-		cancel()
-		if fs.Empty() {
-			return n, nil // the end of the topic
+	var serr error
+	err := pipeline.ReadTopic(ctx, s.Brokers(), topic, func(r *kgo.Record) {
+		if n >= max || serr != nil {
+			return
 		}
-		var ferr error
-		fs.EachError(func(_ string, _ int32, err error) {
-			if !errors.Is(err, context.DeadlineExceeded) {
-				ferr = err
-			}
-		})
-		if ferr != nil {
-			return n, ferr
+		env, err := pipeline.OpenEnvelope(ctx, r, s.Keyring())
+		if err != nil || env == nil {
+			return // not an envelope, or erased
 		}
-		for _, r := range fs.Records() {
-			env, err := pipeline.OpenEnvelope(ctx, r, s.Keyring())
-			if err != nil || env == nil {
-				continue // not an envelope, or erased
-			}
-			// Sealed again, the plaintext exactly as the stage sealed it.
-			var c capture
-			if _, err := env.SealedRecord(&c, r.Topic, string(r.Key)); err != nil {
-				return n, err
-			}
-			if c.plain != nil {
-				add(c.plain)
-				n++
-			}
+		// Sealed again, the plaintext exactly as the stage sealed it.
+		var c capture
+		if _, serr = env.SealedRecord(&c, r.Topic, string(r.Key)); serr == nil && c.plain != nil {
+			add(c.plain)
+			n++
 		}
-	}
-	return n, nil
+	})
+	return n, errors.Join(err, serr)
 }
 
 // capture is a pipeline.Sealer that keeps what it is given to seal, the
